@@ -1,0 +1,19 @@
+//! The Nova cloud as plain data: hosts, flavors, servers, migrations, instance actions and
+//! placement allocations, with the state vocabulary of the spec (§1) and pure transition
+//! helpers. Nothing here schedules events or reads a clock: time is passed in.
+
+pub mod action;
+pub mod host;
+pub mod ids;
+pub mod migration;
+pub mod placement;
+pub mod server;
+pub mod state;
+
+pub use action::{ActionEvent, ActionLog, EventResult, InstanceAction};
+pub use host::{Flavor, Host, Resources};
+pub use ids::{ActionId, FlavorId, HostId, MigrationId, RequestId, ServerId};
+pub use migration::{Migration, MigrationStatus, MigrationType};
+pub use placement::{Consumer, Placement};
+pub use server::{PowerState, Server};
+pub use state::{status_from_state, Status, TaskState, VmState};

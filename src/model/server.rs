@@ -1,0 +1,47 @@
+//! Servers (instances).
+
+use super::ids::{FlavorId, HostId, MigrationId};
+use super::state::{status_from_state, Status, TaskState, VmState};
+
+/// Power state as the driver reports it (only what the flows read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerState {
+    NoState,
+    Running,
+    Paused,
+    Shutdown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Server {
+    pub name: String,
+    pub project: String,
+    pub flavor: FlavorId,
+    /// `instance.host`; `None` until scheduled.
+    pub host: Option<HostId>,
+    pub vm_state: VmState,
+    pub task_state: Option<TaskState>,
+    pub power_state: PowerState,
+    pub locked: bool,
+    /// `launched_at` is set (the `must_have_launched` check of `check_instance_state`).
+    pub launched: bool,
+    /// vm_state stashed by `prep_resize` (`system_metadata['old_vm_state']`) so that revert and
+    /// `InstanceFaultRollback` restore it.
+    pub old_vm_state: Option<VmState>,
+    /// AZ the instance was scheduled in (`instance.availability_zone`).
+    pub availability_zone: Option<String>,
+    /// AZ requested at boot (kept in the RequestSpec; restricts moves, spec §8.1 step 1).
+    pub requested_az: Option<String>,
+    /// The move in progress or awaiting confirm/revert (`migration_context`).
+    pub migration: Option<MigrationId>,
+}
+
+impl Server {
+    pub fn status(&self) -> Status {
+        status_from_state(self.vm_state, self.task_state)
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.vm_state == VmState::Deleted
+    }
+}
