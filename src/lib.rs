@@ -1,5 +1,12 @@
 //! novasim: a deterministic discrete-event simulator of an OpenStack-Nova compute cloud
 //! handling server admin actions.
 
+pub mod api;
+pub mod cli;
 pub mod engine;
 pub mod model;
+pub mod run;
+pub mod scenario;
+pub mod scheduler;
+pub mod sim;
+pub mod trace;

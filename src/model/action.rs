@@ -89,9 +89,18 @@ impl ActionLog {
         });
     }
 
-    /// Finishes the most recently started open event called `name`. Nova finishes "the first
-    /// match" in unspecified DB order (spec §11.1); the latest open one is what the caller means.
-    pub fn finish_event(&mut self, action: ActionId, name: &str, result: EventResult, details: &str, now: SimTime) {
+    /// Finishes the most recently started open event called `name` recorded on `host`. Nova
+    /// finishes "the first match" by name in unspecified DB order (spec §11.1); the simulator
+    /// finishes the row the caller started (README, Fidelity).
+    pub fn finish_event(
+        &mut self,
+        action: ActionId,
+        name: &str,
+        host: Option<HostId>,
+        result: EventResult,
+        details: &str,
+        now: SimTime,
+    ) {
         let a = &mut self.actions[action.index()];
         a.updated_at = now;
         if result == EventResult::Error {
@@ -101,7 +110,7 @@ impl ActionLog {
             .events
             .iter_mut()
             .rev()
-            .find(|e| e.name == name && e.result.is_none())
+            .find(|e| e.name == name && e.host == host && e.result.is_none())
         {
             e.finish = Some(now);
             e.result = Some(result);
@@ -131,7 +140,7 @@ mod tests {
         let a = log.start_action(ServerId(0), "migrate", RequestId(1), None, SimTime(0));
         log.start_event(a, "conductor_migrate_server", None, SimTime(10));
         log.start_event(a, "cold_migrate", None, SimTime(10));
-        log.finish_event(a, "cold_migrate", EventResult::Error, "No valid host", SimTime(20));
+        log.finish_event(a, "cold_migrate", None, EventResult::Error, "No valid host", SimTime(20));
         let act = log.get(a);
         assert!(act.message_error);
         assert_eq!(act.events[1].result, Some(EventResult::Error));

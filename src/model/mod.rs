@@ -9,6 +9,7 @@ pub mod migration;
 pub mod placement;
 pub mod server;
 pub mod state;
+pub mod world;
 
 pub use action::{ActionEvent, ActionLog, EventResult, InstanceAction};
 pub use host::{Flavor, Host, Resources};
@@ -17,3 +18,4 @@ pub use migration::{Migration, MigrationStatus, MigrationType};
 pub use placement::{Consumer, Placement};
 pub use server::{PowerState, Server};
 pub use state::{status_from_state, Status, TaskState, VmState};
+pub use world::{ServiceLiveness, World};

@@ -26,6 +26,8 @@ pub struct Placement {
     usage: Vec<Resources>,
     /// Part of `usage` held by migration consumers (the "held twice" share).
     migration_usage: Vec<Resources>,
+    /// Sum of `migration_usage` over hosts.
+    total_migration_usage: Resources,
     instances: Vec<Option<Allocation>>,
     migrations: Vec<Option<Allocation>>,
 }
@@ -36,6 +38,7 @@ impl Placement {
             capacity: hosts.iter().map(Host::capacity).collect(),
             usage: vec![Resources::ZERO; hosts.len()],
             migration_usage: vec![Resources::ZERO; hosts.len()],
+            total_migration_usage: Resources::ZERO,
             instances: Vec::new(),
             migrations: Vec::new(),
         }
@@ -51,6 +54,11 @@ impl Placement {
 
     pub fn migration_usage(&self, host: HostId) -> Resources {
         self.migration_usage[host.index()]
+    }
+
+    /// Cloud-wide resources held by migration consumers (capacity held twice).
+    pub fn total_migration_usage(&self) -> Resources {
+        self.total_migration_usage
     }
 
     /// Capacity left on `host`.
@@ -86,6 +94,7 @@ impl Placement {
         if matches!(consumer, Consumer::Migration(_)) {
             let m = &mut self.migration_usage[a.host.index()];
             *m = *m + a.resources;
+            self.total_migration_usage = self.total_migration_usage + a.resources;
         }
     }
 
@@ -94,6 +103,7 @@ impl Placement {
         if matches!(consumer, Consumer::Migration(_)) {
             let m = &mut self.migration_usage[a.host.index()];
             *m = *m - a.resources;
+            self.total_migration_usage = self.total_migration_usage - a.resources;
         }
     }
 

@@ -1,0 +1,254 @@
+//! The API layer: body validation per microversion, policy, lock and state checks, in the
+//! order Nova evaluates them (spec §2, §3.1, §3.3, §3.4, §9). Pure: each check reads the world
+//! and returns either what the accepted request must do or the HTTP error. A rejection is a
+//! recorded outcome of the run, never a program error.
+
+pub mod policy;
+pub mod schema;
+
+use crate::model::{HostId, MigrationId, ServerId, VmState, World};
+use crate::scenario::{ActionKind, Caller, Microversion};
+use serde_json::Value;
+
+/// An HTTP error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: u16,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: u16, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What an accepted request goes on to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accepted {
+    /// Cold migration (202): `ignore_hosts` and `requested_host` for the RequestSpec.
+    Migrate {
+        server: ServerId,
+        source: HostId,
+        requested_host: Option<HostId>,
+    },
+    /// confirmResize (204) of this `finished` migration.
+    Confirm { server: ServerId, migration: MigrationId },
+    /// revertResize (202).
+    Revert { server: ServerId, migration: MigrationId },
+    /// Server create (202).
+    Create,
+    /// Server delete (204).
+    Delete { server: ServerId },
+}
+
+impl Accepted {
+    /// The success code of the action (confirmResize answers 204 for backward compatibility,
+    /// spec §3.3).
+    pub fn http_code(&self) -> u16 {
+        match self {
+            Accepted::Confirm { .. } | Accepted::Delete { .. } => 204,
+            _ => 202,
+        }
+    }
+}
+
+/// A request as the API sees it.
+#[derive(Debug, Clone)]
+pub struct ApiRequest<'a> {
+    pub action: ActionKind,
+    pub server: &'a str,
+    pub caller: &'a Caller,
+    pub body: &'a Value,
+}
+
+fn not_found(name: &str) -> ApiError {
+    ApiError::new(404, format!("Instance {name} could not be found."))
+}
+
+/// `nova/api/openstack/common.py` `raise_http_conflict_for_instance_invalid_state`.
+fn invalid_state(action: &str, name: &str, attr: &str, value: &str) -> ApiError {
+    ApiError::new(
+        409,
+        format!("Cannot '{action}' instance {name} while it is in {attr} {value}"),
+    )
+}
+
+/// `check_instance_lock`: only non-admins are blocked (spec §2).
+fn check_lock(world: &World, s: ServerId, caller: &Caller, name: &str) -> Result<(), ApiError> {
+    if world.server(s).locked && caller.role != crate::scenario::Role::Admin {
+        return Err(ApiError::new(409, format!("Instance {name} is locked")));
+    }
+    Ok(())
+}
+
+/// `check_instance_state(vm_state=allowed, task_state=(None,))` with `must_have_launched`: in
+/// this order vm_state, task_state, launched_at (spec §2).
+fn check_state(
+    world: &World,
+    s: ServerId,
+    allowed: &[VmState],
+    action: &str,
+    name: &str,
+) -> Result<(), ApiError> {
+    let srv = world.server(s);
+    if !allowed.contains(&srv.vm_state) {
+        return Err(invalid_state(action, name, "vm_state", srv.vm_state.as_str()));
+    }
+    if let Some(t) = srv.task_state {
+        return Err(invalid_state(action, name, "task_state", t.as_str()));
+    }
+    if !srv.launched {
+        return Err(invalid_state(action, name, "launched_at", "None"));
+    }
+    Ok(())
+}
+
+/// Instance lookup (spec §2 step 3): project-scoped for non-admins, so another project's
+/// server is a 404, not a 403.
+fn lookup(world: &World, req: &ApiRequest) -> Result<ServerId, ApiError> {
+    let s = world.find_server(req.server).ok_or_else(|| not_found(req.server))?;
+    let owner = &world.server(s).project;
+    if req.caller.role != crate::scenario::Role::Admin {
+        if let Some(p) = &req.caller.project {
+            if p != owner {
+                return Err(not_found(req.server));
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// Runs every synchronous check of `req` against `world`.
+pub fn handle(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
+    match req.action {
+        ActionKind::Migrate => migrate(world, req),
+        ActionKind::ConfirmResize => confirm_resize(world, req),
+        ActionKind::RevertResize => revert_resize(world, req),
+        ActionKind::Create => create(world, req),
+        ActionKind::Delete => delete(world, req),
+    }
+}
+
+/// Spec §3.1, checks in evaluation order (`MigrateServerController._migrate`, `API.resize`).
+fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
+    let mv = req.caller.microversion;
+    // Row 1: below 2.56 there is no schema and `host` is ignored.
+    let host_name = if mv >= Microversion(2, 56) {
+        schema::migrate_v2_56(req.body)?
+    } else {
+        None
+    };
+    let s = lookup(world, req)?; // row 2
+    let owner = world.server(s).project.clone();
+    let rule = if host_name.is_some() {
+        policy::MIGRATE_HOST
+    } else {
+        policy::MIGRATE
+    };
+    policy::authorize(rule, req.caller, &owner)?; // row 3
+    check_lock(world, s, req.caller, req.server)?; // row 8
+    check_state(world, s, &[VmState::Active, VmState::Stopped], "migrate", req.server)?; // row 9
+    let srv = world.server(s);
+    let source = srv
+        .host
+        .ok_or_else(|| ApiError::new(409, format!("Instance {} is not ready", req.server)))?; // row 10
+    if !world.service_up(source) {
+        // row 11 (since 21.0.0)
+        return Err(ApiError::new(
+            409,
+            format!(
+                "Service is unavailable at this time. The source compute service of instance {} is down.",
+                req.server
+            ),
+        ));
+    }
+    let requested_host = match host_name {
+        None => None,
+        Some(name) => {
+            if world.host(source).name == name {
+                // row 12
+                return Err(ApiError::new(
+                    400,
+                    "The target host can't be the same one.".to_string(),
+                ));
+            }
+            // row 13
+            Some(world.host_id(&name).ok_or_else(|| {
+                ApiError::new(400, format!("Compute host {name} could not be found."))
+            })?)
+        }
+    };
+    Ok(Accepted::Migrate {
+        server: s,
+        source,
+        requested_host,
+    })
+}
+
+/// Spec §3.3 (`ServersController._confirm_resize`, `API.confirm_resize`).
+fn confirm_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
+    schema::action_key_only(req.body, "confirmResize")?;
+    let s = lookup(world, req)?;
+    let owner = world.server(s).project.clone();
+    policy::authorize(policy::CONFIRM_RESIZE, req.caller, &owner)?;
+    check_lock(world, s, req.caller, req.server)?;
+    check_state(world, s, &[VmState::Resized], "confirmResize", req.server)?;
+    let m = world
+        .finished_migration_of(s)
+        .ok_or_else(|| ApiError::new(400, "Instance has not been resized."))?;
+    if !world.service_up(world.migration(m).source) {
+        return Err(ApiError::new(
+            409,
+            "Service is unavailable at this time. The source compute service is down.",
+        ));
+    }
+    Ok(Accepted::Confirm {
+        server: s,
+        migration: m,
+    })
+}
+
+/// Spec §3.4 (`ServersController._revert_resize`, `API.revert_resize`): no service check.
+fn revert_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
+    schema::action_key_only(req.body, "revertResize")?;
+    let s = lookup(world, req)?;
+    let owner = world.server(s).project.clone();
+    policy::authorize(policy::REVERT_RESIZE, req.caller, &owner)?;
+    check_lock(world, s, req.caller, req.server)?;
+    check_state(world, s, &[VmState::Resized], "revertResize", req.server)?;
+    let m = world
+        .finished_migration_of(s)
+        .ok_or_else(|| ApiError::new(400, "Instance has not been resized."))?;
+    Ok(Accepted::Revert {
+        server: s,
+        migration: m,
+    })
+}
+
+/// Server create: policy `os_compute_api:servers:create` (project member or admin). The
+/// create body is not modelled beyond flavor and AZ (README, Fidelity).
+fn create(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
+    let project = req.caller.project.clone().unwrap_or_default();
+    policy::authorize(policy::CREATE, req.caller, &project)?;
+    if world.find_server(req.server).is_some() {
+        // Nova allows duplicate names; the simulator addresses servers by name, so it refuses.
+        return Err(ApiError::new(
+            409,
+            format!("A server named {} already exists in this scenario.", req.server),
+        ));
+    }
+    Ok(Accepted::Create)
+}
+
+/// Server delete: `os_compute_api:servers:delete` (member or admin), lock check, any state.
+fn delete(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
+    let s = lookup(world, req)?;
+    let owner = world.server(s).project.clone();
+    policy::authorize(policy::DELETE, req.caller, &owner)?;
+    check_lock(world, s, req.caller, req.server)?;
+    Ok(Accepted::Delete { server: s })
+}

@@ -1,0 +1,76 @@
+//! One run of a scenario into a results folder: the main job of the CLI, and what the golden
+//! tests and the benchmark call.
+
+use crate::scenario::Scenario;
+use crate::sim::{Sim, SimError};
+use crate::trace::summary::{self, Summary};
+use crate::trace::writer::{self, ResultsDir, TraceWriter};
+use std::path::{Path, PathBuf};
+
+/// The files every run writes.
+pub const RESULT_FILES: [&str; 6] = [
+    "transitions.csv",
+    "requests.csv",
+    "instance_actions.csv",
+    "throughput.csv",
+    "hosts.csv",
+    "summary.json",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    #[error("cannot write results to {path}: {source}")]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub dir: PathBuf,
+    pub summary: Summary,
+    pub events: u64,
+    pub transition_rows: u64,
+}
+
+/// Runs `scenario` and writes its results atomically to `out`.
+pub fn run_to_dir(scenario: Scenario, out: &Path) -> Result<RunReport, RunError> {
+    let io_err = |source| RunError::Output {
+        path: out.to_path_buf(),
+        source,
+    };
+    let dir = ResultsDir::create(out).map_err(io_err)?;
+    let trace = TraceWriter::new(
+        dir.file("transitions.csv").map_err(io_err)?,
+        dir.file("hosts.csv").map_err(io_err)?,
+    )
+    .map_err(io_err)?;
+    let mut sim = Sim::new(scenario, trace)?;
+    sim.run().map_err(io_err)?;
+    let transition_rows = sim.transition_rows();
+    let (world, requests, throughput, stats, scenario) = sim.into_parts();
+    writer::write_requests(dir.file("requests.csv").map_err(io_err)?, &requests).map_err(io_err)?;
+    writer::write_actions(dir.file("instance_actions.csv").map_err(io_err)?, &world.actions, &world)
+        .map_err(io_err)?;
+    writer::write_throughput(dir.file("throughput.csv").map_err(io_err)?, &throughput).map_err(io_err)?;
+    let summary = summary::build(&scenario.name, scenario.seed, &world, &requests, &stats);
+    let mut json = serde_json::to_string_pretty(&summary).map_err(|e| io_err(e.into()))?;
+    json.push('\n');
+    let mut f = dir.file("summary.json").map_err(io_err)?;
+    f.write_all(json.as_bytes()).map_err(io_err)?;
+    f.flush().map_err(io_err)?;
+    drop(f);
+    let dir = dir.commit().map_err(io_err)?;
+    Ok(RunReport {
+        dir,
+        summary,
+        events: stats.events,
+        transition_rows,
+    })
+}
+
+use std::io::Write as _;

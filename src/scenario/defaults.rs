@@ -1,0 +1,113 @@
+//! Every default of the scenario schema, in one place. The loader takes an omitted value from
+//! here (the Nova options of `NovaConfig` from its `Default` impl in `types.rs`, which this
+//! module re-exposes), and docs/scenario-schema.md documents the same numbers.
+
+use super::types::{Latencies, Microversion, NovaConfig, OutputConfig, Role, StepDurations};
+use crate::engine::{Dist, Duration, RngStreams};
+
+/// `seed` when omitted.
+pub const SEED: u64 = 1;
+
+/// The Nova options of `[nova.*]` that live in `NovaConfig`.
+pub fn nova() -> NovaConfig {
+    NovaConfig::default()
+}
+
+/// `[DEFAULT] initial_cpu_allocation_ratio` (`nova/conf/compute.py`, spec §8.1).
+pub const CPU_ALLOCATION_RATIO: f64 = 4.0;
+/// `[DEFAULT] initial_ram_allocation_ratio`.
+pub const RAM_ALLOCATION_RATIO: f64 = 1.0;
+/// `[DEFAULT] initial_disk_allocation_ratio`.
+pub const DISK_ALLOCATION_RATIO: f64 = 1.0;
+/// `[DEFAULT] reserved_host_memory_mb`.
+pub const RESERVED_HOST_MEMORY_MB: u64 = 512;
+/// `[DEFAULT] reserved_host_disk_mb`.
+pub const RESERVED_HOST_DISK_MB: u64 = 0;
+/// `[DEFAULT] reserved_host_cpus`.
+pub const RESERVED_HOST_CPUS: u64 = 0;
+
+/// Host `hypervisor_type`.
+pub const HYPERVISOR_TYPE: &str = "QEMU";
+/// Host `hypervisor_version` (libvirt's encoding of QEMU 8.2.0).
+pub const HYPERVISOR_VERSION: u64 = 8_002_000;
+/// Host `availability_zone` (`[DEFAULT] default_availability_zone`).
+pub const AVAILABILITY_ZONE: &str = "nova";
+/// Host `enabled` and `up`.
+pub const HOST_ENABLED: bool = true;
+pub const HOST_UP: bool = true;
+/// Spacing of `_poll_unconfirmed_resizes` (oslo.service `DEFAULT_INTERVAL`, spec §6.2): a host's
+/// periodic phase lies in `[0, PERIODIC_SPACING)`.
+pub const PERIODIC_SPACING: Duration = Duration::from_secs(60);
+
+/// A host's periodic-task phase when the scenario does not give one: a draw keyed by the
+/// host's name, so adding or reordering hosts does not move the other hosts' phases.
+pub fn periodic_phase(seed: u64, host_name: &str) -> Duration {
+    Duration(
+        RngStreams::new(seed)
+            .keyed_below(&format!("periodic-phase/{host_name}"), PERIODIC_SPACING.ms()),
+    )
+}
+
+/// Server `project` and the caller project of a create request.
+pub const PROJECT: &str = "demo";
+/// Server `locked`.
+pub const LOCKED: bool = false;
+
+/// Caller `microversion` of requests and generators: the latest (`2.104`).
+pub const MICROVERSION: Microversion = Microversion::MAX;
+/// Caller `role`.
+pub const ROLE: Role = Role::Admin;
+
+/// Fault `probability`.
+pub const FAULT_PROBABILITY: f64 = 1.0;
+
+/// Fault `message`.
+pub fn fault_message(step: &str) -> String {
+    format!("Injected failure in {step}")
+}
+
+/// Generator `start_s`.
+pub const GENERATOR_START: Duration = Duration::ZERO;
+
+/// Generator `follow_up_delay` and closed-loop `think`.
+pub fn zero_delay() -> Dist {
+    Dist::constant_ms(0)
+}
+
+/// `[latency]`.
+pub fn latencies() -> Latencies {
+    Latencies {
+        api: Dist::constant_ms(50),
+        conductor: Dist::constant_ms(20),
+        scheduler: Dist::constant_ms(30),
+        compute: Dist::constant_ms(20),
+        placement: Dist::constant_ms(10),
+    }
+}
+
+/// `[steps]`.
+pub fn steps() -> StepDurations {
+    StepDurations {
+        guest_shutdown: Dist::constant_ms(5_000),
+        disk_copy: Dist::constant_ms(20_000),
+        finish_migration: Dist::constant_ms(3_000),
+        confirm_migration: Dist::constant_ms(2_000),
+        revert_destroy: Dist::constant_ms(2_000),
+        finish_revert_migration: Dist::constant_ms(3_000),
+        boot: Dist::constant_ms(10_000),
+        delete: Dist::constant_ms(2_000),
+    }
+}
+
+/// `[output]`.
+pub fn output() -> OutputConfig {
+    OutputConfig {
+        throughput_window: Duration::from_secs(60),
+    }
+}
+
+/// Upper bounds that keep a typo from allocating the machine away.
+pub const MAX_HOST_GROUP_COUNT: u64 = 100_000;
+pub const MAX_SERVER_GROUP_COUNT: u64 = 1_000_000;
+/// Largest time accepted, in seconds (about 31 700 years).
+pub const MAX_SECONDS: f64 = 1e12;

@@ -1,0 +1,73 @@
+//! Scenario files: the TOML schema (docs/scenario-schema.md), `--set` overrides, validation
+//! into the [`Scenario`] the simulator runs, and one-line errors naming file, line, column and
+//! key.
+//!
+//! Pipeline: TOML text → node tree with spans ([`node`]) → overrides applied to the tree →
+//! raw serde structs ([`raw`], `deny_unknown_fields`) → validated [`Scenario`] (`validate`).
+
+mod context;
+pub mod defaults;
+mod error;
+mod node;
+mod overrides;
+mod raw;
+mod replay;
+pub mod types;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::ScenarioError;
+pub use types::*;
+
+use context::{Ctx, Source};
+use std::path::Path;
+
+/// Reads, overrides and validates the scenario file at `path`.
+///
+/// `overrides` are `--set key.path=value` strings (without `--set`), applied in order to the
+/// parsed document before validation.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_str(&text, &path.display().to_string(), overrides)
+}
+
+/// Like [`load`] for text already in memory; `file` names it in errors, and relative paths in
+/// it (`replay_csv`) are resolved against `file`'s directory.
+pub fn parse_str(text: &str, file: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let mut root = node::parse_document(text).map_err(|e| syntax_error(file, text, &e))?;
+    overrides::apply(&mut root, overrides, file)?;
+    let cx = Ctx {
+        file,
+        text,
+        overrides,
+        source: Source::Toml(&root),
+    };
+    let raw: raw::RawScenario = node::from_node(&root).map_err(|e| cx.de_err(e))?;
+    let base_dir = Path::new(file).parent().unwrap_or(Path::new("."));
+    validate::build(&cx, &raw, base_dir)
+}
+
+fn syntax_error(file: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
+    let (line, col) = match e.span() {
+        Some(span) => error::line_col(text, span.start),
+        None => (1, 1),
+    };
+    let message = e
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    ScenarioError::Syntax {
+        file: file.to_string(),
+        line,
+        col,
+        message: format!("TOML syntax error: {message}"),
+    }
+}

@@ -1,0 +1,393 @@
+//! The scenario file as written: serde structs mirroring the TOML schema
+//! (docs/scenario-schema.md), every value wrapped in `Spanned` so validation can say where it
+//! was written. Nothing is checked here beyond TOML types and key names; enumerations stay
+//! strings so their errors can list the allowed words.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawScenario {
+    pub name: S<String>,
+    pub seed: Option<S<i64>>,
+    pub end_s: Option<S<f64>>,
+    #[serde(default)]
+    pub nova: RawNova,
+    #[serde(default)]
+    pub latency: RawLatency,
+    #[serde(default)]
+    pub steps: RawSteps,
+    #[serde(default)]
+    pub host_groups: Vec<S<RawHostGroup>>,
+    #[serde(default)]
+    pub hosts: Vec<S<RawHost>>,
+    #[serde(default)]
+    pub flavors: Vec<S<RawFlavor>>,
+    #[serde(default)]
+    pub server_groups: Vec<S<RawServerGroup>>,
+    #[serde(default)]
+    pub servers: Vec<S<RawServer>>,
+    #[serde(default)]
+    pub requests: Vec<S<RawRequest>>,
+    #[serde(default)]
+    pub workload: RawWorkload,
+    #[serde(default)]
+    pub faults: Vec<S<RawFault>>,
+    #[serde(default)]
+    pub service_events: Vec<S<RawServiceEvent>>,
+    #[serde(default)]
+    pub output: RawOutput,
+}
+
+/// `[nova.*]`: nova.conf sections.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNova {
+    #[serde(rename = "DEFAULT", default)]
+    pub default: RawNovaDefault,
+    #[serde(default)]
+    pub scheduler: RawNovaScheduler,
+    #[serde(default)]
+    pub filter_scheduler: RawNovaFilterScheduler,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNovaDefault {
+    pub resize_confirm_window: Option<S<f64>>,
+    pub migrate_max_retries: Option<S<i64>>,
+    pub service_down_time: Option<S<f64>>,
+    pub report_interval: Option<S<f64>>,
+    pub shutdown_timeout: Option<S<f64>>,
+    pub cpu_allocation_ratio: Option<S<f64>>,
+    pub initial_cpu_allocation_ratio: Option<S<f64>>,
+    pub ram_allocation_ratio: Option<S<f64>>,
+    pub initial_ram_allocation_ratio: Option<S<f64>>,
+    pub disk_allocation_ratio: Option<S<f64>>,
+    pub initial_disk_allocation_ratio: Option<S<f64>>,
+    pub reserved_host_memory_mb: Option<S<i64>>,
+    pub reserved_host_disk_mb: Option<S<i64>>,
+    pub reserved_host_cpus: Option<S<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNovaScheduler {
+    pub max_attempts: Option<S<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNovaFilterScheduler {
+    pub host_subset_size: Option<S<i64>>,
+    pub ram_weight_multiplier: Option<S<f64>>,
+    pub cpu_weight_multiplier: Option<S<f64>>,
+    pub disk_weight_multiplier: Option<S<f64>>,
+    pub io_ops_weight_multiplier: Option<S<f64>>,
+    pub hypervisor_version_weight_multiplier: Option<S<f64>>,
+    pub num_instances_weight_multiplier: Option<S<f64>>,
+}
+
+/// A distribution: `{ dist = "...", <parameters> }`. Which parameters are allowed depends on
+/// `dist`; validation rejects the others.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDist {
+    pub dist: S<String>,
+    pub ms: Option<S<f64>>,
+    pub min_ms: Option<S<f64>>,
+    pub max_ms: Option<S<f64>>,
+    pub mean_ms: Option<S<f64>>,
+    pub median_ms: Option<S<f64>>,
+    pub sigma: Option<S<f64>>,
+    pub values_ms: Option<S<Vec<S<f64>>>>,
+    pub weights: Option<S<Vec<S<i64>>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLatency {
+    pub api: Option<S<RawDist>>,
+    pub conductor: Option<S<RawDist>>,
+    pub scheduler: Option<S<RawDist>>,
+    pub compute: Option<S<RawDist>>,
+    pub placement: Option<S<RawDist>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSteps {
+    pub guest_shutdown: Option<S<RawDist>>,
+    pub disk_copy: Option<S<RawDist>>,
+    pub finish_migration: Option<S<RawDist>>,
+    pub confirm_migration: Option<S<RawDist>>,
+    pub revert_destroy: Option<S<RawDist>>,
+    pub finish_revert_migration: Option<S<RawDist>>,
+    pub boot: Option<S<RawDist>>,
+    pub delete: Option<S<RawDist>>,
+}
+
+/// The host shape shared by `[[hosts]]` and `[[host_groups]]`.
+#[derive(Debug, Clone)]
+pub(crate) struct RawHostFields {
+    pub vcpus: S<i64>,
+    pub memory_mb: S<i64>,
+    pub disk_gb: S<i64>,
+    pub cpu_allocation_ratio: Option<S<f64>>,
+    pub ram_allocation_ratio: Option<S<f64>>,
+    pub disk_allocation_ratio: Option<S<f64>>,
+    pub reserved_host_cpus: Option<S<i64>>,
+    pub reserved_host_memory_mb: Option<S<i64>>,
+    pub reserved_host_disk_mb: Option<S<i64>>,
+    pub hypervisor_type: Option<S<String>>,
+    pub hypervisor_version: Option<S<i64>>,
+    pub availability_zone: Option<S<String>>,
+    pub enabled: Option<S<bool>>,
+    pub up: Option<S<bool>>,
+    pub periodic_phase_s: Option<S<f64>>,
+}
+
+/// Defines a host table type: its own identifying keys plus the shared host shape.
+macro_rules! host_table {
+    ($(#[$m:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct $name {
+            $(pub $field: $ty,)*
+            pub vcpus: S<i64>,
+            pub memory_mb: S<i64>,
+            pub disk_gb: S<i64>,
+            pub cpu_allocation_ratio: Option<S<f64>>,
+            pub ram_allocation_ratio: Option<S<f64>>,
+            pub disk_allocation_ratio: Option<S<f64>>,
+            pub reserved_host_cpus: Option<S<i64>>,
+            pub reserved_host_memory_mb: Option<S<i64>>,
+            pub reserved_host_disk_mb: Option<S<i64>>,
+            pub hypervisor_type: Option<S<String>>,
+            pub hypervisor_version: Option<S<i64>>,
+            pub availability_zone: Option<S<String>>,
+            pub enabled: Option<S<bool>>,
+            pub up: Option<S<bool>>,
+            pub periodic_phase_s: Option<S<f64>>,
+        }
+
+        impl $name {
+            pub(crate) fn fields(&self) -> RawHostFields {
+                RawHostFields {
+                    vcpus: self.vcpus.clone(),
+                    memory_mb: self.memory_mb.clone(),
+                    disk_gb: self.disk_gb.clone(),
+                    cpu_allocation_ratio: self.cpu_allocation_ratio.clone(),
+                    ram_allocation_ratio: self.ram_allocation_ratio.clone(),
+                    disk_allocation_ratio: self.disk_allocation_ratio.clone(),
+                    reserved_host_cpus: self.reserved_host_cpus.clone(),
+                    reserved_host_memory_mb: self.reserved_host_memory_mb.clone(),
+                    reserved_host_disk_mb: self.reserved_host_disk_mb.clone(),
+                    hypervisor_type: self.hypervisor_type.clone(),
+                    hypervisor_version: self.hypervisor_version.clone(),
+                    availability_zone: self.availability_zone.clone(),
+                    enabled: self.enabled.clone(),
+                    up: self.up.clone(),
+                    periodic_phase_s: self.periodic_phase_s.clone(),
+                }
+            }
+        }
+    };
+}
+
+host_table!(
+    /// `[[hosts]]`
+    RawHost { name: S<String> }
+);
+host_table!(
+    /// `[[host_groups]]`
+    RawHostGroup { prefix: S<String>, count: S<i64> }
+);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFlavor {
+    pub name: S<String>,
+    pub vcpus: S<i64>,
+    pub memory_mb: S<i64>,
+    pub disk_gb: S<i64>,
+}
+
+/// The server shape shared by `[[servers]]` and `[[server_groups]]`.
+#[derive(Debug, Clone)]
+pub(crate) struct RawServerFields {
+    pub flavor: S<String>,
+    pub project: Option<S<String>>,
+    pub host: Option<S<String>>,
+    pub vm_state: Option<S<String>>,
+    pub locked: Option<S<bool>>,
+    pub availability_zone: Option<S<String>>,
+}
+
+macro_rules! server_table {
+    ($(#[$m:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct $name {
+            $(pub $field: $ty,)*
+            pub flavor: S<String>,
+            pub project: Option<S<String>>,
+            pub host: Option<S<String>>,
+            pub vm_state: Option<S<String>>,
+            pub locked: Option<S<bool>>,
+            pub availability_zone: Option<S<String>>,
+        }
+
+        impl $name {
+            pub(crate) fn fields(&self) -> RawServerFields {
+                RawServerFields {
+                    flavor: self.flavor.clone(),
+                    project: self.project.clone(),
+                    host: self.host.clone(),
+                    vm_state: self.vm_state.clone(),
+                    locked: self.locked.clone(),
+                    availability_zone: self.availability_zone.clone(),
+                }
+            }
+        }
+    };
+}
+
+server_table!(
+    /// `[[servers]]`
+    RawServer { name: S<String> }
+);
+server_table!(
+    /// `[[server_groups]]`
+    RawServerGroup { prefix: S<String>, count: S<i64> }
+);
+
+/// `[[requests]]`, and one row of the replay CSV (built by `replay`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRequest {
+    pub name: Option<S<String>>,
+    pub at_s: S<f64>,
+    pub action: S<String>,
+    pub server: S<String>,
+    pub microversion: Option<S<String>>,
+    pub role: Option<S<String>>,
+    pub project: Option<S<String>>,
+    pub host: Option<S<String>>,
+    pub body: Option<S<String>>,
+    pub flavor: Option<S<String>>,
+    pub availability_zone: Option<S<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWorkload {
+    pub replay_csv: Option<S<String>>,
+    #[serde(default)]
+    pub generators: Vec<S<RawGenerator>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGenerator {
+    pub name: S<String>,
+    pub action: S<String>,
+    pub arrival: S<RawArrival>,
+    pub start_s: Option<S<f64>>,
+    pub stop_s: Option<S<f64>>,
+    pub count: Option<S<i64>>,
+    pub targets: Option<S<RawTargets>>,
+    pub order: Option<S<String>>,
+    pub microversion: Option<S<String>>,
+    pub role: Option<S<String>>,
+    pub project: Option<S<String>>,
+    pub flavor: Option<S<String>>,
+    pub follow_up: Option<S<String>>,
+    pub follow_up_delay: Option<S<RawDist>>,
+}
+
+/// `arrival = { kind = "...", <parameters> }`; parameters checked against `kind` later.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawArrival {
+    pub kind: S<String>,
+    pub rate_per_s: Option<S<f64>>,
+    pub interval_s: Option<S<f64>>,
+    pub concurrency: Option<S<i64>>,
+    pub think: Option<S<RawDist>>,
+}
+
+/// `targets = "all" | ["vm1", …] | { prefix = "vm" }`.
+#[derive(Debug)]
+pub(crate) enum RawTargets {
+    Word(String),
+    List(Vec<S<String>>),
+    Prefix(S<String>),
+}
+
+/// `{ prefix = "vm" }` form of `targets`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrefix {
+    prefix: S<String>,
+}
+
+impl<'de> Deserialize<'de> for RawTargets {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RawTargets, D::Error> {
+        use serde::de::{self, MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawTargets;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(r#""all", an array of server names or { prefix = "..." }"#)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawTargets, E> {
+                Ok(RawTargets::Word(v.to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawTargets, A::Error> {
+                let mut names = Vec::new();
+                while let Some(n) = seq.next_element::<S<String>>()? {
+                    names.push(n);
+                }
+                Ok(RawTargets::List(names))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawTargets, A::Error> {
+                let p = RawPrefix::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawTargets::Prefix(p.prefix))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFault {
+    pub step: S<String>,
+    pub probability: Option<S<f64>>,
+    pub request: Option<S<String>>,
+    pub server: Option<S<String>>,
+    pub host: Option<S<String>>,
+    pub kind: Option<S<String>>,
+    pub times: Option<S<i64>>,
+    pub message: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawServiceEvent {
+    pub at_s: S<f64>,
+    pub host: S<String>,
+    pub change: S<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOutput {
+    pub throughput_window_s: Option<S<f64>>,
+}

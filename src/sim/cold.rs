@@ -1,0 +1,438 @@
+//! Cold migration: conductor, scheduler, prep_resize / resize_instance / finish_resize
+//! (spec §4.1), NoValidHost (§4.2), rescheduling to alternates (§4.3) and failures after
+//! prep_resize (§4.4).
+
+use super::{Event, Op, OpId, OpKind, Sim, D};
+use crate::model::{
+    Consumer, EventResult, HostId, Migration, MigrationId, MigrationStatus, MigrationType,
+    PowerState, ServerId, TaskState, VmState,
+};
+use crate::scenario::{FaultKind, FaultStep};
+use crate::scheduler::{NoValidHost, SelectRequest};
+use crate::trace::{Hop, Outcome};
+
+const CON_EVENT: &str = "conductor_migrate_server";
+const COLD_EVENT: &str = "cold_migrate";
+const PREP_EVENT: &str = "compute_prep_resize";
+const RESIZE_EVENT: &str = "compute_resize_instance";
+const FINISH_EVENT: &str = "compute_finish_resize";
+
+impl Sim {
+    /// API side of `migrate` once every check passed (spec §3.1 "API side effects", §4.1 step 1).
+    pub(super) fn accept_migrate(
+        &mut self,
+        request: u32,
+        server: ServerId,
+        requested_host: Option<HostId>,
+        project: String,
+    ) {
+        let request_id = self.request_id_of(request);
+        let now = self.now();
+        let action = self
+            .world
+            .actions
+            .start_action(server, "migrate", request_id, Some(project), now);
+        let op = self.new_op(Op {
+            kind: OpKind::Migrate,
+            request: Some(request),
+            request_id,
+            server,
+            action: Some(action),
+            migration: None,
+            alternates: Vec::new(),
+            requested_host,
+            // `populate_retry` is skipped for a requested host and disabled by max_attempts = 1.
+            retry: requested_host.is_none() && self.scenario.nova.max_attempts > 1,
+            pending_fault: None,
+        });
+        self.change_server(server, Hop::Api, "migrate: task_state resize_prep", Some(op), |s| {
+            s.task_state = Some(TaskState::ResizePrep);
+        });
+        let d = self.draw(D::Conductor);
+        self.after(d, Event::ConMigrateServer(op));
+    }
+
+    pub(super) fn new_op(&mut self, op: Op) -> OpId {
+        let id = OpId(self.ops.len() as u32);
+        self.ops.push(op);
+        id
+    }
+
+    /// True (and the operation ended) if the server was deleted while the operation was in
+    /// flight: every later step of Nova would fail with InstanceNotFound.
+    pub(super) fn server_gone(&mut self, op: OpId) -> bool {
+        let s = self.ops[op.index()].server;
+        if !self.world.server(s).is_deleted() && self.world.server(s).task_state != Some(TaskState::Deleting) {
+            return false;
+        }
+        if let Some(m) = self.ops[op.index()].migration {
+            if !self.world.migration(m).status.is_terminal() {
+                self.set_migration_status(m, MigrationStatus::Error, Hop::Conductor, "instance deleted during the move", Some(op));
+            }
+        }
+        self.complete(op, Outcome::Failure("InstanceNotFound: server deleted".into()));
+        true
+    }
+
+    fn migration_of(&self, op: OpId) -> MigrationId {
+        match self.ops[op.index()].migration {
+            Some(m) => m,
+            None => unreachable!("a compute step of a move runs only after the conductor created its migration"),
+        }
+    }
+
+    /// CON `migrate_server` → `_cold_migrate` → `MigrationTask._execute` (spec §4.1 steps 2–6).
+    pub(super) fn con_migrate_server(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return;
+        }
+        self.event_start(op, CON_EVENT, None);
+        self.event_start(op, COLD_EVENT, None);
+        let s = self.ops[op.index()].server;
+        let srv = self.world.server(s);
+        let (Some(source), flavor) = (srv.host, srv.flavor) else {
+            // The API refused host-less servers (row 10); a delete may have raced.
+            self.complete(op, Outcome::Failure("InstanceNotReady".into()));
+            return;
+        };
+        let now = self.now();
+        let m = MigrationId(self.world.migrations.len() as u32);
+        self.world.migrations.push(Migration {
+            server: s,
+            kind: MigrationType::Migration,
+            source,
+            dest: None,
+            status: MigrationStatus::PreMigrating,
+            old_flavor: flavor,
+            new_flavor: flavor,
+            request: self.ops[op.index()].request_id,
+            created_at: now,
+            updated_at: now,
+        });
+        self.ops[op.index()].migration = Some(m);
+        self.world.servers[s.index()].migration = Some(m);
+        self.trace_server(s, Some(op), Hop::Conductor, "_cold_migrate: migration created pre-migrating");
+        // `replace_allocation_with_migration`: the source allocation now belongs to the migration.
+        self.plc_move(Consumer::Instance(s), Consumer::Migration(m));
+        let d = self.draw(D::Placement) + self.draw(D::Scheduler);
+        self.after(d, Event::SchSelectDestinations(op));
+    }
+
+    /// SCH `select_destinations(return_alternates=True)` (spec §8.1, §5.2): filter, weigh, claim
+    /// the chosen host for the instance, return it with up to `max_attempts − 1` alternates.
+    pub(super) fn sch_select_destinations(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return;
+        }
+        let o = &self.ops[op.index()];
+        let srv = self.world.server(o.server);
+        let m = self.migration_of(op);
+        let source = self.world.migration(m).source;
+        let resources = self.world.flavor(srv.flavor).resources();
+        let az = srv.requested_az.clone();
+        let ignore = [source];
+        let req = SelectRequest {
+            resources,
+            ignore_hosts: &ignore,
+            requested_host: o.requested_host,
+            availability_zone: az.as_deref(),
+            num_alternates: self.scenario.nova.max_attempts.saturating_sub(1) as usize,
+            host_subset_size: self.scenario.nova.host_subset_size as usize,
+        };
+        let result = self
+            .sched
+            .select(&self.world.hosts, &self.world.placement, &req, &mut self.sched_rng);
+        let server = o.server;
+        // allocation_candidates query, then the claim: two placement round trips on success.
+        let mut delay = self.draw(D::Placement);
+        let answer = match result {
+            Ok(sel) => {
+                delay = delay + self.draw(D::Placement);
+                if self.plc_claim(Consumer::Instance(server), sel.selected, resources) {
+                    Ok((sel.selected, sel.alternates))
+                } else {
+                    Err(NoValidHost::NoCandidates)
+                }
+            }
+            Err(e) => Err(e),
+        };
+        let d = delay + self.draw(D::Conductor);
+        self.after(d, Event::ConScheduled(op, answer));
+    }
+
+    /// CON after the scheduler answered (spec §4.1 step 7 or §4.2).
+    pub(super) fn con_scheduled(&mut self, op: OpId, answer: Result<(HostId, Vec<HostId>), NoValidHost>) {
+        if self.server_gone(op) {
+            return;
+        }
+        match answer {
+            Ok((dest, alternates)) => {
+                let s = self.ops[op.index()].server;
+                let az = self.world.host(dest).availability_zone.clone();
+                self.world.servers[s.index()].availability_zone = Some(az);
+                self.ops[op.index()].alternates = alternates;
+                self.event_finish(op, COLD_EVENT, None, EventResult::Success, "");
+                self.event_finish(op, CON_EVENT, None, EventResult::Success, "");
+                let d = self.draw(D::Compute);
+                self.after(d, Event::DstPrepResize(op, dest));
+            }
+            Err(nvh) => {
+                let reason = format!("No valid host was found. {}", nvh.message().trim_start_matches("No valid host was found. "));
+                self.conductor_rollback(op, "_cold_migrate: NoValidHost, migration error");
+                self.event_finish(op, COLD_EVENT, None, EventResult::Error, reason.trim_end());
+                self.event_finish(op, CON_EVENT, None, EventResult::Error, "No valid host found for cold migrate");
+                self.complete(op, Outcome::Failure(format!("NoValidHost: {}", reason.trim_end())));
+            }
+        }
+    }
+
+    /// `MigrationTask.rollback` + `set_vm_state_and_notify` (spec §4.2 steps 7–8): migration
+    /// `error`, allocation back to the instance, vm_state kept, task_state None.
+    fn conductor_rollback(&mut self, op: OpId, step: &str) {
+        let m = self.migration_of(op);
+        let s = self.ops[op.index()].server;
+        self.set_migration_status(m, MigrationStatus::Error, Hop::Conductor, step, Some(op));
+        self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
+        self.change_server(s, Hop::Conductor, "set_vm_state_and_notify: task_state None", Some(op), |srv| {
+            srv.task_state = None;
+        });
+    }
+
+    /// DST `prep_resize` (spec §4.1 steps 8–10, §4.3 on failure).
+    pub(super) fn dst_prep_resize(&mut self, op: OpId, dest: HostId) {
+        if self.server_gone(op) {
+            return;
+        }
+        self.event_start(op, PREP_EVENT, Some(dest));
+        let m = self.migration_of(op);
+        let s = self.ops[op.index()].server;
+        // `_move_claim` fills the destination and re-saves the migration (status unchanged).
+        self.world.migrations[m.index()].dest = Some(dest);
+        self.world.migrations[m.index()].updated_at = self.now();
+        let vm = self.world.server(s).vm_state;
+        self.world.servers[s.index()].old_vm_state = Some(vm);
+        if let Some(fault) = self.fault_for(FaultStep::PrepResize, op, dest) {
+            self.ops[op.index()].pending_fault = Some(fault);
+            // `_revert_allocation`: the migration's allocation goes back to the instance,
+            // overwriting (freeing) the instance's claim on this host.
+            self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
+            if self.ops[op.index()].retry {
+                // `_reschedule_resize_or_reraise`: task_state resize_prep again, call CON.
+                self.change_server(s, Hop::Destination, "prep_resize failed: reschedule", Some(op), |srv| {
+                    srv.task_state = Some(TaskState::ResizePrep);
+                });
+                let d = self.draw(D::Conductor);
+                self.after(d, Event::ConReschedule(op, dest));
+            } else {
+                self.prep_resize_failed(op, dest);
+            }
+            return;
+        }
+        self.event_finish(op, PREP_EVENT, Some(dest), EventResult::Success, "");
+        let d = self.draw(D::Compute);
+        self.after(d, Event::SrcResizeInstance(op));
+    }
+
+    /// CON `migrate_server` called by the failed DST (spec §4.3 step 2–3): new conductor events,
+    /// allocation to the migration again, alternates popped and claimed in order.
+    pub(super) fn con_reschedule(&mut self, op: OpId, failed: HostId) {
+        if self.server_gone(op) {
+            return;
+        }
+        self.event_start(op, CON_EVENT, None);
+        self.event_start(op, COLD_EVENT, None);
+        let m = self.migration_of(op);
+        let s = self.ops[op.index()].server;
+        self.plc_move(Consumer::Instance(s), Consumer::Migration(m));
+        let resources = self.world.flavor(self.world.server(s).flavor).resources();
+        let mut delay = self.draw(D::Placement);
+        let mut chosen = None;
+        while !self.ops[op.index()].alternates.is_empty() {
+            let alt = self.ops[op.index()].alternates.remove(0);
+            delay = delay + self.draw(D::Placement);
+            if self.plc_claim(Consumer::Instance(s), alt, resources) {
+                chosen = Some(alt);
+                break;
+            }
+        }
+        let back = self.draw(D::Compute);
+        match chosen {
+            Some(alt) => {
+                let az = self.world.host(alt).availability_zone.clone();
+                self.world.servers[s.index()].availability_zone = Some(az);
+                self.event_finish(op, COLD_EVENT, None, EventResult::Success, "");
+                self.event_finish(op, CON_EVENT, None, EventResult::Success, "");
+                let d = self.draw(D::Compute);
+                self.after(delay + d, Event::DstPrepResize(op, alt));
+                self.after(delay + back, Event::DstRescheduleReturned(op, failed, true));
+            }
+            None => {
+                let name = self.world.server(s).name.clone();
+                let msg = format!(
+                    "Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance {name}."
+                );
+                self.conductor_rollback(op, "_cold_migrate: MaxRetriesExceeded, migration error");
+                self.event_finish(op, COLD_EVENT, None, EventResult::Error, &msg);
+                self.event_finish(op, CON_EVENT, None, EventResult::Error, &msg);
+                self.after(delay + back, Event::DstRescheduleReturned(op, failed, false));
+            }
+        }
+    }
+
+    /// The reschedule call returns to the DST that failed (spec §4.3, §11.2).
+    pub(super) fn dst_reschedule_returned(&mut self, op: OpId, failed: HostId, rescheduled: bool) {
+        if rescheduled {
+            // `_reschedule_resize_or_reraise` does not re-raise: the event ends Success.
+            self.event_finish(op, PREP_EVENT, Some(failed), EventResult::Success, "");
+        } else {
+            self.prep_resize_failed(op, failed);
+        }
+    }
+
+    /// The original prep_resize exception is re-raised on DST (spec §4.3 step 4–5).
+    fn prep_resize_failed(&mut self, op: OpId, dest: HostId) {
+        let (kind, msg) = self.ops[op.index()]
+            .pending_fault
+            .take()
+            .unwrap_or((FaultKind::Error, "prep_resize failed".into()));
+        let m = self.migration_of(op);
+        self.set_migration_status(m, MigrationStatus::Error, Hop::Destination, "prep_resize failed: migration error", Some(op));
+        let final_state = self.fail_vm_state(op, kind);
+        self.change_server(self.ops[op.index()].server, Hop::Destination, "prep_resize failed", Some(op), |srv| {
+            srv.vm_state = final_state;
+            srv.task_state = None;
+        });
+        self.event_finish(op, PREP_EVENT, Some(dest), EventResult::Error, &msg);
+        self.complete(op, Outcome::Failure(format!("prep_resize: {msg} -> {}", final_state.as_str())));
+    }
+
+    /// The vm_state a failed compute step leaves: `InstanceFaultRollback` restores the stashed
+    /// state, anything else errors the instance (`_error_out_instance_on_exception`).
+    fn fail_vm_state(&self, op: OpId, kind: FaultKind) -> VmState {
+        let srv = self.world.server(self.ops[op.index()].server);
+        match kind {
+            FaultKind::Rollback => srv.old_vm_state.unwrap_or(srv.vm_state),
+            FaultKind::Error => VmState::Error,
+        }
+    }
+
+    /// SRC `resize_instance` (spec §4.1 steps 11–13).
+    pub(super) fn src_resize_instance(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return;
+        }
+        let m = self.migration_of(op);
+        let (source, s) = (self.world.migration(m).source, self.ops[op.index()].server);
+        self.event_start(op, RESIZE_EVENT, Some(source));
+        self.set_migration_status(m, MigrationStatus::Migrating, Hop::Source, "resize_instance: migration migrating", Some(op));
+        self.change_server(s, Hop::Source, "resize_instance: task_state resize_migrating", Some(op), |srv| {
+            srv.task_state = Some(TaskState::ResizeMigrating);
+        });
+        // `migrate_disk_and_power_off`: a clean shutdown (capped by shutdown_timeout) of a
+        // running guest, then the disk copy.
+        let shutdown = if self.world.server(s).power_state == PowerState::Running {
+            self.draw(D::GuestShutdown).min(self.scenario.nova.shutdown_timeout)
+        } else {
+            crate::engine::Duration::ZERO
+        };
+        let copy = self.draw(D::DiskCopy);
+        self.ops[op.index()].pending_fault = self.fault_for(FaultStep::ResizeInstance, op, source);
+        self.after(shutdown + copy, Event::SrcDiskMigrated(op));
+    }
+
+    /// End of `migrate_disk_and_power_off` (spec §4.1 steps 14–16, §4.4 first row).
+    pub(super) fn src_disk_migrated(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return;
+        }
+        let m = self.migration_of(op);
+        let s = self.ops[op.index()].server;
+        let (source, dest) = (self.world.migration(m).source, self.world.migration(m).dest);
+        if let Some((kind, msg)) = self.ops[op.index()].pending_fault.take() {
+            self.set_migration_status(m, MigrationStatus::Error, Hop::Source, "resize_instance failed: migration error", Some(op));
+            let vm = self.fail_vm_state(op, kind);
+            self.change_server(s, Hop::Source, "resize_instance failed", Some(op), |srv| {
+                srv.vm_state = vm;
+                srv.task_state = None;
+            });
+            // The allocation goes back to the instance on SRC; DST is freed. No reschedule.
+            self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
+            self.event_finish(op, RESIZE_EVENT, Some(source), EventResult::Error, &msg);
+            self.complete(op, Outcome::Failure(format!("resize_instance: {msg} -> {}", vm.as_str())));
+            return;
+        }
+        let Some(dest) = dest else {
+            unreachable!("prep_resize set the destination before resize_instance");
+        };
+        self.set_migration_status(m, MigrationStatus::PostMigrating, Hop::Source, "resize_instance: migration post-migrating", Some(op));
+        self.world.servers[s.index()].power_state = PowerState::Shutdown;
+        self.change_server(s, Hop::Source, "resize_instance: host := dest, task_state resize_migrated", Some(op), |srv| {
+            srv.host = Some(dest);
+            srv.task_state = Some(TaskState::ResizeMigrated);
+        });
+        self.event_finish(op, RESIZE_EVENT, Some(source), EventResult::Success, "");
+        let d = self.draw(D::Compute);
+        self.after(d, Event::DstFinishResize(op));
+    }
+
+    /// DST `finish_resize` (spec §4.1 step 17).
+    pub(super) fn dst_finish_resize(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return;
+        }
+        let m = self.migration_of(op);
+        let s = self.ops[op.index()].server;
+        let dest = self.world.migration(m).dest;
+        self.event_start(op, FINISH_EVENT, dest);
+        self.change_server(s, Hop::Destination, "finish_resize: task_state resize_finish", Some(op), |srv| {
+            srv.task_state = Some(TaskState::ResizeFinish);
+        });
+        if let Some(d) = dest {
+            self.ops[op.index()].pending_fault = self.fault_for(FaultStep::FinishResize, op, d);
+        }
+        let d = self.draw(D::FinishMigration);
+        self.after(d, Event::DstFinishMigration(op));
+    }
+
+    /// `driver.finish_migration` done (spec §4.1 steps 18–20, §4.4 second row).
+    pub(super) fn dst_finish_migration(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return;
+        }
+        let m = self.migration_of(op);
+        let s = self.ops[op.index()].server;
+        let dest = self.world.migration(m).dest;
+        if let Some((kind, msg)) = self.ops[op.index()].pending_fault.take() {
+            self.set_migration_status(m, MigrationStatus::Error, Hop::Destination, "finish_resize failed: migration error", Some(op));
+            // NotImplementedError / InstanceFaultRollback leave the instance active.
+            let vm = match kind {
+                FaultKind::Rollback => VmState::Active,
+                FaultKind::Error => VmState::Error,
+            };
+            self.change_server(s, Hop::Destination, "finish_resize failed", Some(op), |srv| {
+                srv.vm_state = vm;
+                srv.task_state = None;
+            });
+            // The source allocation is deleted; the instance keeps its claim on DST.
+            self.plc_delete(Consumer::Migration(m));
+            self.event_finish(op, FINISH_EVENT, dest, EventResult::Error, &msg);
+            self.complete(op, Outcome::Failure(format!("finish_resize: {msg} -> {}", vm.as_str())));
+            return;
+        }
+        // Step 19: the `finished` save starts the confirm window; step 20 is a separate save.
+        self.set_migration_status(m, MigrationStatus::Finished, Hop::Destination, "finish_resize: migration finished", Some(op));
+        let was_stopped = self.world.server(s).old_vm_state == Some(VmState::Stopped);
+        self.world.servers[s.index()].power_state = if was_stopped {
+            PowerState::Shutdown
+        } else {
+            PowerState::Running
+        };
+        self.change_server(s, Hop::Destination, "finish_resize: vm_state resized, task_state None", Some(op), |srv| {
+            srv.vm_state = VmState::Resized;
+            srv.task_state = None;
+            srv.launched = true;
+        });
+        self.event_finish(op, FINISH_EVENT, dest, EventResult::Success, "");
+        self.complete(op, Outcome::Success);
+    }
+}

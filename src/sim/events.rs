@@ -1,0 +1,113 @@
+//! Every event of the simulation, in one closed enum: the compiler reports a forgotten handler.
+//! Grouped by the service that handles it.
+
+use crate::model::HostId;
+use crate::scheduler::NoValidHost;
+
+/// Index of an operation in flight (one accepted request, or one periodic auto-confirm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OpId(pub u32);
+
+impl OpId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    // ---- workload ----
+    /// A request reaches nova-api (index into the request table).
+    ApiReceive(u32),
+    /// A generator issues its next request.
+    GeneratorFire(u32),
+    /// A client sends a request prepared earlier (index into the pending requests).
+    ClientSubmit(u32),
+    /// Closed-loop client `.1` of generator `.0` starts its next iteration.
+    ClientNext(u32, u32),
+    /// A scripted service change (index into the scenario's service events).
+    ServiceChange(u32),
+    /// The servicegroup starts seeing host's compute as down (no heartbeat for service_down_time).
+    ServiceSeenDown(HostId),
+    /// The first heartbeat after a start makes the service up again.
+    ServiceSeenUp(HostId),
+
+    // ---- cold migration (spec §4.1–§4.4) ----
+    /// CON `migrate_server` / `_cold_migrate`: migration record, allocation swap, call SCH.
+    ConMigrateServer(OpId),
+    /// SCH `select_destinations` with alternates.
+    SchSelectDestinations(OpId),
+    /// CON receives the scheduler's answer.
+    ConScheduled(OpId, Result<(HostId, Vec<HostId>), NoValidHost>),
+    /// DST `prep_resize` (claim).
+    DstPrepResize(OpId, HostId),
+    /// CON `migrate_server` called back by a failed DST to reschedule to an alternate.
+    ConReschedule(OpId, HostId),
+    /// The reschedule call returns to the failed DST (`Ok` = rescheduled).
+    DstRescheduleReturned(OpId, HostId, bool),
+    /// SRC `resize_instance` starts.
+    SrcResizeInstance(OpId),
+    /// SRC `migrate_disk_and_power_off` done.
+    SrcDiskMigrated(OpId),
+    /// DST `finish_resize` starts.
+    DstFinishResize(OpId),
+    /// DST `driver.finish_migration` done.
+    DstFinishMigration(OpId),
+
+    // ---- confirm / revert / auto-confirm (spec §4.5–§4.7, §6) ----
+    /// SRC `confirm_resize`.
+    SrcConfirmResize(OpId),
+    /// SRC `driver.confirm_migration` done.
+    SrcConfirmDone(OpId),
+    /// DST `revert_resize`.
+    DstRevertResize(OpId),
+    /// DST destroy done.
+    DstRevertDone(OpId),
+    /// SRC `finish_revert_resize`.
+    SrcFinishRevertResize(OpId),
+    /// SRC `driver.finish_revert_migration` done.
+    SrcFinishRevertDone(OpId),
+    /// `_poll_unconfirmed_resizes` on a host (only scheduled when it can act).
+    PollUnconfirmedResizes(HostId),
+
+    // ---- build and delete ----
+    /// CON `schedule_and_build_instances` → SCH.
+    ConBuild(OpId),
+    /// Compute `build_and_run_instance` on the chosen host.
+    CmpBuild(OpId, HostId),
+    /// Boot done.
+    CmpBuildDone(OpId, HostId),
+    /// Compute deletes the server.
+    CmpDelete(OpId, HostId),
+    /// Delete done.
+    CmpDeleteDone(OpId, HostId),
+}
+
+impl Event {
+    /// The compute host whose nova-compute process handles this event, if any: such events wait
+    /// while that process is stopped (spec §10.5, casts are not processed until it returns).
+    pub fn compute_host(&self, world: &crate::model::World, ops: &[super::Op]) -> Option<HostId> {
+        use Event::*;
+        match self {
+            DstPrepResize(_, h)
+            | DstRescheduleReturned(_, h, _)
+            | CmpBuild(_, h)
+            | CmpBuildDone(_, h)
+            | CmpDelete(_, h)
+            | CmpDeleteDone(_, h)
+            | PollUnconfirmedResizes(h) => Some(*h),
+            SrcResizeInstance(op)
+            | SrcDiskMigrated(op)
+            | SrcConfirmResize(op)
+            | SrcConfirmDone(op)
+            | SrcFinishRevertResize(op)
+            | SrcFinishRevertDone(op) => ops[op.index()]
+                .migration
+                .map(|m| world.migration(m).source),
+            DstFinishResize(op) | DstFinishMigration(op) | DstRevertResize(op) | DstRevertDone(op) => {
+                ops[op.index()].migration.and_then(|m| world.migration(m).dest)
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,670 @@
+//! The services of the cloud (API, conductor, scheduler, computes, periodic tasks) as event
+//! handlers over one owned `World`, driven by the engine's queue. Each handler runs at its hop,
+//! changes state through the helpers below (which write the trace), and schedules the next hop
+//! after a sampled latency.
+//!
+//! ```text
+//!   workload ──► API ──cast──► CON ──call──► SCH ──► PLC (claim)
+//!                 │             │ cast prep_resize
+//!                 │             ▼
+//!                 │            DST ──cast resize_instance──► SRC ──cast finish_resize──► DST
+//!                 │ confirm ──────────────────────────────► SRC        (VERIFY_RESIZE)
+//!                 │ revert  ──► DST ──cast finish_revert_resize──► SRC
+//!   DST periodic _poll_unconfirmed_resizes ──(API confirm)──► SRC
+//! ```
+
+mod build;
+mod cold;
+mod events;
+mod resize;
+mod service;
+mod workload;
+
+pub use events::{Event, OpId};
+pub use workload::SetupError;
+
+/// Why a run could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error("writing the trace failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+use crate::engine::{Dist, Duration, EventQueue, RngStreams, SimTime, Stream, TimerKey};
+use crate::model::{
+    ActionId, Consumer, EventResult, HostId, MigrationId, MigrationStatus, RequestId, Resources, Server,
+    ServerId, Status, TaskState, VmState, World,
+};
+use crate::scenario::{FaultKind, FaultStep, Scenario};
+use crate::scheduler::SchedulerIndex;
+use crate::trace::writer::{TraceWriter, TransitionRow};
+use crate::trace::{Hop, Outcome, RequestRecord};
+use rand::Rng;
+use std::io;
+
+/// What kind of work an operation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    Migrate,
+    Confirm,
+    Revert,
+    Create,
+    Delete,
+}
+
+/// One operation in flight: an accepted request, or an auto-confirm started by a periodic task.
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub kind: OpKind,
+    /// Index into the request table; `None` for periodic auto-confirms.
+    pub request: Option<u32>,
+    /// The request id the instance action and its events carry.
+    pub request_id: RequestId,
+    pub server: ServerId,
+    pub action: Option<ActionId>,
+    pub migration: Option<MigrationId>,
+    /// Cold migration: the alternates left for rescheduling (spec §5.2).
+    pub alternates: Vec<HostId>,
+    pub requested_host: Option<HostId>,
+    /// `retry` present in the filter properties: reschedule on a prep_resize failure.
+    pub retry: bool,
+    /// Fault to raise when the current step finishes (decided when the step started).
+    pub pending_fault: Option<(FaultKind, String)>,
+}
+
+/// A fault rule with how often it has fired.
+#[derive(Debug, Clone)]
+struct FaultState {
+    rule: crate::scenario::FaultRule,
+    fired: u32,
+}
+
+/// Counters of the run, for the summary and benchmarks.
+#[derive(Debug, Clone, Default)]
+pub struct RunStats {
+    pub events: u64,
+    pub end_time: SimTime,
+    /// Peak over time of resources held by migration consumers, cloud-wide (capacity held twice).
+    pub peak_migration_vcpus: u64,
+    pub peak_migration_memory_mb: u64,
+}
+
+/// Streams of the durations, one per distribution so that changing one latency's distribution
+/// does not shift the draws of another.
+struct DurationStreams {
+    streams: Vec<Stream>,
+}
+
+/// Which distribution a duration is drawn from (index into `DurationStreams`).
+#[derive(Debug, Clone, Copy)]
+enum D {
+    Api,
+    Conductor,
+    Scheduler,
+    Compute,
+    Placement,
+    GuestShutdown,
+    DiskCopy,
+    FinishMigration,
+    ConfirmMigration,
+    RevertDestroy,
+    FinishRevertMigration,
+    Boot,
+    Delete,
+}
+
+const D_NAMES: [&str; 13] = [
+    "latency.api",
+    "latency.conductor",
+    "latency.scheduler",
+    "latency.compute",
+    "latency.placement",
+    "steps.guest_shutdown",
+    "steps.disk_copy",
+    "steps.finish_migration",
+    "steps.confirm_migration",
+    "steps.revert_destroy",
+    "steps.finish_revert_migration",
+    "steps.boot",
+    "steps.delete",
+];
+
+/// Throughput accumulator for the current window.
+#[derive(Debug, Clone)]
+pub struct ThroughputRow {
+    pub start: SimTime,
+    pub end: SimTime,
+    /// Per action (ActionKind::ALL order): submitted, accepted, rejected, succeeded, failed.
+    pub per_action: Vec<[u64; 5]>,
+    /// Servers per status at the end of the window (Status::ALL order).
+    pub statuses: Vec<u64>,
+}
+
+pub struct Sim {
+    pub world: World,
+    pub scenario: Scenario,
+    queue: EventQueue<Event>,
+    rngs: RngStreams,
+    durations: DurationStreams,
+    fault_rng: Stream,
+    sched_rng: Stream,
+    pub(crate) sched: SchedulerIndex,
+    pub ops: Vec<Op>,
+    pub requests: Vec<RequestRecord>,
+    /// Requests prepared by the workload, submitted or not yet.
+    request_specs: Vec<workload::PendingRequest>,
+    /// For each submitted request record, its index in `request_specs`.
+    request_pending: Vec<u32>,
+    faults: Vec<FaultState>,
+    trace: TraceWriter,
+    /// Per host: the pending `_poll_unconfirmed_resizes` tick, if one can act.
+    poll_timer: Vec<Option<TimerKey>>,
+    /// Per host: events waiting while its nova-compute is stopped.
+    parked: Vec<Vec<Event>>,
+    /// Per host: pending "seen down" / "seen up" timer.
+    liveness_timer: Vec<Option<TimerKey>>,
+    next_request_id: u32,
+    pub stats: RunStats,
+    status_counts: Vec<u64>,
+    window: ThroughputRow,
+    pub throughput: Vec<ThroughputRow>,
+    gens: Vec<workload::GeneratorState>,
+    io_error: Option<io::Error>,
+}
+
+/// Period of `_poll_unconfirmed_resizes`: bare `@periodic_task` ⇒ oslo's DEFAULT_INTERVAL 60 s
+/// (spec §6.2).
+pub const POLL_INTERVAL: Duration = Duration::from_secs(60);
+
+impl Sim {
+    /// Builds the world of `scenario` and places its initial servers (t = 0).
+    pub fn new(scenario: Scenario, trace: TraceWriter) -> Result<Sim, SimError> {
+        let rngs = RngStreams::new(scenario.seed);
+        let world = World::new(scenario.hosts.clone(), scenario.flavors.clone());
+        let sched = SchedulerIndex::new(&world.hosts, &world.placement, scenario.nova.weights);
+        let n = world.hosts.len();
+        let faults = scenario
+            .faults
+            .iter()
+            .map(|r| FaultState {
+                rule: r.clone(),
+                fired: 0,
+            })
+            .collect();
+        let window_len = scenario.output.throughput_window;
+        let mut sim = Sim {
+            queue: EventQueue::new(),
+            durations: DurationStreams {
+                streams: D_NAMES.iter().map(|n| rngs.stream(n)).collect(),
+            },
+            fault_rng: rngs.stream("faults"),
+            sched_rng: rngs.stream("scheduler"),
+            rngs,
+            sched,
+            ops: Vec::new(),
+            requests: Vec::new(),
+            request_specs: Vec::new(),
+            request_pending: Vec::new(),
+            faults,
+            trace,
+            poll_timer: vec![None; n],
+            parked: vec![Vec::new(); n],
+            liveness_timer: vec![None; n],
+            next_request_id: 1,
+            stats: RunStats::default(),
+            status_counts: vec![0; Status::ALL.len()],
+            window: ThroughputRow {
+                start: SimTime::ZERO,
+                end: SimTime::ZERO + window_len,
+                per_action: vec![[0; 5]; crate::scenario::ActionKind::ALL.len()],
+                statuses: Vec::new(),
+            },
+            throughput: Vec::new(),
+            gens: Vec::new(),
+            io_error: None,
+            world,
+            scenario,
+        };
+        for h in 0..n {
+            sim.trace_host(HostId(h as u32));
+        }
+        sim.place_initial_servers()?;
+        sim.schedule_workload();
+        for (i, ev) in sim.scenario.service_events.iter().enumerate() {
+            sim.queue.schedule(ev.at, Event::ServiceChange(i as u32));
+        }
+        Ok(sim)
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.queue.now()
+    }
+
+    /// Processes every event of the next instant; returns false when none is left (property
+    /// tests check invariants between instants).
+    pub fn step(&mut self) -> io::Result<bool> {
+        match self.queue.peek_time() {
+            Some(t) => self.run_until(t).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Processes every event due at or before `until` (tests use it to look at or poke the
+    /// world mid-run).
+    pub fn run_until(&mut self, until: SimTime) -> io::Result<()> {
+        while let Some(t) = self.queue.peek_time() {
+            if t > until {
+                break;
+            }
+            self.roll_windows(t);
+            let Some((_, event)) = self.queue.pop() else {
+                break;
+            };
+            self.stats.events += 1;
+            self.dispatch(event);
+            if let Some(e) = self.io_error.take() {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs until no event is left or the scenario's end time; returns the first I/O error of
+    /// the trace, if any.
+    pub fn run(&mut self) -> io::Result<()> {
+        let end = self.scenario.end;
+        self.run_until(end.unwrap_or(SimTime(u64::MAX)))?;
+        let end_time = end.map_or(self.queue.now(), |e| e.max(self.queue.now()));
+        self.stats.end_time = end_time;
+        self.roll_windows(end_time);
+        self.close_window(end_time);
+        self.trace.flush()
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        if let Some(h) = event.compute_host(&self.world, &self.ops) {
+            if self.world.liveness[h.index()].stopped {
+                self.parked[h.index()].push(event);
+                return;
+            }
+        }
+        use Event::*;
+        match event {
+            ApiReceive(r) => self.api_receive(r),
+            GeneratorFire(g) => self.generator_fire(g),
+            ClientSubmit(r) => self.submit_now(r),
+            ClientNext(g, c) => self.client_next(g, c),
+            ServiceChange(i) => self.service_change(i),
+            ServiceSeenDown(h) => self.service_seen(h, false),
+            ServiceSeenUp(h) => self.service_seen(h, true),
+            ConMigrateServer(op) => self.con_migrate_server(op),
+            SchSelectDestinations(op) => self.sch_select_destinations(op),
+            ConScheduled(op, result) => self.con_scheduled(op, result),
+            DstPrepResize(op, h) => self.dst_prep_resize(op, h),
+            ConReschedule(op, failed) => self.con_reschedule(op, failed),
+            DstRescheduleReturned(op, h, ok) => self.dst_reschedule_returned(op, h, ok),
+            SrcResizeInstance(op) => self.src_resize_instance(op),
+            SrcDiskMigrated(op) => self.src_disk_migrated(op),
+            DstFinishResize(op) => self.dst_finish_resize(op),
+            DstFinishMigration(op) => self.dst_finish_migration(op),
+            SrcConfirmResize(op) => self.src_confirm_resize(op),
+            SrcConfirmDone(op) => self.src_confirm_done(op),
+            DstRevertResize(op) => self.dst_revert_resize(op),
+            DstRevertDone(op) => self.dst_revert_done(op),
+            SrcFinishRevertResize(op) => self.src_finish_revert_resize(op),
+            SrcFinishRevertDone(op) => self.src_finish_revert_done(op),
+            PollUnconfirmedResizes(h) => self.poll_unconfirmed_resizes(h),
+            ConBuild(op) => self.con_build(op),
+            CmpBuild(op, h) => self.cmp_build(op, h),
+            CmpBuildDone(op, h) => self.cmp_build_done(op, h),
+            CmpDelete(op, h) => self.cmp_delete(op, h),
+            CmpDeleteDone(op, h) => self.cmp_delete_done(op, h),
+        }
+    }
+
+    // ------------------------------------------------------------------ time and randomness
+
+    fn draw(&mut self, d: D) -> Duration {
+        let dist: &Dist = match d {
+            D::Api => &self.scenario.latency.api,
+            D::Conductor => &self.scenario.latency.conductor,
+            D::Scheduler => &self.scenario.latency.scheduler,
+            D::Compute => &self.scenario.latency.compute,
+            D::Placement => &self.scenario.latency.placement,
+            D::GuestShutdown => &self.scenario.steps.guest_shutdown,
+            D::DiskCopy => &self.scenario.steps.disk_copy,
+            D::FinishMigration => &self.scenario.steps.finish_migration,
+            D::ConfirmMigration => &self.scenario.steps.confirm_migration,
+            D::RevertDestroy => &self.scenario.steps.revert_destroy,
+            D::FinishRevertMigration => &self.scenario.steps.finish_revert_migration,
+            D::Boot => &self.scenario.steps.boot,
+            D::Delete => &self.scenario.steps.delete,
+        };
+        dist.sample(&mut self.durations.streams[d as usize])
+    }
+
+    /// Schedules `event` after `delay`.
+    fn after(&mut self, delay: Duration, event: Event) -> TimerKey {
+        let at = self.now() + delay;
+        self.queue.schedule(at, event)
+    }
+
+    fn new_request_id(&mut self) -> RequestId {
+        let id = RequestId(self.next_request_id);
+        self.next_request_id += 1;
+        id
+    }
+
+    /// Decides whether an injected fault fires for `step` of `op` running on `host`.
+    fn fault_for(&mut self, step: FaultStep, op: OpId, host: HostId) -> Option<(FaultKind, String)> {
+        let o = &self.ops[op.index()];
+        let req_name = o.request.map(|r| self.requests[r as usize].name.as_str());
+        let server = self.world.server(o.server).name.as_str();
+        for f in &mut self.faults {
+            let r = &f.rule;
+            if r.step != step
+                || r.host.is_some_and(|h| h != host)
+                || r.server.as_deref().is_some_and(|s| s != server)
+                || r.request.as_deref().is_some_and(|n| Some(n) != req_name)
+                || r.times.is_some_and(|t| f.fired >= t)
+            {
+                continue;
+            }
+            // Only a probability strictly between 0 and 1 consumes randomness.
+            let fires = if r.probability >= 1.0 {
+                true
+            } else if r.probability <= 0.0 {
+                false
+            } else {
+                self.fault_rng.gen_bool(r.probability)
+            };
+            if fires {
+                f.fired += 1;
+                return Some((r.kind, r.message.clone()));
+            }
+        }
+        None
+    }
+
+    // ------------------------------------------------------------------ state changes + trace
+
+    fn record_io(&mut self, r: io::Result<()>) {
+        if let Err(e) = r {
+            if self.io_error.is_none() {
+                self.io_error = Some(e);
+            }
+        }
+    }
+
+    /// `nova/compute/stats.py` `io_workload`: building, or resize_prep / resize_migrating.
+    fn io_weight(s: &Server) -> u32 {
+        u32::from(
+            s.vm_state == VmState::Building
+                || matches!(
+                    s.task_state,
+                    Some(TaskState::ResizePrep) | Some(TaskState::ResizeMigrating)
+                ),
+        )
+    }
+
+    /// Applies `change` to server `s`, keeps the per-host counters, the status counts and the
+    /// scheduler index in step, and writes a transitions row if anything visible changed.
+    fn change_server(
+        &mut self,
+        s: ServerId,
+        hop: Hop,
+        step: &str,
+        op: Option<OpId>,
+        change: impl FnOnce(&mut Server),
+    ) {
+        let before = self.world.server(s).clone();
+        change(&mut self.world.servers[s.index()]);
+        let after = &self.world.servers[s.index()];
+        if before.vm_state == after.vm_state
+            && before.task_state == after.task_state
+            && before.host == after.host
+        {
+            return;
+        }
+        let after = after.clone();
+        let (bs, as_) = (before.status(), after.status());
+        let counted = |srv: &Server| !srv.is_deleted() || srv.vm_state == VmState::Deleted;
+        if counted(&before) {
+            self.status_counts[bs.index()] = self.status_counts[bs.index()].saturating_sub(1);
+        }
+        if counted(&after) {
+            self.status_counts[as_.index()] += 1;
+        }
+        let mut touched: Vec<HostId> = Vec::with_capacity(2);
+        if let Some(h) = before.host {
+            let i = h.index();
+            self.world.io_ops[i] -= Self::io_weight(&before).min(self.world.io_ops[i]);
+            if !before.is_deleted() {
+                self.world.num_instances[i] = self.world.num_instances[i].saturating_sub(1);
+            }
+            touched.push(h);
+        }
+        if let Some(h) = after.host {
+            let i = h.index();
+            self.world.io_ops[i] += Self::io_weight(&after);
+            if !after.is_deleted() {
+                self.world.num_instances[i] += 1;
+            }
+            if !touched.contains(&h) {
+                touched.push(h);
+            }
+        }
+        for h in touched {
+            self.refresh_index(h);
+        }
+        self.trace_server(s, op, hop, step);
+    }
+
+    fn refresh_index(&mut self, h: HostId) {
+        let i = h.index();
+        let (io, n) = (self.world.io_ops[i], self.world.num_instances[i]);
+        self.sched
+            .update(h, &self.world.hosts, &self.world.placement, io, n);
+    }
+
+    /// Writes one transitions row with the server's and its current migration's state.
+    fn trace_server(&mut self, s: ServerId, op: Option<OpId>, hop: Hop, step: &str) {
+        let srv = self.world.server(s);
+        let mig = op
+            .and_then(|o| self.ops[o.index()].migration)
+            .or(srv.migration);
+        let request = op.map(|o| self.ops[o.index()].request_id.0);
+        let row = TransitionRow {
+            time: self.queue.now(),
+            request,
+            server: &srv.name,
+            host: srv.host.map_or("", |h| self.world.host(h).name.as_str()),
+            vm_state: srv.vm_state.as_str(),
+            task_state: srv.task_state.map_or("", TaskState::as_str),
+            status: srv.status().as_str(),
+            migration: mig.map(|m| m.0),
+            migration_status: mig.map_or("", |m| self.world.migration(m).status.as_str()),
+            hop,
+            step,
+        };
+        let r = self.trace.transition(&row);
+        self.record_io(r);
+    }
+
+    /// Saves a migration's status (bumping `updated_at`), keeps the `finished` index and writes
+    /// a transitions row.
+    fn set_migration_status(&mut self, m: MigrationId, status: MigrationStatus, hop: Hop, step: &str, op: Option<OpId>) {
+        let now = self.now();
+        let mig = &mut self.world.migrations[m.index()];
+        let old = mig.status;
+        mig.updated_at = now;
+        if old == status {
+            return;
+        }
+        mig.status = status;
+        let (server, dest) = (mig.server, mig.dest);
+        if let Some(d) = dest {
+            if old == MigrationStatus::Finished {
+                self.world.finished_by_dest[d.index()].remove(&m);
+                // Nothing left to confirm on this host: its pending tick could not act.
+                if self.world.finished_by_dest[d.index()].is_empty() {
+                    if let Some(k) = self.poll_timer[d.index()].take() {
+                        self.queue.cancel(k);
+                    }
+                }
+            }
+            if status == MigrationStatus::Finished {
+                self.world.finished_by_dest[d.index()].insert(m);
+                self.ensure_poll(d, now + self.scenario.nova.resize_confirm_window);
+            }
+        }
+        let op = op.filter(|o| self.ops[o.index()].migration == Some(m));
+        // The row shows this migration even if the server has since moved on to another one.
+        let srv = self.world.server(server);
+        let row = TransitionRow {
+            time: now,
+            request: op.map(|o| self.ops[o.index()].request_id.0),
+            server: &srv.name,
+            host: srv.host.map_or("", |h| self.world.host(h).name.as_str()),
+            vm_state: srv.vm_state.as_str(),
+            task_state: srv.task_state.map_or("", TaskState::as_str),
+            status: srv.status().as_str(),
+            migration: Some(m.0),
+            migration_status: status.as_str(),
+            hop,
+            step,
+        };
+        let r = self.trace.transition(&row);
+        self.record_io(r);
+    }
+
+    fn trace_host(&mut self, h: HostId) {
+        let now = self.now();
+        let r = self.trace.host_usage(now, &self.world, h);
+        self.record_io(r);
+    }
+
+    /// Placement operations that also keep the trace, the scheduler index and the peak of
+    /// capacity held twice current.
+    fn plc_move(&mut self, from: Consumer, to: Consumer) {
+        let touched = self.world.placement.move_allocation(from, to);
+        self.after_plc(&touched);
+    }
+
+    fn plc_claim(&mut self, consumer: Consumer, host: HostId, res: Resources) -> bool {
+        let old_host = self.world.placement.allocation(consumer).map(|a| a.host);
+        if !self.world.placement.claim(consumer, host, res) {
+            return false;
+        }
+        match old_host.filter(|o| *o != host) {
+            Some(o) => self.after_plc(&[host, o]),
+            None => self.after_plc(&[host]),
+        }
+        true
+    }
+
+    fn plc_delete(&mut self, consumer: Consumer) {
+        if let Some(a) = self.world.placement.delete(consumer) {
+            self.after_plc(&[a.host]);
+        }
+    }
+
+    fn after_plc(&mut self, touched: &[HostId]) {
+        for &h in touched {
+            self.refresh_index(h);
+            self.trace_host(h);
+        }
+        let held = self.world.placement.total_migration_usage();
+        self.stats.peak_migration_vcpus = self.stats.peak_migration_vcpus.max(held.vcpus);
+        self.stats.peak_migration_memory_mb = self.stats.peak_migration_memory_mb.max(held.memory_mb);
+    }
+
+    // ------------------------------------------------------------------ instance actions
+
+    fn event_start(&mut self, op: OpId, name: &'static str, host: Option<HostId>) {
+        if let Some(a) = self.ops[op.index()].action {
+            let now = self.now();
+            self.world.actions.start_event(a, name, host, now);
+        }
+    }
+
+    fn event_finish(
+        &mut self,
+        op: OpId,
+        name: &'static str,
+        host: Option<HostId>,
+        result: EventResult,
+        details: &str,
+    ) {
+        if let Some(a) = self.ops[op.index()].action {
+            let now = self.now();
+            self.world.actions.finish_event(a, name, host, result, details, now);
+        }
+    }
+
+    // ------------------------------------------------------------------ request completion
+
+    /// Marks the request behind `op` finished and lets its generator react.
+    fn complete(&mut self, op: OpId, outcome: Outcome) {
+        let Some(r) = self.ops[op.index()].request else {
+            return;
+        };
+        let now = self.now();
+        let rec = &mut self.requests[r as usize];
+        if rec.completed.is_some() {
+            return;
+        }
+        rec.completed = Some(now);
+        let ok = outcome == Outcome::Success;
+        rec.outcome = outcome;
+        if let Some(k) = crate::scenario::ActionKind::parse(rec.action) {
+            let i = crate::scenario::ActionKind::ALL.iter().position(|a| *a == k).unwrap_or(0);
+            self.window.per_action[i][if ok { 3 } else { 4 }] += 1;
+        }
+        self.on_request_done(r, ok);
+    }
+
+    // ------------------------------------------------------------------ throughput windows
+
+    fn roll_windows(&mut self, t: SimTime) {
+        while t >= self.window.end && self.window.end > self.window.start {
+            let end = self.window.end;
+            self.close_window(end);
+        }
+    }
+
+    fn close_window(&mut self, end: SimTime) {
+        let len = self.scenario.output.throughput_window;
+        let mut row = ThroughputRow {
+            start: end,
+            end: end + len,
+            per_action: vec![[0; 5]; self.window.per_action.len()],
+            statuses: Vec::new(),
+        };
+        std::mem::swap(&mut row, &mut self.window);
+        row.end = end;
+        row.statuses = self.status_counts.clone();
+        if row.end > row.start || self.throughput.is_empty() {
+            self.throughput.push(row);
+        }
+    }
+
+    /// Consumes the simulator, returning the trace writer (for flushing by the caller).
+    pub fn into_parts(self) -> (World, Vec<RequestRecord>, Vec<ThroughputRow>, RunStats, Scenario) {
+        (self.world, self.requests, self.throughput, self.stats, self.scenario)
+    }
+
+    pub fn transition_rows(&self) -> u64 {
+        self.trace.transition_rows
+    }
+
+    pub fn rngs(&self) -> &RngStreams {
+        &self.rngs
+    }
+
+    pub fn events_scheduled(&self) -> u64 {
+        self.queue.scheduled_count()
+    }
+}

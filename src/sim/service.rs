@@ -1,0 +1,76 @@
+//! Scripted service events and servicegroup liveness (spec §10.5).
+
+use super::{Event, Sim};
+use crate::engine::Duration;
+use crate::model::HostId;
+use crate::scenario::ServiceChange;
+
+/// `nova/servicegroup/api.py` `INITIAL_REPORTING_DELAY`: first heartbeat 5 s after start.
+const INITIAL_REPORTING_DELAY: Duration = Duration::from_secs(5);
+
+impl Sim {
+    /// `service_down_time`, overridden to 2.5 × `report_interval` when not larger than it
+    /// (`nova/servicegroup/api.py`).
+    fn effective_down_time(&self) -> Duration {
+        let n = &self.scenario.nova;
+        if n.service_down_time <= n.report_interval {
+            Duration(n.report_interval.ms() * 5 / 2)
+        } else {
+            n.service_down_time
+        }
+    }
+
+    pub(super) fn service_change(&mut self, i: u32) {
+        let ev = self.scenario.service_events[i as usize].clone();
+        let h = ev.host;
+        match ev.change {
+            ServiceChange::Disable => self.world.hosts[h.index()].enabled = false,
+            ServiceChange::Enable => self.world.hosts[h.index()].enabled = true,
+            ServiceChange::Stop => {
+                if self.world.liveness[h.index()].stopped {
+                    return;
+                }
+                self.world.liveness[h.index()].stopped = true;
+                self.cancel_liveness_timer(h);
+                if self.world.host(h).up {
+                    // The last heartbeat is taken at the stop: seen down service_down_time later.
+                    let d = self.effective_down_time();
+                    let k = self.after(d, Event::ServiceSeenDown(h));
+                    self.liveness_timer[h.index()] = Some(k);
+                }
+            }
+            ServiceChange::Start => {
+                if !self.world.liveness[h.index()].stopped {
+                    return;
+                }
+                self.world.liveness[h.index()].stopped = false;
+                self.cancel_liveness_timer(h);
+                if !self.world.host(h).up {
+                    let k = self.after(INITIAL_REPORTING_DELAY, Event::ServiceSeenUp(h));
+                    self.liveness_timer[h.index()] = Some(k);
+                }
+                // Messages that waited for the process are consumed now, in arrival order.
+                let parked = std::mem::take(&mut self.parked[h.index()]);
+                let now = self.now();
+                for e in parked {
+                    self.queue.schedule(now, e);
+                }
+            }
+        }
+        self.refresh_index(h);
+        self.trace_host(h);
+    }
+
+    fn cancel_liveness_timer(&mut self, h: HostId) {
+        if let Some(k) = self.liveness_timer[h.index()].take() {
+            self.queue.cancel(k);
+        }
+    }
+
+    pub(super) fn service_seen(&mut self, h: HostId, up: bool) {
+        self.liveness_timer[h.index()] = None;
+        self.world.hosts[h.index()].up = up;
+        self.refresh_index(h);
+        self.trace_host(h);
+    }
+}

@@ -1,0 +1,364 @@
+//! The workload side: initial servers, explicit and replayed requests, generators (Poisson,
+//! constant rate, closed loop) with confirm/revert follow-ups, and the API front door.
+
+use super::{Event, Sim, D};
+use crate::api::{self, Accepted, ApiRequest};
+use crate::engine::{Duration, Stream};
+use crate::model::{Consumer, PowerState, RequestId, Server, VmState};
+use crate::scenario::{ActionKind, Arrival, FollowUp, RequestTemplate, TargetOrder};
+use crate::scheduler::SelectRequest;
+use crate::trace::{Hop, Outcome, RequestRecord};
+use rand::Rng;
+use rand_distr::{Distribution, Exp};
+use serde_json::{json, Value};
+
+/// Who issued a request, so its completion can drive what comes next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Origin {
+    Explicit,
+    /// Generator `gen`; `client` for closed loops.
+    Generated { gen: u32, client: Option<u32> },
+    /// A confirm/revert issued after a generated migrate reached VERIFY_RESIZE.
+    FollowUp { gen: u32, client: Option<u32> },
+}
+
+/// A request waiting to be submitted.
+#[derive(Debug, Clone)]
+pub(super) struct PendingRequest {
+    pub name: Option<String>,
+    pub template: RequestTemplate,
+    pub origin: Origin,
+    /// Index of the record once submitted.
+    pub record: Option<u32>,
+}
+
+/// Run-time state of one generator.
+pub(super) struct GeneratorState {
+    issued: u64,
+    next_target: usize,
+    rng: Stream,
+    created: u64,
+}
+
+/// Why the initial cloud could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("initial server \"{server}\" cannot be placed at t=0: {reason}")]
+    Unplaceable { server: String, reason: String },
+}
+
+fn default_body(action: ActionKind) -> Value {
+    match action {
+        ActionKind::Migrate => json!({ "migrate": null }),
+        ActionKind::ConfirmResize => json!({ "confirmResize": null }),
+        ActionKind::RevertResize => json!({ "revertResize": null }),
+        ActionKind::Create | ActionKind::Delete => json!({}),
+    }
+}
+
+impl Sim {
+    /// Places the scenario's initial servers at t = 0: pinned ones where they are pinned, the
+    /// others through the scheduler, in declaration order.
+    pub(super) fn place_initial_servers(&mut self) -> Result<(), SetupError> {
+        let initial = self.scenario.servers.clone();
+        for s in initial {
+            let resources = self.world.flavor(s.flavor).resources();
+            let host = match s.host {
+                Some(h) => h,
+                None => {
+                    let req = SelectRequest {
+                        resources,
+                        ignore_hosts: &[],
+                        requested_host: None,
+                        availability_zone: s.availability_zone.as_deref(),
+                        num_alternates: 0,
+                        host_subset_size: self.scenario.nova.host_subset_size as usize,
+                    };
+                    self.sched
+                        .select(&self.world.hosts, &self.world.placement, &req, &mut self.sched_rng)
+                        .map_err(|e| SetupError::Unplaceable {
+                            server: s.name.clone(),
+                            reason: e.message().trim_end().to_string(),
+                        })?
+                        .selected
+                }
+            };
+            let server = Server {
+                name: s.name.clone(),
+                project: s.project.clone(),
+                flavor: s.flavor,
+                host: Some(host),
+                vm_state: s.vm_state,
+                task_state: None,
+                power_state: if s.vm_state == VmState::Stopped {
+                    PowerState::Shutdown
+                } else {
+                    PowerState::Running
+                },
+                locked: s.locked,
+                launched: true,
+                old_vm_state: None,
+                availability_zone: Some(self.world.host(host).availability_zone.clone()),
+                requested_az: s.availability_zone.clone(),
+                migration: None,
+            };
+            let id = self.add_server(server, Hop::Scheduler, "initial placement", None);
+            // Pinned servers may overcommit, as an existing cloud can.
+            self.world
+                .placement
+                .force_claim(Consumer::Instance(id), host, resources);
+            self.after_plc(&[host]);
+        }
+        Ok(())
+    }
+
+    /// Queues the explicit requests and starts the generators.
+    pub(super) fn schedule_workload(&mut self) {
+        let explicit = self.scenario.requests.clone();
+        for r in explicit {
+            let i = self.push_pending(r.name.clone(), r.request.clone(), Origin::Explicit);
+            self.queue.schedule(r.at, Event::ClientSubmit(i));
+        }
+        let gens = self.scenario.generators.clone();
+        for (g, spec) in gens.iter().enumerate() {
+            self.gens.push(GeneratorState {
+                issued: 0,
+                next_target: 0,
+                rng: self.rngs.stream(&format!("workload.{}", spec.name)),
+                created: 0,
+            });
+            self.queue.schedule(spec.start, Event::GeneratorFire(g as u32));
+        }
+    }
+
+    fn push_pending(&mut self, name: Option<String>, template: RequestTemplate, origin: Origin) -> u32 {
+        self.request_specs.push(PendingRequest {
+            name,
+            template,
+            origin,
+            record: None,
+        });
+        (self.request_specs.len() - 1) as u32
+    }
+
+    pub(super) fn request_id_of(&self, record: u32) -> RequestId {
+        RequestId(self.requests[record as usize].id)
+    }
+
+    /// A client sends pending request `p` now: it gets its request id and reaches the API
+    /// after the API latency.
+    pub(super) fn submit_now(&mut self, p: u32) {
+        let id = self.new_request_id();
+        let now = self.now();
+        let pending = &self.request_specs[p as usize];
+        let t = &pending.template;
+        let record = RequestRecord {
+            id: id.0,
+            name: pending.name.clone().unwrap_or_default(),
+            action: t.action.as_str(),
+            server: t.server.clone(),
+            microversion: t.caller.microversion.to_string(),
+            role: t.caller.role.as_str(),
+            submitted: now,
+            answered: None,
+            code: 0,
+            message: String::new(),
+            completed: None,
+            outcome: Outcome::Pending,
+        };
+        let action_index = ActionKind::ALL.iter().position(|a| *a == t.action).unwrap_or(0);
+        self.window.per_action[action_index][0] += 1;
+        let r = self.requests.len() as u32;
+        self.requests.push(record);
+        self.request_specs[p as usize].record = Some(r);
+        self.request_pending.push(p);
+        let d = self.draw(D::Api);
+        self.after(d, Event::ApiReceive(r));
+    }
+
+    /// nova-api handles request `r`: every synchronous check, then the accepted work.
+    pub(super) fn api_receive(&mut self, r: u32) {
+        let p = self.request_pending[r as usize];
+        let template = self.request_specs[p as usize].template.clone();
+        let body = template.body.clone().unwrap_or_else(|| default_body(template.action));
+        let req = ApiRequest {
+            action: template.action,
+            server: &template.server,
+            caller: &template.caller,
+            body: &body,
+        };
+        let result = api::handle(&self.world, &req);
+        let now = self.now();
+        let action_index = ActionKind::ALL
+            .iter()
+            .position(|a| *a == template.action)
+            .unwrap_or(0);
+        let rec = &mut self.requests[r as usize];
+        rec.answered = Some(now);
+        match result {
+            Err(e) => {
+                rec.code = e.code;
+                rec.message = e.message;
+                rec.completed = Some(now);
+                rec.outcome = Outcome::Failure(format!("HTTP {}", e.code));
+                self.window.per_action[action_index][2] += 1;
+                self.on_request_done(r, false);
+            }
+            Ok(acc) => {
+                rec.code = acc.http_code();
+                self.window.per_action[action_index][1] += 1;
+                let caller_project = template.caller.project.clone();
+                let project_of = |world: &crate::model::World, s: crate::model::ServerId| {
+                    caller_project
+                        .clone()
+                        .unwrap_or_else(|| world.server(s).project.clone())
+                };
+                match acc {
+                    Accepted::Migrate {
+                        server,
+                        requested_host,
+                        ..
+                    } => {
+                        let project = project_of(&self.world, server);
+                        self.accept_migrate(r, server, requested_host, project);
+                    }
+                    Accepted::Confirm { server, migration } => {
+                        let project = project_of(&self.world, server);
+                        let rid = self.request_id_of(r);
+                        self.accept_confirm(Some(r), rid, server, migration, Some(project), Hop::Api);
+                    }
+                    Accepted::Revert { server, migration } => {
+                        let project = project_of(&self.world, server);
+                        self.accept_revert(r, server, migration, project);
+                    }
+                    Accepted::Create => {
+                        let flavor = template.flavor.unwrap_or(crate::model::FlavorId(0));
+                        let project = caller_project.unwrap_or_else(|| "demo".to_string());
+                        self.accept_create(r, template.server.clone(), flavor, template.availability_zone.clone(), project);
+                    }
+                    Accepted::Delete { server } => {
+                        let project = project_of(&self.world, server);
+                        self.accept_delete(r, server, project);
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ generators
+
+    fn generator_may_issue(&self, g: usize) -> bool {
+        let spec = &self.scenario.generators[g];
+        let state = &self.gens[g];
+        spec.count.is_none_or(|c| state.issued < c) && spec.stop.is_none_or(|s| self.now() < s)
+    }
+
+    /// Builds and submits the next request of generator `g` (for closed-loop client `client`).
+    fn generator_issue(&mut self, g: usize, client: Option<u32>) {
+        let spec = self.scenario.generators[g].clone();
+        let state = &mut self.gens[g];
+        state.issued += 1;
+        let server = if spec.action == ActionKind::Create {
+            state.created += 1;
+            format!("{}-{}", spec.name, state.created)
+        } else if spec.targets.is_empty() {
+            String::new()
+        } else {
+            let i = match spec.order {
+                TargetOrder::Sequential => {
+                    let i = state.next_target % spec.targets.len();
+                    state.next_target += 1;
+                    i
+                }
+                TargetOrder::Random => state.rng.gen_range(0..spec.targets.len()),
+            };
+            spec.targets[i].clone()
+        };
+        let template = RequestTemplate {
+            action: spec.action,
+            server,
+            caller: spec.caller.clone(),
+            body: None,
+            flavor: spec.flavor,
+            availability_zone: None,
+        };
+        let p = self.push_pending(None, template, Origin::Generated { gen: g as u32, client });
+        self.submit_now(p);
+    }
+
+    pub(super) fn generator_fire(&mut self, g: u32) {
+        let gi = g as usize;
+        let spec = self.scenario.generators[gi].clone();
+        match spec.arrival {
+            Arrival::ClosedLoop { concurrency, .. } => {
+                for c in 0..concurrency {
+                    if self.generator_may_issue(gi) {
+                        self.generator_issue(gi, Some(c));
+                    }
+                }
+            }
+            Arrival::Poisson { rate_per_s } => {
+                if !self.generator_may_issue(gi) {
+                    return;
+                }
+                self.generator_issue(gi, None);
+                let gap = match Exp::new(rate_per_s / 1000.0) {
+                    Ok(e) => e.sample(&mut self.gens[gi].rng).round() as u64,
+                    Err(_) => return,
+                };
+                self.after(Duration(gap), Event::GeneratorFire(g));
+            }
+            Arrival::ConstantRate { interval } => {
+                if !self.generator_may_issue(gi) {
+                    return;
+                }
+                self.generator_issue(gi, None);
+                self.after(interval, Event::GeneratorFire(g));
+            }
+        }
+    }
+
+    /// A request finished (answered with an error, or its asynchronous work ended).
+    pub(super) fn on_request_done(&mut self, r: u32, ok: bool) {
+        let p = self.request_pending[r as usize];
+        let origin = self.request_specs[p as usize].origin;
+        let (gen, client, follow_up_done) = match origin {
+            Origin::Explicit => return,
+            Origin::Generated { gen, client } => (gen as usize, client, false),
+            Origin::FollowUp { gen, client } => (gen as usize, client, true),
+        };
+        let spec = self.scenario.generators[gen].clone();
+        if !follow_up_done && ok && spec.action == ActionKind::Migrate && spec.follow_up != FollowUp::None {
+            let action = match spec.follow_up {
+                FollowUp::Confirm => ActionKind::ConfirmResize,
+                _ => ActionKind::RevertResize,
+            };
+            let server = self.request_specs[p as usize].template.server.clone();
+            let template = RequestTemplate {
+                action,
+                server,
+                caller: spec.caller.clone(),
+                body: None,
+                flavor: None,
+                availability_zone: None,
+            };
+            let np = self.push_pending(None, template, Origin::FollowUp { gen: gen as u32, client });
+            let d = spec.follow_up_delay.sample(&mut self.gens[gen].rng);
+            self.after(d, Event::ClientSubmit(np));
+            return;
+        }
+        if let (Some(c), Arrival::ClosedLoop { think, .. }) = (client, &spec.arrival) {
+            if self.generator_may_issue(gen) {
+                let d = think.sample(&mut self.gens[gen].rng);
+                self.after(d, Event::ClientNext(gen as u32, c));
+            }
+        }
+    }
+
+    /// A closed-loop client's next iteration.
+    pub(super) fn client_next(&mut self, gen: u32, client: u32) {
+        if self.generator_may_issue(gen as usize) {
+            self.generator_issue(gen as usize, Some(client));
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Trace output: the rows of transitions.csv and hosts.csv, written as the run proceeds, and
+//! the records that are written at the end (requests, instance actions, throughput, summary).
+//! Only reads what the simulator hands it; never touches the engine.
+
+pub mod summary;
+pub mod writer;
+
+use crate::engine::SimTime;
+use std::fmt;
+
+/// The process where a step runs (spec §0 hop labels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Hop {
+    Api,
+    Conductor,
+    Scheduler,
+    Source,
+    Destination,
+    /// The compute host of a server being built or deleted.
+    Compute,
+    Placement,
+    /// A scripted operator action (service disable/enable, process stop/start).
+    Operator,
+}
+
+impl Hop {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hop::Api => "API",
+            Hop::Conductor => "CON",
+            Hop::Scheduler => "SCH",
+            Hop::Source => "SRC",
+            Hop::Destination => "DST",
+            Hop::Compute => "CMP",
+            Hop::Placement => "PLC",
+            Hop::Operator => "OPS",
+        }
+    }
+}
+
+impl fmt::Display for Hop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an accepted request's asynchronous work ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not finished when the run ended.
+    Pending,
+    Success,
+    /// Finished with an error; the text says how (e.g. "NoValidHost", "ERROR").
+    Failure(String),
+}
+
+impl Outcome {
+    pub fn label(&self) -> &str {
+        match self {
+            Outcome::Pending => "pending",
+            Outcome::Success => "success",
+            Outcome::Failure(_) => "failure",
+        }
+    }
+}
+
+/// One API request of the run.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    pub id: u32,
+    pub name: String,
+    pub action: &'static str,
+    pub server: String,
+    pub microversion: String,
+    pub role: &'static str,
+    pub submitted: SimTime,
+    pub answered: Option<SimTime>,
+    pub code: u16,
+    pub message: String,
+    pub completed: Option<SimTime>,
+    pub outcome: Outcome,
+}

@@ -1,0 +1,8 @@
+//! Integration tests, one module per concern. Spec sections are named in each test.
+
+mod cli;
+mod cold_migration;
+mod determinism;
+mod golden;
+mod properties;
+mod support;
