@@ -69,6 +69,8 @@ impl Sim {
             if !self.world.migration(m).status.is_terminal() {
                 self.set_migration_status(m, MigrationStatus::Error, Hop::Conductor, "instance deleted during the move", Some(op));
             }
+            // The move's cleanup drops what the migration held; the delete frees the instance.
+            self.plc_delete(Consumer::Migration(m));
         }
         self.complete(op, Outcome::Failure("InstanceNotFound: server deleted".into()));
         true

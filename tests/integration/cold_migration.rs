@@ -109,7 +109,7 @@ fn revert_spec_4_7() {
             "60.050 REVERT_RESIZE resized/resize_reverting reverting @h3",
             "62.110 REVERT_RESIZE resized/resize_reverting reverted @h3",
             "62.130 REVERT_RESIZE resized/resize_reverting reverted @h1",
-            "65.140 ACTIVE active/  reverted @h1",
+            "65.140 ACTIVE active/ reverted @h1",
         ]
     );
     assert_eq!(r.final_vcpus()["h1"], 2);
@@ -134,7 +134,7 @@ fn stopped_server_spec_4_1_and_4_7() {
     assert!(story.contains(&"33.210 VERIFY_RESIZE resized/ finished @h3".to_string()), "{story:#?}");
     let n = story.len();
     assert_eq!(story[n - 2], "65.140 VERIFY_RESIZE resized/powering-off reverted @h1");
-    assert_eq!(story[n - 1], "65.140 SHUTOFF stopped/  reverted @h1");
+    assert_eq!(story[n - 1], "65.140 SHUTOFF stopped/ reverted @h1");
 }
 
 /// §4.2: NoValidHost after the 202: server back to ACTIVE, migration error, conductor events
@@ -381,7 +381,7 @@ fn auto_confirm_first_tick_at_or_after_window_spec_6_3() {
     let r = run(&text);
     let story = r.story("vm1");
     assert!(story.contains(&"120.000 VERIFY_RESIZE resized/ confirming @h3".to_string()), "{story:#?}");
-    assert!(story.contains(&"122.020 ACTIVE active/  @h3".to_string()), "{story:#?}");
+    assert!(story.contains(&"122.020 ACTIVE active/ confirmed @h3".to_string()), "{story:#?}");
     let auto = r.actions.iter().find(|a| a["action"] == "confirmResize").expect("auto-confirm action");
     assert_eq!(auto["project"], "", "periodic task: null project");
     // One millisecond more and it waits a whole period.
