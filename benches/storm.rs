@@ -126,7 +126,10 @@ fn main() {
         s.migration_status
     );
     println!("  simulated time: {} s", s.end_time_s);
-    println!("  events: {}, transition rows: {}", report.events, report.transition_rows);
+    println!(
+        "  events: {}, transition rows: {}",
+        report.events, report.transition_rows
+    );
     println!("  wall time: {wall:.3} s");
     println!("  events/s: {:.0}", report.events as f64 / wall);
     if let Some(kib) = peak_rss_kib() {

@@ -67,7 +67,10 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
 
 fn execute(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Check { scenario: path, set } => {
+        Command::Check {
+            scenario: path,
+            set,
+        } => {
             let sc = scenario::load(&path, &set).map_err(|e| e.to_string())?;
             println!(
                 "{}: ok — scenario \"{}\", {} hosts, {} flavors, {} servers, {} requests, {} generators",

@@ -8,8 +8,9 @@ use crate::trace::writer::{self, ResultsDir, TraceWriter};
 use std::path::{Path, PathBuf};
 
 /// The files every run writes.
-pub const RESULT_FILES: [&str; 6] = [
+pub const RESULT_FILES: [&str; 7] = [
     "transitions.csv",
+    "scheduling.csv",
     "requests.csv",
     "instance_actions.csv",
     "throughput.csv",
@@ -47,6 +48,7 @@ pub fn run_to_dir(scenario: Scenario, out: &Path) -> Result<RunReport, RunError>
     let trace = TraceWriter::new(
         dir.file("transitions.csv").map_err(io_err)?,
         dir.file("hosts.csv").map_err(io_err)?,
+        dir.file("scheduling.csv").map_err(io_err)?,
     )
     .map_err(io_err)?;
     let mut sim = Sim::new(scenario, trace)?;
@@ -54,9 +56,14 @@ pub fn run_to_dir(scenario: Scenario, out: &Path) -> Result<RunReport, RunError>
     let transition_rows = sim.transition_rows();
     let (world, requests, throughput, stats, scenario) = sim.into_parts();
     writer::write_requests(dir.file("requests.csv").map_err(io_err)?, &requests).map_err(io_err)?;
-    writer::write_actions(dir.file("instance_actions.csv").map_err(io_err)?, &world.actions, &world)
+    writer::write_actions(
+        dir.file("instance_actions.csv").map_err(io_err)?,
+        &world.actions,
+        &world,
+    )
+    .map_err(io_err)?;
+    writer::write_throughput(dir.file("throughput.csv").map_err(io_err)?, &throughput)
         .map_err(io_err)?;
-    writer::write_throughput(dir.file("throughput.csv").map_err(io_err)?, &throughput).map_err(io_err)?;
     let summary = summary::build(&scenario.name, scenario.seed, &world, &requests, &stats);
     let mut json = serde_json::to_string_pretty(&summary).map_err(|e| io_err(e.into()))?;
     json.push('\n');

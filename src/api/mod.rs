@@ -36,9 +36,15 @@ pub enum Accepted {
         requested_host: Option<HostId>,
     },
     /// confirmResize (204) of this `finished` migration.
-    Confirm { server: ServerId, migration: MigrationId },
+    Confirm {
+        server: ServerId,
+        migration: MigrationId,
+    },
     /// revertResize (202).
-    Revert { server: ServerId, migration: MigrationId },
+    Revert {
+        server: ServerId,
+        migration: MigrationId,
+    },
     /// Server create (202).
     Create,
     /// Server delete (204).
@@ -96,7 +102,12 @@ fn check_state(
 ) -> Result<(), ApiError> {
     let srv = world.server(s);
     if !allowed.contains(&srv.vm_state) {
-        return Err(invalid_state(action, name, "vm_state", srv.vm_state.as_str()));
+        return Err(invalid_state(
+            action,
+            name,
+            "vm_state",
+            srv.vm_state.as_str(),
+        ));
     }
     if let Some(t) = srv.task_state {
         return Err(invalid_state(action, name, "task_state", t.as_str()));
@@ -110,7 +121,9 @@ fn check_state(
 /// Instance lookup (spec §2 step 3): project-scoped for non-admins, so another project's
 /// server is a 404, not a 403.
 fn lookup(world: &World, req: &ApiRequest) -> Result<ServerId, ApiError> {
-    let s = world.find_server(req.server).ok_or_else(|| not_found(req.server))?;
+    let s = world
+        .find_server(req.server)
+        .ok_or_else(|| not_found(req.server))?;
     let owner = &world.server(s).project;
     if req.caller.role != crate::scenario::Role::Admin {
         if let Some(p) = &req.caller.project {
@@ -151,7 +164,13 @@ fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     };
     policy::authorize(rule, req.caller, &owner)?; // row 3
     check_lock(world, s, req.caller, req.server)?; // row 8
-    check_state(world, s, &[VmState::Active, VmState::Stopped], "migrate", req.server)?; // row 9
+    check_state(
+        world,
+        s,
+        &[VmState::Active, VmState::Stopped],
+        "migrate",
+        req.server,
+    )?; // row 9
     let srv = world.server(s);
     let source = srv
         .host
@@ -238,7 +257,10 @@ fn create(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
         // Nova allows duplicate names; the simulator addresses servers by name, so it refuses.
         return Err(ApiError::new(
             409,
-            format!("A server named {} already exists in this scenario.", req.server),
+            format!(
+                "A server named {} already exists in this scenario.",
+                req.server
+            ),
         ));
     }
     Ok(Accepted::Create)

@@ -4,7 +4,10 @@ use super::ApiError;
 use serde_json::Value;
 
 fn invalid(msg: impl Into<String>) -> ApiError {
-    ApiError::new(400, format!("Invalid input for field/attribute. {}", msg.into()))
+    ApiError::new(
+        400,
+        format!("Invalid input for field/attribute. {}", msg.into()),
+    )
 }
 
 /// The body must be an object whose only key is `key` (value unconstrained), as the

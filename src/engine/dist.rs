@@ -18,7 +18,10 @@ pub enum Dist {
     /// Log-normal given by the median and the shape `sigma` of the underlying normal.
     LogNormal { median_ms: f64, sigma: f64 },
     /// Draws one of `values_ms` with the given relative `weights` (an empirical table).
-    Empirical { values_ms: Vec<u64>, cumulative: Vec<u64> },
+    Empirical {
+        values_ms: Vec<u64>,
+        cumulative: Vec<u64>,
+    },
 }
 
 impl Dist {

@@ -74,7 +74,9 @@ impl<E> EventQueue<E> {
         let at = at.max(self.now);
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.order.change_priority(&key, Reverse((at, seq))).is_some()
+        self.order
+            .change_priority(&key, Reverse((at, seq)))
+            .is_some()
     }
 
     /// The time of a pending event.

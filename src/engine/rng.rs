@@ -61,9 +61,18 @@ mod tests {
     #[test]
     fn same_name_same_draws_different_names_differ() {
         let r = RngStreams::new(42);
-        let a: Vec<u64> = (0..4).map(|_| 0).scan(r.stream("a"), |s, _| Some(s.next_u64())).collect();
-        let a2: Vec<u64> = (0..4).map(|_| 0).scan(r.stream("a"), |s, _| Some(s.next_u64())).collect();
-        let b: Vec<u64> = (0..4).map(|_| 0).scan(r.stream("b"), |s, _| Some(s.next_u64())).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(r.stream("a"), |s, _| Some(s.next_u64()))
+            .collect();
+        let a2: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(r.stream("a"), |s, _| Some(s.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(r.stream("b"), |s, _| Some(s.next_u64()))
+            .collect();
         assert_eq!(a, a2);
         assert_ne!(a, b);
     }

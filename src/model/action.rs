@@ -76,7 +76,13 @@ impl ActionLog {
         id
     }
 
-    pub fn start_event(&mut self, action: ActionId, name: &'static str, host: Option<HostId>, now: SimTime) {
+    pub fn start_event(
+        &mut self,
+        action: ActionId,
+        name: &'static str,
+        host: Option<HostId>,
+        now: SimTime,
+    ) {
         let a = &mut self.actions[action.index()];
         a.updated_at = now;
         a.events.push(ActionEvent {
@@ -140,7 +146,14 @@ mod tests {
         let a = log.start_action(ServerId(0), "migrate", RequestId(1), None, SimTime(0));
         log.start_event(a, "conductor_migrate_server", None, SimTime(10));
         log.start_event(a, "cold_migrate", None, SimTime(10));
-        log.finish_event(a, "cold_migrate", None, EventResult::Error, "No valid host", SimTime(20));
+        log.finish_event(
+            a,
+            "cold_migrate",
+            None,
+            EventResult::Error,
+            "No valid host",
+            SimTime(20),
+        );
         let act = log.get(a);
         assert!(act.message_error);
         assert_eq!(act.events[1].result, Some(EventResult::Error));

@@ -28,7 +28,9 @@ impl Resources {
 
     /// True if `self` fits within `limit` in every class.
     pub fn fits_in(&self, limit: &Resources) -> bool {
-        self.vcpus <= limit.vcpus && self.memory_mb <= limit.memory_mb && self.disk_gb <= limit.disk_gb
+        self.vcpus <= limit.vcpus
+            && self.memory_mb <= limit.memory_mb
+            && self.disk_gb <= limit.disk_gb
     }
 }
 
@@ -106,8 +108,16 @@ impl Host {
             (total.saturating_sub(reserved) as f64 * ratio).floor() as u64
         };
         Resources::new(
-            cap(self.vcpus, self.reserved_host_cpus, self.cpu_allocation_ratio),
-            cap(self.memory_mb, self.reserved_host_memory_mb, self.ram_allocation_ratio),
+            cap(
+                self.vcpus,
+                self.reserved_host_cpus,
+                self.cpu_allocation_ratio,
+            ),
+            cap(
+                self.memory_mb,
+                self.reserved_host_memory_mb,
+                self.ram_allocation_ratio,
+            ),
             cap(
                 self.disk_gb,
                 self.reserved_host_disk_mb.div_ceil(1024),

@@ -107,10 +107,20 @@ mod tests {
     #[test]
     fn terminal_statuses_spec_1_4() {
         use MigrationStatus::*;
-        for s in [Confirmed, Reverted, Error, Failed, Completed, Cancelled, Done] {
+        for s in [
+            Confirmed, Reverted, Error, Failed, Completed, Cancelled, Done,
+        ] {
             assert!(s.is_terminal(), "{}", s.as_str());
         }
-        for s in [PreMigrating, Migrating, PostMigrating, Finished, Confirming, Reverting, Queued] {
+        for s in [
+            PreMigrating,
+            Migrating,
+            PostMigrating,
+            Finished,
+            Confirming,
+            Reverting,
+            Queued,
+        ] {
             assert!(!s.is_terminal(), "{}", s.as_str());
         }
     }

@@ -111,7 +111,9 @@ impl Placement {
     /// nothing) if it does not fit — placement's capacity check for a claim.
     pub fn claim(&mut self, consumer: Consumer, host: HostId, resources: Resources) -> bool {
         let old = self.allocation(consumer);
-        let freed_here = old.filter(|a| a.host == host).map_or(Resources::ZERO, |a| a.resources);
+        let freed_here = old
+            .filter(|a| a.host == host)
+            .map_or(Resources::ZERO, |a| a.resources);
         let after = self.usage[host.index()] - freed_here + resources;
         if !after.fits_in(&self.capacity[host.index()]) {
             return false;
@@ -211,7 +213,10 @@ mod tests {
     fn move_holds_twice_then_releases() {
         let mut p = Placement::new(&hosts(2));
         let r = Resources::new(2, 2048, 20);
-        let (s, m) = (Consumer::Instance(ServerId(0)), Consumer::Migration(MigrationId(0)));
+        let (s, m) = (
+            Consumer::Instance(ServerId(0)),
+            Consumer::Migration(MigrationId(0)),
+        );
         let (h0, h1) = (HostId(0), HostId(1));
         assert!(p.claim(s, h0, r));
         p.move_allocation(s, m); // CON swap

@@ -249,7 +249,11 @@ mod tests {
             (VmState::Paused, Some(T::Migrating), Status::Migrating),
             (VmState::Resized, None, Status::VerifyResize),
             (VmState::Resized, Some(T::PoweringOff), Status::VerifyResize),
-            (VmState::Resized, Some(T::ResizeReverting), Status::RevertResize),
+            (
+                VmState::Resized,
+                Some(T::ResizeReverting),
+                Status::RevertResize,
+            ),
             (VmState::Error, None, Status::Error),
             (VmState::Error, Some(T::ResizePrep), Status::Error),
             (VmState::Building, Some(T::Scheduling), Status::Build),

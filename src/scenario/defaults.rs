@@ -42,10 +42,10 @@ pub const PERIODIC_SPACING: Duration = Duration::from_secs(60);
 /// A host's periodic-task phase when the scenario does not give one: a draw keyed by the
 /// host's name, so adding or reordering hosts does not move the other hosts' phases.
 pub fn periodic_phase(seed: u64, host_name: &str) -> Duration {
-    Duration(
-        RngStreams::new(seed)
-            .keyed_below(&format!("periodic-phase/{host_name}"), PERIODIC_SPACING.ms()),
-    )
+    Duration(RngStreams::new(seed).keyed_below(
+        &format!("periodic-phase/{host_name}"),
+        PERIODIC_SPACING.ms(),
+    ))
 }
 
 /// Server `project` and the caller project of a create request.

@@ -324,8 +324,7 @@ pub(crate) fn dotted(path: &[Seg]) -> String {
 /// A key as written in TOML: bare when possible, else quoted.
 pub(crate) fn quote_key(k: &str) -> String {
     let bare = !k.is_empty()
-        && k
-            .chars()
+        && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if bare {
         k.to_string()
@@ -546,7 +545,8 @@ impl<'de, 'a> MapAccess<'de> for MapDe<'a> {
             None => Ok(None),
             Some(e) => {
                 self.current = Some(e);
-                let key: de::value::StrDeserializer<'_, DeError> = e.key.as_str().into_deserializer();
+                let key: de::value::StrDeserializer<'_, DeError> =
+                    e.key.as_str().into_deserializer();
                 seed.deserialize(key)
                     .map(Some)
                     .map_err(|err| err.located(&e.key_span).under(Seg::Key(e.key.clone())))

@@ -66,26 +66,29 @@ fn parse_value(text: &str, span: &Range<usize>) -> Node {
     node
 }
 
-fn insert(node: &mut Node, segs: &[String], value: Node, span: &Range<usize>) -> Result<(), String> {
+/// Sets `segs` (below the already `walked` path) in `node` to `value`, creating tables.
+fn insert(
+    node: &mut Node,
+    walked: &mut Vec<String>,
+    segs: &[String],
+    value: Node,
+    span: &Range<usize>,
+) -> Result<(), String> {
     let Some((first, rest)) = segs.split_first() else {
         return Err("empty key path".into());
     };
+    let here = walked.join(".");
+    walked.push(first.clone());
     let kind = node.value.type_name();
     match &mut node.value {
         Value::Table(entries) => {
-            let pos = entries.iter().position(|e| e.key == *first);
-            let idx = match pos {
+            let idx = match entries.iter().position(|e| e.key == *first) {
                 Some(p) => p,
                 None => {
-                    let fresh = if rest.is_empty() {
-                        value.clone()
-                    } else {
-                        Node::new(span.clone(), Value::Table(Vec::new()))
-                    };
                     entries.push(Entry {
                         key: first.clone(),
                         key_span: span.clone(),
-                        node: fresh,
+                        node: Node::new(span.clone(), Value::Table(Vec::new())),
                     });
                     entries.len() - 1
                 }
@@ -95,31 +98,37 @@ fn insert(node: &mut Node, segs: &[String], value: Node, span: &Range<usize>) ->
                 entry.node = value;
                 Ok(())
             } else {
-                insert(&mut entry.node, rest, value, span)
-                    .map_err(|e| format!("{}: {e}", first))
+                insert(&mut entry.node, walked, rest, value, span)
             }
         }
         Value::Array(items) => {
             let len = items.len();
             let i: usize = first
                 .parse()
-                .map_err(|_| format!("{first:?} is not an index into an array"))?;
+                .map_err(|_| format!("{here:?} is an array: {first:?} is not an index"))?;
             let item = items
                 .get_mut(i)
-                .ok_or_else(|| format!("index {i} is out of range (the array has {len} items)"))?;
+                .ok_or_else(|| format!("index {i} is out of range: {here:?} has {len} elements"))?;
             if rest.is_empty() {
                 *item = value;
                 Ok(())
             } else {
-                insert(item, rest, value, span).map_err(|e| format!("{i}: {e}"))
+                insert(item, walked, rest, value, span)
             }
         }
-        _ => Err(format!("{first:?}: cannot set a key inside {kind}")),
+        _ => Err(format!(
+            "cannot set {:?}: {here:?} is {kind}, not a table",
+            walked.join(".")
+        )),
     }
 }
 
 /// Applies the overrides in order; the override number `i` gets the span `override_span(i)`.
-pub(crate) fn apply(root: &mut Node, overrides: &[String], file: &str) -> Result<(), ScenarioError> {
+pub(crate) fn apply(
+    root: &mut Node,
+    overrides: &[String],
+    file: &str,
+) -> Result<(), ScenarioError> {
     for (i, o) in overrides.iter().enumerate() {
         let Some((path, value)) = o.split_once('=') else {
             return Err(fail(file, o, o, "expected key.path=value"));
@@ -130,7 +139,7 @@ pub(crate) fn apply(root: &mut Node, overrides: &[String], file: &str) -> Result
         };
         let span = override_span(i);
         let node = parse_value(value.trim(), &span);
-        insert(root, &segs, node, &span).map_err(|e| fail(file, o, path, &e))?;
+        insert(root, &mut Vec::new(), &segs, node, &span).map_err(|e| fail(file, o, path, &e))?;
     }
     Ok(())
 }

@@ -127,9 +127,10 @@ pub(crate) fn parse(
         .flexible(true)
         .comment(Some(b'#'))
         .from_reader(text.as_bytes());
-    let mut records = rdr
-        .records()
-        .filter(|r| r.as_ref().map_or(true, |r| r.iter().any(|f| !f.trim().is_empty())));
+    let mut records = rdr.records().filter(|r| {
+        r.as_ref()
+            .map_or(true, |r| r.iter().any(|f| !f.trim().is_empty()))
+    });
     let header = match records.next() {
         None => {
             return Err(cx.err(
@@ -217,7 +218,10 @@ pub(crate) fn parse(
             cx.err(
                 &at_cell.span(),
                 &[Seg::from("at_s")],
-                format!("expected a number of seconds, found {:?}", at_cell.get_ref()),
+                format!(
+                    "expected a number of seconds, found {:?}",
+                    at_cell.get_ref()
+                ),
             )
         })?;
         rows.push((

@@ -71,7 +71,9 @@ impl Names {
     }
 
     fn server_known(&self, name: &str) -> bool {
-        self.server_ids.contains_key(name) || self.created_set.contains(name) || self.generated(name)
+        self.server_ids.contains_key(name)
+            || self.created_set.contains(name)
+            || self.generated(name)
     }
 
     /// The name of an existing (initial, created or generated) server.
@@ -143,7 +145,11 @@ fn uint32(cx: &Ctx, v: &Spanned<i64>, path: &[Seg], min: i64) -> R<u32> {
 fn finite(cx: &Ctx, v: &Spanned<f64>, path: &[Seg]) -> R<f64> {
     let x = *v.get_ref();
     if !x.is_finite() {
-        return Err(cx.err(&v.span(), path, format!("must be a finite number (got {x})")));
+        return Err(cx.err(
+            &v.span(),
+            path,
+            format!("must be a finite number (got {x})"),
+        ));
     }
     Ok(x)
 }
@@ -166,7 +172,10 @@ fn secs(cx: &Ctx, v: &Spanned<f64>, path: &[Seg]) -> R<Duration> {
         return Err(cx.err(
             &v.span(),
             path,
-            format!("is too large (got {x} s, at most {} s)", defaults::MAX_SECONDS),
+            format!(
+                "is too large (got {x} s, at most {} s)",
+                defaults::MAX_SECONDS
+            ),
         ));
     }
     Ok(Duration((x * 1000.0).round() as u64))
@@ -214,7 +223,11 @@ fn choice<T: Copy>(
             cx.err(
                 &v.span(),
                 path,
-                format!("unknown {what} {:?} (known: {})", v.get_ref(), known.join(", ")),
+                format!(
+                    "unknown {what} {:?} (known: {})",
+                    v.get_ref(),
+                    known.join(", ")
+                ),
             )
         })
 }
@@ -313,7 +326,13 @@ fn caller(
 
 fn dist(cx: &Ctx, d: &Spanned<RawDist>, path: &[Seg]) -> R<Dist> {
     let r = d.get_ref();
-    let kinds = ["constant", "uniform", "exponential", "lognormal", "empirical"];
+    let kinds = [
+        "constant",
+        "uniform",
+        "exponential",
+        "lognormal",
+        "empirical",
+    ];
     let kind = r.dist.get_ref().as_str();
     let allowed: &[&str] = match kind {
         "constant" => &["ms"],
@@ -325,7 +344,10 @@ fn dist(cx: &Ctx, d: &Spanned<RawDist>, path: &[Seg]) -> R<Dist> {
             return Err(cx.err(
                 &r.dist.span(),
                 &at(path, "dist"),
-                format!("unknown distribution {kind:?} (known: {})", kinds.join(", ")),
+                format!(
+                    "unknown distribution {kind:?} (known: {})",
+                    kinds.join(", ")
+                ),
             ))
         }
     };
@@ -358,7 +380,10 @@ fn dist(cx: &Ctx, d: &Spanned<RawDist>, path: &[Seg]) -> R<Dist> {
             cx.err(
                 &d.span(),
                 path,
-                format!("dist = {kind:?} needs {key:?} (keys: dist, {})", allowed.join(", ")),
+                format!(
+                    "dist = {kind:?} needs {key:?} (keys: dist, {})",
+                    allowed.join(", ")
+                ),
             )
         })
     };
@@ -490,12 +515,6 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
     if let Some(v) = &d.shutdown_timeout {
         cfg.shutdown_timeout = secs(cx, v, &p("shutdown_timeout"))?;
     }
-    // nova/servicegroup/api.py: service_down_time <= report_interval is raised to
-    // int(2.5 × report_interval) seconds (spec §10.5).
-    if cfg.service_down_time <= cfg.report_interval {
-        let s = cfg.report_interval.ms().saturating_mul(5) / 2 / 1000;
-        cfg.service_down_time = Duration::from_ms(s.saturating_mul(1000));
-    }
     // cpu_allocation_ratio wins over initial_cpu_allocation_ratio when both are given.
     let ratio = |main: &Option<Spanned<f64>>,
                  initial: &Option<Spanned<f64>>,
@@ -545,20 +564,46 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
         },
     };
     if let Some(v) = &n.scheduler.max_attempts {
-        let path = vec![Seg::from("nova"), Seg::from("scheduler"), Seg::from("max_attempts")];
+        let path = vec![
+            Seg::from("nova"),
+            Seg::from("scheduler"),
+            Seg::from("max_attempts"),
+        ];
         cfg.max_attempts = uint32(cx, v, &path, 1)?;
     }
     let f = &n.filter_scheduler;
-    let fp = |k: &str| vec![Seg::from("nova"), Seg::from("filter_scheduler"), Seg::from(k)];
+    let fp = |k: &str| {
+        vec![
+            Seg::from("nova"),
+            Seg::from("filter_scheduler"),
+            Seg::from(k),
+        ]
+    };
     if let Some(v) = &f.host_subset_size {
         cfg.host_subset_size = uint32(cx, v, &fp("host_subset_size"), 1)?;
     }
     let w = &mut cfg.weights;
     for (slot, v, key) in [
-        (&mut w.ram, &f.ram_weight_multiplier, "ram_weight_multiplier"),
-        (&mut w.cpu, &f.cpu_weight_multiplier, "cpu_weight_multiplier"),
-        (&mut w.disk, &f.disk_weight_multiplier, "disk_weight_multiplier"),
-        (&mut w.io_ops, &f.io_ops_weight_multiplier, "io_ops_weight_multiplier"),
+        (
+            &mut w.ram,
+            &f.ram_weight_multiplier,
+            "ram_weight_multiplier",
+        ),
+        (
+            &mut w.cpu,
+            &f.cpu_weight_multiplier,
+            "cpu_weight_multiplier",
+        ),
+        (
+            &mut w.disk,
+            &f.disk_weight_multiplier,
+            "disk_weight_multiplier",
+        ),
+        (
+            &mut w.io_ops,
+            &f.io_ops_weight_multiplier,
+            "io_ops_weight_multiplier",
+        ),
         (
             &mut w.hypervisor_version,
             &f.hypervisor_version_weight_multiplier,
@@ -593,7 +638,12 @@ fn steps(cx: &Ctx, s: &RawSteps) -> R<StepDurations> {
     let d = defaults::steps();
     let p = |k: &str| vec![Seg::from("steps"), Seg::from(k)];
     Ok(StepDurations {
-        guest_shutdown: opt_dist(cx, &s.guest_shutdown, &p("guest_shutdown"), d.guest_shutdown)?,
+        guest_shutdown: opt_dist(
+            cx,
+            &s.guest_shutdown,
+            &p("guest_shutdown"),
+            d.guest_shutdown,
+        )?,
         disk_copy: opt_dist(cx, &s.disk_copy, &p("disk_copy"), d.disk_copy)?,
         finish_migration: opt_dist(
             cx,
@@ -607,7 +657,12 @@ fn steps(cx: &Ctx, s: &RawSteps) -> R<StepDurations> {
             &p("confirm_migration"),
             d.confirm_migration,
         )?,
-        revert_destroy: opt_dist(cx, &s.revert_destroy, &p("revert_destroy"), d.revert_destroy)?,
+        revert_destroy: opt_dist(
+            cx,
+            &s.revert_destroy,
+            &p("revert_destroy"),
+            d.revert_destroy,
+        )?,
         finish_revert_migration: opt_dist(
             cx,
             &s.finish_revert_migration,
@@ -697,7 +752,10 @@ fn host(
         },
         availability_zone: opt_name(cx, &f.availability_zone, &at(base, "availability_zone"))?
             .unwrap_or_else(|| defaults::AVAILABILITY_ZONE.to_string()),
-        enabled: f.enabled.as_ref().map_or(defaults::HOST_ENABLED, |v| *v.get_ref()),
+        enabled: f
+            .enabled
+            .as_ref()
+            .map_or(defaults::HOST_ENABLED, |v| *v.get_ref()),
         up: f.up.as_ref().map_or(defaults::HOST_UP, |v| *v.get_ref()),
         periodic_phase,
         name,
@@ -709,7 +767,11 @@ fn add_host(cx: &Ctx, names: &mut Names, h: Host, span: &Range<usize>, path: &[S
         return Err(cx.err(
             span,
             path,
-            format!("duplicate host name {:?} (first defined {})", h.name, cx.where_(first)),
+            format!(
+                "duplicate host name {:?} (first defined {})",
+                h.name,
+                cx.where_(first)
+            ),
         ));
     }
     let id = u32::try_from(names.hosts.len())
@@ -764,7 +826,10 @@ fn flavors(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
             return Err(cx.err(
                 &r.name.span(),
                 &at(&base, "name"),
-                format!("duplicate flavor name {n:?} (first defined {})", cx.where_(first)),
+                format!(
+                    "duplicate flavor name {n:?} (first defined {})",
+                    cx.where_(first)
+                ),
             ));
         }
         let flavor = Flavor {
@@ -782,7 +847,8 @@ fn flavors(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
     Ok(())
 }
 
-const VM_STATES: [(&str, VmState); 2] = [("active", VmState::Active), ("stopped", VmState::Stopped)];
+const VM_STATES: [(&str, VmState); 2] =
+    [("active", VmState::Active), ("stopped", VmState::Stopped)];
 
 fn server(
     cx: &Ctx,
@@ -821,7 +887,11 @@ fn add_server(
         return Err(cx.err(
             span,
             path,
-            format!("duplicate server name {:?} (first defined {})", s.name, cx.where_(first)),
+            format!(
+                "duplicate server name {:?} (first defined {})",
+                s.name,
+                cx.where_(first)
+            ),
         ));
     }
     names.server_ids.insert(s.name.clone(), span.clone());
@@ -919,9 +989,15 @@ fn request(
         None => None,
     };
     let body = match (&r.body, host) {
-        (Some(b), _) => Some(serde_json::from_str::<serde_json::Value>(b.get_ref()).map_err(
-            |e| cx.err(&b.span(), &at(base, "body"), format!("invalid JSON body: {e}")),
-        )?),
+        (Some(b), _) => Some(
+            serde_json::from_str::<serde_json::Value>(b.get_ref()).map_err(|e| {
+                cx.err(
+                    &b.span(),
+                    &at(base, "body"),
+                    format!("invalid JSON body: {e}"),
+                )
+            })?,
+        ),
         (None, Some(h)) => Some(serde_json::json!({ "migrate": { "host": h } })),
         (None, None) => None,
     };
@@ -943,7 +1019,11 @@ fn request(
     let flavor = match &r.flavor {
         Some(f) => Some(names.flavor(cx, f, &at(base, "flavor"))?),
         None if is_create => {
-            return Err(cx.err(span, base, "a create request needs a flavor (key \"flavor\")"))
+            return Err(cx.err(
+                span,
+                base,
+                "a create request needs a flavor (key \"flavor\")",
+            ))
         }
         None => None,
     };
@@ -956,11 +1036,7 @@ fn request(
             caller,
             body,
             flavor,
-            availability_zone: opt_name(
-                cx,
-                &r.availability_zone,
-                &at(base, "availability_zone"),
-            )?,
+            availability_zone: opt_name(cx, &r.availability_zone, &at(base, "availability_zone"))?,
         },
     })
 }
@@ -1004,7 +1080,10 @@ fn arrival(cx: &Ctx, a: &Spanned<RawArrival>, path: &[Seg]) -> R<Arrival> {
         cx.err(
             &a.span(),
             path,
-            format!("kind = {kind:?} needs {key:?} (keys: kind, {})", allowed.join(", ")),
+            format!(
+                "kind = {kind:?} needs {key:?} (keys: kind, {})",
+                allowed.join(", ")
+            ),
         )
     };
     Ok(match kind {
@@ -1021,7 +1100,10 @@ fn arrival(cx: &Ctx, a: &Spanned<RawArrival>, path: &[Seg]) -> R<Arrival> {
             }
         }
         _ => {
-            let v = r.concurrency.as_ref().ok_or_else(|| missing("concurrency"))?;
+            let v = r
+                .concurrency
+                .as_ref()
+                .ok_or_else(|| missing("concurrency"))?;
             Arrival::ClosedLoop {
                 concurrency: uint32(cx, v, &at(path, "concurrency"), 1)?,
                 think: opt_dist(cx, &r.think, &at(path, "think"), defaults::zero_delay())?,
@@ -1192,8 +1274,10 @@ fn generator(cx: &Ctx, names: &Names, g: &Spanned<RawGenerator>, base: &[Seg]) -
     })
 }
 
-const FAULT_KINDS: [(&str, FaultKind); 2] =
-    [("error", FaultKind::Error), ("rollback", FaultKind::Rollback)];
+const FAULT_KINDS: [(&str, FaultKind); 2] = [
+    ("error", FaultKind::Error),
+    ("rollback", FaultKind::Rollback),
+];
 
 fn fault(
     cx: &Ctx,
@@ -1331,7 +1415,12 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
 
     // Names created by explicit creates and create generators.
     for (i, r) in raw.requests.iter().enumerate() {
-        register_create(cx, &mut names, r.get_ref(), &[Seg::from("requests"), Seg::from(i)])?;
+        register_create(
+            cx,
+            &mut names,
+            r.get_ref(),
+            &[Seg::from("requests"), Seg::from(i)],
+        )?;
     }
     if let (Some(rep), Some(ccx)) = (&replay, &csv_cx) {
         for (r, _) in &rep.rows {
@@ -1340,11 +1429,7 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
     }
     let mut gen_names: HashMap<String, Range<usize>> = HashMap::new();
     for (i, g) in raw.workload.generators.iter().enumerate() {
-        let base = [
-            Seg::from("workload"),
-            Seg::from("generators"),
-            Seg::from(i),
-        ];
+        let base = [Seg::from("workload"), Seg::from("generators"), Seg::from(i)];
         let r = g.get_ref();
         let gname = name(cx, &r.name, &at(&base, "name"))?;
         if let Some(first) = gen_names.get(&gname) {
@@ -1417,11 +1502,7 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
 
     let mut generators = Vec::new();
     for (i, g) in raw.workload.generators.iter().enumerate() {
-        let base = [
-            Seg::from("workload"),
-            Seg::from("generators"),
-            Seg::from(i),
-        ];
+        let base = [Seg::from("workload"), Seg::from("generators"), Seg::from(i)];
         generators.push(generator(cx, &names, g, &base)?);
     }
 
@@ -1438,7 +1519,13 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
         service_events.push(ServiceEvent {
             at: SimTime(secs(cx, &r.at_s, &at(&base, "at_s"))?.ms()),
             host: names.host(cx, &r.host, &at(&base, "host"))?,
-            change: choice(cx, &r.change, &at(&base, "change"), "service change", &CHANGES)?,
+            change: choice(
+                cx,
+                &r.change,
+                &at(&base, "change"),
+                "service change",
+                &CHANGES,
+            )?,
         });
     }
 

@@ -2,27 +2,34 @@
 //! host-set reduction, `ComputeFilter`, the weighers, the host-subset choice and the alternates
 //! (spec §5.2).
 //!
-//! Two implementations with the same semantics: [`SchedulerIndex::select`], which keeps every
-//! weigher's hosts in a sorted set and runs Fagin's Threshold Algorithm over them, and
-//! [`select_linear`], the full scan it is checked against (property test; and in debug builds
-//! `select` re-runs the scan for clouds of at most 64 hosts and asserts equality).
+//! Two implementations with the same semantics: [`SchedulerIndex::select`], which finds the
+//! best hosts without weighing every host, and [`select_linear`], the full scan it is checked
+//! against (property tests; and in debug builds `select` re-runs the scan on clouds of at most
+//! 64 hosts and asserts the same answer and the same randomness consumed).
+//!
+//! The index keeps, for all hosts and for each availability zone: per weigher a sorted set of
+//! the enabled-and-up hosts (whose ends give the candidates' min and max, and whose RAM/CPU/disk
+//! sets let a search jump past hosts too full for the flavor); and classes of hosts sharing the
+//! inputs of the weighers with few distinct values (I/O ops, hypervisor version, instance
+//! count), each with its own RAM/CPU/disk sets. Classes are visited best bound first, and
+//! inside a class Fagin's Threshold Algorithm reads the sets until the k-th best host beats
+//! every unread one (ties included: a lower id wins).
 //!
 //! # Cost of a decision
 //!
-//! N hosts, W weighers with a non-zero multiplier (≤ 6), k = `host_subset_size` +
-//! `num_alternates`. `update` costs O(W log N). A `select` with `requested_host` costs O(1).
-//! Otherwise a decision reads, from each weigher's sorted set, the hosts it must skip before the
-//! first candidate at both ends (for the RAM/CPU/disk weighers it first jumps past the hosts
-//! whose free amount cannot fit the flavor), then walks the sets best-first until the k-th best
-//! host provably beats every unread one; it also checks the flags of the hosts that were
-//! disabled or down at their last `update`. Typical cost: O(D + W·(s + r)·log N), with D those
-//! disabled/down hosts (one flag test each), s the non-candidates at the sets' ends, and
-//! r ≈ k·W the hosts read when the weighers roughly agree. Worst case O(N log N): most hosts
-//! are non-candidates for a reason the sets cannot skip (full in another resource than the
-//! sorted one, ignored, another AZ when no AZ is requested is not one of them: AZs have their
-//! own sets), or the weighers rank hosts in opposite orders (e.g. RAM +1 against I/O −1 on a
-//! cloud where the emptiest hosts are the busiest). A failed decision may scan O(N) hosts to
-//! tell `NoCandidates` from `FilteredOut`.
+//! N hosts; every set step is O(log N). `update`: O(log N) per index touched (≤ 6 sets and a
+//! class, in the all-hosts and the AZ index). `select` with `requested_host`: O(1). Otherwise
+//! O(P + C log C + s + r) steps plus clearing an N-bit map, where P = hosts disabled or down at
+//! their last `update` (one flag test each, so a flag flipped without `update` still counts),
+//! C = classes, s = non-candidates skipped at the ends of the sets to find each weigher's
+//! candidate min and max, r = hosts read by the threshold walks. Measured on 10,000 hosts
+//! (half full, 7 % disabled or down, default multipliers, 5,000 decisions): C ≈ 6, s ≈ 1,500,
+//! r ≈ 550, about 0.1–0.2 ms per decision against 1.3–1.5 ms for the full scan. Worst case
+//! O(N) steps: most hosts are non-candidates for a reason the sets cannot skip (a nearly full cloud
+//! where hosts with free vCPUs lack RAM, long ignore lists), or the weighers rank hosts in
+//! opposite orders so no walk stops early, or instance counts spread hosts over many classes.
+//! A failed decision also reads the smallest of the "could fit" ranges of the RAM/CPU/disk sets
+//! to tell `NoCandidates` from `FilteredOut` (all hosts if no resource weigher is active).
 
 mod index;
 mod linear;
@@ -95,7 +102,11 @@ pub(crate) struct Filter<'r> {
 }
 
 impl<'r> Filter<'r> {
-    pub(crate) fn new(hosts: &'r [Host], placement: &'r Placement, req: &'r SelectRequest<'r>) -> Self {
+    pub(crate) fn new(
+        hosts: &'r [Host],
+        placement: &'r Placement,
+        req: &'r SelectRequest<'r>,
+    ) -> Self {
         let mut ignore = req.ignore_hosts.to_vec();
         ignore.sort_unstable();
         Filter {
@@ -112,6 +123,16 @@ impl<'r> Filter<'r> {
         self.hosts.get(h.index()).is_some_and(|host| host.enabled)
             && h.index() < self.placement.host_count()
             && self.placement.fits(h, &self.req.resources)
+    }
+
+    /// Survives host-set reduction and `ComputeFilter`, capacity and AZ aside (the index
+    /// checks those from its own copy).
+    pub(crate) fn admits(&self, h: HostId) -> bool {
+        self.hosts
+            .get(h.index())
+            .is_some_and(|host| host.enabled && host.up)
+            && self.req.requested_host.is_none_or(|r| r == h)
+            && self.ignore.binary_search(&h).is_err()
     }
 
     /// Survives placement, host-set reduction (requested host, ignore_hosts), the AZ
@@ -165,5 +186,7 @@ pub(crate) fn choose(sorted: &[HostId], req: &SelectRequest, rng: &mut Stream) -
 
 /// How many of the best hosts a decision needs.
 pub(crate) fn wanted(req: &SelectRequest) -> usize {
-    req.host_subset_size.max(1).saturating_add(req.num_alternates)
+    req.host_subset_size
+        .max(1)
+        .saturating_add(req.num_alternates)
 }

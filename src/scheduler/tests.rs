@@ -89,7 +89,13 @@ impl Cloud {
         let mut idx = SchedulerIndex::new(&self.hosts, &self.placement, self.weights);
         for i in 0..self.hosts.len() {
             let h = HostId(i as u32);
-            idx.update(h, &self.hosts, &self.placement, self.io_ops[i], self.num_instances[i]);
+            idx.update(
+                h,
+                &self.hosts,
+                &self.placement,
+                self.io_ops[i],
+                self.num_instances[i],
+            );
         }
         idx
     }
@@ -128,7 +134,10 @@ fn sel(selected: u32, alternates: &[u32]) -> Result<Selection, NoValidHost> {
 
 #[test]
 fn messages_are_novas() {
-    assert_eq!(NoValidHost::NoCandidates.message(), "No valid host was found. ");
+    assert_eq!(
+        NoValidHost::NoCandidates.message(),
+        "No valid host was found. "
+    );
     assert_eq!(
         NoValidHost::FilteredOut.message(),
         "There are not enough hosts available."
@@ -218,7 +227,14 @@ fn each_rule_and_its_reason() {
 fn requested_host_is_the_only_choice() {
     let mut c = Cloud::new(hosts(3));
     // Host 2 weighs least (loaded), but it is the requested destination.
-    c.placement = placement_with(&c.hosts, &[Resources::ZERO, Resources::ZERO, Resources::new(4, 4096, 50)]);
+    c.placement = placement_with(
+        &c.hosts,
+        &[
+            Resources::ZERO,
+            Resources::ZERO,
+            Resources::new(4, 4096, 50),
+        ],
+    );
     let r = SelectRequest {
         requested_host: Some(HostId(2)),
         num_alternates: 2,
@@ -351,7 +367,9 @@ fn ties_go_to_the_lower_id() {
 fn alternates_exclude_selected_in_weighed_order() {
     let mut c = Cloud::new(hosts(5));
     // free RAM ascending with the id: best is host 4.
-    let used: Vec<Resources> = (0..5).map(|i| Resources::new(0, 1000 * (4 - i), 0)).collect();
+    let used: Vec<Resources> = (0..5)
+        .map(|i| Resources::new(0, 1000 * (4 - i), 0))
+        .collect();
     c.placement = placement_with(&c.hosts, &used);
     c.weights = WeightMultipliers {
         ram: 1.0,
@@ -395,7 +413,7 @@ fn alternates_exclude_selected_in_weighed_order() {
 fn subset_draws_only_when_it_chooses() {
     let c = Cloud::new(hosts(5));
     let r = req(small());
-    assert_eq!(c.select(&r).1, false);
+    assert!(!c.select(&r).1);
     let subset = SelectRequest {
         host_subset_size: 3,
         ..r
@@ -417,7 +435,14 @@ fn subset_draws_only_when_it_chooses() {
 #[test]
 fn overcommitted_host_is_not_a_candidate() {
     let mut c = Cloud::new(hosts(3));
-    c.placement = placement_with(&c.hosts, &[Resources::new(10, 9000, 120), Resources::ZERO, Resources::new(2, 0, 0)]);
+    c.placement = placement_with(
+        &c.hosts,
+        &[
+            Resources::new(10, 9000, 120),
+            Resources::ZERO,
+            Resources::new(2, 0, 0),
+        ],
+    );
     let r = SelectRequest {
         num_alternates: 2,
         ..req(small())
@@ -473,10 +498,16 @@ fn host_enabled_without_update_counts_in_min_max() {
     };
     c.hosts[0].enabled = false;
     let idx = c.index();
-    assert_eq!(idx.select(&c.hosts, &c.placement, &r, &mut rng()), sel(1, &[2]));
+    assert_eq!(
+        idx.select(&c.hosts, &c.placement, &r, &mut rng()),
+        sel(1, &[2])
+    );
     c.hosts[0].enabled = true;
     // host 0: 1 + 0.25; host 2: 0 + 1; host 1: 1/3 + 0.
-    assert_eq!(idx.select(&c.hosts, &c.placement, &r, &mut rng()), sel(0, &[2, 1]));
+    assert_eq!(
+        idx.select(&c.hosts, &c.placement, &r, &mut rng()),
+        sel(0, &[2, 1])
+    );
 }
 
 /// The threshold walk's tie rule. Free RAM and free vCPUs are "hi" (host empty) or "lo" (half
@@ -509,14 +540,29 @@ fn tie_with_unread_lower_id_is_not_missed() {
     // Totals: host 5 = 1 + 0, host 2 = 0 + 1, others 0. Host 2 wins on id; reading host 5
     // first, the threshold (RAM lo + CPU hi) equals its total.
     let (lo, hi) = (false, true);
-    let c = cloud(&[(lo, lo), (lo, lo), (lo, hi), (lo, lo), (lo, lo), (hi, lo)], 1.0);
-    assert_eq!(c.pick(&SelectRequest { num_alternates: 0, ..r }), sel(2, &[]));
+    let c = cloud(
+        &[(lo, lo), (lo, lo), (lo, hi), (lo, lo), (lo, lo), (hi, lo)],
+        1.0,
+    );
+    assert_eq!(
+        c.pick(&SelectRequest {
+            num_alternates: 0,
+            ..r
+        }),
+        sel(2, &[])
+    );
     assert_eq!(c.pick(&r), sel(2, &[5]));
     // RAM ×1e-20 is absorbed when added to 1.0: host 0 (lo, hi) and host 1 (hi, hi) both total
     // exactly 1.0. After reading host 1 the RAM cursor is host 3 (hi, lo); a worse RAM value
     // no longer lowers the threshold, so that cursor's id bounds nothing.
     let c = cloud(&[(lo, hi), (hi, hi), (lo, lo), (hi, lo)], 1e-20);
-    assert_eq!(c.pick(&SelectRequest { num_alternates: 0, ..r }), sel(0, &[]));
+    assert_eq!(
+        c.pick(&SelectRequest {
+            num_alternates: 0,
+            ..r
+        }),
+        sel(0, &[])
+    );
     assert_eq!(c.pick(&r), sel(0, &[1]));
 }
 
@@ -539,9 +585,13 @@ fn large_cloud_agrees_with_scan() {
     c.placement = placement_with(&c.hosts, &used);
     c.io_ops = (0..n).map(|i| (i % 4 == 1) as u32).collect();
     let idx = c.index();
-    for (k, flavor) in [small(), Resources::new(4, 4096, 40), Resources::new(8, 8192, 100)]
-        .into_iter()
-        .enumerate()
+    for (k, flavor) in [
+        small(),
+        Resources::new(4, 4096, 40),
+        Resources::new(8, 8192, 100),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let r = SelectRequest {
             num_alternates: 2,
@@ -550,7 +600,15 @@ fn large_cloud_agrees_with_scan() {
         };
         let (mut a, mut b) = (rng(), rng());
         let got = idx.select(&c.hosts, &c.placement, &r, &mut a);
-        let want = select_linear(&c.hosts, &c.placement, c.weights, &c.io_ops, &c.num_instances, &r, &mut b);
+        let want = select_linear(
+            &c.hosts,
+            &c.placement,
+            c.weights,
+            &c.io_ops,
+            &c.num_instances,
+            &r,
+            &mut b,
+        );
         assert_eq!(got, want);
         assert!(a == b);
     }
@@ -578,29 +636,50 @@ struct HostSpec {
 
 fn host_spec() -> impl Strategy<Value = HostSpec> {
     (
-        (1u64..=8, prop::sample::select(vec![2048u64, 4096, 8192]), prop::sample::select(vec![20u64, 40, 80])),
-        (prop::sample::select(vec![1.0, 1.5, 4.0]), prop::sample::select(vec![1.0, 1.5])),
-        (prop::sample::select(vec![0u64, 512]), prop::sample::select(vec![0u64, 1000])),
-        (1u64..=3, 0usize..3, prop::bool::weighted(0.85), prop::bool::weighted(0.85)),
+        (
+            1u64..=8,
+            prop::sample::select(vec![2048u64, 4096, 8192]),
+            prop::sample::select(vec![20u64, 40, 80]),
+        ),
+        (
+            prop::sample::select(vec![1.0, 1.5, 4.0]),
+            prop::sample::select(vec![1.0, 1.5]),
+        ),
+        (
+            prop::sample::select(vec![0u64, 512]),
+            prop::sample::select(vec![0u64, 1000]),
+        ),
+        (
+            1u64..=3,
+            0usize..3,
+            prop::bool::weighted(0.85),
+            prop::bool::weighted(0.85),
+        ),
         (0u32..3, 0u32..4),
-        (0u64..=10, prop::sample::select(vec![0u64, 1024, 2048, 4096, 8192]), 0u64..=8),
+        (
+            0u64..=10,
+            prop::sample::select(vec![0u64, 1024, 2048, 4096, 8192]),
+            0u64..=8,
+        ),
     )
-        .prop_map(|((v, m, d), (cr, rr), (rm, rd), (hv, az, en, up), (io, ni), (uv, um, ud))| HostSpec {
-            vcpus: v,
-            memory_mb: m,
-            disk_gb: d,
-            cpu_ratio: cr,
-            ram_ratio: rr,
-            reserved_mem: rm,
-            reserved_disk_mb: rd,
-            hypervisor_version: hv,
-            az,
-            enabled: en,
-            up,
-            io_ops: io,
-            num_instances: ni,
-            used: (uv, um, ud * 10),
-        })
+        .prop_map(
+            |((v, m, d), (cr, rr), (rm, rd), (hv, az, en, up), (io, ni), (uv, um, ud))| HostSpec {
+                vcpus: v,
+                memory_mb: m,
+                disk_gb: d,
+                cpu_ratio: cr,
+                ram_ratio: rr,
+                reserved_mem: rm,
+                reserved_disk_mb: rd,
+                hypervisor_version: hv,
+                az,
+                enabled: en,
+                up,
+                io_ops: io,
+                num_instances: ni,
+                used: (uv, um, ud * 10),
+            },
+        )
 }
 
 fn multiplier() -> impl Strategy<Value = f64> {
@@ -639,7 +718,11 @@ struct ReqSpec {
 
 fn req_spec() -> impl Strategy<Value = ReqSpec> {
     (
-        (1u64..=4, prop::sample::select(vec![512u64, 1024, 2048, 4096]), prop::sample::select(vec![0u64, 10, 20, 40])),
+        (
+            1u64..=4,
+            prop::sample::select(vec![512u64, 1024, 2048, 4096]),
+            prop::sample::select(vec![0u64, 10, 20, 40]),
+        ),
         prop::collection::vec(0usize..40, 0..4),
         prop::option::weighted(0.15, 0usize..40),
         prop::option::weighted(0.3, prop::sample::select(vec!["az0", "az1", "az2", "zz"])),
@@ -668,23 +751,37 @@ enum Change {
     /// Toggle enabled; `bool` = also call update.
     Enable(usize, bool),
     Up(usize, bool),
+    /// Move the host to another AZ (then update).
+    Az(usize, usize),
 }
 
 fn change() -> impl Strategy<Value = Change> {
     prop_oneof![
-        (0usize..40, (0u64..=4, prop::sample::select(vec![0u64, 1024, 2048]), 0u64..=2))
+        (
+            0usize..40,
+            (
+                0u64..=4,
+                prop::sample::select(vec![0u64, 1024, 2048]),
+                0u64..=2
+            )
+        )
             .prop_map(|(h, (v, m, d))| Change::Claim(h, (v, m, d * 10))),
         (0usize..40).prop_map(Change::Free),
         (0usize..40, 0u32..3).prop_map(|(h, v)| Change::IoOps(h, v)),
         (0usize..40, 0u32..4).prop_map(|(h, v)| Change::Instances(h, v)),
         (0usize..40, any::<bool>()).prop_map(|(h, u)| Change::Enable(h, u)),
         (0usize..40, any::<bool>()).prop_map(|(h, u)| Change::Up(h, u)),
+        (0usize..40, 0usize..3).prop_map(|(h, az)| Change::Az(h, az)),
     ]
 }
 
 fn check(idx: &SchedulerIndex, c: &Cloud, spec: &ReqSpec, seed: u64) -> Result<(), TestCaseError> {
     let n = c.hosts.len();
-    let ignore: Vec<HostId> = spec.ignore.iter().map(|&i| HostId((i % n) as u32)).collect();
+    let ignore: Vec<HostId> = spec
+        .ignore
+        .iter()
+        .map(|&i| HostId((i % n) as u32))
+        .collect();
     let r = SelectRequest {
         resources: spec.resources,
         ignore_hosts: &ignore,
@@ -696,7 +793,15 @@ fn check(idx: &SchedulerIndex, c: &Cloud, spec: &ReqSpec, seed: u64) -> Result<(
     let mut a = RngStreams::new(seed).stream("p");
     let mut b = a.clone();
     let got = idx.select(&c.hosts, &c.placement, &r, &mut a);
-    let want = select_linear(&c.hosts, &c.placement, c.weights, &c.io_ops, &c.num_instances, &r, &mut b);
+    let want = select_linear(
+        &c.hosts,
+        &c.placement,
+        c.weights,
+        &c.io_ops,
+        &c.num_instances,
+        &r,
+        &mut b,
+    );
     prop_assert_eq!(got, want);
     prop_assert!(a == b, "randomness consumed differently");
     Ok(())
@@ -791,6 +896,10 @@ proptest! {
                     c.hosts[h % n].up ^= true;
                     upd.then_some(h % n)
                 }
+                Change::Az(h, az) => {
+                    c.hosts[h % n].availability_zone = format!("az{az}");
+                    Some(h % n)
+                }
             };
             if let Some(h) = touched {
                 idx.update(HostId(h as u32), &c.hosts, &c.placement, c.io_ops[h], c.num_instances[h]);
@@ -807,7 +916,11 @@ fn two_level_host() -> impl Strategy<Value = (Host, Resources, u32, u32)> {
     (
         (any::<bool>(), any::<bool>(), any::<bool>()),
         (any::<bool>(), any::<bool>(), any::<bool>()),
-        (prop::bool::weighted(0.9), prop::bool::weighted(0.9), 0usize..2),
+        (
+            prop::bool::weighted(0.9),
+            prop::bool::weighted(0.9),
+            0usize..2,
+        ),
     )
         .prop_map(|((rm, rv, rd), (io, hv, ni), (en, up, az))| {
             let h = Host {

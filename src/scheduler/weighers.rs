@@ -16,6 +16,30 @@ pub(crate) const IO_OPS: usize = 3;
 pub(crate) const HYPERVISOR_VERSION: usize = 4;
 pub(crate) const NUM_INSTANCES: usize = 5;
 
+/// Weighers whose inputs take many values (free amounts): each gets a sorted set.
+pub(crate) const CONTINUOUS: [usize; 3] = [RAM, CPU, DISK];
+/// Weighers whose inputs take few distinct values across a cloud (small counts, a handful of
+/// versions): hosts are grouped into classes by them.
+pub(crate) const DISCRETE: [usize; 3] = [IO_OPS, HYPERVISOR_VERSION, NUM_INSTANCES];
+
+/// Where weigher `w` sits in [`CONTINUOUS`] or [`DISCRETE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Continuous(usize),
+    Discrete(usize),
+}
+
+pub(crate) fn kind(w: usize) -> Kind {
+    match w {
+        RAM => Kind::Continuous(0),
+        CPU => Kind::Continuous(1),
+        DISK => Kind::Continuous(2),
+        IO_OPS => Kind::Discrete(0),
+        HYPERVISOR_VERSION => Kind::Discrete(1),
+        _ => Kind::Discrete(2),
+    }
+}
+
 /// A host's raw weigher inputs, as Nova's `HostState` holds them. `i128` so that no
 /// combination of `u64` inputs overflows and negative free amounts (overcommitted hosts) stay
 /// exact.
@@ -88,6 +112,15 @@ pub(crate) fn request_amount(w: usize, req: &Resources) -> Option<i128> {
     }
 }
 
+/// `x as f64`, through `i64` when it fits: the same rounding, but `i128 → f64` is a slow
+/// software routine and this runs for every host weighed.
+fn to_f64(x: i128) -> f64 {
+    match i64::try_from(x) {
+        Ok(v) => v as f64,
+        Err(_) => x as f64,
+    }
+}
+
 /// One weigher that contributes: `multiplier × (raw − min) / (max − min)` (`nova/weights.py`
 /// `normalize`, applied in `get_weighed_objects`).
 #[derive(Debug, Clone, Copy)]
@@ -103,7 +136,7 @@ impl Term {
     /// negative one), because every float operation here is; the threshold algorithm relies
     /// on that to bound hosts it has not read.
     pub(crate) fn value(&self, raw: i128) -> f64 {
-        self.mult * ((raw as f64 - self.min) / self.range)
+        self.mult * ((to_f64(raw) - self.min) / self.range)
     }
 }
 
@@ -122,8 +155,10 @@ impl Norm {
     pub(crate) fn new(mults: &[f64; N], extremes: &[Option<(i128, i128)>; N]) -> Norm {
         let mut terms = Vec::new();
         for w in 0..N {
-            let Some((lo, hi)) = extremes[w] else { continue };
-            let (min, max) = (lo as f64, hi as f64);
+            let Some((lo, hi)) = extremes[w] else {
+                continue;
+            };
+            let (min, max) = (to_f64(lo), to_f64(hi));
             if mults[w] == 0.0 || min == max {
                 continue;
             }

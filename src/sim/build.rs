@@ -12,7 +12,13 @@ use crate::trace::{Hop, Outcome};
 
 impl Sim {
     /// Adds a server to the world with its first transitions row.
-    pub(super) fn add_server(&mut self, server: Server, hop: Hop, step: &str, op: Option<OpId>) -> ServerId {
+    pub(super) fn add_server(
+        &mut self,
+        server: Server,
+        hop: Hop,
+        step: &str,
+        op: Option<OpId>,
+    ) -> ServerId {
         let id = ServerId(self.world.servers.len() as u32);
         self.world.server_names.insert(server.name.clone(), id);
         self.status_counts[server.status().index()] += 1;
@@ -93,9 +99,22 @@ impl Sim {
             num_alternates: 0,
             host_subset_size: self.scenario.nova.host_subset_size as usize,
         };
-        let result = self
-            .sched
-            .select(&self.world.hosts, &self.world.placement, &req, &mut self.sched_rng);
+        let result = self.sched.select(
+            &self.world.hosts,
+            &self.world.placement,
+            &req,
+            &mut self.sched_rng,
+        );
+        match &result {
+            Ok(sel) => self.log_decision(
+                Some(op),
+                s,
+                "create",
+                &req,
+                Ok((sel.selected, &sel.alternates)),
+            ),
+            Err(e) => self.log_decision(Some(op), s, "create", &req, Err(e.message().trim_end())),
+        }
         match result {
             Ok(sel) if self.plc_claim(Consumer::Instance(s), sel.selected, resources) => {
                 let d = self.draw(D::Scheduler)
@@ -106,12 +125,20 @@ impl Sim {
                 self.after(d, Event::CmpBuild(op, sel.selected));
             }
             other => {
-                let reason = other.err().map_or("No valid host was found. ", |e| e.message());
+                let reason = other
+                    .err()
+                    .map_or("No valid host was found. ", |e| e.message());
                 let reason = reason.trim_end().to_string();
-                self.change_server(s, Hop::Conductor, "schedule_and_build_instances: NoValidHost", Some(op), |srv| {
-                    srv.vm_state = VmState::Error;
-                    srv.task_state = None;
-                });
+                self.change_server(
+                    s,
+                    Hop::Conductor,
+                    "schedule_and_build_instances: NoValidHost",
+                    Some(op),
+                    |srv| {
+                        srv.vm_state = VmState::Error;
+                        srv.task_state = None;
+                    },
+                );
                 self.complete(op, Outcome::Failure(format!("NoValidHost: {reason}")));
             }
         }
@@ -124,10 +151,16 @@ impl Sim {
         }
         let s = self.ops[op.index()].server;
         self.event_start(op, "compute__do_build_and_run_instance", Some(host));
-        self.change_server(s, Hop::Compute, "build_and_run_instance: task_state spawning", Some(op), |srv| {
-            srv.host = Some(host);
-            srv.task_state = Some(TaskState::Spawning);
-        });
+        self.change_server(
+            s,
+            Hop::Compute,
+            "build_and_run_instance: task_state spawning",
+            Some(op),
+            |srv| {
+                srv.host = Some(host);
+                srv.task_state = Some(TaskState::Spawning);
+            },
+        );
         self.ops[op.index()].pending_fault = self.fault_for(FaultStep::Boot, op, host);
         let d = self.draw(D::Boot);
         self.after(d, Event::CmpBuildDone(op, host));
@@ -144,17 +177,35 @@ impl Sim {
                 srv.task_state = None;
             });
             self.plc_delete(Consumer::Instance(s));
-            self.event_finish(op, "compute__do_build_and_run_instance", Some(host), EventResult::Error, &msg);
+            self.event_finish(
+                op,
+                "compute__do_build_and_run_instance",
+                Some(host),
+                EventResult::Error,
+                &msg,
+            );
             self.complete(op, Outcome::Failure(format!("build: {msg} -> error")));
             return;
         }
         self.world.servers[s.index()].power_state = PowerState::Running;
-        self.change_server(s, Hop::Compute, "build_and_run_instance: active", Some(op), |srv| {
-            srv.vm_state = VmState::Active;
-            srv.task_state = None;
-            srv.launched = true;
-        });
-        self.event_finish(op, "compute__do_build_and_run_instance", Some(host), EventResult::Success, "");
+        self.change_server(
+            s,
+            Hop::Compute,
+            "build_and_run_instance: active",
+            Some(op),
+            |srv| {
+                srv.vm_state = VmState::Active;
+                srv.task_state = None;
+                srv.launched = true;
+            },
+        );
+        self.event_finish(
+            op,
+            "compute__do_build_and_run_instance",
+            Some(host),
+            EventResult::Success,
+            "",
+        );
         self.complete(op, Outcome::Success);
     }
 
@@ -163,10 +214,10 @@ impl Sim {
     pub(super) fn accept_delete(&mut self, request: u32, server: ServerId, project: String) {
         let request_id = self.request_id_of(request);
         let now = self.now();
-        let action = self
-            .world
-            .actions
-            .start_action(server, "delete", request_id, Some(project), now);
+        let action =
+            self.world
+                .actions
+                .start_action(server, "delete", request_id, Some(project), now);
         let op = self.new_op(Op {
             kind: OpKind::Delete,
             request: Some(request),
@@ -179,9 +230,15 @@ impl Sim {
             retry: false,
             pending_fault: None,
         });
-        self.change_server(server, Hop::Api, "delete: task_state deleting", Some(op), |srv| {
-            srv.task_state = Some(TaskState::Deleting);
-        });
+        self.change_server(
+            server,
+            Hop::Api,
+            "delete: task_state deleting",
+            Some(op),
+            |srv| {
+                srv.task_state = Some(TaskState::Deleting);
+            },
+        );
         match self.world.server(server).host {
             Some(h) => {
                 let d = self.draw(D::Compute);

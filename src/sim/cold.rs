@@ -28,10 +28,10 @@ impl Sim {
     ) {
         let request_id = self.request_id_of(request);
         let now = self.now();
-        let action = self
-            .world
-            .actions
-            .start_action(server, "migrate", request_id, Some(project), now);
+        let action =
+            self.world
+                .actions
+                .start_action(server, "migrate", request_id, Some(project), now);
         let op = self.new_op(Op {
             kind: OpKind::Migrate,
             request: Some(request),
@@ -45,9 +45,15 @@ impl Sim {
             retry: requested_host.is_none() && self.scenario.nova.max_attempts > 1,
             pending_fault: None,
         });
-        self.change_server(server, Hop::Api, "migrate: task_state resize_prep", Some(op), |s| {
-            s.task_state = Some(TaskState::ResizePrep);
-        });
+        self.change_server(
+            server,
+            Hop::Api,
+            "migrate: task_state resize_prep",
+            Some(op),
+            |s| {
+                s.task_state = Some(TaskState::ResizePrep);
+            },
+        );
         let d = self.draw(D::Conductor);
         self.after(d, Event::ConMigrateServer(op));
     }
@@ -62,24 +68,37 @@ impl Sim {
     /// flight: every later step of Nova would fail with InstanceNotFound.
     pub(super) fn server_gone(&mut self, op: OpId) -> bool {
         let s = self.ops[op.index()].server;
-        if !self.world.server(s).is_deleted() && self.world.server(s).task_state != Some(TaskState::Deleting) {
+        if !self.world.server(s).is_deleted()
+            && self.world.server(s).task_state != Some(TaskState::Deleting)
+        {
             return false;
         }
         if let Some(m) = self.ops[op.index()].migration {
             if !self.world.migration(m).status.is_terminal() {
-                self.set_migration_status(m, MigrationStatus::Error, Hop::Conductor, "instance deleted during the move", Some(op));
+                self.set_migration_status(
+                    m,
+                    MigrationStatus::Error,
+                    Hop::Conductor,
+                    "instance deleted during the move",
+                    Some(op),
+                );
             }
             // The move's cleanup drops what the migration held; the delete frees the instance.
             self.plc_delete(Consumer::Migration(m));
         }
-        self.complete(op, Outcome::Failure("InstanceNotFound: server deleted".into()));
+        self.complete(
+            op,
+            Outcome::Failure("InstanceNotFound: server deleted".into()),
+        );
         true
     }
 
     fn migration_of(&self, op: OpId) -> MigrationId {
         match self.ops[op.index()].migration {
             Some(m) => m,
-            None => unreachable!("a compute step of a move runs only after the conductor created its migration"),
+            None => unreachable!(
+                "a compute step of a move runs only after the conductor created its migration"
+            ),
         }
     }
 
@@ -113,7 +132,12 @@ impl Sim {
         });
         self.ops[op.index()].migration = Some(m);
         self.world.servers[s.index()].migration = Some(m);
-        self.trace_server(s, Some(op), Hop::Conductor, "_cold_migrate: migration created pre-migrating");
+        self.trace_server(
+            s,
+            Some(op),
+            Hop::Conductor,
+            "_cold_migrate: migration created pre-migrating",
+        );
         // `replace_allocation_with_migration`: the source allocation now belongs to the migration.
         self.plc_move(Consumer::Instance(s), Consumer::Migration(m));
         let d = self.draw(D::Placement) + self.draw(D::Scheduler);
@@ -126,8 +150,11 @@ impl Sim {
         if self.server_gone(op) {
             return;
         }
-        let o = &self.ops[op.index()];
-        let srv = self.world.server(o.server);
+        let (server, requested_host) = {
+            let o = &self.ops[op.index()];
+            (o.server, o.requested_host)
+        };
+        let srv = self.world.server(server);
         let m = self.migration_of(op);
         let source = self.world.migration(m).source;
         let resources = self.world.flavor(srv.flavor).resources();
@@ -136,15 +163,33 @@ impl Sim {
         let req = SelectRequest {
             resources,
             ignore_hosts: &ignore,
-            requested_host: o.requested_host,
+            requested_host,
             availability_zone: az.as_deref(),
             num_alternates: self.scenario.nova.max_attempts.saturating_sub(1) as usize,
             host_subset_size: self.scenario.nova.host_subset_size as usize,
         };
-        let result = self
-            .sched
-            .select(&self.world.hosts, &self.world.placement, &req, &mut self.sched_rng);
-        let server = o.server;
+        let result = self.sched.select(
+            &self.world.hosts,
+            &self.world.placement,
+            &req,
+            &mut self.sched_rng,
+        );
+        match &result {
+            Ok(sel) => self.log_decision(
+                Some(op),
+                server,
+                "migrate",
+                &req,
+                Ok((sel.selected, &sel.alternates)),
+            ),
+            Err(e) => self.log_decision(
+                Some(op),
+                server,
+                "migrate",
+                &req,
+                Err(e.message().trim_end()),
+            ),
+        }
         // allocation_candidates query, then the claim: two placement round trips on success.
         let mut delay = self.draw(D::Placement);
         let answer = match result {
@@ -163,7 +208,11 @@ impl Sim {
     }
 
     /// CON after the scheduler answered (spec §4.1 step 7 or §4.2).
-    pub(super) fn con_scheduled(&mut self, op: OpId, answer: Result<(HostId, Vec<HostId>), NoValidHost>) {
+    pub(super) fn con_scheduled(
+        &mut self,
+        op: OpId,
+        answer: Result<(HostId, Vec<HostId>), NoValidHost>,
+    ) {
         if self.server_gone(op) {
             return;
         }
@@ -179,11 +228,24 @@ impl Sim {
                 self.after(d, Event::DstPrepResize(op, dest));
             }
             Err(nvh) => {
-                let reason = format!("No valid host was found. {}", nvh.message().trim_start_matches("No valid host was found. "));
+                let reason = format!(
+                    "No valid host was found. {}",
+                    nvh.message()
+                        .trim_start_matches("No valid host was found. ")
+                );
                 self.conductor_rollback(op, "_cold_migrate: NoValidHost, migration error");
                 self.event_finish(op, COLD_EVENT, None, EventResult::Error, reason.trim_end());
-                self.event_finish(op, CON_EVENT, None, EventResult::Error, "No valid host found for cold migrate");
-                self.complete(op, Outcome::Failure(format!("NoValidHost: {}", reason.trim_end())));
+                self.event_finish(
+                    op,
+                    CON_EVENT,
+                    None,
+                    EventResult::Error,
+                    "No valid host found for cold migrate",
+                );
+                self.complete(
+                    op,
+                    Outcome::Failure(format!("NoValidHost: {}", reason.trim_end())),
+                );
             }
         }
     }
@@ -195,9 +257,15 @@ impl Sim {
         let s = self.ops[op.index()].server;
         self.set_migration_status(m, MigrationStatus::Error, Hop::Conductor, step, Some(op));
         self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
-        self.change_server(s, Hop::Conductor, "set_vm_state_and_notify: task_state None", Some(op), |srv| {
-            srv.task_state = None;
-        });
+        self.change_server(
+            s,
+            Hop::Conductor,
+            "set_vm_state_and_notify: task_state None",
+            Some(op),
+            |srv| {
+                srv.task_state = None;
+            },
+        );
     }
 
     /// DST `prep_resize` (spec §4.1 steps 8–10, §4.3 on failure).
@@ -220,9 +288,15 @@ impl Sim {
             self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
             if self.ops[op.index()].retry {
                 // `_reschedule_resize_or_reraise`: task_state resize_prep again, call CON.
-                self.change_server(s, Hop::Destination, "prep_resize failed: reschedule", Some(op), |srv| {
-                    srv.task_state = Some(TaskState::ResizePrep);
-                });
+                self.change_server(
+                    s,
+                    Hop::Destination,
+                    "prep_resize failed: reschedule",
+                    Some(op),
+                    |srv| {
+                        srv.task_state = Some(TaskState::ResizePrep);
+                    },
+                );
                 let d = self.draw(D::Conductor);
                 self.after(d, Event::ConReschedule(op, dest));
             } else {
@@ -258,6 +332,7 @@ impl Sim {
             }
         }
         let back = self.draw(D::Compute);
+        self.log_reschedule(op, s, chosen);
         match chosen {
             Some(alt) => {
                 let az = self.world.host(alt).availability_zone.clone();
@@ -276,8 +351,35 @@ impl Sim {
                 self.conductor_rollback(op, "_cold_migrate: MaxRetriesExceeded, migration error");
                 self.event_finish(op, COLD_EVENT, None, EventResult::Error, &msg);
                 self.event_finish(op, CON_EVENT, None, EventResult::Error, &msg);
-                self.after(delay + back, Event::DstRescheduleReturned(op, failed, false));
+                self.after(
+                    delay + back,
+                    Event::DstRescheduleReturned(op, failed, false),
+                );
             }
+        }
+    }
+
+    /// scheduling.csv row of a reschedule: the alternate claimed, or exhaustion.
+    fn log_reschedule(&mut self, op: OpId, s: ServerId, chosen: Option<HostId>) {
+        let resources = self.world.flavor(self.world.server(s).flavor).resources();
+        let rest = self.ops[op.index()].alternates.clone();
+        let req = SelectRequest {
+            resources,
+            ignore_hosts: &[],
+            requested_host: None,
+            availability_zone: None,
+            num_alternates: 0,
+            host_subset_size: 1,
+        };
+        match chosen {
+            Some(alt) => self.log_decision(Some(op), s, "reschedule", &req, Ok((alt, &rest))),
+            None => self.log_decision(
+                Some(op),
+                s,
+                "reschedule",
+                &req,
+                Err("MaxRetriesExceeded: no alternate left"),
+            ),
         }
     }
 
@@ -298,14 +400,29 @@ impl Sim {
             .take()
             .unwrap_or((FaultKind::Error, "prep_resize failed".into()));
         let m = self.migration_of(op);
-        self.set_migration_status(m, MigrationStatus::Error, Hop::Destination, "prep_resize failed: migration error", Some(op));
+        self.set_migration_status(
+            m,
+            MigrationStatus::Error,
+            Hop::Destination,
+            "prep_resize failed: migration error",
+            Some(op),
+        );
         let final_state = self.fail_vm_state(op, kind);
-        self.change_server(self.ops[op.index()].server, Hop::Destination, "prep_resize failed", Some(op), |srv| {
-            srv.vm_state = final_state;
-            srv.task_state = None;
-        });
+        self.change_server(
+            self.ops[op.index()].server,
+            Hop::Destination,
+            "prep_resize failed",
+            Some(op),
+            |srv| {
+                srv.vm_state = final_state;
+                srv.task_state = None;
+            },
+        );
         self.event_finish(op, PREP_EVENT, Some(dest), EventResult::Error, &msg);
-        self.complete(op, Outcome::Failure(format!("prep_resize: {msg} -> {}", final_state.as_str())));
+        self.complete(
+            op,
+            Outcome::Failure(format!("prep_resize: {msg} -> {}", final_state.as_str())),
+        );
     }
 
     /// The vm_state a failed compute step leaves: `InstanceFaultRollback` restores the stashed
@@ -326,14 +443,27 @@ impl Sim {
         let m = self.migration_of(op);
         let (source, s) = (self.world.migration(m).source, self.ops[op.index()].server);
         self.event_start(op, RESIZE_EVENT, Some(source));
-        self.set_migration_status(m, MigrationStatus::Migrating, Hop::Source, "resize_instance: migration migrating", Some(op));
-        self.change_server(s, Hop::Source, "resize_instance: task_state resize_migrating", Some(op), |srv| {
-            srv.task_state = Some(TaskState::ResizeMigrating);
-        });
+        self.set_migration_status(
+            m,
+            MigrationStatus::Migrating,
+            Hop::Source,
+            "resize_instance: migration migrating",
+            Some(op),
+        );
+        self.change_server(
+            s,
+            Hop::Source,
+            "resize_instance: task_state resize_migrating",
+            Some(op),
+            |srv| {
+                srv.task_state = Some(TaskState::ResizeMigrating);
+            },
+        );
         // `migrate_disk_and_power_off`: a clean shutdown (capped by shutdown_timeout) of a
         // running guest, then the disk copy.
         let shutdown = if self.world.server(s).power_state == PowerState::Running {
-            self.draw(D::GuestShutdown).min(self.scenario.nova.shutdown_timeout)
+            self.draw(D::GuestShutdown)
+                .min(self.scenario.nova.shutdown_timeout)
         } else {
             crate::engine::Duration::ZERO
         };
@@ -351,7 +481,13 @@ impl Sim {
         let s = self.ops[op.index()].server;
         let (source, dest) = (self.world.migration(m).source, self.world.migration(m).dest);
         if let Some((kind, msg)) = self.ops[op.index()].pending_fault.take() {
-            self.set_migration_status(m, MigrationStatus::Error, Hop::Source, "resize_instance failed: migration error", Some(op));
+            self.set_migration_status(
+                m,
+                MigrationStatus::Error,
+                Hop::Source,
+                "resize_instance failed: migration error",
+                Some(op),
+            );
             let vm = self.fail_vm_state(op, kind);
             self.change_server(s, Hop::Source, "resize_instance failed", Some(op), |srv| {
                 srv.vm_state = vm;
@@ -360,18 +496,33 @@ impl Sim {
             // The allocation goes back to the instance on SRC; DST is freed. No reschedule.
             self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
             self.event_finish(op, RESIZE_EVENT, Some(source), EventResult::Error, &msg);
-            self.complete(op, Outcome::Failure(format!("resize_instance: {msg} -> {}", vm.as_str())));
+            self.complete(
+                op,
+                Outcome::Failure(format!("resize_instance: {msg} -> {}", vm.as_str())),
+            );
             return;
         }
         let Some(dest) = dest else {
             unreachable!("prep_resize set the destination before resize_instance");
         };
-        self.set_migration_status(m, MigrationStatus::PostMigrating, Hop::Source, "resize_instance: migration post-migrating", Some(op));
+        self.set_migration_status(
+            m,
+            MigrationStatus::PostMigrating,
+            Hop::Source,
+            "resize_instance: migration post-migrating",
+            Some(op),
+        );
         self.world.servers[s.index()].power_state = PowerState::Shutdown;
-        self.change_server(s, Hop::Source, "resize_instance: host := dest, task_state resize_migrated", Some(op), |srv| {
-            srv.host = Some(dest);
-            srv.task_state = Some(TaskState::ResizeMigrated);
-        });
+        self.change_server(
+            s,
+            Hop::Source,
+            "resize_instance: host := dest, task_state resize_migrated",
+            Some(op),
+            |srv| {
+                srv.host = Some(dest);
+                srv.task_state = Some(TaskState::ResizeMigrated);
+            },
+        );
         self.event_finish(op, RESIZE_EVENT, Some(source), EventResult::Success, "");
         let d = self.draw(D::Compute);
         self.after(d, Event::DstFinishResize(op));
@@ -386,9 +537,15 @@ impl Sim {
         let s = self.ops[op.index()].server;
         let dest = self.world.migration(m).dest;
         self.event_start(op, FINISH_EVENT, dest);
-        self.change_server(s, Hop::Destination, "finish_resize: task_state resize_finish", Some(op), |srv| {
-            srv.task_state = Some(TaskState::ResizeFinish);
-        });
+        self.change_server(
+            s,
+            Hop::Destination,
+            "finish_resize: task_state resize_finish",
+            Some(op),
+            |srv| {
+                srv.task_state = Some(TaskState::ResizeFinish);
+            },
+        );
         if let Some(d) = dest {
             self.ops[op.index()].pending_fault = self.fault_for(FaultStep::FinishResize, op, d);
         }
@@ -405,35 +562,62 @@ impl Sim {
         let s = self.ops[op.index()].server;
         let dest = self.world.migration(m).dest;
         if let Some((kind, msg)) = self.ops[op.index()].pending_fault.take() {
-            self.set_migration_status(m, MigrationStatus::Error, Hop::Destination, "finish_resize failed: migration error", Some(op));
+            self.set_migration_status(
+                m,
+                MigrationStatus::Error,
+                Hop::Destination,
+                "finish_resize failed: migration error",
+                Some(op),
+            );
             // NotImplementedError / InstanceFaultRollback leave the instance active.
             let vm = match kind {
                 FaultKind::Rollback => VmState::Active,
                 FaultKind::Error => VmState::Error,
             };
-            self.change_server(s, Hop::Destination, "finish_resize failed", Some(op), |srv| {
-                srv.vm_state = vm;
-                srv.task_state = None;
-            });
+            self.change_server(
+                s,
+                Hop::Destination,
+                "finish_resize failed",
+                Some(op),
+                |srv| {
+                    srv.vm_state = vm;
+                    srv.task_state = None;
+                },
+            );
             // The source allocation is deleted; the instance keeps its claim on DST.
             self.plc_delete(Consumer::Migration(m));
             self.event_finish(op, FINISH_EVENT, dest, EventResult::Error, &msg);
-            self.complete(op, Outcome::Failure(format!("finish_resize: {msg} -> {}", vm.as_str())));
+            self.complete(
+                op,
+                Outcome::Failure(format!("finish_resize: {msg} -> {}", vm.as_str())),
+            );
             return;
         }
         // Step 19: the `finished` save starts the confirm window; step 20 is a separate save.
-        self.set_migration_status(m, MigrationStatus::Finished, Hop::Destination, "finish_resize: migration finished", Some(op));
+        self.set_migration_status(
+            m,
+            MigrationStatus::Finished,
+            Hop::Destination,
+            "finish_resize: migration finished",
+            Some(op),
+        );
         let was_stopped = self.world.server(s).old_vm_state == Some(VmState::Stopped);
         self.world.servers[s.index()].power_state = if was_stopped {
             PowerState::Shutdown
         } else {
             PowerState::Running
         };
-        self.change_server(s, Hop::Destination, "finish_resize: vm_state resized, task_state None", Some(op), |srv| {
-            srv.vm_state = VmState::Resized;
-            srv.task_state = None;
-            srv.launched = true;
-        });
+        self.change_server(
+            s,
+            Hop::Destination,
+            "finish_resize: vm_state resized, task_state None",
+            Some(op),
+            |srv| {
+                srv.vm_state = VmState::Resized;
+                srv.task_state = None;
+                srv.launched = true;
+            },
+        );
         self.event_finish(op, FINISH_EVENT, dest, EventResult::Success, "");
         self.complete(op, Outcome::Success);
     }

@@ -101,12 +101,15 @@ impl Event {
             | SrcConfirmResize(op)
             | SrcConfirmDone(op)
             | SrcFinishRevertResize(op)
-            | SrcFinishRevertDone(op) => ops[op.index()]
-                .migration
-                .map(|m| world.migration(m).source),
-            DstFinishResize(op) | DstFinishMigration(op) | DstRevertResize(op) | DstRevertDone(op) => {
-                ops[op.index()].migration.and_then(|m| world.migration(m).dest)
+            | SrcFinishRevertDone(op) => {
+                ops[op.index()].migration.map(|m| world.migration(m).source)
             }
+            DstFinishResize(op)
+            | DstFinishMigration(op)
+            | DstRevertResize(op)
+            | DstRevertDone(op) => ops[op.index()]
+                .migration
+                .and_then(|m| world.migration(m).dest),
             _ => None,
         }
     }

@@ -15,6 +15,7 @@
 
 mod build;
 mod cold;
+mod decisions;
 mod events;
 mod resize;
 mod service;
@@ -34,8 +35,8 @@ pub enum SimError {
 
 use crate::engine::{Dist, Duration, EventQueue, RngStreams, SimTime, Stream, TimerKey};
 use crate::model::{
-    ActionId, Consumer, EventResult, HostId, MigrationId, MigrationStatus, RequestId, Resources, Server,
-    ServerId, Status, TaskState, VmState, World,
+    ActionId, Consumer, EventResult, HostId, MigrationId, MigrationStatus, RequestId, Resources,
+    Server, ServerId, Status, TaskState, VmState, World,
 };
 use crate::scenario::{FaultKind, FaultStep, Scenario};
 use crate::scheduler::SchedulerIndex;
@@ -171,7 +172,33 @@ pub struct Sim {
     window: ThroughputRow,
     pub throughput: Vec<ThroughputRow>,
     gens: Vec<workload::GeneratorState>,
+    /// The scenario's generators, shared so a handler can read one while mutating the sim.
+    generators: std::sync::Arc<[crate::scenario::Generator]>,
     io_error: Option<io::Error>,
+}
+
+/// What of a server the per-host counters, status counts and trace depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Snapshot {
+    vm_state: VmState,
+    task_state: Option<TaskState>,
+    host: Option<HostId>,
+    status: Status,
+    io_weight: u32,
+    deleted: bool,
+}
+
+impl Snapshot {
+    fn of(s: &Server) -> Snapshot {
+        Snapshot {
+            vm_state: s.vm_state,
+            task_state: s.task_state,
+            host: s.host,
+            status: s.status(),
+            io_weight: Sim::io_weight(s),
+            deleted: s.is_deleted(),
+        }
+    }
 }
 
 /// Period of `_poll_unconfirmed_resizes`: bare `@periodic_task` ⇒ oslo's DEFAULT_INTERVAL 60 s
@@ -223,6 +250,7 @@ impl Sim {
             },
             throughput: Vec::new(),
             gens: Vec::new(),
+            generators: scenario.generators.clone().into(),
             io_error: None,
             world,
             scenario,
@@ -358,7 +386,12 @@ impl Sim {
     }
 
     /// Decides whether an injected fault fires for `step` of `op` running on `host`.
-    fn fault_for(&mut self, step: FaultStep, op: OpId, host: HostId) -> Option<(FaultKind, String)> {
+    fn fault_for(
+        &mut self,
+        step: FaultStep,
+        op: OpId,
+        host: HostId,
+    ) -> Option<(FaultKind, String)> {
         let o = &self.ops[op.index()];
         let req_name = o.request.map(|r| self.requests[r as usize].name.as_str());
         let server = self.world.server(o.server).name.as_str();
@@ -399,7 +432,7 @@ impl Sim {
     }
 
     /// `nova/compute/stats.py` `io_workload`: building, or resize_prep / resize_migrating.
-    fn io_weight(s: &Server) -> u32 {
+    pub(crate) fn io_weight(s: &Server) -> u32 {
         u32::from(
             s.vm_state == VmState::Building
                 || matches!(
@@ -419,44 +452,35 @@ impl Sim {
         op: Option<OpId>,
         change: impl FnOnce(&mut Server),
     ) {
-        let before = self.world.server(s).clone();
+        let before = Snapshot::of(self.world.server(s));
         change(&mut self.world.servers[s.index()]);
-        let after = &self.world.servers[s.index()];
-        if before.vm_state == after.vm_state
-            && before.task_state == after.task_state
-            && before.host == after.host
-        {
+        let after = Snapshot::of(self.world.server(s));
+        if before == after {
             return;
         }
-        let after = after.clone();
-        let (bs, as_) = (before.status(), after.status());
-        let counted = |srv: &Server| !srv.is_deleted() || srv.vm_state == VmState::Deleted;
-        if counted(&before) {
-            self.status_counts[bs.index()] = self.status_counts[bs.index()].saturating_sub(1);
-        }
-        if counted(&after) {
-            self.status_counts[as_.index()] += 1;
-        }
-        let mut touched: Vec<HostId> = Vec::with_capacity(2);
+        self.status_counts[before.status.index()] =
+            self.status_counts[before.status.index()].saturating_sub(1);
+        self.status_counts[after.status.index()] += 1;
+        let mut touched: [Option<HostId>; 2] = [None, None];
         if let Some(h) = before.host {
             let i = h.index();
-            self.world.io_ops[i] -= Self::io_weight(&before).min(self.world.io_ops[i]);
-            if !before.is_deleted() {
+            self.world.io_ops[i] = self.world.io_ops[i].saturating_sub(before.io_weight);
+            if !before.deleted {
                 self.world.num_instances[i] = self.world.num_instances[i].saturating_sub(1);
             }
-            touched.push(h);
+            touched[0] = Some(h);
         }
         if let Some(h) = after.host {
             let i = h.index();
-            self.world.io_ops[i] += Self::io_weight(&after);
-            if !after.is_deleted() {
+            self.world.io_ops[i] += after.io_weight;
+            if !after.deleted {
                 self.world.num_instances[i] += 1;
             }
-            if !touched.contains(&h) {
-                touched.push(h);
+            if touched[0] != Some(h) {
+                touched[1] = Some(h);
             }
         }
-        for h in touched {
+        for h in touched.into_iter().flatten() {
             self.refresh_index(h);
         }
         self.trace_server(s, op, hop, step);
@@ -495,7 +519,14 @@ impl Sim {
 
     /// Saves a migration's status (bumping `updated_at`), keeps the `finished` index and writes
     /// a transitions row.
-    fn set_migration_status(&mut self, m: MigrationId, status: MigrationStatus, hop: Hop, step: &str, op: Option<OpId>) {
+    fn set_migration_status(
+        &mut self,
+        m: MigrationId,
+        status: MigrationStatus,
+        hop: Hop,
+        step: &str,
+        op: Option<OpId>,
+    ) {
         let now = self.now();
         let mig = &mut self.world.migrations[m.index()];
         let old = mig.status;
@@ -578,7 +609,8 @@ impl Sim {
         }
         let held = self.world.placement.total_migration_usage();
         self.stats.peak_migration_vcpus = self.stats.peak_migration_vcpus.max(held.vcpus);
-        self.stats.peak_migration_memory_mb = self.stats.peak_migration_memory_mb.max(held.memory_mb);
+        self.stats.peak_migration_memory_mb =
+            self.stats.peak_migration_memory_mb.max(held.memory_mb);
     }
 
     // ------------------------------------------------------------------ instance actions
@@ -600,7 +632,9 @@ impl Sim {
     ) {
         if let Some(a) = self.ops[op.index()].action {
             let now = self.now();
-            self.world.actions.finish_event(a, name, host, result, details, now);
+            self.world
+                .actions
+                .finish_event(a, name, host, result, details, now);
         }
     }
 
@@ -620,7 +654,10 @@ impl Sim {
         let ok = outcome == Outcome::Success;
         rec.outcome = outcome;
         if let Some(k) = crate::scenario::ActionKind::parse(rec.action) {
-            let i = crate::scenario::ActionKind::ALL.iter().position(|a| *a == k).unwrap_or(0);
+            let i = crate::scenario::ActionKind::ALL
+                .iter()
+                .position(|a| *a == k)
+                .unwrap_or(0);
             self.window.per_action[i][if ok { 3 } else { 4 }] += 1;
         }
         self.on_request_done(r, ok);
@@ -652,8 +689,22 @@ impl Sim {
     }
 
     /// Consumes the simulator, returning the trace writer (for flushing by the caller).
-    pub fn into_parts(self) -> (World, Vec<RequestRecord>, Vec<ThroughputRow>, RunStats, Scenario) {
-        (self.world, self.requests, self.throughput, self.stats, self.scenario)
+    pub fn into_parts(
+        self,
+    ) -> (
+        World,
+        Vec<RequestRecord>,
+        Vec<ThroughputRow>,
+        RunStats,
+        Scenario,
+    ) {
+        (
+            self.world,
+            self.requests,
+            self.throughput,
+            self.stats,
+            self.scenario,
+        )
     }
 
     pub fn transition_rows(&self) -> u64 {

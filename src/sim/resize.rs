@@ -26,10 +26,10 @@ impl Sim {
         hop: Hop,
     ) {
         let now = self.now();
-        let action = self
-            .world
-            .actions
-            .start_action(server, "confirmResize", request_id, project, now);
+        let action =
+            self.world
+                .actions
+                .start_action(server, "confirmResize", request_id, project, now);
         let op = self.new_op(Op {
             kind: OpKind::Confirm,
             request,
@@ -62,7 +62,10 @@ impl Sim {
             return;
         }
         let status = self.world.migration(m).status;
-        if !matches!(status, MigrationStatus::Finished | MigrationStatus::Confirming) {
+        if !matches!(
+            status,
+            MigrationStatus::Finished | MigrationStatus::Confirming
+        ) {
             // Already confirmed, or moved on (e.g. to error): `_confirm_resize` is a no-op.
             self.event_finish(op, CONFIRM_EVENT, Some(source), EventResult::Success, "");
             self.complete(op, Outcome::Success);
@@ -82,7 +85,13 @@ impl Sim {
         let s = self.ops[op.index()].server;
         let source = self.world.migration(m).source;
         if let Some((_, msg)) = self.ops[op.index()].pending_fault.take() {
-            self.set_migration_status(m, MigrationStatus::Error, Hop::Source, "confirm_resize failed: migration error", Some(op));
+            self.set_migration_status(
+                m,
+                MigrationStatus::Error,
+                Hop::Source,
+                "confirm_resize failed: migration error",
+                Some(op),
+            );
             self.change_server(s, Hop::Source, "confirm_resize failed", Some(op), |srv| {
                 srv.vm_state = VmState::Error;
                 srv.task_state = None;
@@ -90,17 +99,36 @@ impl Sim {
             // The allocation delete runs in a finally block (step 6).
             self.plc_delete(Consumer::Migration(m));
             self.event_finish(op, CONFIRM_EVENT, Some(source), EventResult::Error, &msg);
-            self.complete(op, Outcome::Failure(format!("confirm_resize: {msg} -> error")));
+            self.complete(
+                op,
+                Outcome::Failure(format!("confirm_resize: {msg} -> error")),
+            );
             return;
         }
-        self.set_migration_status(m, MigrationStatus::Confirmed, Hop::Source, "confirm_resize: migration confirmed", Some(op));
+        self.set_migration_status(
+            m,
+            MigrationStatus::Confirmed,
+            Hop::Source,
+            "confirm_resize: migration confirmed",
+            Some(op),
+        );
         let stopped = self.world.server(s).power_state == PowerState::Shutdown;
-        self.change_server(s, Hop::Source, "confirm_resize: vm_state active/stopped, task_state None", Some(op), |srv| {
-            srv.vm_state = if stopped { VmState::Stopped } else { VmState::Active };
-            srv.task_state = None;
-            srv.old_vm_state = None;
-            srv.migration = None;
-        });
+        self.change_server(
+            s,
+            Hop::Source,
+            "confirm_resize: vm_state active/stopped, task_state None",
+            Some(op),
+            |srv| {
+                srv.vm_state = if stopped {
+                    VmState::Stopped
+                } else {
+                    VmState::Active
+                };
+                srv.task_state = None;
+                srv.old_vm_state = None;
+                srv.migration = None;
+            },
+        );
         self.plc_delete(Consumer::Migration(m));
         self.event_finish(op, CONFIRM_EVENT, Some(source), EventResult::Success, "");
         self.complete(op, Outcome::Success);
@@ -116,10 +144,10 @@ impl Sim {
     ) {
         let request_id = self.request_id_of(request);
         let now = self.now();
-        let action = self
-            .world
-            .actions
-            .start_action(server, "revertResize", request_id, Some(project), now);
+        let action =
+            self.world
+                .actions
+                .start_action(server, "revertResize", request_id, Some(project), now);
         let op = self.new_op(Op {
             kind: OpKind::Revert,
             request: Some(request),
@@ -135,10 +163,22 @@ impl Sim {
         let source = self.world.migration(migration).source;
         let az = self.world.host(source).availability_zone.clone();
         self.world.servers[server.index()].availability_zone = Some(az);
-        self.change_server(server, Hop::Api, "revertResize: task_state resize_reverting", Some(op), |srv| {
-            srv.task_state = Some(TaskState::ResizeReverting);
-        });
-        self.set_migration_status(migration, MigrationStatus::Reverting, Hop::Api, "revertResize: migration reverting", Some(op));
+        self.change_server(
+            server,
+            Hop::Api,
+            "revertResize: task_state resize_reverting",
+            Some(op),
+            |srv| {
+                srv.task_state = Some(TaskState::ResizeReverting);
+            },
+        );
+        self.set_migration_status(
+            migration,
+            MigrationStatus::Reverting,
+            Hop::Api,
+            "revertResize: migration reverting",
+            Some(op),
+        );
         let d = self.draw(D::Compute);
         self.after(d, Event::DstRevertResize(op));
     }
@@ -160,10 +200,23 @@ impl Sim {
     }
 
     /// Revert failed on DST or SRC: migration error, vm error, task None (spec §4.7 last line).
-    fn revert_failed(&mut self, op: OpId, hop: Hop, event: &'static str, host: Option<HostId>, msg: &str) {
+    fn revert_failed(
+        &mut self,
+        op: OpId,
+        hop: Hop,
+        event: &'static str,
+        host: Option<HostId>,
+        msg: &str,
+    ) {
         let m = self.ops[op.index()].migration.unwrap_or(MigrationId(0));
         let s = self.ops[op.index()].server;
-        self.set_migration_status(m, MigrationStatus::Error, hop, "revert failed: migration error", Some(op));
+        self.set_migration_status(
+            m,
+            MigrationStatus::Error,
+            hop,
+            "revert failed: migration error",
+            Some(op),
+        );
         self.change_server(s, hop, "revert failed", Some(op), |srv| {
             srv.vm_state = VmState::Error;
             srv.task_state = None;
@@ -185,7 +238,13 @@ impl Sim {
         }
         // `drop_move_claim_at_dest`: DST usage dropped in its resource tracker; placement still
         // holds I@DST until SRC moves the allocation back.
-        self.set_migration_status(m, MigrationStatus::Reverted, Hop::Destination, "revert_resize: migration reverted", Some(op));
+        self.set_migration_status(
+            m,
+            MigrationStatus::Reverted,
+            Hop::Destination,
+            "revert_resize: migration reverted",
+            Some(op),
+        );
         self.event_finish(op, REVERT_EVENT, dest, EventResult::Success, "");
         let d = self.draw(D::Compute);
         self.after(d, Event::SrcFinishRevertResize(op));
@@ -200,11 +259,18 @@ impl Sim {
         if self.server_gone(op) {
             return;
         }
-        self.change_server(s, Hop::Source, "finish_revert_resize: host := source", Some(op), |srv| {
-            srv.host = Some(source);
-        });
+        self.change_server(
+            s,
+            Hop::Source,
+            "finish_revert_resize: host := source",
+            Some(op),
+            |srv| {
+                srv.host = Some(source);
+            },
+        );
         self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
-        self.ops[op.index()].pending_fault = self.fault_for(FaultStep::FinishRevertResize, op, source);
+        self.ops[op.index()].pending_fault =
+            self.fault_for(FaultStep::FinishRevertResize, op, source);
         let d = self.draw(D::Placement) + self.draw(D::FinishRevertMigration);
         self.after(d, Event::SrcFinishRevertDone(op));
     }
@@ -224,21 +290,43 @@ impl Sim {
         let was_stopped = self.world.server(s).old_vm_state == Some(VmState::Stopped);
         if was_stopped {
             // 8b: powering-off first (vm still resized ⇒ VERIFY_RESIZE), then stop_instance.
-            self.change_server(s, Hop::Source, "finish_revert_resize: task_state powering-off", Some(op), |srv| {
-                srv.task_state = Some(TaskState::PoweringOff);
-            });
+            self.change_server(
+                s,
+                Hop::Source,
+                "finish_revert_resize: task_state powering-off",
+                Some(op),
+                |srv| {
+                    srv.task_state = Some(TaskState::PoweringOff);
+                },
+            );
             self.world.servers[s.index()].power_state = PowerState::Shutdown;
         } else {
             self.world.servers[s.index()].power_state = PowerState::Running;
         }
-        self.change_server(s, Hop::Source, "finish_revert_resize: reverted to source", Some(op), |srv| {
-            srv.vm_state = if was_stopped { VmState::Stopped } else { VmState::Active };
-            srv.task_state = None;
-            srv.launched = true;
-            srv.old_vm_state = None;
-            srv.migration = None;
-        });
-        self.event_finish(op, FINISH_REVERT_EVENT, Some(source), EventResult::Success, "");
+        self.change_server(
+            s,
+            Hop::Source,
+            "finish_revert_resize: reverted to source",
+            Some(op),
+            |srv| {
+                srv.vm_state = if was_stopped {
+                    VmState::Stopped
+                } else {
+                    VmState::Active
+                };
+                srv.task_state = None;
+                srv.launched = true;
+                srv.old_vm_state = None;
+                srv.migration = None;
+            },
+        );
+        self.event_finish(
+            op,
+            FINISH_REVERT_EVENT,
+            Some(source),
+            EventResult::Success,
+            "",
+        );
         self.complete(op, Outcome::Success);
     }
 
@@ -291,7 +379,10 @@ impl Sim {
         }
         let now = self.now();
         let cutoff = now - window;
-        let finished: Vec<MigrationId> = self.world.finished_by_dest[host.index()].iter().copied().collect();
+        let finished: Vec<MigrationId> = self.world.finished_by_dest[host.index()]
+            .iter()
+            .copied()
+            .collect();
         let mut request_id = None;
         let mut next_due: Option<SimTime> = None;
         let mut retry_next_tick = false;
@@ -307,15 +398,29 @@ impl Sim {
             let srv = self.world.server(s);
             let step_err = "_poll_unconfirmed_resizes: migration error";
             if srv.is_deleted() || srv.vm_state == VmState::Error {
-                self.set_migration_status(m, MigrationStatus::Error, Hop::Destination, step_err, None);
+                self.set_migration_status(
+                    m,
+                    MigrationStatus::Error,
+                    Hop::Destination,
+                    step_err,
+                    None,
+                );
             } else if matches!(
                 srv.task_state,
-                Some(TaskState::Deleting) | Some(TaskState::SoftDeleting) | Some(TaskState::ResizeFinish)
+                Some(TaskState::Deleting)
+                    | Some(TaskState::SoftDeleting)
+                    | Some(TaskState::ResizeFinish)
             ) {
                 retry_next_tick = true;
             } else if srv.vm_state != VmState::Resized || srv.task_state.is_some() {
                 // e.g. after os-resetState: error, no confirm, M@SRC not freed.
-                self.set_migration_status(m, MigrationStatus::Error, Hop::Destination, step_err, None);
+                self.set_migration_status(
+                    m,
+                    MigrationStatus::Error,
+                    Hop::Destination,
+                    step_err,
+                    None,
+                );
             } else if !self.world.service_up(mig.source) {
                 // `API.confirm_resize` raises ServiceUnavailable: "will retry later".
                 retry_next_tick = true;

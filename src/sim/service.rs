@@ -14,7 +14,8 @@ impl Sim {
     fn effective_down_time(&self) -> Duration {
         let n = &self.scenario.nova;
         if n.service_down_time <= n.report_interval {
-            Duration(n.report_interval.ms() * 5 / 2)
+            // int(2.5 × report_interval) in whole seconds.
+            Duration::from_secs(n.report_interval.ms() * 5 / 2 / 1000)
         } else {
             n.service_down_time
         }

@@ -11,15 +11,22 @@ use crate::trace::{Hop, Outcome, RequestRecord};
 use rand::Rng;
 use rand_distr::{Distribution, Exp};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// Who issued a request, so its completion can drive what comes next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Origin {
     Explicit,
     /// Generator `gen`; `client` for closed loops.
-    Generated { gen: u32, client: Option<u32> },
+    Generated {
+        gen: u32,
+        client: Option<u32>,
+    },
     /// A confirm/revert issued after a generated migrate reached VERIFY_RESIZE.
-    FollowUp { gen: u32, client: Option<u32> },
+    FollowUp {
+        gen: u32,
+        client: Option<u32>,
+    },
 }
 
 /// A request waiting to be submitted.
@@ -75,7 +82,12 @@ impl Sim {
                         host_subset_size: self.scenario.nova.host_subset_size as usize,
                     };
                     self.sched
-                        .select(&self.world.hosts, &self.world.placement, &req, &mut self.sched_rng)
+                        .select(
+                            &self.world.hosts,
+                            &self.world.placement,
+                            &req,
+                            &mut self.sched_rng,
+                        )
                         .map_err(|e| SetupError::Unplaceable {
                             server: s.name.clone(),
                             reason: e.message().trim_end().to_string(),
@@ -119,7 +131,7 @@ impl Sim {
             let i = self.push_pending(r.name.clone(), r.request.clone(), Origin::Explicit);
             self.queue.schedule(r.at, Event::ClientSubmit(i));
         }
-        let gens = self.scenario.generators.clone();
+        let gens = Arc::clone(&self.generators);
         for (g, spec) in gens.iter().enumerate() {
             self.gens.push(GeneratorState {
                 issued: 0,
@@ -127,11 +139,17 @@ impl Sim {
                 rng: self.rngs.stream(&format!("workload.{}", spec.name)),
                 created: 0,
             });
-            self.queue.schedule(spec.start, Event::GeneratorFire(g as u32));
+            self.queue
+                .schedule(spec.start, Event::GeneratorFire(g as u32));
         }
     }
 
-    fn push_pending(&mut self, name: Option<String>, template: RequestTemplate, origin: Origin) -> u32 {
+    fn push_pending(
+        &mut self,
+        name: Option<String>,
+        template: RequestTemplate,
+        origin: Origin,
+    ) -> u32 {
         self.request_specs.push(PendingRequest {
             name,
             template,
@@ -166,7 +184,10 @@ impl Sim {
             completed: None,
             outcome: Outcome::Pending,
         };
-        let action_index = ActionKind::ALL.iter().position(|a| *a == t.action).unwrap_or(0);
+        let action_index = ActionKind::ALL
+            .iter()
+            .position(|a| *a == t.action)
+            .unwrap_or(0);
         self.window.per_action[action_index][0] += 1;
         let r = self.requests.len() as u32;
         self.requests.push(record);
@@ -180,7 +201,10 @@ impl Sim {
     pub(super) fn api_receive(&mut self, r: u32) {
         let p = self.request_pending[r as usize];
         let template = self.request_specs[p as usize].template.clone();
-        let body = template.body.clone().unwrap_or_else(|| default_body(template.action));
+        let body = template
+            .body
+            .clone()
+            .unwrap_or_else(|| default_body(template.action));
         let req = ApiRequest {
             action: template.action,
             server: &template.server,
@@ -225,7 +249,14 @@ impl Sim {
                     Accepted::Confirm { server, migration } => {
                         let project = project_of(&self.world, server);
                         let rid = self.request_id_of(r);
-                        self.accept_confirm(Some(r), rid, server, migration, Some(project), Hop::Api);
+                        self.accept_confirm(
+                            Some(r),
+                            rid,
+                            server,
+                            migration,
+                            Some(project),
+                            Hop::Api,
+                        );
                     }
                     Accepted::Revert { server, migration } => {
                         let project = project_of(&self.world, server);
@@ -234,7 +265,13 @@ impl Sim {
                     Accepted::Create => {
                         let flavor = template.flavor.unwrap_or(crate::model::FlavorId(0));
                         let project = caller_project.unwrap_or_else(|| "demo".to_string());
-                        self.accept_create(r, template.server.clone(), flavor, template.availability_zone.clone(), project);
+                        self.accept_create(
+                            r,
+                            template.server.clone(),
+                            flavor,
+                            template.availability_zone.clone(),
+                            project,
+                        );
                     }
                     Accepted::Delete { server } => {
                         let project = project_of(&self.world, server);
@@ -248,14 +285,15 @@ impl Sim {
     // ------------------------------------------------------------------ generators
 
     fn generator_may_issue(&self, g: usize) -> bool {
-        let spec = &self.scenario.generators[g];
+        let spec = &self.generators[g];
         let state = &self.gens[g];
         spec.count.is_none_or(|c| state.issued < c) && spec.stop.is_none_or(|s| self.now() < s)
     }
 
     /// Builds and submits the next request of generator `g` (for closed-loop client `client`).
     fn generator_issue(&mut self, g: usize, client: Option<u32>) {
-        let spec = self.scenario.generators[g].clone();
+        let spec = Arc::clone(&self.generators);
+        let spec = &spec[g];
         let state = &mut self.gens[g];
         state.issued += 1;
         let server = if spec.action == ActionKind::Create {
@@ -282,14 +320,20 @@ impl Sim {
             flavor: spec.flavor,
             availability_zone: None,
         };
-        let p = self.push_pending(None, template, Origin::Generated { gen: g as u32, client });
+        let p = self.push_pending(
+            None,
+            template,
+            Origin::Generated {
+                gen: g as u32,
+                client,
+            },
+        );
         self.submit_now(p);
     }
 
     pub(super) fn generator_fire(&mut self, g: u32) {
         let gi = g as usize;
-        let spec = self.scenario.generators[gi].clone();
-        match spec.arrival {
+        match self.generators[gi].arrival {
             Arrival::ClosedLoop { concurrency, .. } => {
                 for c in 0..concurrency {
                     if self.generator_may_issue(gi) {
@@ -327,8 +371,13 @@ impl Sim {
             Origin::Generated { gen, client } => (gen as usize, client, false),
             Origin::FollowUp { gen, client } => (gen as usize, client, true),
         };
-        let spec = self.scenario.generators[gen].clone();
-        if !follow_up_done && ok && spec.action == ActionKind::Migrate && spec.follow_up != FollowUp::None {
+        let specs = Arc::clone(&self.generators);
+        let spec = &specs[gen];
+        if !follow_up_done
+            && ok
+            && spec.action == ActionKind::Migrate
+            && spec.follow_up != FollowUp::None
+        {
             let action = match spec.follow_up {
                 FollowUp::Confirm => ActionKind::ConfirmResize,
                 _ => ActionKind::RevertResize,
@@ -342,7 +391,14 @@ impl Sim {
                 flavor: None,
                 availability_zone: None,
             };
-            let np = self.push_pending(None, template, Origin::FollowUp { gen: gen as u32, client });
+            let np = self.push_pending(
+                None,
+                template,
+                Origin::FollowUp {
+                    gen: gen as u32,
+                    client,
+                },
+            );
             let d = spec.follow_up_delay.sample(&mut self.gens[gen].rng);
             self.after(d, Event::ClientSubmit(np));
             return;

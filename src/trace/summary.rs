@@ -88,7 +88,10 @@ pub fn build(
         a.submitted += 1;
         if let Some(t) = r.answered {
             *a.http_codes.entry(r.code).or_default() += 1;
-            response.entry(r.action).or_default().push(t.since(r.submitted).ms());
+            response
+                .entry(r.action)
+                .or_default()
+                .push(t.since(r.submitted).ms());
         }
         let accepted = (200..300).contains(&r.code);
         match &r.outcome {
@@ -96,7 +99,10 @@ pub fn build(
             Outcome::Success => {
                 a.succeeded += 1;
                 if let Some(c) = r.completed {
-                    completion.entry(r.action).or_default().push(c.since(r.submitted).ms());
+                    completion
+                        .entry(r.action)
+                        .or_default()
+                        .push(c.since(r.submitted).ms());
                 }
             }
             Outcome::Failure(detail) if accepted => {
@@ -119,11 +125,15 @@ pub fn build(
     }
     let mut final_status = BTreeMap::new();
     for s in &world.servers {
-        *final_status.entry(s.status().as_str().to_string()).or_default() += 1;
+        *final_status
+            .entry(s.status().as_str().to_string())
+            .or_default() += 1;
     }
     let mut migration_status = BTreeMap::new();
     for m in &world.migrations {
-        *migration_status.entry(m.status.as_str().to_string()).or_default() += 1;
+        *migration_status
+            .entry(m.status.as_str().to_string())
+            .or_default() += 1;
     }
     Summary {
         scenario: scenario.to_string(),
@@ -137,7 +147,12 @@ pub fn build(
         peak_migration_vcpus: stats.peak_migration_vcpus,
         peak_migration_memory_mb: stats.peak_migration_memory_mb,
         instance_actions: world.actions.actions.len() as u64,
-        instance_actions_with_error: world.actions.actions.iter().filter(|a| a.message_error).count() as u64,
+        instance_actions_with_error: world
+            .actions
+            .actions
+            .iter()
+            .filter(|a| a.message_error)
+            .count() as u64,
     }
 }
 
@@ -167,7 +182,14 @@ pub fn render(s: &Summary) -> String {
             .join(",");
         let (p50, p95, p99, max) = a.completion_latency.as_ref().map_or(
             ("-".into(), "-".into(), "-".into(), "-".into()),
-            |p| (secs(p.p50_ms), secs(p.p95_ms), secs(p.p99_ms), secs(p.max_ms)),
+            |p| {
+                (
+                    secs(p.p50_ms),
+                    secs(p.p95_ms),
+                    secs(p.p99_ms),
+                    secs(p.max_ms),
+                )
+            },
         );
         let _ = writeln!(
             out,

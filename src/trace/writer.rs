@@ -42,6 +42,35 @@ pub const HOSTS_HEADER: [&str; 12] = [
     "enabled_up",
 ];
 
+pub const SCHEDULING_HEADER: [&str; 9] = [
+    "time_s",
+    "request",
+    "server",
+    "purpose",
+    "result",
+    "selected",
+    "alternates",
+    "reason",
+    "dropped",
+];
+
+/// One row of scheduling.csv.
+pub struct DecisionRow<'a> {
+    pub time: SimTime,
+    pub request: Option<u32>,
+    pub server: &'a str,
+    /// `initial`, `create`, `migrate` or `reschedule`.
+    pub purpose: &'a str,
+    /// `selected` or `NoValidHost`.
+    pub result: &'a str,
+    pub selected: &'a str,
+    /// Space-separated host names.
+    pub alternates: &'a str,
+    pub reason: &'a str,
+    /// Space-separated `host:reason` (small clouds only).
+    pub dropped: &'a str,
+}
+
 /// One row of transitions.csv.
 pub struct TransitionRow<'a> {
     pub time: SimTime,
@@ -57,38 +86,88 @@ pub struct TransitionRow<'a> {
     pub step: &'a str,
 }
 
-/// The streamed trace files: transitions.csv and hosts.csv.
+/// The streamed trace files: transitions.csv and hosts.csv. Fields are written straight into
+/// the CSV writer from stack buffers: this is the hot path of every state change.
 pub struct TraceWriter {
     transitions: Csv,
     hosts: Csv,
-    scratch: Vec<String>,
+    scheduling: Csv,
     pub transition_rows: u64,
     pub host_rows: u64,
 }
 
-fn opt_id(prefix: &str, id: Option<u32>) -> String {
-    id.map(|i| format!("{prefix}{i}")).unwrap_or_default()
+/// Formats `t` as seconds with milliseconds ("61.250") without allocating.
+fn time_field(t: SimTime, buf: &mut [u8; 24]) -> &[u8] {
+    let ms = t.ms();
+    let mut i = buf.len();
+    let mut frac = ms % 1000;
+    for _ in 0..3 {
+        i -= 1;
+        buf[i] = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
+    i -= 1;
+    buf[i] = b'.';
+    let mut secs = ms / 1000;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (secs % 10) as u8;
+        secs /= 10;
+        if secs == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// Formats `prefix` followed by `n` without allocating.
+fn id_field<'a>(prefix: &[u8], n: u64, buf: &'a mut [u8; 32]) -> &'a [u8] {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let len = prefix.len() + digits.len() - i;
+    buf[..prefix.len()].copy_from_slice(prefix);
+    buf[prefix.len()..len].copy_from_slice(&digits[i..]);
+    &buf[..len]
 }
 
 impl TraceWriter {
-    pub fn new(transitions: Box<dyn Write>, hosts: Box<dyn Write>) -> io::Result<Self> {
+    pub fn new(
+        transitions: Box<dyn Write>,
+        hosts: Box<dyn Write>,
+        scheduling: Box<dyn Write>,
+    ) -> io::Result<Self> {
         let mut t = csv_writer(transitions);
         t.write_record(TRANSITIONS_HEADER)?;
         let mut h = csv_writer(hosts);
         h.write_record(HOSTS_HEADER)?;
+        let mut s = csv_writer(scheduling);
+        s.write_record(SCHEDULING_HEADER)?;
         Ok(TraceWriter {
             transitions: t,
             hosts: h,
-            scratch: Vec::with_capacity(12),
+            scheduling: s,
             transition_rows: 0,
             host_rows: 0,
         })
     }
 
-    /// Writes to sinks that discard everything (for benchmarks of the engine alone).
+    /// Writes to sinks that discard everything (for tests and benchmarks of the engine alone).
     pub fn discard() -> Self {
         // Writing a header to io::sink cannot fail.
-        match TraceWriter::new(Box::new(io::sink()), Box::new(io::sink())) {
+        match TraceWriter::new(
+            Box::new(io::sink()),
+            Box::new(io::sink()),
+            Box::new(io::sink()),
+        ) {
             Ok(w) => w,
             Err(_) => unreachable!("io::sink never fails"),
         }
@@ -96,24 +175,36 @@ impl TraceWriter {
 
     pub fn transition(&mut self, r: &TransitionRow) -> io::Result<()> {
         self.transition_rows += 1;
-        self.scratch.clear();
-        self.scratch.push(r.time.to_string());
-        self.scratch.push(opt_id("req-", r.request));
-        self.scratch.push(r.server.to_string());
-        self.scratch.push(r.host.to_string());
-        self.scratch.push(r.vm_state.to_string());
-        self.scratch.push(r.task_state.to_string());
-        self.scratch.push(r.status.to_string());
-        self.scratch.push(opt_id("mig-", r.migration));
-        self.scratch.push(r.migration_status.to_string());
-        self.scratch.push(r.hop.as_str().to_string());
-        self.scratch.push(r.step.to_string());
-        self.transitions.write_record(&self.scratch)?;
+        let (mut tb, mut ib) = ([0u8; 24], [0u8; 32]);
+        let w = &mut self.transitions;
+        w.write_field(time_field(r.time, &mut tb))?;
+        match r.request {
+            Some(id) => w.write_field(id_field(b"req-", id.into(), &mut ib))?,
+            None => w.write_field(b"")?,
+        }
+        w.write_field(r.server)?;
+        w.write_field(r.host)?;
+        w.write_field(r.vm_state)?;
+        w.write_field(r.task_state)?;
+        w.write_field(r.status)?;
+        match r.migration {
+            Some(id) => w.write_field(id_field(b"mig-", id.into(), &mut ib))?,
+            None => w.write_field(b"")?,
+        }
+        w.write_field(r.migration_status)?;
+        w.write_field(r.hop.as_str())?;
+        w.write_field(r.step)?;
+        w.write_record(None::<&[u8]>)?;
         Ok(())
     }
 
     /// A row of hosts.csv with the host's placement usage now.
-    pub fn host_usage(&mut self, time: SimTime, world: &World, h: crate::model::HostId) -> io::Result<()> {
+    pub fn host_usage(
+        &mut self,
+        time: SimTime,
+        world: &World,
+        h: crate::model::HostId,
+    ) -> io::Result<()> {
         self.host_rows += 1;
         let p = &world.placement;
         let (u, c, m) = (p.usage(h), p.capacity(h), p.migration_usage(h));
@@ -124,7 +215,11 @@ impl TraceWriter {
             (false, true) => "disabled/up",
             (false, false) => "disabled/down",
         };
-        let nums = [
+        let (mut tb, mut ib) = ([0u8; 24], [0u8; 32]);
+        let w = &mut self.hosts;
+        w.write_field(time_field(time, &mut tb))?;
+        w.write_field(&host.name)?;
+        for n in [
             u.vcpus,
             u.memory_mb,
             u.disk_gb,
@@ -134,19 +229,41 @@ impl TraceWriter {
             m.vcpus,
             m.memory_mb,
             m.disk_gb,
-        ];
-        self.scratch.clear();
-        self.scratch.push(time.to_string());
-        self.scratch.push(host.name.clone());
-        self.scratch.extend(nums.iter().map(u64::to_string));
-        self.scratch.push(state.to_string());
-        self.hosts.write_record(&self.scratch)?;
+        ] {
+            w.write_field(id_field(b"", n, &mut ib))?;
+        }
+        w.write_field(state)?;
+        w.write_record(None::<&[u8]>)?;
+        Ok(())
+    }
+
+    pub fn decision(&mut self, r: &DecisionRow) -> io::Result<()> {
+        let (mut tb, mut ib) = ([0u8; 24], [0u8; 32]);
+        let w = &mut self.scheduling;
+        w.write_field(time_field(r.time, &mut tb))?;
+        match r.request {
+            Some(id) => w.write_field(id_field(b"req-", id.into(), &mut ib))?,
+            None => w.write_field(b"")?,
+        }
+        for f in [
+            r.server,
+            r.purpose,
+            r.result,
+            r.selected,
+            r.alternates,
+            r.reason,
+            r.dropped,
+        ] {
+            w.write_field(f)?;
+        }
+        w.write_record(None::<&[u8]>)?;
         Ok(())
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
         self.transitions.flush()?;
-        self.hosts.flush()
+        self.hosts.flush()?;
+        self.scheduling.flush()
     }
 }
 
@@ -226,7 +343,11 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
             format!("req-{}", a.request.0),
             a.project.clone().unwrap_or_default(),
             a.start.to_string(),
-            if a.message_error { "Error".into() } else { String::new() },
+            if a.message_error {
+                "Error".into()
+            } else {
+                String::new()
+            },
             opt_time(a.finish),
         ];
         if a.events.is_empty() {
@@ -240,7 +361,11 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
             row.push(e.start.to_string());
             row.push(opt_time(e.finish));
             row.push(e.result.map(|r| r.as_str().to_string()).unwrap_or_default());
-            row.push(e.host.map(|h| world.host(h).name.clone()).unwrap_or_default());
+            row.push(
+                e.host
+                    .map(|h| world.host(h).name.clone())
+                    .unwrap_or_default(),
+            );
             row.push(e.details.clone());
             out.write_record(&row)?;
         }
@@ -339,4 +464,27 @@ pub fn write_throughput(w: Box<dyn Write>, rows: &[crate::sim::ThroughputRow]) -
         out.write_record(&rec)?;
     }
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_format_like_display() {
+        let mut tb = [0u8; 24];
+        for ms in [0u64, 5, 61_250, 1_000, 123_456_789] {
+            assert_eq!(
+                time_field(SimTime(ms), &mut tb),
+                SimTime(ms).to_string().as_bytes()
+            );
+        }
+        let mut ib = [0u8; 32];
+        assert_eq!(id_field(b"req-", 0, &mut ib), b"req-0");
+        assert_eq!(id_field(b"mig-", 40_213, &mut ib), b"mig-40213");
+        assert_eq!(
+            id_field(b"", u64::MAX, &mut ib),
+            u64::MAX.to_string().as_bytes()
+        );
+    }
 }

@@ -24,7 +24,10 @@ fn run_writes_every_result_file_and_exits_zero() {
 
 #[test]
 fn check_accepts_bundled_and_rejects_bad_input_with_one_line() {
-    let ok = novasim().args(["check", "scenarios/teaching.toml"]).output().expect("runs");
+    let ok = novasim()
+        .args(["check", "scenarios/teaching.toml"])
+        .output()
+        .expect("runs");
     assert!(ok.status.success());
 
     let bad = temp_dir("bad");
@@ -43,11 +46,19 @@ fn check_accepts_bundled_and_rejects_bad_input_with_one_line() {
 
 #[test]
 fn missing_file_and_bad_override_fail_cleanly() {
-    let out = novasim().args(["run", "no/such.toml"]).output().expect("runs");
+    let out = novasim()
+        .args(["run", "no/such.toml"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such.toml"));
     let out = novasim()
-        .args(["check", "scenarios/teaching.toml", "--set", "nova.DEFAULT.no_such_option=1"])
+        .args([
+            "check",
+            "scenarios/teaching.toml",
+            "--set",
+            "nova.DEFAULT.no_such_option=1",
+        ])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
@@ -68,7 +79,13 @@ fn a_failed_run_leaves_no_results_folder() {
     )
     .expect("write");
     let out_dir = bad.join("out");
-    let out = novasim().arg("run").arg(&file).arg("--out").arg(&out_dir).output().expect("runs");
+    let out = novasim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("vm1"));
     assert!(!out_dir.exists());

@@ -33,11 +33,25 @@ fn success_timeline_spec_4_1() {
             "38.210 VERIFY_RESIZE resized/ finished @h3",
         ]
     );
-    let hops: Vec<&str> = r.transitions.iter().filter(|t| t["server"] == "vm1").map(|t| t["hop"].as_str()).collect();
-    assert_eq!(hops, ["SCH", "API", "CON", "SRC", "SRC", "SRC", "SRC", "DST", "DST", "DST"]);
+    let hops: Vec<&str> = r
+        .transitions
+        .iter()
+        .filter(|t| t["server"] == "vm1")
+        .map(|t| t["hop"].as_str())
+        .collect();
+    assert_eq!(
+        hops,
+        ["SCH", "API", "CON", "SRC", "SRC", "SRC", "SRC", "DST", "DST", "DST"]
+    );
     let m = r.request("m");
-    assert_eq!((m["http_code"].as_str(), m["answered_s"].as_str()), ("202", "10.050"));
-    assert_eq!((m["completed_s"].as_str(), m["outcome"].as_str()), ("38.210", "success"));
+    assert_eq!(
+        (m["http_code"].as_str(), m["answered_s"].as_str()),
+        ("202", "10.050")
+    );
+    assert_eq!(
+        (m["completed_s"].as_str(), m["outcome"].as_str()),
+        ("38.210", "success")
+    );
     assert_eq!(
         r.events("vm1"),
         vec![
@@ -57,7 +71,12 @@ fn verify_resize_holds_capacity_twice_spec_8_5() {
     let last = r.final_vcpus();
     assert_eq!(last["h1"], 2, "M@SRC");
     assert_eq!(last["h3"], 2, "I@DST");
-    let h1_migration: Vec<&str> = r.hosts.iter().filter(|h| h["host"] == "h1").map(|h| h["migration_vcpus"].as_str()).collect();
+    let h1_migration: Vec<&str> = r
+        .hosts
+        .iter()
+        .filter(|h| h["host"] == "h1")
+        .map(|h| h["migration_vcpus"].as_str())
+        .collect();
     assert_eq!(h1_migration.last(), Some(&"2"));
     assert_eq!(r.report.summary.peak_migration_vcpus, 2);
 }
@@ -81,7 +100,9 @@ fn confirm_spec_4_5() {
     );
     assert_eq!(r.final_vcpus()["h1"], 0);
     assert_eq!(r.final_vcpus()["h3"], 2);
-    assert!(r.events("vm1").contains(&"confirmResize compute_confirm_resize Success h1".to_string()));
+    assert!(r
+        .events("vm1")
+        .contains(&"confirmResize compute_confirm_resize Success h1".to_string()));
 }
 
 /// §3.3 row 6: a second confirm while the first is `confirming` is 400.
@@ -99,7 +120,9 @@ fn second_confirm_is_400_spec_3_3() {
 /// §4.7 8a and §3.4: revert answers 202, REVERT_RESIZE, host back, allocation back to SRC.
 #[test]
 fn revert_spec_4_7() {
-    let r = one_migration("[[requests]]\nname = \"rv\"\nat_s = 60\naction = \"revertResize\"\nserver = \"vm1\"\n");
+    let r = one_migration(
+        "[[requests]]\nname = \"rv\"\nat_s = 60\naction = \"revertResize\"\nserver = \"vm1\"\n",
+    );
     assert_eq!(r.request("rv")["http_code"], "202");
     let tail: Vec<String> = r.story("vm1").into_iter().skip(10).collect();
     assert_eq!(
@@ -130,10 +153,19 @@ fn stopped_server_spec_4_1_and_4_7() {
     let r = run(&text);
     let story = r.story("vm1");
     assert_eq!(story[1], "10.050 RESIZE stopped/resize_prep  @h1");
-    assert!(story.contains(&"30.190 RESIZE stopped/resize_migrated post-migrating @h3".to_string()), "{story:#?}");
-    assert!(story.contains(&"33.210 VERIFY_RESIZE resized/ finished @h3".to_string()), "{story:#?}");
+    assert!(
+        story.contains(&"30.190 RESIZE stopped/resize_migrated post-migrating @h3".to_string()),
+        "{story:#?}"
+    );
+    assert!(
+        story.contains(&"33.210 VERIFY_RESIZE resized/ finished @h3".to_string()),
+        "{story:#?}"
+    );
     let n = story.len();
-    assert_eq!(story[n - 2], "65.140 VERIFY_RESIZE resized/powering-off reverted @h1");
+    assert_eq!(
+        story[n - 2],
+        "65.140 VERIFY_RESIZE resized/powering-off reverted @h1"
+    );
     assert_eq!(story[n - 1], "65.140 SHUTOFF stopped/ reverted @h1");
 }
 
@@ -212,10 +244,20 @@ fn alternates_exhausted_errors_the_server_spec_4_3() {
          [[requests]]\nname = \"m\"\nat_s = 10\naction = \"migrate\"\nserver = \"vm1\"\n",
     ));
     let story = r.story("vm1");
-    let statuses: Vec<&str> = story.iter().map(|s| s.split(' ').nth(1).unwrap_or("")).collect();
+    let statuses: Vec<&str> = story
+        .iter()
+        .map(|s| s.split(' ').nth(1).unwrap_or(""))
+        .collect();
     assert_eq!(statuses.last(), Some(&"ERROR"));
-    assert!(statuses.iter().rev().nth(1) == Some(&"ACTIVE"), "{story:#?}");
-    let prep: Vec<String> = r.events("vm1").into_iter().filter(|e| e.contains("prep_resize")).collect();
+    assert!(
+        statuses.iter().rev().nth(1) == Some(&"ACTIVE"),
+        "{story:#?}"
+    );
+    let prep: Vec<String> = r
+        .events("vm1")
+        .into_iter()
+        .filter(|e| e.contains("prep_resize"))
+        .collect();
     // max_attempts = 3: the selected host and two alternates.
     assert_eq!(
         prep,
@@ -227,7 +269,11 @@ fn alternates_exhausted_errors_the_server_spec_4_3() {
     );
     assert_eq!(r.last("vm1")["migration_status"], "error");
     assert_eq!(r.final_vcpus()["h1"], 2);
-    let con_errors = r.events("vm1").iter().filter(|e| e.contains("conductor_migrate_server Error")).count();
+    let con_errors = r
+        .events("vm1")
+        .iter()
+        .filter(|e| e.contains("conductor_migrate_server Error"))
+        .count();
     assert_eq!(con_errors, 1);
 }
 
@@ -254,9 +300,19 @@ fn targeted_host_is_not_rescheduled_spec_4_3() {
          [[requests]]\nname = \"m\"\nat_s = 10\naction = \"migrate\"\nserver = \"vm1\"\nmicroversion = \"2.56\"\nhost = \"h2\"\n",
     ));
     assert_eq!(r.last("vm1")["status"], "ERROR");
-    let prep = r.events("vm1").into_iter().filter(|e| e.contains("prep_resize")).count();
+    let prep = r
+        .events("vm1")
+        .into_iter()
+        .filter(|e| e.contains("prep_resize"))
+        .count();
     assert_eq!(prep, 1);
-    assert_eq!(r.events("vm1").iter().filter(|e| e.contains("conductor_migrate_server")).count(), 1);
+    assert_eq!(
+        r.events("vm1")
+            .iter()
+            .filter(|e| e.contains("conductor_migrate_server"))
+            .count(),
+        1
+    );
 }
 
 /// §5.2: max_attempts = 1 disables rescheduling.
@@ -269,7 +325,13 @@ fn max_attempts_one_no_reschedule_spec_5_2() {
          [[requests]]\nat_s = 10\naction = \"migrate\"\nserver = \"vm1\"\n",
     ));
     assert_eq!(r.last("vm1")["status"], "ERROR");
-    assert_eq!(r.events("vm1").iter().filter(|e| e.contains("prep_resize")).count(), 1);
+    assert_eq!(
+        r.events("vm1")
+            .iter()
+            .filter(|e| e.contains("prep_resize"))
+            .count(),
+        1
+    );
 }
 
 /// §4.4 row 1: resize_instance fails ⇒ ERROR on the source, DST freed, no reschedule.
@@ -277,11 +339,26 @@ fn max_attempts_one_no_reschedule_spec_5_2() {
 fn resize_instance_failure_spec_4_4() {
     let r = one_migration("[[faults]]\nstep = \"resize_instance\"\n");
     let last = r.last("vm1");
-    assert_eq!((last["status"].as_str(), last["host"].as_str(), last["migration_status"].as_str()), ("ERROR", "h1", "error"));
+    assert_eq!(
+        (
+            last["status"].as_str(),
+            last["host"].as_str(),
+            last["migration_status"].as_str()
+        ),
+        ("ERROR", "h1", "error")
+    );
     assert_eq!(r.final_vcpus()["h1"], 2);
     assert_eq!(r.final_vcpus()["h3"], 0);
-    assert!(r.events("vm1").contains(&"migrate compute_resize_instance Error h1".to_string()));
-    assert_eq!(r.events("vm1").iter().filter(|e| e.contains("prep_resize")).count(), 1);
+    assert!(r
+        .events("vm1")
+        .contains(&"migrate compute_resize_instance Error h1".to_string()));
+    assert_eq!(
+        r.events("vm1")
+            .iter()
+            .filter(|e| e.contains("prep_resize"))
+            .count(),
+        1
+    );
 }
 
 /// §4.4 row 2: finish_resize fails ⇒ ERROR on DST, source allocation deleted, I@DST kept.
@@ -289,7 +366,10 @@ fn resize_instance_failure_spec_4_4() {
 fn finish_resize_failure_spec_4_4() {
     let r = one_migration("[[faults]]\nstep = \"finish_resize\"\n");
     let last = r.last("vm1");
-    assert_eq!((last["status"].as_str(), last["host"].as_str()), ("ERROR", "h3"));
+    assert_eq!(
+        (last["status"].as_str(), last["host"].as_str()),
+        ("ERROR", "h3")
+    );
     assert_eq!(r.final_vcpus()["h1"], 0);
     assert_eq!(r.final_vcpus()["h3"], 2);
 }
@@ -297,29 +377,64 @@ fn finish_resize_failure_spec_4_4() {
 /// §3.1: the synchronous checks, each with its HTTP code.
 #[test]
 fn migrate_api_checks_spec_3_1() {
-    let extra = "[[servers]]\nname = \"locked\"\nflavor = \"m1.small\"\nhost = \"h1\"\nlocked = true\n\
+    let extra =
+        "[[servers]]\nname = \"locked\"\nflavor = \"m1.small\"\nhost = \"h1\"\nlocked = true\n\
         [[servers]]\nname = \"other\"\nflavor = \"m1.small\"\nhost = \"h1\"\nproject = \"alt\"\n\
         [[service_events]]\nat_s = 0\nhost = \"h3\"\nchange = \"stop\"\n\
         [[servers]]\nname = \"on-h3\"\nflavor = \"m1.small\"\nhost = \"h3\"\n\
         [[servers]]\nname = \"gone\"\nflavor = \"m1.small\"\nhost = \"h2\"\n\
         [[requests]]\nat_s = 1\naction = \"delete\"\nserver = \"gone\"\n";
     let reqs = [
-        ("bad-body", "vm1", "admin", "2.56", "body = '{\"migrate\": {\"host\": \"h2\", \"x\": 1}}'"),
-        ("old-mv-ignores-host", "vm1", "admin", "2.55", "body = '{\"migrate\": {\"host\": \"nope\"}}'"),
+        (
+            "bad-body",
+            "vm1",
+            "admin",
+            "2.56",
+            "body = '{\"migrate\": {\"host\": \"h2\", \"x\": 1}}'",
+        ),
+        (
+            "old-mv-ignores-host",
+            "vm1",
+            "admin",
+            "2.55",
+            "body = '{\"migrate\": {\"host\": \"nope\"}}'",
+        ),
         ("deleted", "gone", "admin", "2.56", ""),
-        ("other-project", "other", "member", "2.56", "project = \"demo\""),
+        (
+            "other-project",
+            "other",
+            "member",
+            "2.56",
+            "project = \"demo\"",
+        ),
         ("member", "vm2", "member", "2.56", ""),
-        ("manager-with-host", "vm2", "manager", "2.56", "host = \"h2\""),
+        (
+            "manager-with-host",
+            "vm2",
+            "manager",
+            "2.56",
+            "host = \"h2\"",
+        ),
         ("locked-manager", "locked", "manager", "2.56", ""),
         ("locked-admin", "locked", "admin", "2.56", ""),
         ("busy", "vm1", "admin", "2.56", ""),
         ("source-down", "on-h3", "admin", "2.56", ""),
         ("same-host", "vm2", "admin", "2.56", "host = \"h1\""),
-        ("no-such-host", "vm2", "admin", "2.56", "body = '{\"migrate\": {\"host\": \"h9\"}}'"),
+        (
+            "no-such-host",
+            "vm2",
+            "admin",
+            "2.56",
+            "body = '{\"migrate\": {\"host\": \"h9\"}}'",
+        ),
     ];
     let mut text = cloud(3, &[("vm1", "h1"), ("vm2", "h1")], extra);
     for (i, (name, server, role, mv, more)) in reqs.iter().enumerate() {
-        let at = if *name == "source-down" { 100 } else { 10 + i as u64 };
+        let at = if *name == "source-down" {
+            100
+        } else {
+            10 + i as u64
+        };
         text.push_str(&format!(
             "[[requests]]\nname = \"{name}\"\nat_s = {at}\naction = \"migrate\"\nserver = \"{server}\"\nrole = \"{role}\"\nmicroversion = \"{mv}\"\n{more}\n"
         ));
@@ -335,7 +450,10 @@ fn migrate_api_checks_spec_3_1() {
     assert_eq!(code("locked-manager"), "409");
     assert_eq!(code("locked-admin"), "202");
     assert_eq!(code("busy"), "409");
-    assert_eq!(r.request("busy")["message"], "Cannot 'migrate' instance vm1 while it is in task_state resize_migrating");
+    assert_eq!(
+        r.request("busy")["message"],
+        "Cannot 'migrate' instance vm1 while it is in task_state resize_migrating"
+    );
     assert_eq!(code("source-down"), "409");
     assert_eq!(code("same-host"), "400");
     assert_eq!(code("no-such-host"), "400");
@@ -369,7 +487,10 @@ fn confirm_revert_need_resized_spec_3_3() {
          [[requests]]\nname = \"rv\"\nat_s = 2\naction = \"revertResize\"\nserver = \"vm1\"\n",
     ));
     assert_eq!(r.request("c")["http_code"], "409");
-    assert_eq!(r.request("rv")["message"], "Cannot 'revertResize' instance vm1 while it is in vm_state active");
+    assert_eq!(
+        r.request("rv")["message"],
+        "Cannot 'revertResize' instance vm1 while it is in vm_state active"
+    );
 }
 
 /// §6.3: auto-confirm at the first tick at or after finished + window (inclusive).
@@ -377,19 +498,34 @@ fn confirm_revert_need_resized_spec_3_3() {
 fn auto_confirm_first_tick_at_or_after_window_spec_6_3() {
     // finished at 38.210 on h3 (phase 0): due 38.210 + 81.790 = 120.000, a tick exactly.
     let mut text = one_migration_text();
-    text = text.replace("name = \"t\"\nseed = 1\n", "name = \"t\"\nseed = 1\n[nova.DEFAULT]\nresize_confirm_window = 81.79\n");
+    text = text.replace(
+        "name = \"t\"\nseed = 1\n",
+        "name = \"t\"\nseed = 1\n[nova.DEFAULT]\nresize_confirm_window = 81.79\n",
+    );
     let r = run(&text);
     let story = r.story("vm1");
-    assert!(story.contains(&"120.000 VERIFY_RESIZE resized/ confirming @h3".to_string()), "{story:#?}");
-    assert!(story.contains(&"122.020 ACTIVE active/ confirmed @h3".to_string()), "{story:#?}");
-    let auto = r.actions.iter().find(|a| a["action"] == "confirmResize").expect("auto-confirm action");
+    assert!(
+        story.contains(&"120.000 VERIFY_RESIZE resized/ confirming @h3".to_string()),
+        "{story:#?}"
+    );
+    assert!(
+        story.contains(&"122.020 ACTIVE active/ confirmed @h3".to_string()),
+        "{story:#?}"
+    );
+    let auto = r
+        .actions
+        .iter()
+        .find(|a| a["action"] == "confirmResize")
+        .expect("auto-confirm action");
     assert_eq!(auto["project"], "", "periodic task: null project");
     // One millisecond more and it waits a whole period.
     let late = run(&one_migration_text().replace(
         "name = \"t\"\nseed = 1\n",
         "name = \"t\"\nseed = 1\n[nova.DEFAULT]\nresize_confirm_window = 81.791\n",
     ));
-    assert!(late.story("vm1").contains(&"180.000 VERIFY_RESIZE resized/ confirming @h3".to_string()));
+    assert!(late
+        .story("vm1")
+        .contains(&"180.000 VERIFY_RESIZE resized/ confirming @h3".to_string()));
 }
 
 fn one_migration_text() -> String {
@@ -419,7 +555,10 @@ fn auto_confirm_retries_while_source_down_spec_6_2() {
     let r = run(&text);
     // due 98.210 → tick 120: h1 seen down since 100 ⇒ skipped; 180: up again ⇒ confirm.
     let story = r.story("vm1");
-    assert!(story.contains(&"180.000 VERIFY_RESIZE resized/ confirming @h3".to_string()), "{story:#?}");
+    assert!(
+        story.contains(&"180.000 VERIFY_RESIZE resized/ confirming @h3".to_string()),
+        "{story:#?}"
+    );
     assert!(!story.iter().any(|s| s.starts_with("120.000")));
 }
 
@@ -432,9 +571,15 @@ fn auto_confirm_skips_deleting_spec_6_2() {
     ) + "[[requests]]\nat_s = 110\naction = \"delete\"\nserver = \"vm1\"\n";
     let r = run(&text);
     let story = r.story("vm1");
-    assert!(!story.iter().any(|s| s.contains("confirming")), "{story:#?}");
+    assert!(
+        !story.iter().any(|s| s.contains("confirming")),
+        "{story:#?}"
+    );
     assert_eq!(r.last("vm1")["status"], "DELETED");
-    assert!(story.iter().any(|s| s.contains(" confirmed @")), "{story:#?}");
+    assert!(
+        story.iter().any(|s| s.contains(" confirmed @")),
+        "{story:#?}"
+    );
     assert_eq!(r.final_vcpus().values().sum::<u64>(), 2, "only vm2 is left");
 }
 
@@ -461,7 +606,16 @@ fn service_seen_down_after_service_down_time_spec_10_5() {
         "[[service_events]]\nat_s = 10\nhost = \"h1\"\nchange = \"stop\"\n\
          [[requests]]\nname = \"early\"\nat_s = 69\naction = \"migrate\"\nserver = \"vm1\"\n",
     ));
-    assert_eq!(r.request("early")["http_code"], "202", "still up at 69.05 s");
-    let downs: Vec<&str> = r.hosts.iter().filter(|h| h["host"] == "h1" && h["enabled_up"] == "enabled/down").map(|h| h["time_s"].as_str()).collect();
+    assert_eq!(
+        r.request("early")["http_code"],
+        "202",
+        "still up at 69.05 s"
+    );
+    let downs: Vec<&str> = r
+        .hosts
+        .iter()
+        .filter(|h| h["host"] == "h1" && h["enabled_up"] == "enabled/down")
+        .map(|h| h["time_s"].as_str())
+        .collect();
     assert_eq!(downs.first(), Some(&"70.000"));
 }

@@ -12,7 +12,12 @@ fn run_files(scenario: &Path, overrides: &[String]) -> Vec<(String, Vec<u8>)> {
     run_to_dir(sc, &dir).unwrap_or_else(|e| panic!("{e}"));
     let files = RESULT_FILES
         .iter()
-        .map(|f| (f.to_string(), std::fs::read(dir.join(f)).expect("result file")))
+        .map(|f| {
+            (
+                f.to_string(),
+                std::fs::read(dir.join(f)).expect("result file"),
+            )
+        })
         .collect();
     let _ = std::fs::remove_dir_all(&dir);
     files
@@ -24,7 +29,12 @@ fn same_seed_same_bytes_for_every_bundled_scenario() {
     for entry in std::fs::read_dir("scenarios").expect("scenarios/") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "toml") {
-            assert_eq!(run_files(&path, &[]), run_files(&path, &[]), "{}", path.display());
+            assert_eq!(
+                run_files(&path, &[]),
+                run_files(&path, &[]),
+                "{}",
+                path.display()
+            );
             checked += 1;
         }
     }

@@ -20,8 +20,19 @@ struct Case {
     seed: u64,
 }
 
-const ACTIONS: [&str; 5] = ["migrate", "confirmResize", "revertResize", "delete", "migrate"];
-const STEPS: [&str; 4] = ["prep_resize", "resize_instance", "finish_resize", "confirm_resize"];
+const ACTIONS: [&str; 5] = [
+    "migrate",
+    "confirmResize",
+    "revertResize",
+    "delete",
+    "migrate",
+];
+const STEPS: [&str; 4] = [
+    "prep_resize",
+    "resize_instance",
+    "finish_resize",
+    "confirm_resize",
+];
 const CHANGES: [&str; 4] = ["disable", "enable", "stop", "start"];
 
 fn case() -> impl Strategy<Value = Case> {
@@ -35,16 +46,18 @@ fn case() -> impl Strategy<Value = Case> {
         proptest::collection::vec((0u64..300, 0usize..7, 0usize..4), 0..4),
         0u64..(i64::MAX as u64),
     )
-        .prop_map(|(hosts, servers, requests, faults, window_s, max_attempts, service, seed)| Case {
-            hosts,
-            servers,
-            requests,
-            faults,
-            window_s,
-            max_attempts,
-            service,
-            seed,
-        })
+        .prop_map(
+            |(hosts, servers, requests, faults, window_s, max_attempts, service, seed)| Case {
+                hosts,
+                servers,
+                requests,
+                faults,
+                window_s,
+                max_attempts,
+                service,
+                seed,
+            },
+        )
 }
 
 fn scenario_text(c: &Case) -> String {
@@ -92,7 +105,9 @@ fn scenario_text(c: &Case) -> String {
     }
     // Every stopped host comes back, so every parked message is eventually processed.
     for h in 0..c.hosts.len() {
-        t.push_str(&format!("[[service_events]]\nat_s = 900\nhost = \"h{h}\"\nchange = \"start\"\n"));
+        t.push_str(&format!(
+            "[[service_events]]\nat_s = 900\nhost = \"h{h}\"\nchange = \"start\"\n"
+        ));
     }
     t
 }
@@ -103,7 +118,11 @@ fn check_invariants(sim: &Sim) -> Result<(), TestCaseError> {
     // Scheduler accounting: no host beyond capacity (nothing here is pinned).
     for h in 0..w.hosts.len() {
         let h = HostId(h as u32);
-        prop_assert!(p.usage(h).fits_in(&p.capacity(h)), "host {} over capacity", h);
+        prop_assert!(
+            p.usage(h).fits_in(&p.capacity(h)),
+            "host {} over capacity",
+            h
+        );
     }
     // Conservation: usage equals the sum of the consumers' allocations.
     let recount = p.recount();
@@ -141,7 +160,13 @@ fn check_invariants(sim: &Sim) -> Result<(), TestCaseError> {
                     | MigrationStatus::Finished
                     | MigrationStatus::Confirming
             ) {
-                prop_assert_eq!(held.map(|a| a.host), Some(mig.source), "{} {:?}", s.name, mig.status);
+                prop_assert_eq!(
+                    held.map(|a| a.host),
+                    Some(mig.source),
+                    "{} {:?}",
+                    s.name,
+                    mig.status
+                );
                 prop_assert_eq!(inst.map(|a| a.host), mig.dest);
             }
         }
@@ -154,7 +179,13 @@ fn check_invariants(sim: &Sim) -> Result<(), TestCaseError> {
             && w.server(m.server).migration == Some(MigrationId(i as u32));
         if m.status.is_terminal() && !revert_in_flight {
             let held = p.allocation(Consumer::Migration(MigrationId(i as u32)));
-            prop_assert!(held.is_none(), "mig-{} {:?} still holds {:?}", i, m.status, held);
+            prop_assert!(
+                held.is_none(),
+                "mig-{} {:?} still holds {:?}",
+                i,
+                m.status,
+                held
+            );
         }
     }
     Ok(())
@@ -184,11 +215,17 @@ proptest! {
 #[test]
 fn trace_status_is_the_state_map_function() {
     use novasim::model::{status_from_state, TaskState};
-    let r = super::support::run(&std::fs::read_to_string("scenarios/teaching.toml").expect("scenario"));
+    let r =
+        super::support::run(&std::fs::read_to_string("scenarios/teaching.toml").expect("scenario"));
     assert!(!r.transitions.is_empty());
     for row in &r.transitions {
         let vm = VmState::parse(&row["vm_state"]).expect("vm_state");
-        let task = (!row["task_state"].is_empty()).then(|| TaskState::parse(&row["task_state"]).expect("task_state"));
-        assert_eq!(status_from_state(vm, task).as_str(), row["status"], "{row:?}");
+        let task = (!row["task_state"].is_empty())
+            .then(|| TaskState::parse(&row["task_state"]).expect("task_state"));
+        assert_eq!(
+            status_from_state(vm, task).as_str(),
+            row["status"],
+            "{row:?}"
+        );
     }
 }

@@ -77,7 +77,12 @@ impl Results {
             .map(|r| {
                 format!(
                     "{} {} {}/{} {} @{}",
-                    r["time_s"], r["status"], r["vm_state"], r["task_state"], r["migration_status"], r["host"]
+                    r["time_s"],
+                    r["status"],
+                    r["vm_state"],
+                    r["task_state"],
+                    r["migration_status"],
+                    r["host"]
                 )
             })
             .collect()
@@ -104,7 +109,12 @@ impl Results {
         self.actions
             .iter()
             .filter(|r| r["server"] == server)
-            .map(|r| format!("{} {} {} {}", r["action"], r["event"], r["result"], r["host"]))
+            .map(|r| {
+                format!(
+                    "{} {} {} {}",
+                    r["action"], r["event"], r["result"], r["host"]
+                )
+            })
             .collect()
     }
 

@@ -1,0 +1,89 @@
+//! The scheduling log (scheduling.csv): every scheduler decision with what it chose, and — for
+//! clouds small enough to read — every host it dropped and why, in the order of Nova's pipeline
+//! (spec §8.1). For larger clouds only the outcome is logged: classifying every host would be the
+//! full scan the scheduler's index exists to avoid.
+
+use super::{OpId, Sim};
+use crate::model::HostId;
+use crate::scheduler::SelectRequest;
+use std::fmt::Write as _;
+
+/// Clouds up to this many hosts get the per-host drop reasons.
+pub const EXPLAIN_MAX_HOSTS: usize = 200;
+
+impl Sim {
+    /// Why `h` is not a candidate for `req`, if it is not (spec §8.1 steps 1–4, in order).
+    fn drop_reason(&self, h: HostId, req: &SelectRequest) -> Option<&'static str> {
+        let host = self.world.host(h);
+        if !host.enabled {
+            Some("disabled")
+        } else if !self.world.placement.fits(h, &req.resources) {
+            Some("no-capacity")
+        } else if req.requested_host.is_some_and(|r| r != h) {
+            Some("not-requested")
+        } else if req.ignore_hosts.contains(&h) {
+            Some("ignored")
+        } else if req
+            .availability_zone
+            .is_some_and(|az| az != host.availability_zone)
+        {
+            Some("other-az")
+        } else if !host.up {
+            Some("down")
+        } else {
+            None
+        }
+    }
+
+    /// Writes one row of scheduling.csv.
+    pub(super) fn log_decision(
+        &mut self,
+        op: Option<OpId>,
+        server: crate::model::ServerId,
+        purpose: &str,
+        req: &SelectRequest,
+        outcome: Result<(HostId, &[HostId]), &str>,
+    ) {
+        let mut dropped = String::new();
+        if self.world.hosts.len() <= EXPLAIN_MAX_HOSTS {
+            for i in 0..self.world.hosts.len() {
+                let h = HostId(i as u32);
+                if let Some(reason) = self.drop_reason(h, req) {
+                    if !dropped.is_empty() {
+                        dropped.push(' ');
+                    }
+                    let _ = write!(dropped, "{}:{reason}", self.world.host(h).name);
+                }
+            }
+        }
+        let names = |hs: &[HostId]| {
+            hs.iter()
+                .map(|h| self.world.host(*h).name.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let (result, selected, alternates, reason) = match outcome {
+            Ok((sel, alts)) => (
+                "selected",
+                self.world.host(sel).name.clone(),
+                names(alts),
+                String::new(),
+            ),
+            Err(msg) => ("NoValidHost", String::new(), String::new(), msg.to_string()),
+        };
+        let request = op.map(|o| self.ops[o.index()].request_id.0);
+        let row = crate::trace::writer::DecisionRow {
+            time: self.now(),
+            request,
+            server: &self.world.server(server).name,
+            purpose,
+            result,
+            selected: &selected,
+            alternates: &alternates,
+            reason: &reason,
+            dropped: &dropped,
+        };
+        let r = self.trace.decision(&row);
+        self.record_io(r);
+    }
+}
