@@ -3,11 +3,12 @@
 //! and returns either what the accepted request must do or the HTTP error. A rejection is a
 //! recorded outcome of the run, never a program error.
 
+mod admin;
 pub mod policy;
 pub mod schema;
 
 use crate::model::{HostId, MigrationId, ServerId, VmState, World};
-use crate::scenario::{ActionKind, Caller, Microversion};
+use crate::scenario::{ActionKind, Caller, Microversion, Release, Role};
 use serde_json::Value;
 
 /// An HTTP error answer.
@@ -30,11 +31,29 @@ impl ApiError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Accepted {
     /// Cold migration (202): `ignore_hosts` and `requested_host` for the RequestSpec.
+    /// `sync`: before 21.0.0 the API *called* the conductor and answered when it returned.
     Migrate {
         server: ServerId,
         source: HostId,
         requested_host: Option<HostId>,
+        sync: bool,
     },
+    /// Live migration (202). `requested_host` restricts the scheduler; `forced` bypasses it.
+    /// `sync`: below 2.34 the API calls the conductor and answers when its checks are done.
+    LiveMigrate {
+        server: ServerId,
+        source: HostId,
+        requested_host: Option<HostId>,
+        forced: bool,
+        block_migration: Option<bool>,
+        sync: bool,
+    },
+    /// os-resetState (202), applied synchronously by the API.
+    ResetState { server: ServerId, state: VmState },
+    /// injectNetworkInfo (202): a cast to the instance's host.
+    InjectNetworkInfo { server: ServerId, host: HostId },
+    /// resetNetwork (202, before 23.0.0): a cast to the instance's host.
+    ResetNetwork { server: ServerId, host: HostId },
     /// confirmResize (204) of this `finished` migration.
     Confirm {
         server: ServerId,
@@ -69,6 +88,8 @@ pub struct ApiRequest<'a> {
     pub server: &'a str,
     pub caller: &'a Caller,
     pub body: &'a Value,
+    /// The Nova release the cloud runs (behaviour that changed across releases follows it).
+    pub release: Release,
 }
 
 fn not_found(name: &str) -> ApiError {
@@ -85,7 +106,7 @@ fn invalid_state(action: &str, name: &str, attr: &str, value: &str) -> ApiError 
 
 /// `check_instance_lock`: only non-admins are blocked (spec §2).
 fn check_lock(world: &World, s: ServerId, caller: &Caller, name: &str) -> Result<(), ApiError> {
-    if world.server(s).locked && caller.role != crate::scenario::Role::Admin {
+    if world.server(s).locked && caller.role != Role::Admin {
         return Err(ApiError::new(409, format!("Instance {name} is locked")));
     }
     Ok(())
@@ -125,7 +146,7 @@ fn lookup(world: &World, req: &ApiRequest) -> Result<ServerId, ApiError> {
         .find_server(req.server)
         .ok_or_else(|| not_found(req.server))?;
     let owner = &world.server(s).project;
-    if req.caller.role != crate::scenario::Role::Admin {
+    if req.caller.role != Role::Admin {
         if let Some(p) = &req.caller.project {
             if p != owner {
                 return Err(not_found(req.server));
@@ -137,12 +158,29 @@ fn lookup(world: &World, req: &ApiRequest) -> Result<ServerId, ApiError> {
 
 /// Runs every synchronous check of `req` against `world`.
 pub fn handle(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
+    // The version negotiation of `nova/api/openstack/wsgi.py` happens before any controller.
+    let max = req.release.max_microversion();
+    if req.caller.microversion > max {
+        return Err(ApiError::new(
+            406,
+            format!(
+                "Version {} is not supported by the API. Minimum is {} and maximum is {}.",
+                req.caller.microversion,
+                Microversion::MIN,
+                max
+            ),
+        ));
+    }
     match req.action {
         ActionKind::Migrate => migrate(world, req),
         ActionKind::ConfirmResize => confirm_resize(world, req),
         ActionKind::RevertResize => revert_resize(world, req),
         ActionKind::Create => create(world, req),
         ActionKind::Delete => delete(world, req),
+        ActionKind::LiveMigrate => migrate_live(world, req),
+        ActionKind::ResetState => admin::reset_state(world, req),
+        ActionKind::InjectNetworkInfo => admin::inject_network_info(world, req),
+        ActionKind::ResetNetwork => admin::reset_network(world, req),
     }
 }
 
@@ -157,12 +195,13 @@ fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     };
     let s = lookup(world, req)?; // row 2
     let owner = world.server(s).project.clone();
-    let rule = if host_name.is_some() {
+    // The `:host` rule exists since 28.0.0; before it a host falls under `migrate`.
+    let rule = if host_name.is_some() && req.release.major() >= 28 {
         policy::MIGRATE_HOST
     } else {
         policy::MIGRATE
     };
-    policy::authorize(rule, req.caller, &owner)?; // row 3
+    policy::authorize(rule, req.caller, &owner, req.release)?; // row 3
     check_lock(world, s, req.caller, req.server)?; // row 8
     check_state(
         world,
@@ -175,8 +214,8 @@ fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let source = srv
         .host
         .ok_or_else(|| ApiError::new(409, format!("Instance {} is not ready", req.server)))?; // row 10
-    if !world.service_up(source) {
-        // row 11 (since 21.0.0)
+    if req.release.major() >= 21 && !world.service_up(source) {
+        // row 11 (since 21.0.0, commit ea2ea492a3)
         return Err(ApiError::new(
             409,
             format!(
@@ -205,6 +244,52 @@ fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
         server: s,
         source,
         requested_host,
+        // Before 21.0.0 (commit a05ef30fb9) the API called the conductor (spec §3.1).
+        sync: req.release.major() < 21,
+    })
+}
+
+/// Spec §3.2, checks in evaluation order (`MigrateServerController._migrate_live`,
+/// `API.live_migrate`).
+fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
+    let mv = req.caller.microversion;
+    let body = schema::migrate_live(req.body, mv)?; // row 1
+    let s = lookup(world, req)?; // row 2
+    let owner = world.server(s).project.clone();
+    // The `:host` rule exists since 32.0.0 (commit 06699f26a5).
+    let rule = if body.host.is_some() && req.release.major() >= 32 {
+        policy::MIGRATE_LIVE_HOST
+    } else {
+        policy::MIGRATE_LIVE
+    };
+    policy::authorize(rule, req.caller, &owner, req.release)?; // row 3
+    // Row 4: `_get_force_param_for_live_migration` (2.30–2.67).
+    let force_in_range = mv >= Microversion(2, 30) && mv < Microversion(2, 68);
+    if force_in_range && body.force == Some(true) && body.host.is_none() {
+        return Err(ApiError::new(400, "Can't force to a non-provided destination"));
+    }
+    check_lock(world, s, req.caller, req.server)?; // row 12
+    check_state(world, s, &[VmState::Active, VmState::Paused], "os-migrateLive", req.server)?; // row 13
+    let source = world
+        .server(s)
+        .host
+        .ok_or_else(|| ApiError::new(409, format!("Instance {} is not ready", req.server)))?;
+    let host = match &body.host {
+        None => None,
+        // Row 14: ComputeHostNotFound ⇒ 400 (since 18.0.0).
+        Some(name) => Some(world.host_id(name).ok_or_else(|| {
+            ApiError::new(400, format!("Compute host {name} could not be found."))
+        })?),
+    };
+    // Below 2.30 a host is always forced; in 2.30–2.67 only with force=true (spec §3.2).
+    let forced = host.is_some() && (mv < Microversion(2, 30) || (force_in_range && body.force == Some(true)));
+    Ok(Accepted::LiveMigrate {
+        server: s,
+        source,
+        requested_host: host,
+        forced,
+        block_migration: body.block_migration,
+        sync: mv < Microversion(2, 34),
     })
 }
 
@@ -213,7 +298,7 @@ fn confirm_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError>
     schema::action_key_only(req.body, "confirmResize")?;
     let s = lookup(world, req)?;
     let owner = world.server(s).project.clone();
-    policy::authorize(policy::CONFIRM_RESIZE, req.caller, &owner)?;
+    policy::authorize(policy::CONFIRM_RESIZE, req.caller, &owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
     check_state(world, s, &[VmState::Resized], "confirmResize", req.server)?;
     let m = world
@@ -236,7 +321,7 @@ fn revert_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> 
     schema::action_key_only(req.body, "revertResize")?;
     let s = lookup(world, req)?;
     let owner = world.server(s).project.clone();
-    policy::authorize(policy::REVERT_RESIZE, req.caller, &owner)?;
+    policy::authorize(policy::REVERT_RESIZE, req.caller, &owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
     check_state(world, s, &[VmState::Resized], "revertResize", req.server)?;
     let m = world
@@ -252,7 +337,7 @@ fn revert_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> 
 /// create body is not modelled beyond flavor and AZ (README, Fidelity).
 fn create(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let project = req.caller.project.clone().unwrap_or_default();
-    policy::authorize(policy::CREATE, req.caller, &project)?;
+    policy::authorize(policy::CREATE, req.caller, &project, req.release)?;
     if world.find_server(req.server).is_some() {
         // Nova allows duplicate names; the simulator addresses servers by name, so it refuses.
         return Err(ApiError::new(
@@ -270,7 +355,7 @@ fn create(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
 fn delete(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let s = lookup(world, req)?;
     let owner = world.server(s).project.clone();
-    policy::authorize(policy::DELETE, req.caller, &owner)?;
+    policy::authorize(policy::DELETE, req.caller, &owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
     Ok(Accepted::Delete { server: s })
 }

@@ -1,7 +1,7 @@
 //! Policy defaults at the spec's baseline (spec §9, `nova/policies/*.py`).
 
 use super::ApiError;
-use crate::scenario::{Caller, Role};
+use crate::scenario::{Caller, Release, Role};
 
 /// Who a rule admits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +12,8 @@ pub enum Rule {
     ProjectManagerOrAdmin,
     /// `PROJECT_MEMBER_OR_ADMIN`.
     ProjectMemberOrAdmin,
+    /// `rule:admin_or_owner` of the pre-scope era: any user of the project.
+    ProjectOwnerOrAdmin,
 }
 
 /// A named policy and its default rule.
@@ -27,6 +29,26 @@ pub const MIGRATE: Policy = Policy {
 };
 pub const MIGRATE_HOST: Policy = Policy {
     name: "os_compute_api:os-migrate-server:migrate:host",
+    rule: Rule::Admin,
+};
+pub const MIGRATE_LIVE: Policy = Policy {
+    name: "os_compute_api:os-migrate-server:migrate_live",
+    rule: Rule::ProjectManagerOrAdmin,
+};
+pub const MIGRATE_LIVE_HOST: Policy = Policy {
+    name: "os_compute_api:os-migrate-server:migrate_live:host",
+    rule: Rule::Admin,
+};
+pub const RESET_STATE: Policy = Policy {
+    name: "os_compute_api:os-admin-actions:reset_state",
+    rule: Rule::Admin,
+};
+pub const INJECT_NETWORK_INFO: Policy = Policy {
+    name: "os_compute_api:os-admin-actions:inject_network_info",
+    rule: Rule::Admin,
+};
+pub const RESET_NETWORK: Policy = Policy {
+    name: "os_compute_api:os-admin-actions:reset_network",
     rule: Rule::Admin,
 };
 pub const CONFIRM_RESIZE: Policy = Policy {
@@ -46,11 +68,23 @@ pub const DELETE: Policy = Policy {
     rule: Rule::ProjectMemberOrAdmin,
 };
 
+/// The default rule of `policy` in `release`: before 32.0.0 the migrate rules were admin-only,
+/// and the owner rules were `admin_or_owner` (any role of the project) before the scoped
+/// defaults (spec §9, §11.12).
+fn rule_in(policy: Policy, release: Release) -> Rule {
+    match (policy.rule, release.major()) {
+        (Rule::ProjectManagerOrAdmin, m) if m < 32 => Rule::Admin,
+        (Rule::ProjectMemberOrAdmin, m) if m < 21 => Rule::ProjectOwnerOrAdmin,
+        (rule, _) => rule,
+    }
+}
+
 /// Checks `policy` for `caller` against a target owned by `owner` (the project matches when
 /// the caller gives no project: it acts within the server's own project).
-pub fn authorize(policy: Policy, caller: &Caller, owner: &str) -> Result<(), ApiError> {
+pub fn authorize(policy: Policy, caller: &Caller, owner: &str, release: Release) -> Result<(), ApiError> {
     let same_project = caller.project.as_deref().is_none_or(|p| p == owner);
-    let allowed = match (caller.role, policy.rule) {
+    let allowed = match (caller.role, rule_in(policy, release)) {
+        (_, Rule::ProjectOwnerOrAdmin) => caller.role == Role::Admin || same_project,
         (Role::Admin, _) => true,
         (Role::Manager, Rule::ProjectManagerOrAdmin) => same_project,
         // A manager is not implicitly a member in the defaults; Keystone's implied roles
@@ -100,20 +134,36 @@ mod tests {
         ];
         for (p, role, ok) in rows {
             assert_eq!(
-                authorize(*p, &caller(*role, None), "demo").is_ok(),
+                authorize(*p, &caller(*role, None), "demo", Release::Gazpacho).is_ok(),
                 *ok,
                 "{} {:?}",
                 p.name,
                 role
             );
         }
-        let err = authorize(MIGRATE, &caller(Member, None), "demo").unwrap_err();
+        let err = authorize(MIGRATE, &caller(Member, None), "demo", Release::Gazpacho)
+            .err()
+            .unwrap_or_else(|| unreachable!());
         assert_eq!(err.code, 403);
         assert_eq!(
             err.message,
             "Policy doesn't allow os_compute_api:os-migrate-server:migrate to be performed."
         );
         // A manager of another project does not match the project-scoped rule.
-        assert!(authorize(MIGRATE, &caller(Manager, Some("other")), "demo").is_err());
+        assert!(authorize(MIGRATE, &caller(Manager, Some("other")), "demo", Release::Gazpacho).is_err());
+    }
+
+    /// Spec §9 history: admin-only migrate rules before 32.0.0; owner rules any project role in
+    /// the rocky era.
+    #[test]
+    fn rocky_defaults_spec_9() {
+        use Role::*;
+        let rocky = Release::Rocky;
+        assert!(authorize(MIGRATE, &caller(Manager, None), "demo", rocky).is_err());
+        assert!(authorize(MIGRATE_LIVE, &caller(Manager, None), "demo", rocky).is_err());
+        assert!(authorize(MIGRATE_LIVE, &caller(Admin, None), "demo", rocky).is_ok());
+        assert!(authorize(CONFIRM_RESIZE, &caller(Reader, None), "demo", rocky).is_ok());
+        assert!(authorize(CONFIRM_RESIZE, &caller(Reader, Some("x")), "demo", rocky).is_err());
+        assert!(authorize(MIGRATE_LIVE, &caller(Manager, None), "demo", Release::Gazpacho).is_ok());
     }
 }

@@ -65,6 +65,9 @@ pub struct Flavor {
     pub vcpus: u64,
     pub memory_mb: u64,
     pub disk_gb: u64,
+    /// Memory dirty rate of its guests during a live migration, MiB/s (default: the
+    /// scenario's `[live_migration] dirty_rate_mib_s`).
+    pub dirty_rate_mib_s: Option<u64>,
 }
 
 impl Flavor {

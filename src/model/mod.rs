@@ -9,6 +9,7 @@ pub mod migration;
 pub mod placement;
 pub mod server;
 pub mod state;
+pub mod transfer;
 pub mod world;
 
 pub use action::{ActionEvent, ActionLog, EventResult, InstanceAction};

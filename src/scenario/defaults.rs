@@ -96,6 +96,11 @@ pub fn steps() -> StepDurations {
         finish_revert_migration: Dist::constant_ms(3_000),
         boot: Dist::constant_ms(10_000),
         delete: Dist::constant_ms(2_000),
+        pre_live_migration: Dist::constant_ms(2_000),
+        vif_plug: Dist::constant_ms(1_000),
+        post_live_migration: Dist::constant_ms(1_000),
+        post_live_migration_at_destination: Dist::constant_ms(1_000),
+        rollback_live_migration: Dist::constant_ms(1_000),
     }
 }
 

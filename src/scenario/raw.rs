@@ -14,6 +14,9 @@ pub(crate) struct RawScenario {
     pub name: S<String>,
     pub seed: Option<S<i64>>,
     pub end_s: Option<S<f64>>,
+    pub release: Option<S<String>>,
+    #[serde(default)]
+    pub live_migration: RawLiveMigration,
     #[serde(default)]
     pub nova: RawNova,
     #[serde(default)]
@@ -52,6 +55,38 @@ pub(crate) struct RawNova {
     pub scheduler: RawNovaScheduler,
     #[serde(default)]
     pub filter_scheduler: RawNovaFilterScheduler,
+    #[serde(default)]
+    pub compute: RawNovaCompute,
+    #[serde(default)]
+    pub libvirt: RawNovaLibvirt,
+}
+
+/// `[nova.compute]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNovaCompute {
+    pub live_migration_wait_for_vif_plug: Option<S<bool>>,
+}
+
+/// `[nova.libvirt]`: live-migration options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNovaLibvirt {
+    pub live_migration_downtime: Option<S<i64>>,
+    pub live_migration_downtime_steps: Option<S<i64>>,
+    pub live_migration_downtime_delay: Option<S<i64>>,
+    pub live_migration_completion_timeout: Option<S<i64>>,
+    pub live_migration_timeout_action: Option<S<String>>,
+    pub live_migration_permit_post_copy: Option<S<bool>>,
+}
+
+/// `[live_migration]`: the transfer model.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLiveMigration {
+    pub bandwidth_mib_s: Option<S<i64>>,
+    pub dirty_rate_mib_s: Option<S<i64>>,
+    pub shared_storage: Option<S<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +106,9 @@ pub(crate) struct RawNovaDefault {
     pub reserved_host_memory_mb: Option<S<i64>>,
     pub reserved_host_disk_mb: Option<S<i64>>,
     pub reserved_host_cpus: Option<S<i64>>,
+    pub max_concurrent_live_migrations: Option<S<i64>>,
+    pub vif_plugging_timeout: Option<S<f64>>,
+    pub vif_plugging_is_fatal: Option<S<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +166,11 @@ pub(crate) struct RawSteps {
     pub finish_revert_migration: Option<S<RawDist>>,
     pub boot: Option<S<RawDist>>,
     pub delete: Option<S<RawDist>>,
+    pub pre_live_migration: Option<S<RawDist>>,
+    pub vif_plug: Option<S<RawDist>>,
+    pub post_live_migration: Option<S<RawDist>>,
+    pub post_live_migration_at_destination: Option<S<RawDist>>,
+    pub rollback_live_migration: Option<S<RawDist>>,
 }
 
 /// The host shape shared by `[[hosts]]` and `[[host_groups]]`.
@@ -215,6 +258,7 @@ pub(crate) struct RawFlavor {
     pub vcpus: S<i64>,
     pub memory_mb: S<i64>,
     pub disk_gb: S<i64>,
+    pub dirty_rate_mib_s: Option<S<i64>>,
 }
 
 /// The server shape shared by `[[servers]]` and `[[server_groups]]`.
@@ -282,6 +326,7 @@ pub(crate) struct RawRequest {
     pub body: Option<S<String>>,
     pub flavor: Option<S<String>>,
     pub availability_zone: Option<S<String>>,
+    pub state: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -290,6 +335,24 @@ pub(crate) struct RawWorkload {
     pub replay_csv: Option<S<String>>,
     #[serde(default)]
     pub generators: Vec<S<RawGenerator>>,
+    #[serde(default)]
+    pub drains: Vec<S<RawDrain>>,
+}
+
+/// `[[workload.drains]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDrain {
+    pub name: Option<S<String>>,
+    pub at_s: S<f64>,
+    pub host: S<String>,
+    pub action: S<String>,
+    pub concurrency: Option<S<i64>>,
+    pub disable_first: Option<S<bool>>,
+    pub microversion: Option<S<String>>,
+    pub role: Option<S<String>>,
+    pub follow_up: Option<S<String>>,
+    pub block_migration: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -14,7 +14,7 @@ use toml::Spanned;
 type R<T> = Result<T, ScenarioError>;
 
 /// Every column a replay CSV may have.
-pub(crate) const COLUMNS: [&str; 11] = [
+pub(crate) const COLUMNS: [&str; 12] = [
     "at_s",
     "action",
     "server",
@@ -26,6 +26,7 @@ pub(crate) const COLUMNS: [&str; 11] = [
     "flavor",
     "availability_zone",
     "name",
+    "state",
 ];
 /// Columns the header must have.
 pub(crate) const REQUIRED: [&str; 3] = ["at_s", "action", "server"];
@@ -237,6 +238,7 @@ pub(crate) fn parse(
                 body: cell("body"),
                 flavor: cell("flavor"),
                 availability_zone: cell("availability_zone"),
+                state: cell("state"),
             },
             row_span,
         ));

@@ -572,14 +572,14 @@ fn unknown_keys_list_the_allowed_ones() {
         &fail(&t),
         &t,
         "colour",
-        &["top level: unknown key \"colour\" (allowed: name, seed, end_s, nova,"],
+        &["top level: unknown key \"colour\" (allowed: name, seed, end_s, release, live_migration, nova,"],
     );
-    let t = with("[nova.compute]\nx = 1\n");
+    let t = with("[nova.conductor]\nx = 1\n");
     assert_msg(
         &fail(&t),
         &t,
-        "[nova.compute]",
-        &["[nova]: unknown key \"compute\" (allowed: DEFAULT, scheduler, filter_scheduler)"],
+        "[nova.conductor]",
+        &["[nova]: unknown key \"conductor\" (allowed: DEFAULT, scheduler, filter_scheduler, compute, libvirt)"],
     );
     let t = with("[[servers]]\nname = \"vm2\"\nflavor = \"m1.small\"\nhots = \"h1\"\n");
     assert_msg(
@@ -1001,7 +1001,7 @@ fn impossible_values() {
         (
             "[[requests]]\nat_s = 1\naction = \"resize\"\nserver = \"vm1\"\n",
             "resize",
-            "unknown action \"resize\" (known: migrate, confirmResize, revertResize, create, delete)",
+            "unknown action \"resize\" (known: migrate, confirmResize, revertResize, create, delete, os-migrateLive, os-resetState, injectNetworkInfo, resetNetwork)",
         ),
         (
             "[[requests]]\nat_s = -1\naction = \"migrate\"\nserver = \"vm1\"\n",
@@ -1026,7 +1026,7 @@ fn impossible_values() {
         (
             "[[faults]]\nstep = \"boot\"\nkind = \"panic\"\n",
             "panic",
-            "unknown fault kind \"panic\" (known: error, rollback)",
+            "unknown fault kind \"panic\" (known: error, rollback, unexpected)",
         ),
         (
             "[[service_events]]\nat_s = 1\nhost = \"h1\"\nchange = \"reboot\"\n",
@@ -1034,9 +1034,9 @@ fn impossible_values() {
             "unknown service change \"reboot\" (known: disable, enable, stop, start)",
         ),
         (
-            "[[servers]]\nname = \"vm2\"\nflavor = \"m1.small\"\nvm_state = \"paused\"\n",
-            "paused",
-            "unknown vm_state \"paused\" (known: active, stopped)",
+            "[[servers]]\nname = \"vm2\"\nflavor = \"m1.small\"\nvm_state = \"shelved\"\n",
+            "shelved",
+            "unknown vm_state \"shelved\" (known: active, stopped, paused)",
         ),
         (
             "[[hosts]]\nname = \"h2\"\nvcpus = 1\nmemory_mb = 1\ndisk_gb = 1\nperiodic_phase_s = 60\n",

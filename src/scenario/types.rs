@@ -23,6 +23,142 @@ pub struct NovaConfig {
     /// `[filter_scheduler] host_subset_size` (spec §8.1 step 6), ≥ 1.
     pub host_subset_size: u32,
     pub weights: WeightMultipliers,
+    /// `[DEFAULT] max_concurrent_live_migrations` per source compute (spec §10.2); 0 is
+    /// deprecated and means 1000 (eventlet).
+    pub max_concurrent_live_migrations: u32,
+    /// `[compute] live_migration_wait_for_vif_plug` (spec §4.8 step 13).
+    pub live_migration_wait_for_vif_plug: bool,
+    /// `[DEFAULT] vif_plugging_timeout`, seconds.
+    pub vif_plugging_timeout: Duration,
+    /// `[DEFAULT] vif_plugging_is_fatal`.
+    pub vif_plugging_is_fatal: bool,
+    /// `[libvirt] live_migration_*` (spec §10.2).
+    pub libvirt: LibvirtConfig,
+}
+
+/// What the libvirt driver does when `live_migration_completion_timeout` is exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutAction {
+    Abort,
+    ForceComplete,
+}
+
+/// `[libvirt]` live-migration options (spec §10.2, `nova/conf/libvirt.py`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LibvirtConfig {
+    /// `live_migration_downtime`, ms (min 100).
+    pub downtime_ms: u64,
+    /// `live_migration_downtime_steps` (min 3).
+    pub downtime_steps: u64,
+    /// `live_migration_downtime_delay`, seconds per GiB of data (min 3).
+    pub downtime_delay_s: u64,
+    /// `live_migration_completion_timeout`, seconds per GiB of data; 0 = no timeout.
+    pub completion_timeout_s: u64,
+    /// `live_migration_timeout_action`.
+    pub timeout_action: TimeoutAction,
+    /// `live_migration_permit_post_copy`.
+    pub permit_post_copy: bool,
+}
+
+impl Default for LibvirtConfig {
+    fn default() -> Self {
+        LibvirtConfig {
+            downtime_ms: 500,
+            downtime_steps: 10,
+            downtime_delay_s: 75,
+            completion_timeout_s: 800,
+            timeout_action: TimeoutAction::Abort,
+            permit_post_copy: false,
+        }
+    }
+}
+
+/// The Nova release whose behaviour a scenario follows (README, "Release profiles").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Release {
+    /// 18.0.0 (2018): cold-migrate NoValidHost answered 400 synchronously, resetNetwork present,
+    /// admin-only migrate policies, max microversion 2.65.
+    Rocky,
+    /// 33.0.0 (2026.1), the spec's baseline.
+    #[default]
+    Gazpacho,
+}
+
+impl Release {
+    pub const ALL: [Release; 2] = [Release::Rocky, Release::Gazpacho];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Release::Rocky => "rocky",
+            Release::Gazpacho => "gazpacho",
+        }
+    }
+
+    /// Accepts the series name, the year form or the version.
+    pub fn parse(s: &str) -> Option<Release> {
+        match s.to_ascii_lowercase().as_str() {
+            "rocky" | "18" | "18.0.0" => Some(Release::Rocky),
+            "gazpacho" | "2026.1" | "33" | "33.0.0" | "latest" => Some(Release::Gazpacho),
+            _ => None,
+        }
+    }
+
+    /// The Nova major version (for "since X.0.0" rules of the spec).
+    pub fn major(self) -> u32 {
+        match self {
+            Release::Rocky => 18,
+            Release::Gazpacho => 33,
+        }
+    }
+
+    /// `_MAX_API_VERSION` of the release.
+    pub fn max_microversion(self) -> Microversion {
+        match self {
+            Release::Rocky => Microversion(2, 65),
+            Release::Gazpacho => Microversion::MAX,
+        }
+    }
+}
+
+/// The live-migration transfer model (not Nova options: what QEMU and the network do).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LiveTransfer {
+    /// Migration bandwidth between computes, MiB/s.
+    pub bandwidth_mib_s: u64,
+    /// Rate at which a running guest dirties memory, MiB/s (per server; a flavor may override).
+    pub dirty_rate_mib_s: u64,
+    /// Instance disks on storage shared by the computes (then `block_migration: "auto"` is
+    /// false and no disk is copied).
+    pub shared_storage: bool,
+}
+
+impl Default for LiveTransfer {
+    fn default() -> Self {
+        LiveTransfer {
+            bandwidth_mib_s: 1000,
+            dirty_rate_mib_s: 100,
+            shared_storage: false,
+        }
+    }
+}
+
+/// A host drain (`[[workload.drains]]`): one request per server on the host, at most
+/// `concurrency` at a time, like novaclient's host-evacuate-live / host-servers-migrate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drain {
+    pub name: String,
+    pub at: SimTime,
+    pub host: HostId,
+    /// `Migrate` or `LiveMigrate`.
+    pub action: ActionKind,
+    pub concurrency: u32,
+    /// Disable the host's compute service first (operators do, so nothing lands back on it).
+    pub disable_first: bool,
+    pub caller: Caller,
+    /// For cold drains: confirm each resize once VERIFY_RESIZE.
+    pub follow_up: FollowUp,
+    /// For live drains: the `block_migration` value sent ("auto" from 2.25).
+    pub block_migration: Option<serde_json::Value>,
 }
 
 /// `[filter_scheduler] *_weight_multiplier` (spec §8.1 step 5).
@@ -60,6 +196,11 @@ impl Default for NovaConfig {
             max_attempts: 3,
             host_subset_size: 1,
             weights: WeightMultipliers::default(),
+            max_concurrent_live_migrations: 1,
+            live_migration_wait_for_vif_plug: true,
+            vif_plugging_timeout: Duration::from_secs(300),
+            vif_plugging_is_fatal: true,
+            libvirt: LibvirtConfig::default(),
         }
     }
 }
@@ -94,6 +235,16 @@ pub struct StepDurations {
     pub boot: Dist,
     /// Deletion on the host.
     pub delete: Dist,
+    /// DST `pre_live_migration` (volumes, VIF plugging, directories).
+    pub pre_live_migration: Dist,
+    /// Wait for `network-vif-plugged` after pre_live_migration.
+    pub vif_plug: Dist,
+    /// SRC `_post_live_migration` work before the call to DST.
+    pub post_live_migration: Dist,
+    /// DST `post_live_migration_at_destination`.
+    pub post_live_migration_at_destination: Dist,
+    /// SRC `_rollback_live_migration`.
+    pub rollback_live_migration: Dist,
 }
 
 /// A step where a failure can be injected.
@@ -113,10 +264,22 @@ pub enum FaultStep {
     FinishRevertResize,
     /// Boot on the chosen host (create).
     Boot,
+    /// DST `check_can_live_migrate_destination` (MigrationPreCheckError ⇒ next host, §5.1).
+    CheckCanLiveMigrateDestination,
+    /// SRC `check_can_live_migrate_source`, as seen by DST (MigrationPreCheckError).
+    CheckCanLiveMigrateSource,
+    /// DST `pre_live_migration` (§4.11 row 1).
+    PreLiveMigration,
+    /// `network-vif-plugged` never arrives: a VIF plugging timeout (§4.11 row 1).
+    VifPlug,
+    /// The libvirt job ends FAILED during the transfer (§4.11 row 2).
+    LiveMigrationTransfer,
+    /// DST `post_live_migration_at_destination` (§4.11 last row).
+    PostLiveMigrationAtDestination,
 }
 
 impl FaultStep {
-    pub const ALL: [FaultStep; 7] = [
+    pub const ALL: [FaultStep; 13] = [
         FaultStep::PrepResize,
         FaultStep::ResizeInstance,
         FaultStep::FinishResize,
@@ -124,6 +287,12 @@ impl FaultStep {
         FaultStep::RevertResize,
         FaultStep::FinishRevertResize,
         FaultStep::Boot,
+        FaultStep::CheckCanLiveMigrateDestination,
+        FaultStep::CheckCanLiveMigrateSource,
+        FaultStep::PreLiveMigration,
+        FaultStep::VifPlug,
+        FaultStep::LiveMigrationTransfer,
+        FaultStep::PostLiveMigrationAtDestination,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -135,6 +304,12 @@ impl FaultStep {
             FaultStep::RevertResize => "revert_resize",
             FaultStep::FinishRevertResize => "finish_revert_resize",
             FaultStep::Boot => "boot",
+            FaultStep::CheckCanLiveMigrateDestination => "check_can_live_migrate_destination",
+            FaultStep::CheckCanLiveMigrateSource => "check_can_live_migrate_source",
+            FaultStep::PreLiveMigration => "pre_live_migration",
+            FaultStep::VifPlug => "vif_plug",
+            FaultStep::LiveMigrationTransfer => "live_migration",
+            FaultStep::PostLiveMigrationAtDestination => "post_live_migration_at_destination",
         }
     }
 }
@@ -146,6 +321,9 @@ pub enum FaultKind {
     Error,
     /// `InstanceFaultRollback`: the server goes back to its original vm_state.
     Rollback,
+    /// An exception no handler expects (live-migration pre-checks: the instance goes to
+    /// ERROR and a synchronous caller gets 500, spec §4.9 step 3).
+    Unexpected,
 }
 
 /// One fault-injection rule. A rule matches a step when every given filter matches; then it
@@ -195,16 +373,29 @@ pub enum ActionKind {
     RevertResize,
     Create,
     Delete,
+    LiveMigrate,
+    ResetState,
+    InjectNetworkInfo,
+    ResetNetwork,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 5] = [
+    pub const ALL: [ActionKind; 9] = [
         ActionKind::Migrate,
         ActionKind::ConfirmResize,
         ActionKind::RevertResize,
         ActionKind::Create,
         ActionKind::Delete,
+        ActionKind::LiveMigrate,
+        ActionKind::ResetState,
+        ActionKind::InjectNetworkInfo,
+        ActionKind::ResetNetwork,
     ];
+
+    /// Position in [`ActionKind::ALL`] (column order of throughput.csv).
+    pub fn index(self) -> usize {
+        self as usize
+    }
 
     /// The name used in scenarios and traces (the API's action key, or create/delete).
     pub fn as_str(self) -> &'static str {
@@ -214,6 +405,10 @@ impl ActionKind {
             ActionKind::RevertResize => "revertResize",
             ActionKind::Create => "create",
             ActionKind::Delete => "delete",
+            ActionKind::LiveMigrate => "os-migrateLive",
+            ActionKind::ResetState => "os-resetState",
+            ActionKind::InjectNetworkInfo => "injectNetworkInfo",
+            ActionKind::ResetNetwork => "resetNetwork",
         }
     }
 
@@ -366,6 +561,12 @@ pub struct OutputConfig {
 pub struct Scenario {
     pub name: String,
     pub seed: u64,
+    /// The Nova release whose behaviour the run follows.
+    pub release: Release,
+    /// The live-migration transfer model.
+    pub live: LiveTransfer,
+    /// Host drains of the workload.
+    pub drains: Vec<Drain>,
     /// Stop the run at this time even if events remain (generators without a stop need it).
     pub end: Option<SimTime>,
     pub nova: NovaConfig,

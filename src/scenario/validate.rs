@@ -515,6 +515,45 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
     if let Some(v) = &d.shutdown_timeout {
         cfg.shutdown_timeout = secs(cx, v, &p("shutdown_timeout"))?;
     }
+    if let Some(v) = &d.max_concurrent_live_migrations {
+        cfg.max_concurrent_live_migrations = uint32(cx, v, &p("max_concurrent_live_migrations"), 0)?;
+    }
+    if let Some(v) = &d.vif_plugging_timeout {
+        cfg.vif_plugging_timeout = secs(cx, v, &p("vif_plugging_timeout"))?;
+    }
+    if let Some(v) = &d.vif_plugging_is_fatal {
+        cfg.vif_plugging_is_fatal = *v.get_ref();
+    }
+    if let Some(v) = &n.compute.live_migration_wait_for_vif_plug {
+        cfg.live_migration_wait_for_vif_plug = *v.get_ref();
+    }
+    let lp = |k: &str| vec![Seg::from("nova"), Seg::from("libvirt"), Seg::from(k)];
+    let lv = &n.libvirt;
+    // Minimums of `nova/conf/libvirt.py`.
+    if let Some(v) = &lv.live_migration_downtime {
+        cfg.libvirt.downtime_ms = uint(cx, v, &lp("live_migration_downtime"), 100)?;
+    }
+    if let Some(v) = &lv.live_migration_downtime_steps {
+        cfg.libvirt.downtime_steps = uint(cx, v, &lp("live_migration_downtime_steps"), 3)?;
+    }
+    if let Some(v) = &lv.live_migration_downtime_delay {
+        cfg.libvirt.downtime_delay_s = uint(cx, v, &lp("live_migration_downtime_delay"), 3)?;
+    }
+    if let Some(v) = &lv.live_migration_completion_timeout {
+        cfg.libvirt.completion_timeout_s = uint(cx, v, &lp("live_migration_completion_timeout"), 0)?;
+    }
+    if let Some(v) = &lv.live_migration_timeout_action {
+        cfg.libvirt.timeout_action = choice(
+            cx,
+            v,
+            &lp("live_migration_timeout_action"),
+            "live_migration_timeout_action",
+            &[("abort", TimeoutAction::Abort), ("force_complete", TimeoutAction::ForceComplete)],
+        )?;
+    }
+    if let Some(v) = &lv.live_migration_permit_post_copy {
+        cfg.libvirt.permit_post_copy = *v.get_ref();
+    }
     // cpu_allocation_ratio wins over initial_cpu_allocation_ratio when both are given.
     let ratio = |main: &Option<Spanned<f64>>,
                  initial: &Option<Spanned<f64>>,
@@ -671,6 +710,31 @@ fn steps(cx: &Ctx, s: &RawSteps) -> R<StepDurations> {
         )?,
         boot: opt_dist(cx, &s.boot, &p("boot"), d.boot)?,
         delete: opt_dist(cx, &s.delete, &p("delete"), d.delete)?,
+        pre_live_migration: opt_dist(
+            cx,
+            &s.pre_live_migration,
+            &p("pre_live_migration"),
+            d.pre_live_migration,
+        )?,
+        vif_plug: opt_dist(cx, &s.vif_plug, &p("vif_plug"), d.vif_plug)?,
+        post_live_migration: opt_dist(
+            cx,
+            &s.post_live_migration,
+            &p("post_live_migration"),
+            d.post_live_migration,
+        )?,
+        post_live_migration_at_destination: opt_dist(
+            cx,
+            &s.post_live_migration_at_destination,
+            &p("post_live_migration_at_destination"),
+            d.post_live_migration_at_destination,
+        )?,
+        rollback_live_migration: opt_dist(
+            cx,
+            &s.rollback_live_migration,
+            &p("rollback_live_migration"),
+            d.rollback_live_migration,
+        )?,
     })
 }
 
@@ -836,6 +900,11 @@ fn flavors(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
             vcpus: uint(cx, &r.vcpus, &at(&base, "vcpus"), 1)?,
             memory_mb: uint(cx, &r.memory_mb, &at(&base, "memory_mb"), 1)?,
             disk_gb: uint(cx, &r.disk_gb, &at(&base, "disk_gb"), 0)?,
+            dirty_rate_mib_s: r
+                .dirty_rate_mib_s
+                .as_ref()
+                .map(|v| uint(cx, v, &at(&base, "dirty_rate_mib_s"), 0))
+                .transpose()?,
             name: n.clone(),
         };
         let id = u32::try_from(names.flavors.len())
@@ -847,8 +916,11 @@ fn flavors(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
     Ok(())
 }
 
-const VM_STATES: [(&str, VmState); 2] =
-    [("active", VmState::Active), ("stopped", VmState::Stopped)];
+const VM_STATES: [(&str, VmState); 3] = [
+    ("active", VmState::Active),
+    ("stopped", VmState::Stopped),
+    ("paused", VmState::Paused),
+];
 
 fn server(
     cx: &Ctx,
@@ -954,6 +1026,15 @@ fn register_create(cx: &Ctx, names: &mut Names, r: &RawRequest, base: &[Seg]) ->
     Ok(())
 }
 
+/// The `os-migrateLive` body a `host` shorthand stands for at a microversion (spec §3.2).
+pub(crate) fn live_body(host: Option<String>, mv: Microversion) -> serde_json::Value {
+    if mv < Microversion(2, 25) {
+        serde_json::json!({ "os-migrateLive": { "host": host, "block_migration": false, "disk_over_commit": false } })
+    } else {
+        serde_json::json!({ "os-migrateLive": { "host": host, "block_migration": "auto" } })
+    }
+}
+
 /// One explicit request or replayed row.
 fn request(
     cx: &Ctx,
@@ -972,12 +1053,12 @@ fn request(
     };
     let caller = caller(cx, base, &r.microversion, &r.role, &r.project, action)?;
     let host = match &r.host {
-        Some(h) if action != ActionKind::Migrate => {
+        Some(h) if !matches!(action, ActionKind::Migrate | ActionKind::LiveMigrate) => {
             return Err(cx.err(
                 &h.span(),
                 &at(base, "host"),
                 format!(
-                    "host is only valid for migrate (this request is {})",
+                    "host is only valid for migrate and os-migrateLive (this request is {})",
                     action.as_str()
                 ),
             ))
@@ -998,9 +1079,31 @@ fn request(
                 )
             })?,
         ),
+        (None, Some(h)) if action == ActionKind::LiveMigrate => {
+            Some(live_body(Some(h), caller.microversion))
+        }
         (None, Some(h)) => Some(serde_json::json!({ "migrate": { "host": h } })),
-        (None, None) => None,
+        (None, None) => match (&r.state, action) {
+            (Some(st), ActionKind::ResetState) => {
+                Some(serde_json::json!({ "os-resetState": { "state": st.get_ref() } }))
+            }
+            (None, ActionKind::ResetState) => {
+                return Err(cx.err(
+                    span,
+                    base,
+                    "an os-resetState request needs a state (key \"state\": active or error) or a body",
+                ))
+            }
+            _ => None,
+        },
     };
+    if let (Some(st), false) = (&r.state, action == ActionKind::ResetState) {
+        return Err(cx.err(
+            &st.span(),
+            &at(base, "state"),
+            format!("state is only valid for os-resetState (this request is {})", action.as_str()),
+        ));
+    }
     let create_only = |v: &Option<Spanned<String>>, key: &str| -> R<()> {
         match v {
             Some(v) if !is_create => Err(cx.err(
@@ -1274,9 +1377,10 @@ fn generator(cx: &Ctx, names: &Names, g: &Spanned<RawGenerator>, base: &[Seg]) -
     })
 }
 
-const FAULT_KINDS: [(&str, FaultKind); 2] = [
+const FAULT_KINDS: [(&str, FaultKind); 3] = [
     ("error", FaultKind::Error),
     ("rollback", FaultKind::Rollback),
+    ("unexpected", FaultKind::Unexpected),
 ];
 
 fn fault(
@@ -1538,9 +1642,37 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
         )?;
     }
 
+    let release = match &raw.release {
+        Some(r) => {
+            let known: Vec<(&str, Release)> = Release::ALL.iter().map(|r| (r.name(), *r)).collect();
+            Release::parse(r.get_ref()).ok_or_else(|| {
+                cx.err(
+                    &r.span(),
+                    &[Seg::from("release")],
+                    format!(
+                        "unknown release {:?} (known: {})",
+                        r.get_ref(),
+                        known.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })?
+        }
+        None => Release::default(),
+    };
+    let live = live_transfer(cx, &raw.live_migration)?;
+    let drains = raw
+        .workload
+        .drains
+        .iter()
+        .enumerate()
+        .map(|(i, d)| drain(cx, &names, d, i))
+        .collect::<R<Vec<_>>>()?;
     Ok(Scenario {
         name: sname,
         seed,
+        release,
+        live,
+        drains,
         end,
         nova,
         hosts: names.hosts,
@@ -1553,5 +1685,84 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
         generators,
         service_events,
         output,
+    })
+}
+
+/// `[live_migration]`: the transfer model.
+fn live_transfer(cx: &Ctx, l: &RawLiveMigration) -> R<LiveTransfer> {
+    let mut t = LiveTransfer::default();
+    let p = |k: &str| vec![Seg::from("live_migration"), Seg::from(k)];
+    if let Some(v) = &l.bandwidth_mib_s {
+        t.bandwidth_mib_s = uint(cx, v, &p("bandwidth_mib_s"), 1)?;
+    }
+    if let Some(v) = &l.dirty_rate_mib_s {
+        t.dirty_rate_mib_s = uint(cx, v, &p("dirty_rate_mib_s"), 0)?;
+    }
+    if let Some(v) = &l.shared_storage {
+        t.shared_storage = *v.get_ref();
+    }
+    Ok(t)
+}
+
+/// `[[workload.drains]]`.
+fn drain(cx: &Ctx, names: &Names, d: &Spanned<RawDrain>, i: usize) -> R<Drain> {
+    let base = [Seg::from("workload"), Seg::from("drains"), Seg::from(i)];
+    let r = d.get_ref();
+    let host = names.host(cx, &r.host, &at(&base, "host"))?;
+    let action = choice(
+        cx,
+        &r.action,
+        &at(&base, "action"),
+        "action",
+        &[("migrate", ActionKind::Migrate), ("os-migrateLive", ActionKind::LiveMigrate)],
+    )?;
+    let caller = caller(cx, &base, &r.microversion, &r.role, &None, action)?;
+    let follow_up = match &r.follow_up {
+        Some(f) => choice(
+            cx,
+            f,
+            &at(&base, "follow_up"),
+            "follow_up",
+            &[("none", FollowUp::None), ("confirm", FollowUp::Confirm)],
+        )?,
+        None => FollowUp::None,
+    };
+    if follow_up != FollowUp::None && action != ActionKind::Migrate {
+        return Err(cx.err(&d.span(), &at(&base, "follow_up"), "follow_up is only valid for a cold (migrate) drain"));
+    }
+    let block_migration = match &r.block_migration {
+        Some(b) if action != ActionKind::LiveMigrate => {
+            return Err(cx.err(&b.span(), &at(&base, "block_migration"), "block_migration is only valid for an os-migrateLive drain"))
+        }
+        Some(b) => Some(match b.get_ref().as_str() {
+            "auto" => serde_json::Value::from("auto"),
+            "true" => serde_json::Value::from(true),
+            "false" => serde_json::Value::from(false),
+            other => {
+                return Err(cx.err(
+                    &b.span(),
+                    &at(&base, "block_migration"),
+                    format!("block_migration must be \"auto\", \"true\" or \"false\" (got {other:?})"),
+                ))
+            }
+        }),
+        None => None,
+    };
+    Ok(Drain {
+        name: match opt_name(cx, &r.name, &at(&base, "name"))? {
+            Some(n) => n,
+            None => format!("drain-{}", r.host.get_ref()),
+        },
+        at: SimTime(secs(cx, &r.at_s, &at(&base, "at_s"))?.ms()),
+        host,
+        action,
+        concurrency: match &r.concurrency {
+            Some(c) => uint32(cx, c, &at(&base, "concurrency"), 1)?,
+            None => 1,
+        },
+        disable_first: r.disable_first.as_ref().is_none_or(|b| *b.get_ref()),
+        caller,
+        follow_up,
+        block_migration,
     })
 }

@@ -77,6 +77,7 @@ impl Sim {
             requested_host: None,
             retry: false,
             pending_fault: None,
+            ..Default::default()
         });
         let d = self.draw(D::Conductor);
         self.after(d, Event::ConBuild(op));
@@ -229,6 +230,7 @@ impl Sim {
             requested_host: None,
             retry: false,
             pending_fault: None,
+            ..Default::default()
         });
         self.change_server(
             server,

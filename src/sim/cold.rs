@@ -25,6 +25,7 @@ impl Sim {
         server: ServerId,
         requested_host: Option<HostId>,
         project: String,
+        sync: bool,
     ) {
         let request_id = self.request_id_of(request);
         let now = self.now();
@@ -44,6 +45,8 @@ impl Sim {
             // `populate_retry` is skipped for a requested host and disabled by max_attempts = 1.
             retry: requested_host.is_none() && self.scenario.nova.max_attempts > 1,
             pending_fault: None,
+            sync,
+            ..Default::default()
         });
         self.change_server(
             server,
@@ -224,6 +227,10 @@ impl Sim {
                 self.ops[op.index()].alternates = alternates;
                 self.event_finish(op, COLD_EVENT, None, EventResult::Success, "");
                 self.event_finish(op, CON_EVENT, None, EventResult::Success, "");
+                if self.ops[op.index()].sync {
+                    // Before 21.0.0 `migrate_server` was a call: the API answers now.
+                    self.answer_deferred(op, 202, "");
+                }
                 let d = self.draw(D::Compute);
                 self.after(d, Event::DstPrepResize(op, dest));
             }
@@ -242,6 +249,10 @@ impl Sim {
                     EventResult::Error,
                     "No valid host found for cold migrate",
                 );
+                if self.ops[op.index()].sync {
+                    // Before 21.0.0 NoValidHost reached the API through the call: 400.
+                    self.answer_deferred(op, 400, "No valid host found for cold migrate");
+                }
                 self.complete(
                     op,
                     Outcome::Failure(format!("NoValidHost: {}", reason.trim_end())),
@@ -431,7 +442,7 @@ impl Sim {
         let srv = self.world.server(self.ops[op.index()].server);
         match kind {
             FaultKind::Rollback => srv.old_vm_state.unwrap_or(srv.vm_state),
-            FaultKind::Error => VmState::Error,
+            FaultKind::Error | FaultKind::Unexpected => VmState::Error,
         }
     }
 
@@ -572,7 +583,7 @@ impl Sim {
             // NotImplementedError / InstanceFaultRollback leave the instance active.
             let vm = match kind {
                 FaultKind::Rollback => VmState::Active,
-                FaultKind::Error => VmState::Error,
+                FaultKind::Error | FaultKind::Unexpected => VmState::Error,
             };
             self.change_server(
                 s,

@@ -70,6 +70,44 @@ pub enum Event {
     /// `_poll_unconfirmed_resizes` on a host (only scheduled when it can act).
     PollUnconfirmedResizes(HostId),
 
+    // ---- live migration (spec §4.8–§4.11) ----
+    /// CON `live_migrate_instance` (≥ 2.34) or `migrate_server` (< 2.34).
+    ConLiveMigrate(OpId),
+    /// SCH `select_destinations` for one attempt of the destination loop.
+    SchLiveSelect(OpId),
+    /// CON on a chosen (or forced) destination: hypervisor checks, then the DST call.
+    ConLiveChecks(OpId, HostId),
+    /// CON's task fails (NoValidHost from the scheduler).
+    ConLiveFailed(OpId, Box<super::live::PreCheckFailure>),
+    /// DST `check_can_live_migrate_destination`.
+    DstCheckCanLiveMigrateDestination(OpId, HostId),
+    /// SRC `check_can_live_migrate_source` (called by DST `.1`).
+    SrcCheckCanLiveMigrateSource(OpId, HostId),
+    /// SRC's answer reaches DST `.1` (`Some` = failure message, unexpected?).
+    DstCheckSourceReturned(OpId, HostId, Option<Box<(String, bool)>>),
+    /// The check result reaches CON.
+    ConLiveCheckResult(OpId, HostId, Option<Box<(String, bool)>>),
+    /// SRC `live_migration` (cast): queued in the executor.
+    SrcLiveMigration(OpId),
+    DstPreLiveMigration(OpId),
+    DstPreLiveMigrationDone(OpId),
+    /// `pre_live_migration` returns to SRC (`true` = ok).
+    SrcPreLiveMigrationReturned(OpId, bool),
+    /// After the VIF-plug wait: the libvirt job starts.
+    SrcLiveTransferStart(OpId),
+    SrcLivePostCopy(OpId),
+    SrcLiveJobEnded(OpId, super::live::JobEnd),
+    DstPostLiveMigration(OpId),
+    DstPostLiveMigrationDone(OpId),
+    SrcPostLiveMigrationDone(OpId),
+    DstRollbackLiveMigration(OpId),
+
+    // ---- other admin actions and drains ----
+    /// The instance's host handles injectNetworkInfo / resetNetwork (no state change).
+    CmpNetworkAction(OpId, HostId),
+    /// A host drain starts.
+    DrainStart(u32),
+
     // ---- build and delete ----
     /// CON `schedule_and_build_instances` → SCH.
     ConBuild(OpId),
@@ -95,7 +133,26 @@ impl Event {
             | CmpBuildDone(_, h)
             | CmpDelete(_, h)
             | CmpDeleteDone(_, h)
+            | CmpNetworkAction(_, h)
+            | DstCheckCanLiveMigrateDestination(_, h)
+            | DstCheckSourceReturned(_, h, _)
             | PollUnconfirmedResizes(h) => Some(*h),
+            SrcCheckCanLiveMigrateSource(op, _)
+            | SrcLiveMigration(op)
+            | SrcPreLiveMigrationReturned(op, _)
+            | SrcLiveTransferStart(op)
+            | SrcLivePostCopy(op)
+            | SrcLiveJobEnded(op, _)
+            | SrcPostLiveMigrationDone(op) => ops[op.index()]
+                .migration
+                .map(|m| world.migration(m).source),
+            DstPreLiveMigration(op)
+            | DstPreLiveMigrationDone(op)
+            | DstPostLiveMigration(op)
+            | DstPostLiveMigrationDone(op)
+            | DstRollbackLiveMigration(op) => {
+                ops[op.index()].migration.and_then(|m| world.migration(m).dest)
+            }
             SrcResizeInstance(op)
             | SrcDiskMigrated(op)
             | SrcConfirmResize(op)

@@ -17,6 +17,7 @@ mod build;
 mod cold;
 mod decisions;
 mod events;
+mod live;
 mod resize;
 mod service;
 mod workload;
@@ -46,9 +47,13 @@ use rand::Rng;
 use std::io;
 
 /// What kind of work an operation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OpKind {
+    #[default]
     Migrate,
+    LiveMigrate,
+    ResetState,
+    NetworkInfo,
     Confirm,
     Revert,
     Create,
@@ -56,7 +61,7 @@ pub enum OpKind {
 }
 
 /// One operation in flight: an accepted request, or an auto-confirm started by a periodic task.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Op {
     pub kind: OpKind,
     /// Index into the request table; `None` for periodic auto-confirms.
@@ -73,6 +78,16 @@ pub struct Op {
     pub retry: bool,
     /// Fault to raise when the current step finishes (decided when the step started).
     pub pending_fault: Option<(FaultKind, String)>,
+    /// Live migration: hosts tried so far, the source first (`attempted_hosts`, spec §5.1).
+    pub attempted: Vec<HostId>,
+    /// Live migration: the admin-named destination bypasses the scheduler (spec §8.2).
+    pub forced: bool,
+    /// Live migration: disks are copied (block migration).
+    pub block_migration: bool,
+    /// The API waits for the conductor (a synchronous RPC call) before answering.
+    pub sync: bool,
+    /// Live migration: the outcome of the VIF-plug wait (false = timed out).
+    pub vif_ok: bool,
 }
 
 /// A fault rule with how often it has fired.
@@ -114,9 +129,13 @@ enum D {
     FinishRevertMigration,
     Boot,
     Delete,
+    PreLiveMigration,
+    VifPlug,
+    PostLiveMigration,
+    PostLiveMigrationAtDestination,
 }
 
-const D_NAMES: [&str; 13] = [
+const D_NAMES: [&str; 17] = [
     "latency.api",
     "latency.conductor",
     "latency.scheduler",
@@ -130,6 +149,10 @@ const D_NAMES: [&str; 13] = [
     "steps.finish_revert_migration",
     "steps.boot",
     "steps.delete",
+    "steps.pre_live_migration",
+    "steps.vif_plug",
+    "steps.post_live_migration",
+    "steps.post_live_migration_at_destination",
 ];
 
 /// Throughput accumulator for the current window.
@@ -166,6 +189,10 @@ pub struct Sim {
     parked: Vec<Vec<Event>>,
     /// Per host: pending "seen down" / "seen up" timer.
     liveness_timer: Vec<Option<TimerKey>>,
+    /// Per source host: live migrations holding an executor slot, and those queued for one.
+    live_running: Vec<u32>,
+    live_queue: Vec<std::collections::VecDeque<OpId>>,
+    drains: Vec<workload::DrainState>,
     next_request_id: u32,
     pub stats: RunStats,
     status_counts: Vec<u64>,
@@ -239,6 +266,9 @@ impl Sim {
             poll_timer: vec![None; n],
             parked: vec![Vec::new(); n],
             liveness_timer: vec![None; n],
+            live_running: vec![0; n],
+            live_queue: vec![std::collections::VecDeque::new(); n],
+            drains: Vec::new(),
             next_request_id: 1,
             stats: RunStats::default(),
             status_counts: vec![0; Status::ALL.len()],
@@ -349,6 +379,31 @@ impl Sim {
             CmpBuildDone(op, h) => self.cmp_build_done(op, h),
             CmpDelete(op, h) => self.cmp_delete(op, h),
             CmpDeleteDone(op, h) => self.cmp_delete_done(op, h),
+            ConLiveMigrate(op) => self.con_live_migrate(op),
+            SchLiveSelect(op) => self.sch_live_select(op),
+            ConLiveChecks(op, h) => self.con_live_checks(op, h),
+            ConLiveFailed(op, f) => {
+                if !self.server_gone(op) {
+                    self.live_precheck_failed(op, *f)
+                }
+            }
+            DstCheckCanLiveMigrateDestination(op, h) => self.dst_check_destination(op, h),
+            SrcCheckCanLiveMigrateSource(op, h) => self.src_check_source(op, h),
+            DstCheckSourceReturned(op, h, f) => self.dst_check_source_returned(op, h, f),
+            ConLiveCheckResult(op, h, f) => self.con_live_check_result_event(op, h, f),
+            SrcLiveMigration(op) => self.src_live_migration(op),
+            DstPreLiveMigration(op) => self.dst_pre_live_migration(op),
+            DstPreLiveMigrationDone(op) => self.dst_pre_live_migration_done(op),
+            SrcPreLiveMigrationReturned(op, ok) => self.src_pre_live_returned(op, ok),
+            SrcLiveTransferStart(op) => self.src_live_transfer_start(op),
+            SrcLivePostCopy(op) => self.src_live_post_copy(op),
+            SrcLiveJobEnded(op, end) => self.src_live_job_ended(op, end),
+            DstPostLiveMigration(op) => self.dst_post_live_migration(op),
+            DstPostLiveMigrationDone(op) => self.dst_post_live_migration_done(op),
+            SrcPostLiveMigrationDone(op) => self.src_post_live_done(op),
+            DstRollbackLiveMigration(op) => self.dst_rollback_live_migration(op),
+            CmpNetworkAction(op, _) => self.complete(op, Outcome::Success),
+            DrainStart(d) => self.drain_start(d),
         }
     }
 
@@ -369,6 +424,10 @@ impl Sim {
             D::FinishRevertMigration => &self.scenario.steps.finish_revert_migration,
             D::Boot => &self.scenario.steps.boot,
             D::Delete => &self.scenario.steps.delete,
+            D::PreLiveMigration => &self.scenario.steps.pre_live_migration,
+            D::VifPlug => &self.scenario.steps.vif_plug,
+            D::PostLiveMigration => &self.scenario.steps.post_live_migration,
+            D::PostLiveMigrationAtDestination => &self.scenario.steps.post_live_migration_at_destination,
         };
         dist.sample(&mut self.durations.streams[d as usize])
     }

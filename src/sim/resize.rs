@@ -41,6 +41,7 @@ impl Sim {
             requested_host: None,
             retry: false,
             pending_fault: None,
+            ..Default::default()
         });
         let step = if request.is_some() {
             "confirmResize: migration confirming"
@@ -159,6 +160,7 @@ impl Sim {
             requested_host: None,
             retry: false,
             pending_fault: None,
+            ..Default::default()
         });
         let source = self.world.migration(migration).source;
         let az = self.world.host(source).availability_zone.clone();

@@ -5,7 +5,7 @@ use super::{Event, Sim, D};
 use crate::api::{self, Accepted, ApiRequest};
 use crate::engine::{Duration, Stream};
 use crate::model::{Consumer, PowerState, RequestId, Server, VmState};
-use crate::scenario::{ActionKind, Arrival, FollowUp, RequestTemplate, TargetOrder};
+use crate::scenario::{ActionKind, Arrival, FollowUp, Microversion, RequestTemplate, TargetOrder};
 use crate::scheduler::SelectRequest;
 use crate::trace::{Hop, Outcome, RequestRecord};
 use rand::Rng;
@@ -27,6 +27,15 @@ pub(super) enum Origin {
         gen: u32,
         client: Option<u32>,
     },
+    /// A request of host drain `drain` (`follow_up`: the confirm of a cold move).
+    Drain { drain: u32, follow_up: bool },
+}
+
+/// Run-time state of one host drain.
+#[derive(Debug, Default)]
+pub(super) struct DrainState {
+    /// Servers still to move, in id order.
+    pending: std::collections::VecDeque<String>,
 }
 
 /// A request waiting to be submitted.
@@ -54,11 +63,19 @@ pub enum SetupError {
     Unplaceable { server: String, reason: String },
 }
 
-fn default_body(action: ActionKind) -> Value {
+/// The documented minimal body of an action at a microversion.
+fn default_body(action: ActionKind, mv: Microversion) -> Value {
     match action {
         ActionKind::Migrate => json!({ "migrate": null }),
         ActionKind::ConfirmResize => json!({ "confirmResize": null }),
         ActionKind::RevertResize => json!({ "revertResize": null }),
+        ActionKind::LiveMigrate if mv < Microversion(2, 25) => json!({
+            "os-migrateLive": { "host": null, "block_migration": false, "disk_over_commit": false }
+        }),
+        ActionKind::LiveMigrate => json!({ "os-migrateLive": { "host": null, "block_migration": "auto" } }),
+        ActionKind::ResetState => json!({ "os-resetState": { "state": "active" } }),
+        ActionKind::InjectNetworkInfo => json!({ "injectNetworkInfo": null }),
+        ActionKind::ResetNetwork => json!({ "resetNetwork": null }),
         ActionKind::Create | ActionKind::Delete => json!({}),
     }
 }
@@ -102,10 +119,10 @@ impl Sim {
                 host: Some(host),
                 vm_state: s.vm_state,
                 task_state: None,
-                power_state: if s.vm_state == VmState::Stopped {
-                    PowerState::Shutdown
-                } else {
-                    PowerState::Running
+                power_state: match s.vm_state {
+                    VmState::Stopped => PowerState::Shutdown,
+                    VmState::Paused => PowerState::Paused,
+                    _ => PowerState::Running,
                 },
                 locked: s.locked,
                 launched: true,
@@ -204,82 +221,158 @@ impl Sim {
         let body = template
             .body
             .clone()
-            .unwrap_or_else(|| default_body(template.action));
+            .unwrap_or_else(|| default_body(template.action, template.caller.microversion));
         let req = ApiRequest {
             action: template.action,
             server: &template.server,
             caller: &template.caller,
             body: &body,
+            release: self.scenario.release,
         };
         let result = api::handle(&self.world, &req);
         let now = self.now();
-        let action_index = ActionKind::ALL
-            .iter()
-            .position(|a| *a == template.action)
-            .unwrap_or(0);
-        let rec = &mut self.requests[r as usize];
-        rec.answered = Some(now);
-        match result {
+        let action_index = template.action.index();
+        let acc = match result {
             Err(e) => {
+                let rec = &mut self.requests[r as usize];
+                rec.answered = Some(now);
                 rec.code = e.code;
                 rec.message = e.message;
                 rec.completed = Some(now);
                 rec.outcome = Outcome::Failure(format!("HTTP {}", e.code));
                 self.window.per_action[action_index][2] += 1;
                 self.on_request_done(r, false);
+                return;
             }
-            Ok(acc) => {
-                rec.code = acc.http_code();
-                self.window.per_action[action_index][1] += 1;
-                let caller_project = template.caller.project.clone();
-                let project_of = |world: &crate::model::World, s: crate::model::ServerId| {
-                    caller_project
-                        .clone()
-                        .unwrap_or_else(|| world.server(s).project.clone())
-                };
-                match acc {
-                    Accepted::Migrate {
-                        server,
-                        requested_host,
-                        ..
-                    } => {
-                        let project = project_of(&self.world, server);
-                        self.accept_migrate(r, server, requested_host, project);
-                    }
-                    Accepted::Confirm { server, migration } => {
-                        let project = project_of(&self.world, server);
-                        let rid = self.request_id_of(r);
-                        self.accept_confirm(
-                            Some(r),
-                            rid,
-                            server,
-                            migration,
-                            Some(project),
-                            Hop::Api,
-                        );
-                    }
-                    Accepted::Revert { server, migration } => {
-                        let project = project_of(&self.world, server);
-                        self.accept_revert(r, server, migration, project);
-                    }
-                    Accepted::Create => {
-                        let flavor = template.flavor.unwrap_or(crate::model::FlavorId(0));
-                        let project = caller_project.unwrap_or_else(|| "demo".to_string());
-                        self.accept_create(
-                            r,
-                            template.server.clone(),
-                            flavor,
-                            template.availability_zone.clone(),
-                            project,
-                        );
-                    }
-                    Accepted::Delete { server } => {
-                        let project = project_of(&self.world, server);
-                        self.accept_delete(r, server, project);
-                    }
-                }
+            Ok(acc) => acc,
+        };
+        // A synchronous RPC call answers when the conductor returns (`answer_deferred`).
+        let sync = matches!(
+            acc,
+            Accepted::Migrate { sync: true, .. } | Accepted::LiveMigrate { sync: true, .. }
+        );
+        if !sync {
+            let rec = &mut self.requests[r as usize];
+            rec.answered = Some(now);
+            rec.code = acc.http_code();
+            self.window.per_action[action_index][1] += 1;
+        }
+        let caller_project = template.caller.project.clone();
+        let project_of = |world: &crate::model::World, s: crate::model::ServerId| {
+            caller_project
+                .clone()
+                .unwrap_or_else(|| world.server(s).project.clone())
+        };
+        match acc {
+            Accepted::Migrate {
+                server,
+                requested_host,
+                sync,
+                ..
+            } => {
+                let project = project_of(&self.world, server);
+                self.accept_migrate(r, server, requested_host, project, sync);
+            }
+            Accepted::LiveMigrate {
+                server,
+                requested_host,
+                forced,
+                block_migration,
+                sync,
+                ..
+            } => {
+                let project = project_of(&self.world, server);
+                self.accept_live_migrate(r, server, requested_host, forced, block_migration, sync, project);
+            }
+            Accepted::Confirm { server, migration } => {
+                let project = project_of(&self.world, server);
+                let rid = self.request_id_of(r);
+                self.accept_confirm(Some(r), rid, server, migration, Some(project), Hop::Api);
+            }
+            Accepted::Revert { server, migration } => {
+                let project = project_of(&self.world, server);
+                self.accept_revert(r, server, migration, project);
+            }
+            Accepted::Create => {
+                let flavor = template.flavor.unwrap_or(crate::model::FlavorId(0));
+                let project = caller_project.unwrap_or_else(|| "demo".to_string());
+                self.accept_create(r, template.server.clone(), flavor, template.availability_zone.clone(), project);
+            }
+            Accepted::Delete { server } => {
+                let project = project_of(&self.world, server);
+                self.accept_delete(r, server, project);
+            }
+            Accepted::ResetState { server, state } => {
+                let project = project_of(&self.world, server);
+                self.accept_reset_state(r, server, state, project);
+            }
+            Accepted::InjectNetworkInfo { server, host } | Accepted::ResetNetwork { server, host } => {
+                self.accept_network_action(r, server, host);
             }
         }
+    }
+
+    /// Answers a request whose API handler waited for a synchronous conductor call: the reply
+    /// travels back to the API, which answers then.
+    pub(super) fn answer_deferred(&mut self, op: super::OpId, code: u16, message: &str) {
+        let Some(r) = self.ops[op.index()].request else {
+            return;
+        };
+        let d = self.draw(D::Api);
+        let at = self.now() + d;
+        let rec = &mut self.requests[r as usize];
+        if rec.answered.is_some() {
+            return;
+        }
+        rec.answered = Some(at);
+        rec.code = code;
+        rec.message = message.to_string();
+        let action = ActionKind::parse(rec.action).map_or(0, ActionKind::index);
+        self.window.per_action[action][if code < 300 { 1 } else { 2 }] += 1;
+    }
+
+    /// `os-resetState` (spec §3.5, §4.12): synchronous in the API; since 23.0.0 a `resetState`
+    /// action with its finish time, no event.
+    fn accept_reset_state(&mut self, r: u32, server: crate::model::ServerId, state: VmState, project: String) {
+        let request_id = self.request_id_of(r);
+        let now = self.now();
+        let action = (self.scenario.release.major() >= 23).then(|| {
+            self.world
+                .actions
+                .start_action(server, "resetState", request_id, Some(project), now)
+        });
+        let op = self.new_op(super::Op {
+            kind: super::OpKind::ResetState,
+            request: Some(r),
+            request_id,
+            server,
+            action,
+            ..Default::default()
+        });
+        let step = format!("os-resetState: vm_state {}, task_state None", state.as_str());
+        self.change_server(server, Hop::Api, &step, Some(op), |s| {
+            s.vm_state = state;
+            s.task_state = None;
+        });
+        if let Some(a) = action {
+            self.world.actions.finish_action(a, now);
+        }
+        self.complete(op, Outcome::Success);
+    }
+
+    /// injectNetworkInfo / resetNetwork (spec §3.6, §3.7, §4.13): one cast to the host, one
+    /// NEU read there, a driver no-op; no action, no event, no state change.
+    fn accept_network_action(&mut self, r: u32, server: crate::model::ServerId, host: crate::model::HostId) {
+        let request_id = self.request_id_of(r);
+        let op = self.new_op(super::Op {
+            kind: super::OpKind::NetworkInfo,
+            request: Some(r),
+            request_id,
+            server,
+            ..Default::default()
+        });
+        let d = self.draw(D::Compute) + self.draw(D::Placement);
+        self.after(d, Event::CmpNetworkAction(op, host));
     }
 
     // ------------------------------------------------------------------ generators
@@ -368,6 +461,7 @@ impl Sim {
         let origin = self.request_specs[p as usize].origin;
         let (gen, client, follow_up_done) = match origin {
             Origin::Explicit => return,
+            Origin::Drain { drain, follow_up } => return self.drain_request_done(r, drain, follow_up, ok),
             Origin::Generated { gen, client } => (gen as usize, client, false),
             Origin::FollowUp { gen, client } => (gen as usize, client, true),
         };
@@ -416,5 +510,75 @@ impl Sim {
         if self.generator_may_issue(gen as usize) {
             self.generator_issue(gen as usize, Some(client));
         }
+    }
+}
+
+impl Sim {
+    /// A host drain starts: optionally disable the compute service, then one request per
+    /// server on the host, at most `concurrency` in flight (spec issue 3, item 7).
+    pub(super) fn drain_start(&mut self, d: u32) {
+        let drain = self.scenario.drains[d as usize].clone();
+        if drain.disable_first {
+            self.world.hosts[drain.host.index()].enabled = false;
+            self.refresh_index(drain.host);
+            self.trace_host(drain.host);
+        }
+        let on_host: std::collections::VecDeque<String> = self
+            .world
+            .servers
+            .iter()
+            .filter(|s| s.host == Some(drain.host) && !s.is_deleted())
+            .map(|s| s.name.clone())
+            .collect();
+        self.drains[d as usize].pending = on_host;
+        for _ in 0..drain.concurrency {
+            self.drain_next(d);
+        }
+    }
+
+    fn drain_next(&mut self, d: u32) {
+        let Some(server) = self.drains[d as usize].pending.pop_front() else {
+            return;
+        };
+        let drain = &self.scenario.drains[d as usize];
+        let body = match (drain.action, &drain.block_migration) {
+            (ActionKind::LiveMigrate, Some(bm)) => {
+                let mut b = default_body(ActionKind::LiveMigrate, drain.caller.microversion);
+                b["os-migrateLive"]["block_migration"] = bm.clone();
+                Some(b)
+            }
+            _ => None,
+        };
+        let template = RequestTemplate {
+            action: drain.action,
+            server,
+            caller: drain.caller.clone(),
+            body,
+            flavor: None,
+            availability_zone: None,
+        };
+        let name = Some(format!("{}", drain.name));
+        let p = self.push_pending(name, template, Origin::Drain { drain: d, follow_up: false });
+        self.submit_now(p);
+    }
+
+    fn drain_request_done(&mut self, r: u32, d: u32, follow_up: bool, ok: bool) {
+        let drain = &self.scenario.drains[d as usize];
+        if !follow_up && ok && drain.action == ActionKind::Migrate && drain.follow_up == FollowUp::Confirm {
+            let p = self.request_pending[r as usize];
+            let template = RequestTemplate {
+                action: ActionKind::ConfirmResize,
+                server: self.request_specs[p as usize].template.server.clone(),
+                caller: drain.caller.clone(),
+                body: None,
+                flavor: None,
+                availability_zone: None,
+            };
+            let name = Some(drain.name.clone());
+            let np = self.push_pending(name, template, Origin::Drain { drain: d, follow_up: true });
+            self.submit_now(np);
+            return;
+        }
+        self.drain_next(d);
     }
 }

@@ -1,0 +1,653 @@
+//! Live migration (spec §3.2, §4.8–§4.11, §5.1, §8.2, §10.2): the conductor's
+//! `LiveMigrationTask` with its destination loop and `migrate_max_retries`, the destination and
+//! source pre-checks, the per-source executor, pre_live_migration, the transfer, post-migration
+//! and every rollback.
+
+use super::{Event, Op, OpId, OpKind, Sim, D};
+use crate::engine::Duration;
+use crate::model::transfer::{self, TransferEnd, TransferInput};
+use crate::model::{
+    Consumer, EventResult, HostId, Migration, MigrationId, MigrationStatus, MigrationType,
+    PowerState, ServerId, TaskState, VmState,
+};
+use crate::scenario::{FaultKind, FaultStep};
+use crate::scheduler::SelectRequest;
+use crate::trace::{Hop, Outcome};
+
+const CHECK_DEST_EVENT: &str = "compute_check_can_live_migrate_destination";
+const CHECK_SRC_EVENT: &str = "compute_check_can_live_migrate_source";
+const LIVE_EVENT: &str = "compute_live_migration";
+const PRE_EVENT: &str = "compute_pre_live_migration";
+const POST_DEST_EVENT: &str = "compute_post_live_migration_at_destination";
+const ROLLBACK_DEST_EVENT: &str = "compute_rollback_live_migration_at_destination";
+
+/// How a libvirt job ended (§4.11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobEnd {
+    Completed,
+    /// Job FAILED (transfer error) ⇒ `failed`.
+    Failed,
+    /// Job CANCELLED (completion timeout with action abort) ⇒ `cancelled`.
+    Cancelled,
+}
+
+/// Why the conductor's task failed (§4.9, §5.1).
+#[derive(Debug, Clone)]
+pub struct PreCheckFailure {
+    /// Exception class, e.g. "NoValidHost", "MigrationPreCheckError".
+    pub class: &'static str,
+    pub message: String,
+    /// An exception outside `_live_migrate`'s known list: vm_state error, HTTP 500.
+    pub unexpected: bool,
+}
+
+impl Sim {
+    fn conductor_event(&self, op: OpId) -> &'static str {
+        if self.ops[op.index()].sync {
+            "conductor_migrate_server"
+        } else {
+            "conductor_live_migrate_instance"
+        }
+    }
+
+    fn live_migration(&self, op: OpId) -> MigrationId {
+        match self.ops[op.index()].migration {
+            Some(m) => m,
+            None => unreachable!("live-migration steps run after the conductor created the migration"),
+        }
+    }
+
+    /// API side of `os-migrateLive` after its checks (spec §3.2 side effects, §4.8 step 1).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn accept_live_migrate(
+        &mut self,
+        request: u32,
+        server: ServerId,
+        requested_host: Option<HostId>,
+        forced: bool,
+        block_migration: Option<bool>,
+        sync: bool,
+        project: String,
+    ) {
+        let request_id = self.request_id_of(request);
+        let now = self.now();
+        let action = self
+            .world
+            .actions
+            .start_action(server, "live-migration", request_id, Some(project), now);
+        // "auto" ⇒ the driver decides from the shared-storage checks.
+        let block = block_migration.unwrap_or(!self.scenario.live.shared_storage);
+        let op = self.new_op(Op {
+            kind: OpKind::LiveMigrate,
+            request: Some(request),
+            request_id,
+            server,
+            action: Some(action),
+            requested_host,
+            forced,
+            block_migration: block,
+            sync,
+            ..Default::default()
+        });
+        self.change_server(server, Hop::Api, "os-migrateLive: task_state migrating", Some(op), |s| {
+            s.task_state = Some(TaskState::Migrating);
+        });
+        let d = self.draw(D::Conductor);
+        self.after(d, Event::ConLiveMigrate(op));
+    }
+
+    /// CON `live_migrate_instance` / `migrate_server` → `LiveMigrationTask._execute` (§4.8
+    /// steps 2–5).
+    pub(super) fn con_live_migrate(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return;
+        }
+        let ev = self.conductor_event(op);
+        self.event_start(op, ev, None);
+        let s = self.ops[op.index()].server;
+        let srv = self.world.server(s);
+        let (Some(source), flavor, power) = (srv.host, srv.flavor, srv.power_state) else {
+            self.complete(op, Outcome::Failure("InstanceNotReady".into()));
+            return;
+        };
+        let forced_dest = if self.ops[op.index()].forced {
+            self.ops[op.index()].requested_host
+        } else {
+            None
+        };
+        let now = self.now();
+        let m = MigrationId(self.world.migrations.len() as u32);
+        self.world.migrations.push(Migration {
+            server: s,
+            kind: MigrationType::LiveMigration,
+            source,
+            dest: forced_dest,
+            status: MigrationStatus::Accepted,
+            old_flavor: flavor,
+            new_flavor: flavor,
+            request: self.ops[op.index()].request_id,
+            created_at: now,
+            updated_at: now,
+        });
+        self.ops[op.index()].migration = Some(m);
+        self.ops[op.index()].attempted = vec![source];
+        self.world.servers[s.index()].migration = Some(m);
+        self.trace_server(s, Some(op), Hop::Conductor, "live_migrate: migration created accepted");
+        // Step 4: power state, then the source service.
+        if !matches!(power, PowerState::Running | PowerState::Paused) {
+            let name = self.world.server(s).name.clone();
+            return self.live_precheck_failed(
+                op,
+                PreCheckFailure {
+                    class: "InstanceInvalidState",
+                    message: format!("Instance {name} in power state shutdown. Cannot live migrate."),
+                    unexpected: false,
+                },
+            );
+        }
+        if !self.world.service_up(source) {
+            let host = self.world.host(source).name.clone();
+            return self.live_precheck_failed(
+                op,
+                PreCheckFailure {
+                    class: "ComputeServiceUnavailable",
+                    message: format!("Compute service of {host} is unavailable at this time."),
+                    unexpected: false,
+                },
+            );
+        }
+        // Step 5: the source allocation now belongs to the migration.
+        self.plc_move(Consumer::Instance(s), Consumer::Migration(m));
+        match forced_dest {
+            Some(dest) => self.con_live_forced(op, dest),
+            None => self.con_live_next_attempt(op),
+        }
+    }
+
+    /// §4.8 step 6b / §8.2: the forced destination, no scheduler and no retry.
+    fn con_live_forced(&mut self, op: OpId, dest: HostId) {
+        let s = self.ops[op.index()].server;
+        let source = self.ops[op.index()].attempted[0];
+        let fail = |class: &'static str, message: String| PreCheckFailure {
+            class,
+            message,
+            unexpected: false,
+        };
+        let dname = self.world.host(dest).name.clone();
+        if dest == source {
+            let name = self.world.server(s).name.clone();
+            return self.live_precheck_failed(op, fail("UnableToMigrateToSelf", format!("Unable to migrate instance ({name}) to current host ({dname}).")));
+        }
+        // A disabled but up host is accepted; a down one is not.
+        if !self.world.service_up(dest) {
+            return self.live_precheck_failed(op, fail("ComputeServiceUnavailable", format!("Compute service of {dname} is unavailable at this time.")));
+        }
+        let resources = self.world.flavor(self.world.server(s).flavor).resources();
+        let free = self.world.placement.free(dest);
+        if free.memory_mb < resources.memory_mb {
+            return self.live_precheck_failed(op, fail("MigrationPreCheckError", format!("Migration pre-check error: Unable to migrate {}: lack of memory on {dname}", self.world.server(s).name)));
+        }
+        // The claim copies the source allocation onto the destination.
+        let delay = self.draw(D::Placement);
+        if !self.plc_claim(Consumer::Instance(s), dest, resources) {
+            return self.live_precheck_failed(op, fail("NoValidHost", format!("No valid host was found. Unable to move instance {} to host {dname}. There is not enough capacity on the host for the instance.", self.world.server(s).name)));
+        }
+        self.after(delay, Event::ConLiveChecks(op, dest));
+    }
+
+    /// One turn of `_find_destination` (§5.1 step 2): the retry guard, then the scheduler.
+    fn con_live_next_attempt(&mut self, op: OpId) {
+        let max = self.scenario.nova.migrate_max_retries;
+        let tried = self.ops[op.index()].attempted.len() as i64 - 1;
+        if max != -1 && tried > max {
+            let m = self.live_migration(op);
+            self.set_migration_status(m, MigrationStatus::Failed, Hop::Conductor, "_find_destination: max retries exceeded, migration failed", Some(op));
+            let name = self.world.server(self.ops[op.index()].server).name.clone();
+            return self.live_precheck_failed(
+                op,
+                PreCheckFailure {
+                    class: "MaxRetriesExceeded",
+                    message: format!("Exceeded max scheduling retries {} for instance {name} during live migration", tried - 1),
+                    unexpected: false,
+                },
+            );
+        }
+        let d = self.draw(D::Placement) + self.draw(D::Scheduler);
+        self.after(d, Event::SchLiveSelect(op));
+    }
+
+    /// SCH `select_destinations(return_alternates=False)` for a live migration.
+    pub(super) fn sch_live_select(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return;
+        }
+        let (s, requested_host) = (self.ops[op.index()].server, self.ops[op.index()].requested_host);
+        let srv = self.world.server(s);
+        let resources = self.world.flavor(srv.flavor).resources();
+        let az = srv.requested_az.clone();
+        let ignore = self.ops[op.index()].attempted.clone();
+        let req = SelectRequest {
+            resources,
+            ignore_hosts: &ignore,
+            requested_host,
+            availability_zone: az.as_deref(),
+            num_alternates: 0,
+            host_subset_size: self.scenario.nova.host_subset_size as usize,
+        };
+        let result = self
+            .sched
+            .select(&self.world.hosts, &self.world.placement, &req, &mut self.sched_rng);
+        match &result {
+            Ok(sel) => self.log_decision(Some(op), s, "live-migrate", &req, Ok((sel.selected, &[]))),
+            Err(e) => self.log_decision(Some(op), s, "live-migrate", &req, Err(e.message().trim_end())),
+        }
+        let mut delay = self.draw(D::Placement);
+        match result {
+            Ok(sel) if self.plc_claim(Consumer::Instance(s), sel.selected, resources) => {
+                delay = delay + self.draw(D::Placement) + self.draw(D::Conductor);
+                self.after(delay, Event::ConLiveChecks(op, sel.selected));
+            }
+            other => {
+                let reason = other.err().map_or("No valid host was found. ", |e| e.message());
+                let d = delay + self.draw(D::Conductor);
+                self.after(
+                    d,
+                    Event::ConLiveFailed(
+                        op,
+                        Box::new(PreCheckFailure {
+                            class: "NoValidHost",
+                            message: reason.trim_end().to_string(),
+                            unexpected: false,
+                        }),
+                    ),
+                );
+            }
+        }
+    }
+
+    /// CON on the chosen host: hypervisor compatibility from the DB, then the DST check call
+    /// (§4.8 step 6a).
+    pub(super) fn con_live_checks(&mut self, op: OpId, dest: HostId) {
+        if self.server_gone(op) {
+            return;
+        }
+        let source = self.ops[op.index()].attempted[0];
+        let (src, dst) = (self.world.host(source), self.world.host(dest));
+        let failure = if src.hypervisor_type != dst.hypervisor_type {
+            Some(("InvalidHypervisorType", "The supplied hypervisor type of is invalid.".to_string()))
+        } else if src.hypervisor_version > dst.hypervisor_version {
+            Some((
+                "DestinationHypervisorTooOld",
+                "The instance requires a newer hypervisor version than has been provided.".to_string(),
+            ))
+        } else {
+            None
+        };
+        match failure {
+            Some((class, message)) => self.con_live_check_result(op, dest, Err((class, message, false))),
+            None => {
+                let d = self.draw(D::Compute);
+                self.after(d, Event::DstCheckCanLiveMigrateDestination(op, dest));
+            }
+        }
+    }
+
+    /// DST `check_can_live_migrate_destination`: its own checks, then a call to SRC.
+    pub(super) fn dst_check_destination(&mut self, op: OpId, dest: HostId) {
+        self.event_start(op, CHECK_DEST_EVENT, Some(dest));
+        if let Some((kind, msg)) = self.fault_for(FaultStep::CheckCanLiveMigrateDestination, op, dest) {
+            self.event_finish(op, CHECK_DEST_EVENT, Some(dest), EventResult::Error, &msg);
+            let d = self.draw(D::Conductor);
+            let unexpected = kind == FaultKind::Unexpected;
+            self.after(d, Event::ConLiveCheckResult(op, dest, Some(Box::new((msg, unexpected)))));
+            return;
+        }
+        let d = self.draw(D::Compute);
+        self.after(d, Event::SrcCheckCanLiveMigrateSource(op, dest));
+    }
+
+    /// SRC `check_can_live_migrate_source`, answering DST.
+    pub(super) fn src_check_source(&mut self, op: OpId, dest: HostId) {
+        let source = self.ops[op.index()].attempted[0];
+        self.event_start(op, CHECK_SRC_EVENT, Some(source));
+        let fault = self.fault_for(FaultStep::CheckCanLiveMigrateSource, op, source);
+        let result = if fault.is_some() { EventResult::Error } else { EventResult::Success };
+        let msg = fault.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+        self.event_finish(op, CHECK_SRC_EVENT, Some(source), result, &msg);
+        let d = self.draw(D::Compute);
+        self.after(d, Event::DstCheckSourceReturned(op, dest, fault.map(|(k, m)| Box::new((m, k == FaultKind::Unexpected)))));
+    }
+
+    /// DST gets SRC's answer: any SRC failure is a MigrationPreCheckError for DST.
+    pub(super) fn dst_check_source_returned(&mut self, op: OpId, dest: HostId, failure: Option<Box<(String, bool)>>) {
+        let (result, msg) = match &failure {
+            Some(f) => (EventResult::Error, format!("Migration pre-check error: {}", f.0)),
+            None => (EventResult::Success, String::new()),
+        };
+        self.event_finish(op, CHECK_DEST_EVENT, Some(dest), result, &msg);
+        let d = self.draw(D::Conductor);
+        self.after(d, Event::ConLiveCheckResult(op, dest, failure.map(|f| Box::new((msg, f.1)))));
+    }
+
+    /// CON gets the check result (§5.1 step 2.3).
+    pub(super) fn con_live_check_result_event(&mut self, op: OpId, dest: HostId, failure: Option<Box<(String, bool)>>) {
+        if self.server_gone(op) {
+            return;
+        }
+        let r = match failure {
+            None => Ok(()),
+            Some(f) => Err(("MigrationPreCheckError", f.0, f.1)),
+        };
+        self.con_live_check_result(op, dest, r);
+    }
+
+    fn con_live_check_result(&mut self, op: OpId, dest: HostId, result: Result<(), (&'static str, String, bool)>) {
+        let s = self.ops[op.index()].server;
+        match result {
+            Ok(()) => {
+                // Steps 7–9: AZ, the migration's destination, cast to SRC, event Success.
+                let m = self.live_migration(op);
+                let az = self.world.host(dest).availability_zone.clone();
+                self.world.servers[s.index()].availability_zone = Some(az);
+                self.world.migrations[m.index()].dest = Some(dest);
+                self.world.migrations[m.index()].updated_at = self.now();
+                let ev = self.conductor_event(op);
+                self.event_finish(op, ev, None, EventResult::Success, "");
+                if self.ops[op.index()].sync {
+                    self.answer_deferred(op, 202, "");
+                }
+                let d = self.draw(D::Compute);
+                self.after(d, Event::SrcLiveMigration(op));
+            }
+            Err((class, message, unexpected)) if unexpected => {
+                self.live_precheck_failed(op, PreCheckFailure { class, message, unexpected })
+            }
+            Err((class, message, _)) => {
+                // An `Invalid` or MigrationPreCheckError: drop the claim, try the next host.
+                self.plc_delete(Consumer::Instance(s));
+                self.ops[op.index()].attempted.push(dest);
+                if self.ops[op.index()].forced {
+                    return self.live_precheck_failed(op, PreCheckFailure { class, message, unexpected: false });
+                }
+                self.con_live_next_attempt(op);
+            }
+        }
+    }
+
+    /// `_live_migrate` exception handling (§4.9 / §4.10): allocation back to the instance,
+    /// vm_state unchanged (error for unexpected exceptions), task None, migration error,
+    /// conductor event Error; a synchronous caller gets 400/409/500.
+    pub(super) fn live_precheck_failed(&mut self, op: OpId, f: PreCheckFailure) {
+        let m = self.live_migration(op);
+        let s = self.ops[op.index()].server;
+        if self.world.placement.allocation(Consumer::Migration(m)).is_some() {
+            self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
+        }
+        let unexpected = f.unexpected;
+        self.change_server(s, Hop::Conductor, "_live_migrate: pre-check failed, task_state None", Some(op), |srv| {
+            if unexpected {
+                srv.vm_state = VmState::Error;
+            }
+            srv.task_state = None;
+            srv.migration = None;
+        });
+        self.set_migration_status(m, MigrationStatus::Error, Hop::Conductor, "_live_migrate: migration error", Some(op));
+        let ev = self.conductor_event(op);
+        let details = format!("{}: {}", f.class, f.message);
+        self.event_finish(op, ev, None, EventResult::Error, &details);
+        if self.ops[op.index()].sync {
+            let code = if unexpected {
+                500
+            } else if f.class == "InstanceInvalidState" {
+                409
+            } else {
+                400
+            };
+            self.answer_deferred(op, code, &f.message);
+        }
+        self.complete(op, Outcome::Failure(details));
+    }
+
+    // ------------------------------------------------------------------ compute side
+
+    /// SRC `live_migration`: the job goes to the per-source executor (§4.8 step 10, §10.2).
+    pub(super) fn src_live_migration(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return;
+        }
+        let m = self.live_migration(op);
+        let source = self.world.migration(m).source;
+        self.event_start(op, LIVE_EVENT, Some(source));
+        self.set_migration_status(m, MigrationStatus::Queued, Hop::Source, "live_migration: migration queued", Some(op));
+        // The event only covers the submission to the executor.
+        self.event_finish(op, LIVE_EVENT, Some(source), EventResult::Success, "");
+        let limit = match self.scenario.nova.max_concurrent_live_migrations {
+            0 => 1000,
+            n => n,
+        };
+        if self.live_running[source.index()] < limit {
+            self.live_running[source.index()] += 1;
+            self.src_live_start(op);
+        } else {
+            self.live_queue[source.index()].push_back(op);
+        }
+    }
+
+    /// An executor slot runs the job: preparing, call DST `pre_live_migration` (§4.8 11–12).
+    fn src_live_start(&mut self, op: OpId) {
+        let m = self.live_migration(op);
+        self.set_migration_status(m, MigrationStatus::Preparing, Hop::Source, "_do_live_migration: migration preparing", Some(op));
+        let d = self.draw(D::Compute);
+        self.after(d, Event::DstPreLiveMigration(op));
+    }
+
+    /// Frees the executor slot of the source and starts the next queued job.
+    fn release_live_slot(&mut self, op: OpId) {
+        let source = self.world.migration(self.live_migration(op)).source;
+        let i = source.index();
+        self.live_running[i] = self.live_running[i].saturating_sub(1);
+        if let Some(next) = self.live_queue[i].pop_front() {
+            self.live_running[i] += 1;
+            self.src_live_start(next);
+        }
+    }
+
+    pub(super) fn dst_pre_live_migration(&mut self, op: OpId) {
+        let m = self.live_migration(op);
+        let dest = self.world.migration(m).dest;
+        self.event_start(op, PRE_EVENT, dest);
+        if let Some(d) = dest {
+            self.ops[op.index()].pending_fault = self.fault_for(FaultStep::PreLiveMigration, op, d);
+        }
+        let d = self.draw(D::PreLiveMigration);
+        self.after(d, Event::DstPreLiveMigrationDone(op));
+    }
+
+    pub(super) fn dst_pre_live_migration_done(&mut self, op: OpId) {
+        let dest = self.world.migration(self.live_migration(op)).dest;
+        let fault = self.ops[op.index()].pending_fault.take();
+        let (result, msg) = match &fault {
+            Some((_, msg)) => (EventResult::Error, msg.clone()),
+            None => (EventResult::Success, String::new()),
+        };
+        self.event_finish(op, PRE_EVENT, dest, result, &msg);
+        let d = self.draw(D::Compute);
+        self.after(d, Event::SrcPreLiveMigrationReturned(op, fault.is_none()));
+    }
+
+    /// SRC after `pre_live_migration` returned: the VIF-plug wait, or the rollback (§4.11 row 1).
+    pub(super) fn src_pre_live_returned(&mut self, op: OpId, ok: bool) {
+        if self.server_gone(op) {
+            return self.release_live_slot(op);
+        }
+        if !ok {
+            return self.live_rollback(op, MigrationStatus::Failed, true, "pre_live_migration failed");
+        }
+        let nova = &self.scenario.nova;
+        let (wait, timeout, fatal) = (
+            nova.live_migration_wait_for_vif_plug,
+            nova.vif_plugging_timeout,
+            nova.vif_plugging_is_fatal,
+        );
+        let mut delay = Duration::ZERO;
+        let mut vif_ok = true;
+        if wait {
+            let source = self.ops[op.index()].attempted[0];
+            let plugged = self.draw(D::VifPlug);
+            let lost = self.fault_for(FaultStep::VifPlug, op, source).is_some();
+            if lost || plugged > timeout {
+                delay = timeout;
+                vif_ok = !fatal;
+            } else {
+                delay = plugged;
+            }
+        }
+        self.ops[op.index()].vif_ok = vif_ok;
+        self.after(delay, Event::SrcLiveTransferStart(op));
+    }
+
+    /// The libvirt job starts (§4.8 step 15): running, with its planned end (§10.2).
+    pub(super) fn src_live_transfer_start(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return self.release_live_slot(op);
+        }
+        if !self.ops[op.index()].vif_ok {
+            return self.live_rollback(op, MigrationStatus::Failed, true, "timed out waiting for network-vif-plugged");
+        }
+        let m = self.live_migration(op);
+        self.set_migration_status(m, MigrationStatus::Running, Hop::Source, "_live_migration: migration running", Some(op));
+        let s = self.ops[op.index()].server;
+        let flavor = self.world.flavor(self.world.server(s).flavor).clone();
+        let live = self.scenario.live;
+        let input = TransferInput {
+            memory_mib: flavor.memory_mb,
+            disk_mib: if self.ops[op.index()].block_migration {
+                flavor.disk_gb * 1024
+            } else {
+                0
+            },
+            bandwidth_mib_s: live.bandwidth_mib_s,
+            dirty_rate_mib_s: flavor.dirty_rate_mib_s.unwrap_or(live.dirty_rate_mib_s),
+            libvirt: self.scenario.nova.libvirt,
+        };
+        let plan = transfer::plan(&input);
+        let source = self.world.migration(m).source;
+        let fails = self.fault_for(FaultStep::LiveMigrationTransfer, op, source).is_some();
+        if let Some(at) = plan.post_copy_at_ms {
+            self.after(Duration(at), Event::SrcLivePostCopy(op));
+        }
+        match plan.end {
+            // A failing job fails where it would have ended (or at the timeout).
+            TransferEnd::Completed { at_ms, .. } if fails => self.after(Duration(at_ms), Event::SrcLiveJobEnded(op, JobEnd::Failed)),
+            TransferEnd::Completed { at_ms, .. } => self.after(Duration(at_ms), Event::SrcLiveJobEnded(op, JobEnd::Completed)),
+            TransferEnd::Cancelled { at_ms } => self.after(Duration(at_ms), Event::SrcLiveJobEnded(op, JobEnd::Cancelled)),
+            // Never converges and no timeout: QEMU keeps copying until the run ends.
+            TransferEnd::Stuck => return,
+        };
+    }
+
+    pub(super) fn src_live_post_copy(&mut self, op: OpId) {
+        let m = self.live_migration(op);
+        self.set_migration_status(m, MigrationStatus::RunningPostCopy, Hop::Source, "_live_migration_monitor: switched to post-copy", Some(op));
+    }
+
+    /// The monitor sees the job end (§4.8 step 16 or §4.11 rows 2–3).
+    pub(super) fn src_live_job_ended(&mut self, op: OpId, end: JobEnd) {
+        if self.server_gone(op) {
+            return self.release_live_slot(op);
+        }
+        match end {
+            JobEnd::Failed => self.live_rollback(op, MigrationStatus::Failed, false, "libvirt job failed"),
+            JobEnd::Cancelled => self.live_rollback(op, MigrationStatus::Cancelled, false, "completion timeout: job aborted"),
+            JobEnd::Completed => {
+                // `_post_live_migration` on SRC, then the call to DST.
+                let d = self.draw(D::PostLiveMigration) + self.draw(D::Compute);
+                self.after(d, Event::DstPostLiveMigration(op));
+            }
+        }
+    }
+
+    pub(super) fn dst_post_live_migration(&mut self, op: OpId) {
+        let m = self.live_migration(op);
+        let dest = self.world.migration(m).dest;
+        self.event_start(op, POST_DEST_EVENT, dest);
+        if let Some(d) = dest {
+            self.ops[op.index()].pending_fault = self.fault_for(FaultStep::PostLiveMigrationAtDestination, op, d);
+        }
+        let d = self.draw(D::PostLiveMigrationAtDestination);
+        self.after(d, Event::DstPostLiveMigrationDone(op));
+    }
+
+    /// `post_live_migration_at_destination` done (§4.8 step 17, or §4.11 last row).
+    pub(super) fn dst_post_live_migration_done(&mut self, op: OpId) {
+        let m = self.live_migration(op);
+        let s = self.ops[op.index()].server;
+        let Some(dest) = self.world.migration(m).dest else {
+            unreachable!("the conductor saved the destination before casting live_migration");
+        };
+        if let Some((_, msg)) = self.ops[op.index()].pending_fault.take() {
+            // Raised through `driver.live_migration`: the guest already runs on DST, nothing
+            // is reverted.
+            self.set_migration_status(m, MigrationStatus::Error, Hop::Destination, "post_live_migration_at_destination failed: migration error", Some(op));
+            self.change_server(s, Hop::Destination, "post_live_migration_at_destination failed", Some(op), |srv| {
+                srv.host = Some(dest);
+                srv.vm_state = VmState::Error;
+                srv.task_state = None;
+            });
+            self.event_finish(op, POST_DEST_EVENT, Some(dest), EventResult::Error, &msg);
+            self.release_live_slot(op);
+            return self.complete(op, Outcome::Failure(format!("post_live_migration_at_destination: {msg} -> error")));
+        }
+        self.change_server(s, Hop::Destination, "post_live_migration_at_destination: host := dest, task_state None", Some(op), |srv| {
+            srv.host = Some(dest);
+            srv.task_state = None;
+        });
+        self.event_finish(op, POST_DEST_EVENT, Some(dest), EventResult::Success, "");
+        let d = self.draw(D::Compute);
+        self.after(d, Event::SrcPostLiveMigrationDone(op));
+    }
+
+    /// Back on SRC: resources refreshed, migration completed, source allocation deleted
+    /// (§4.8 steps 18–20). The server was ACTIVE on DST before the migration completed.
+    pub(super) fn src_post_live_done(&mut self, op: OpId) {
+        let m = self.live_migration(op);
+        let s = self.ops[op.index()].server;
+        self.set_migration_status(m, MigrationStatus::Completed, Hop::Source, "_post_live_migration: migration completed", Some(op));
+        self.plc_delete(Consumer::Migration(m));
+        self.world.servers[s.index()].migration = None;
+        self.release_live_slot(op);
+        self.complete(op, Outcome::Success);
+    }
+
+    /// `_rollback_live_migration` on SRC (§4.11): allocation back to the instance, task None,
+    /// migration `failed`/`cancelled` (after `error` for a pre_live_migration failure), DST
+    /// cleaned up when its disks are not shared.
+    fn live_rollback(&mut self, op: OpId, status: MigrationStatus, error_first: bool, why: &str) {
+        let m = self.live_migration(op);
+        let s = self.ops[op.index()].server;
+        if error_first {
+            self.set_migration_status(m, MigrationStatus::Error, Hop::Source, "_do_live_migration: migration error", Some(op));
+        }
+        self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
+        let step = format!("_rollback_live_migration ({why}): task_state None");
+        self.change_server(s, Hop::Source, &step, Some(op), |srv| {
+            srv.task_state = None;
+            srv.migration = None;
+        });
+        let step = format!("_rollback_live_migration: migration {}", status.as_str());
+        self.set_migration_status(m, status, Hop::Source, &step, Some(op));
+        if self.ops[op.index()].block_migration {
+            let d = self.draw(D::Compute);
+            self.after(d, Event::DstRollbackLiveMigration(op));
+        }
+        self.release_live_slot(op);
+        self.complete(op, Outcome::Failure(format!("live migration {}: {why}", status.as_str())));
+    }
+
+    /// `rollback_live_migration_at_destination` (cast, event on DST).
+    pub(super) fn dst_rollback_live_migration(&mut self, op: OpId) {
+        let dest = self.world.migration(self.live_migration(op)).dest;
+        self.event_start(op, ROLLBACK_DEST_EVENT, dest);
+        self.event_finish(op, ROLLBACK_DEST_EVENT, dest, EventResult::Success, "");
+    }
+}
