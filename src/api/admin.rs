@@ -43,8 +43,9 @@ pub(super) fn reset_network(world: &World, req: &ApiRequest) -> Result<Accepted,
     let owner = world.server(s).project.clone();
     policy::authorize(policy::RESET_NETWORK, req.caller, &owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
-    let host = world.server(s).host.ok_or_else(|| {
-        ApiError::new(409, format!("Instance {} is not ready", req.server))
-    })?;
+    let host = world
+        .server(s)
+        .host
+        .ok_or_else(|| ApiError::new(409, format!("Instance {} is not ready", req.server)))?;
     Ok(Accepted::ResetNetwork { server: s, host })
 }

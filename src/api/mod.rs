@@ -263,13 +263,22 @@ fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
         policy::MIGRATE_LIVE
     };
     policy::authorize(rule, req.caller, &owner, req.release)?; // row 3
-    // Row 4: `_get_force_param_for_live_migration` (2.30–2.67).
+                                                               // Row 4: `_get_force_param_for_live_migration` (2.30–2.67).
     let force_in_range = mv >= Microversion(2, 30) && mv < Microversion(2, 68);
     if force_in_range && body.force == Some(true) && body.host.is_none() {
-        return Err(ApiError::new(400, "Can't force to a non-provided destination"));
+        return Err(ApiError::new(
+            400,
+            "Can't force to a non-provided destination",
+        ));
     }
     check_lock(world, s, req.caller, req.server)?; // row 12
-    check_state(world, s, &[VmState::Active, VmState::Paused], "os-migrateLive", req.server)?; // row 13
+    check_state(
+        world,
+        s,
+        &[VmState::Active, VmState::Paused],
+        "os-migrateLive",
+        req.server,
+    )?; // row 13
     let source = world
         .server(s)
         .host
@@ -282,7 +291,8 @@ fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
         })?),
     };
     // Below 2.30 a host is always forced; in 2.30–2.67 only with force=true (spec §3.2).
-    let forced = host.is_some() && (mv < Microversion(2, 30) || (force_in_range && body.force == Some(true)));
+    let forced = host.is_some()
+        && (mv < Microversion(2, 30) || (force_in_range && body.force == Some(true)));
     Ok(Accepted::LiveMigrate {
         server: s,
         source,

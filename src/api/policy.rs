@@ -81,7 +81,12 @@ fn rule_in(policy: Policy, release: Release) -> Rule {
 
 /// Checks `policy` for `caller` against a target owned by `owner` (the project matches when
 /// the caller gives no project: it acts within the server's own project).
-pub fn authorize(policy: Policy, caller: &Caller, owner: &str, release: Release) -> Result<(), ApiError> {
+pub fn authorize(
+    policy: Policy,
+    caller: &Caller,
+    owner: &str,
+    release: Release,
+) -> Result<(), ApiError> {
     let same_project = caller.project.as_deref().is_none_or(|p| p == owner);
     let allowed = match (caller.role, rule_in(policy, release)) {
         (_, Rule::ProjectOwnerOrAdmin) => caller.role == Role::Admin || same_project,
@@ -150,7 +155,13 @@ mod tests {
             "Policy doesn't allow os_compute_api:os-migrate-server:migrate to be performed."
         );
         // A manager of another project does not match the project-scoped rule.
-        assert!(authorize(MIGRATE, &caller(Manager, Some("other")), "demo", Release::Gazpacho).is_err());
+        assert!(authorize(
+            MIGRATE,
+            &caller(Manager, Some("other")),
+            "demo",
+            Release::Gazpacho
+        )
+        .is_err());
     }
 
     /// Spec §9 history: admin-only migrate rules before 32.0.0; owner rules any project role in
@@ -164,6 +175,12 @@ mod tests {
         assert!(authorize(MIGRATE_LIVE, &caller(Admin, None), "demo", rocky).is_ok());
         assert!(authorize(CONFIRM_RESIZE, &caller(Reader, None), "demo", rocky).is_ok());
         assert!(authorize(CONFIRM_RESIZE, &caller(Reader, Some("x")), "demo", rocky).is_err());
-        assert!(authorize(MIGRATE_LIVE, &caller(Manager, None), "demo", Release::Gazpacho).is_ok());
+        assert!(authorize(
+            MIGRATE_LIVE,
+            &caller(Manager, None),
+            "demo",
+            Release::Gazpacho
+        )
+        .is_ok());
     }
 }

@@ -106,7 +106,9 @@ pub fn boolean(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
         Value::String(s) => match s.as_str() {
-            "True" | "TRUE" | "true" | "1" | "ON" | "On" | "on" | "YES" | "Yes" | "yes" => Some(true),
+            "True" | "TRUE" | "true" | "1" | "ON" | "On" | "on" | "YES" | "Yes" | "yes" => {
+                Some(true)
+            }
             "False" | "FALSE" | "false" | "0" | "OFF" | "Off" | "off" | "NO" | "No" | "no" => {
                 Some(false)
             }
@@ -207,7 +209,9 @@ pub fn reset_state(body: &Value) -> Result<crate::model::VmState, ApiError> {
     match inner.get("state").and_then(Value::as_str) {
         Some("active") => Ok(crate::model::VmState::Active),
         Some("error") => Ok(crate::model::VmState::Error),
-        Some(other) => Err(invalid(format!("'{other}' is not one of ['active', 'error']"))),
+        Some(other) => Err(invalid(format!(
+            "'{other}' is not one of ['active', 'error']"
+        ))),
         None => Err(invalid("'state' is a required property")),
     }
 }
@@ -227,7 +231,11 @@ mod live_tests {
         let old = json!({"os-migrateLive": {"host": null, "block_migration": false, "disk_over_commit": "no"}});
         assert_eq!(
             migrate_live(&old, mv(1)),
-            Ok(LiveBody { host: None, block_migration: Some(false), force: None })
+            Ok(LiveBody {
+                host: None,
+                block_migration: Some(false),
+                force: None
+            })
         );
         // disk_over_commit removed at 2.25 (sending it ⇒ 400); "auto" from 2.25.
         assert_eq!(migrate_live(&old, mv(25)).map_err(|e| e.code), Err(400));
@@ -235,27 +243,45 @@ mod live_tests {
         assert_eq!(migrate_live(&auto, mv(24)).map_err(|e| e.code), Err(400));
         assert_eq!(
             migrate_live(&auto, mv(25)),
-            Ok(LiveBody { host: Some("h2".into()), block_migration: None, force: None })
+            Ok(LiveBody {
+                host: Some("h2".into()),
+                block_migration: None,
+                force: None
+            })
         );
         // force only in 2.30–2.67.
-        let forced = json!({"os-migrateLive": {"host": "h2", "block_migration": "auto", "force": "yes"}});
+        let forced =
+            json!({"os-migrateLive": {"host": "h2", "block_migration": "auto", "force": "yes"}});
         assert_eq!(migrate_live(&forced, mv(29)).map_err(|e| e.code), Err(400));
-        assert_eq!(migrate_live(&forced, mv(30)).map(|b| b.force), Ok(Some(true)));
-        assert_eq!(migrate_live(&forced, mv(67)).map(|b| b.force), Ok(Some(true)));
+        assert_eq!(
+            migrate_live(&forced, mv(30)).map(|b| b.force),
+            Ok(Some(true))
+        );
+        assert_eq!(
+            migrate_live(&forced, mv(67)).map(|b| b.force),
+            Ok(Some(true))
+        );
         assert_eq!(migrate_live(&forced, mv(68)).map_err(|e| e.code), Err(400));
         // host and block_migration are required.
         let missing = json!({"os-migrateLive": {"block_migration": "auto"}});
         assert_eq!(migrate_live(&missing, mv(68)).map_err(|e| e.code), Err(400));
         let bad_bool = json!({"os-migrateLive": {"host": null, "block_migration": 1}});
-        assert_eq!(migrate_live(&bad_bool, mv(68)).map_err(|e| e.code), Err(400));
+        assert_eq!(
+            migrate_live(&bad_bool, mv(68)).map_err(|e| e.code),
+            Err(400)
+        );
     }
 
     #[test]
     fn booleans_accept_nova_spellings() {
-        for t in ["True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes"] {
+        for t in [
+            "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes",
+        ] {
             assert_eq!(boolean(&json!(t)), Some(true), "{t}");
         }
-        for f in ["False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no"] {
+        for f in [
+            "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no",
+        ] {
             assert_eq!(boolean(&json!(f)), Some(false), "{f}");
         }
         assert_eq!(boolean(&json!(1)), None);
@@ -266,7 +292,10 @@ mod live_tests {
     #[test]
     fn reset_state_schema_spec_3_5() {
         use crate::model::VmState;
-        assert_eq!(reset_state(&json!({"os-resetState": {"state": "error"}})), Ok(VmState::Error));
+        assert_eq!(
+            reset_state(&json!({"os-resetState": {"state": "error"}})),
+            Ok(VmState::Error)
+        );
         for bad in [
             json!({"os-resetState": {"state": "stopped"}}),
             json!({"os-resetState": {}}),

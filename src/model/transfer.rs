@@ -162,7 +162,9 @@ pub fn plan(input: &TransferInput) -> TransferPlan {
                     post_copy_at_ms: None,
                     paused_at_ms: None,
                 },
-                Some(limit) => with_iterations(forced(dirtied, limit.max(elapsed), limit), iterations),
+                Some(limit) => {
+                    with_iterations(forced(dirtied, limit.max(elapsed), limit), iterations)
+                }
             };
         }
         remaining = dirtied;
@@ -252,7 +254,10 @@ mod tests {
         i.libvirt.permit_post_copy = true;
         let pc = plan(&i);
         assert_eq!(pc.post_copy_at_ms, Some(1_600_500));
-        assert!(matches!(pc.end, TransferEnd::Completed { downtime_ms: 0, .. }));
+        assert!(matches!(
+            pc.end,
+            TransferEnd::Completed { downtime_ms: 0, .. }
+        ));
     }
 
     #[test]

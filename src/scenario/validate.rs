@@ -516,7 +516,8 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
         cfg.shutdown_timeout = secs(cx, v, &p("shutdown_timeout"))?;
     }
     if let Some(v) = &d.max_concurrent_live_migrations {
-        cfg.max_concurrent_live_migrations = uint32(cx, v, &p("max_concurrent_live_migrations"), 0)?;
+        cfg.max_concurrent_live_migrations =
+            uint32(cx, v, &p("max_concurrent_live_migrations"), 0)?;
     }
     if let Some(v) = &d.vif_plugging_timeout {
         cfg.vif_plugging_timeout = secs(cx, v, &p("vif_plugging_timeout"))?;
@@ -540,7 +541,8 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
         cfg.libvirt.downtime_delay_s = uint(cx, v, &lp("live_migration_downtime_delay"), 3)?;
     }
     if let Some(v) = &lv.live_migration_completion_timeout {
-        cfg.libvirt.completion_timeout_s = uint(cx, v, &lp("live_migration_completion_timeout"), 0)?;
+        cfg.libvirt.completion_timeout_s =
+            uint(cx, v, &lp("live_migration_completion_timeout"), 0)?;
     }
     if let Some(v) = &lv.live_migration_timeout_action {
         cfg.libvirt.timeout_action = choice(
@@ -548,7 +550,10 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
             v,
             &lp("live_migration_timeout_action"),
             "live_migration_timeout_action",
-            &[("abort", TimeoutAction::Abort), ("force_complete", TimeoutAction::ForceComplete)],
+            &[
+                ("abort", TimeoutAction::Abort),
+                ("force_complete", TimeoutAction::ForceComplete),
+            ],
         )?;
     }
     if let Some(v) = &lv.live_migration_permit_post_copy {
@@ -1087,13 +1092,11 @@ fn request(
             (Some(st), ActionKind::ResetState) => {
                 Some(serde_json::json!({ "os-resetState": { "state": st.get_ref() } }))
             }
-            (None, ActionKind::ResetState) => {
-                return Err(cx.err(
-                    span,
-                    base,
-                    "an os-resetState request needs a state (key \"state\": active or error) or a body",
-                ))
-            }
+            (None, ActionKind::ResetState) => return Err(cx.err(
+                span,
+                base,
+                "an os-resetState request needs a state (key \"state\": active or error) or a body",
+            )),
             _ => None,
         },
     };
@@ -1101,7 +1104,10 @@ fn request(
         return Err(cx.err(
             &st.span(),
             &at(base, "state"),
-            format!("state is only valid for os-resetState (this request is {})", action.as_str()),
+            format!(
+                "state is only valid for os-resetState (this request is {})",
+                action.as_str()
+            ),
         ));
     }
     let create_only = |v: &Option<Spanned<String>>, key: &str| -> R<()> {
@@ -1714,7 +1720,10 @@ fn drain(cx: &Ctx, names: &Names, d: &Spanned<RawDrain>, i: usize) -> R<Drain> {
         &r.action,
         &at(&base, "action"),
         "action",
-        &[("migrate", ActionKind::Migrate), ("os-migrateLive", ActionKind::LiveMigrate)],
+        &[
+            ("migrate", ActionKind::Migrate),
+            ("os-migrateLive", ActionKind::LiveMigrate),
+        ],
     )?;
     let caller = caller(cx, &base, &r.microversion, &r.role, &None, action)?;
     let follow_up = match &r.follow_up {
@@ -1728,26 +1737,35 @@ fn drain(cx: &Ctx, names: &Names, d: &Spanned<RawDrain>, i: usize) -> R<Drain> {
         None => FollowUp::None,
     };
     if follow_up != FollowUp::None && action != ActionKind::Migrate {
-        return Err(cx.err(&d.span(), &at(&base, "follow_up"), "follow_up is only valid for a cold (migrate) drain"));
+        return Err(cx.err(
+            &d.span(),
+            &at(&base, "follow_up"),
+            "follow_up is only valid for a cold (migrate) drain",
+        ));
     }
-    let block_migration = match &r.block_migration {
-        Some(b) if action != ActionKind::LiveMigrate => {
-            return Err(cx.err(&b.span(), &at(&base, "block_migration"), "block_migration is only valid for an os-migrateLive drain"))
-        }
-        Some(b) => Some(match b.get_ref().as_str() {
-            "auto" => serde_json::Value::from("auto"),
-            "true" => serde_json::Value::from(true),
-            "false" => serde_json::Value::from(false),
-            other => {
+    let block_migration =
+        match &r.block_migration {
+            Some(b) if action != ActionKind::LiveMigrate => {
                 return Err(cx.err(
                     &b.span(),
                     &at(&base, "block_migration"),
-                    format!("block_migration must be \"auto\", \"true\" or \"false\" (got {other:?})"),
+                    "block_migration is only valid for an os-migrateLive drain",
                 ))
             }
-        }),
-        None => None,
-    };
+            Some(b) => Some(match b.get_ref().as_str() {
+                "auto" => serde_json::Value::from("auto"),
+                "true" => serde_json::Value::from(true),
+                "false" => serde_json::Value::from(false),
+                other => return Err(cx.err(
+                    &b.span(),
+                    &at(&base, "block_migration"),
+                    format!(
+                        "block_migration must be \"auto\", \"true\" or \"false\" (got {other:?})"
+                    ),
+                )),
+            }),
+            None => None,
+        };
     Ok(Drain {
         name: match opt_name(cx, &r.name, &at(&base, "name"))? {
             Some(n) => n,

@@ -240,6 +240,9 @@ pub struct SchedulerIndex {
     fit_floor: [Option<i128>; N],
     all: Lists,
     by_az: BTreeMap<String, Lists>,
+    /// While every host is in this one AZ, `by_az` is not kept (it would duplicate `all`,
+    /// doubling the cost of every `update`): an AZ request for it reads `all`.
+    single_az: Option<String>,
 }
 
 impl SchedulerIndex {
@@ -263,6 +266,7 @@ impl SchedulerIndex {
             fit_floor: [None; N],
             all: Lists::new(&mults),
             by_az: BTreeMap::new(),
+            single_az: None,
         };
         for (i, host) in hosts.iter().take(n).enumerate() {
             let Ok(id) = u32::try_from(i) else { break };
@@ -271,16 +275,29 @@ impl SchedulerIndex {
             let listed = host.is_schedulable();
             idx.widen_fit_floor(host, placement.capacity(h));
             idx.all.insert(h, &raw, listed, &mults);
-            idx.by_az
-                .entry(host.availability_zone.clone())
-                .or_insert_with(|| Lists::new(&mults))
-                .insert(h, &raw, listed, &mults);
             idx.raw.push(raw);
             idx.free.push(free_of(placement, h));
             idx.listed.push(listed);
             idx.az.push(host.availability_zone.clone());
         }
+        match idx.az.first() {
+            Some(first) if idx.az.iter().all(|a| a == first) => idx.single_az = Some(first.clone()),
+            _ => idx.build_by_az(),
+        }
         idx
+    }
+
+    /// Builds the per-AZ lists from the hosts' current values.
+    fn build_by_az(&mut self) {
+        self.single_az = None;
+        self.by_az.clear();
+        for i in 0..self.raw.len() {
+            let Ok(id) = u32::try_from(i) else { break };
+            self.by_az
+                .entry(self.az[i].clone())
+                .or_insert_with(|| Lists::new(&self.mults))
+                .insert(HostId(id), &self.raw[i], self.listed[i], &self.mults);
+        }
     }
 
     /// Re-read host `h`'s weigher inputs after its placement usage, io_ops or instance count
@@ -311,6 +328,10 @@ impl SchedulerIndex {
         }
         let mults = self.mults;
         let (old_raw, old_listed) = (self.raw[i], self.listed[i]);
+        if self.single_az.is_some() && host.availability_zone != self.az[i] {
+            // The cloud stops being one AZ: keep per-AZ lists from now on.
+            self.build_by_az();
+        }
         self.all.remove(h, &old_raw, old_listed, &mults);
         if let Some(p) = self.by_az.get_mut(&self.az[i]) {
             p.remove(h, &old_raw, old_listed, &mults);
@@ -319,12 +340,14 @@ impl SchedulerIndex {
             self.az[i].clone_from(&host.availability_zone);
         }
         self.all.insert(h, &raw, listed, &mults);
-        match self.by_az.get_mut(&self.az[i]) {
-            Some(p) => p.insert(h, &raw, listed, &mults),
-            None => {
-                let mut p = Lists::new(&mults);
-                p.insert(h, &raw, listed, &mults);
-                self.by_az.insert(self.az[i].clone(), p);
+        if self.single_az.is_none() {
+            match self.by_az.get_mut(&self.az[i]) {
+                Some(p) => p.insert(h, &raw, listed, &mults),
+                None => {
+                    let mut p = Lists::new(&mults);
+                    p.insert(h, &raw, listed, &mults);
+                    self.by_az.insert(self.az[i].clone(), p);
+                }
             }
         }
         self.raw[i] = raw;
@@ -383,6 +406,7 @@ impl SchedulerIndex {
         }
         let part = match req.availability_zone {
             None => &self.all,
+            Some(az) if self.single_az.as_deref() == Some(az) => &self.all,
             Some(az) => match self.by_az.get(az) {
                 Some(p) => p,
                 None => return Err(self.failure(&f, hosts.len())),
@@ -414,6 +438,13 @@ impl SchedulerIndex {
 
     /// Placement's answer decides the message: did any enabled host have the capacity?
     fn failure(&self, f: &Filter, n_hosts: usize) -> NoValidHost {
+        if let Some(h) = f.req.requested_host {
+            return if f.in_placement(h) {
+                NoValidHost::FilteredOut
+            } else {
+                NoValidHost::NoCandidates
+            };
+        }
         let found = match self.any_fitting(&self.all, &f.req.resources, |h| f.in_placement(h)) {
             Some(listed) => listed || self.all.parked.iter().any(|&h| f.in_placement(h)),
             None => (0..n_hosts.min(self.raw.len()))

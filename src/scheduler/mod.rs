@@ -118,9 +118,12 @@ impl<'r> Filter<'r> {
     }
 
     /// An allocation candidate: placement has the capacity and the service is not disabled
-    /// (the `COMPUTE_STATUS_DISABLED` forbidden trait, spec §8.1 steps 1–2).
+    /// (the `COMPUTE_STATUS_DISABLED` forbidden trait, spec §8.1 steps 1–2). A requested
+    /// destination is passed to placement as `in_tree` (`resources_from_request_spec`), so a
+    /// full or disabled requested host leaves placement with no candidate at all.
     pub(crate) fn in_placement(&self, h: HostId) -> bool {
-        self.hosts.get(h.index()).is_some_and(|host| host.enabled)
+        self.req.requested_host.is_none_or(|r| r == h)
+            && self.hosts.get(h.index()).is_some_and(|host| host.enabled)
             && h.index() < self.placement.host_count()
             && self.placement.fits(h, &self.req.resources)
     }

@@ -190,12 +190,13 @@ fn each_rule_and_its_reason() {
             Err(NoValidHost::FilteredOut),
         ),
         (
+            // `in_tree`: placement only looks at the requested host.
             "requested host is the full one",
             |_| SelectRequest {
                 requested_host: Some(HostId(1)),
                 ..req(small())
             },
-            Err(NoValidHost::FilteredOut),
+            Err(NoValidHost::NoCandidates),
         ),
         (
             "other AZ",
@@ -246,8 +247,9 @@ fn requested_host_is_the_only_choice() {
     assert_eq!(c.pick(&r), Err(NoValidHost::FilteredOut));
     c.hosts[2].up = true;
     c.hosts[2].enabled = false;
-    // Other hosts still have the capacity: placement is not empty, the reduction empties it.
-    assert_eq!(c.pick(&r), Err(NoValidHost::FilteredOut));
+    // Placement only looks at the requested host (`in_tree`): a disabled one leaves no
+    // candidate, whatever the other hosts have.
+    assert_eq!(c.pick(&r), Err(NoValidHost::NoCandidates));
     let big = SelectRequest {
         resources: Resources::new(8, 8192, 100),
         ..r

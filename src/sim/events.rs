@@ -143,16 +143,16 @@ impl Event {
             | SrcLiveTransferStart(op)
             | SrcLivePostCopy(op)
             | SrcLiveJobEnded(op, _)
-            | SrcPostLiveMigrationDone(op) => ops[op.index()]
-                .migration
-                .map(|m| world.migration(m).source),
+            | SrcPostLiveMigrationDone(op) => {
+                ops[op.index()].migration.map(|m| world.migration(m).source)
+            }
             DstPreLiveMigration(op)
             | DstPreLiveMigrationDone(op)
             | DstPostLiveMigration(op)
             | DstPostLiveMigrationDone(op)
-            | DstRollbackLiveMigration(op) => {
-                ops[op.index()].migration.and_then(|m| world.migration(m).dest)
-            }
+            | DstRollbackLiveMigration(op) => ops[op.index()]
+                .migration
+                .and_then(|m| world.migration(m).dest),
             SrcResizeInstance(op)
             | SrcDiskMigrated(op)
             | SrcConfirmResize(op)

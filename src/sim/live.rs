@@ -53,7 +53,9 @@ impl Sim {
     fn live_migration(&self, op: OpId) -> MigrationId {
         match self.ops[op.index()].migration {
             Some(m) => m,
-            None => unreachable!("live-migration steps run after the conductor created the migration"),
+            None => {
+                unreachable!("live-migration steps run after the conductor created the migration")
+            }
         }
     }
 
@@ -71,10 +73,13 @@ impl Sim {
     ) {
         let request_id = self.request_id_of(request);
         let now = self.now();
-        let action = self
-            .world
-            .actions
-            .start_action(server, "live-migration", request_id, Some(project), now);
+        let action = self.world.actions.start_action(
+            server,
+            "live-migration",
+            request_id,
+            Some(project),
+            now,
+        );
         // "auto" ⇒ the driver decides from the shared-storage checks.
         let block = block_migration.unwrap_or(!self.scenario.live.shared_storage);
         let op = self.new_op(Op {
@@ -89,9 +94,15 @@ impl Sim {
             sync,
             ..Default::default()
         });
-        self.change_server(server, Hop::Api, "os-migrateLive: task_state migrating", Some(op), |s| {
-            s.task_state = Some(TaskState::Migrating);
-        });
+        self.change_server(
+            server,
+            Hop::Api,
+            "os-migrateLive: task_state migrating",
+            Some(op),
+            |s| {
+                s.task_state = Some(TaskState::Migrating);
+            },
+        );
         let d = self.draw(D::Conductor);
         self.after(d, Event::ConLiveMigrate(op));
     }
@@ -132,7 +143,12 @@ impl Sim {
         self.ops[op.index()].migration = Some(m);
         self.ops[op.index()].attempted = vec![source];
         self.world.servers[s.index()].migration = Some(m);
-        self.trace_server(s, Some(op), Hop::Conductor, "live_migrate: migration created accepted");
+        self.trace_server(
+            s,
+            Some(op),
+            Hop::Conductor,
+            "live_migrate: migration created accepted",
+        );
         // Step 4: power state, then the source service.
         if !matches!(power, PowerState::Running | PowerState::Paused) {
             let name = self.world.server(s).name.clone();
@@ -140,7 +156,9 @@ impl Sim {
                 op,
                 PreCheckFailure {
                     class: "InstanceInvalidState",
-                    message: format!("Instance {name} in power state shutdown. Cannot live migrate."),
+                    message: format!(
+                        "Instance {name} in power state shutdown. Cannot live migrate."
+                    ),
                     unexpected: false,
                 },
             );
@@ -176,11 +194,23 @@ impl Sim {
         let dname = self.world.host(dest).name.clone();
         if dest == source {
             let name = self.world.server(s).name.clone();
-            return self.live_precheck_failed(op, fail("UnableToMigrateToSelf", format!("Unable to migrate instance ({name}) to current host ({dname}).")));
+            return self.live_precheck_failed(
+                op,
+                fail(
+                    "UnableToMigrateToSelf",
+                    format!("Unable to migrate instance ({name}) to current host ({dname})."),
+                ),
+            );
         }
         // A disabled but up host is accepted; a down one is not.
         if !self.world.service_up(dest) {
-            return self.live_precheck_failed(op, fail("ComputeServiceUnavailable", format!("Compute service of {dname} is unavailable at this time.")));
+            return self.live_precheck_failed(
+                op,
+                fail(
+                    "ComputeServiceUnavailable",
+                    format!("Compute service of {dname} is unavailable at this time."),
+                ),
+            );
         }
         let resources = self.world.flavor(self.world.server(s).flavor).resources();
         let free = self.world.placement.free(dest);
@@ -201,7 +231,13 @@ impl Sim {
         let tried = self.ops[op.index()].attempted.len() as i64 - 1;
         if max != -1 && tried > max {
             let m = self.live_migration(op);
-            self.set_migration_status(m, MigrationStatus::Failed, Hop::Conductor, "_find_destination: max retries exceeded, migration failed", Some(op));
+            self.set_migration_status(
+                m,
+                MigrationStatus::Failed,
+                Hop::Conductor,
+                "_find_destination: max retries exceeded, migration failed",
+                Some(op),
+            );
             let name = self.world.server(self.ops[op.index()].server).name.clone();
             return self.live_precheck_failed(
                 op,
@@ -221,7 +257,10 @@ impl Sim {
         if self.server_gone(op) {
             return;
         }
-        let (s, requested_host) = (self.ops[op.index()].server, self.ops[op.index()].requested_host);
+        let (s, requested_host) = (
+            self.ops[op.index()].server,
+            self.ops[op.index()].requested_host,
+        );
         let srv = self.world.server(s);
         let resources = self.world.flavor(srv.flavor).resources();
         let az = srv.requested_az.clone();
@@ -234,12 +273,23 @@ impl Sim {
             num_alternates: 0,
             host_subset_size: self.scenario.nova.host_subset_size as usize,
         };
-        let result = self
-            .sched
-            .select(&self.world.hosts, &self.world.placement, &req, &mut self.sched_rng);
+        let result = self.sched.select(
+            &self.world.hosts,
+            &self.world.placement,
+            &req,
+            &mut self.sched_rng,
+        );
         match &result {
-            Ok(sel) => self.log_decision(Some(op), s, "live-migrate", &req, Ok((sel.selected, &[]))),
-            Err(e) => self.log_decision(Some(op), s, "live-migrate", &req, Err(e.message().trim_end())),
+            Ok(sel) => {
+                self.log_decision(Some(op), s, "live-migrate", &req, Ok((sel.selected, &[])))
+            }
+            Err(e) => self.log_decision(
+                Some(op),
+                s,
+                "live-migrate",
+                &req,
+                Err(e.message().trim_end()),
+            ),
         }
         let mut delay = self.draw(D::Placement);
         match result {
@@ -248,7 +298,9 @@ impl Sim {
                 self.after(delay, Event::ConLiveChecks(op, sel.selected));
             }
             other => {
-                let reason = other.err().map_or("No valid host was found. ", |e| e.message());
+                let reason = other
+                    .err()
+                    .map_or("No valid host was found. ", |e| e.message());
                 let d = delay + self.draw(D::Conductor);
                 self.after(
                     d,
@@ -274,17 +326,23 @@ impl Sim {
         let source = self.ops[op.index()].attempted[0];
         let (src, dst) = (self.world.host(source), self.world.host(dest));
         let failure = if src.hypervisor_type != dst.hypervisor_type {
-            Some(("InvalidHypervisorType", "The supplied hypervisor type of is invalid.".to_string()))
+            Some((
+                "InvalidHypervisorType",
+                "The supplied hypervisor type of is invalid.".to_string(),
+            ))
         } else if src.hypervisor_version > dst.hypervisor_version {
             Some((
                 "DestinationHypervisorTooOld",
-                "The instance requires a newer hypervisor version than has been provided.".to_string(),
+                "The instance requires a newer hypervisor version than has been provided."
+                    .to_string(),
             ))
         } else {
             None
         };
         match failure {
-            Some((class, message)) => self.con_live_check_result(op, dest, Err((class, message, false))),
+            Some((class, message)) => {
+                self.con_live_check_result(op, dest, Err((class, message, false)))
+            }
             None => {
                 let d = self.draw(D::Compute);
                 self.after(d, Event::DstCheckCanLiveMigrateDestination(op, dest));
@@ -295,11 +353,16 @@ impl Sim {
     /// DST `check_can_live_migrate_destination`: its own checks, then a call to SRC.
     pub(super) fn dst_check_destination(&mut self, op: OpId, dest: HostId) {
         self.event_start(op, CHECK_DEST_EVENT, Some(dest));
-        if let Some((kind, msg)) = self.fault_for(FaultStep::CheckCanLiveMigrateDestination, op, dest) {
+        if let Some((kind, msg)) =
+            self.fault_for(FaultStep::CheckCanLiveMigrateDestination, op, dest)
+        {
             self.event_finish(op, CHECK_DEST_EVENT, Some(dest), EventResult::Error, &msg);
             let d = self.draw(D::Conductor);
             let unexpected = kind == FaultKind::Unexpected;
-            self.after(d, Event::ConLiveCheckResult(op, dest, Some(Box::new((msg, unexpected)))));
+            self.after(
+                d,
+                Event::ConLiveCheckResult(op, dest, Some(Box::new((msg, unexpected)))),
+            );
             return;
         }
         let d = self.draw(D::Compute);
@@ -311,26 +374,53 @@ impl Sim {
         let source = self.ops[op.index()].attempted[0];
         self.event_start(op, CHECK_SRC_EVENT, Some(source));
         let fault = self.fault_for(FaultStep::CheckCanLiveMigrateSource, op, source);
-        let result = if fault.is_some() { EventResult::Error } else { EventResult::Success };
+        let result = if fault.is_some() {
+            EventResult::Error
+        } else {
+            EventResult::Success
+        };
         let msg = fault.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
         self.event_finish(op, CHECK_SRC_EVENT, Some(source), result, &msg);
         let d = self.draw(D::Compute);
-        self.after(d, Event::DstCheckSourceReturned(op, dest, fault.map(|(k, m)| Box::new((m, k == FaultKind::Unexpected)))));
+        self.after(
+            d,
+            Event::DstCheckSourceReturned(
+                op,
+                dest,
+                fault.map(|(k, m)| Box::new((m, k == FaultKind::Unexpected))),
+            ),
+        );
     }
 
     /// DST gets SRC's answer: any SRC failure is a MigrationPreCheckError for DST.
-    pub(super) fn dst_check_source_returned(&mut self, op: OpId, dest: HostId, failure: Option<Box<(String, bool)>>) {
+    pub(super) fn dst_check_source_returned(
+        &mut self,
+        op: OpId,
+        dest: HostId,
+        failure: Option<Box<(String, bool)>>,
+    ) {
         let (result, msg) = match &failure {
-            Some(f) => (EventResult::Error, format!("Migration pre-check error: {}", f.0)),
+            Some(f) => (
+                EventResult::Error,
+                format!("Migration pre-check error: {}", f.0),
+            ),
             None => (EventResult::Success, String::new()),
         };
         self.event_finish(op, CHECK_DEST_EVENT, Some(dest), result, &msg);
         let d = self.draw(D::Conductor);
-        self.after(d, Event::ConLiveCheckResult(op, dest, failure.map(|f| Box::new((msg, f.1)))));
+        self.after(
+            d,
+            Event::ConLiveCheckResult(op, dest, failure.map(|f| Box::new((msg, f.1)))),
+        );
     }
 
     /// CON gets the check result (§5.1 step 2.3).
-    pub(super) fn con_live_check_result_event(&mut self, op: OpId, dest: HostId, failure: Option<Box<(String, bool)>>) {
+    pub(super) fn con_live_check_result_event(
+        &mut self,
+        op: OpId,
+        dest: HostId,
+        failure: Option<Box<(String, bool)>>,
+    ) {
         if self.server_gone(op) {
             return;
         }
@@ -341,7 +431,12 @@ impl Sim {
         self.con_live_check_result(op, dest, r);
     }
 
-    fn con_live_check_result(&mut self, op: OpId, dest: HostId, result: Result<(), (&'static str, String, bool)>) {
+    fn con_live_check_result(
+        &mut self,
+        op: OpId,
+        dest: HostId,
+        result: Result<(), (&'static str, String, bool)>,
+    ) {
         let s = self.ops[op.index()].server;
         match result {
             Ok(()) => {
@@ -359,15 +454,27 @@ impl Sim {
                 let d = self.draw(D::Compute);
                 self.after(d, Event::SrcLiveMigration(op));
             }
-            Err((class, message, unexpected)) if unexpected => {
-                self.live_precheck_failed(op, PreCheckFailure { class, message, unexpected })
-            }
+            Err((class, message, unexpected)) if unexpected => self.live_precheck_failed(
+                op,
+                PreCheckFailure {
+                    class,
+                    message,
+                    unexpected,
+                },
+            ),
             Err((class, message, _)) => {
                 // An `Invalid` or MigrationPreCheckError: drop the claim, try the next host.
                 self.plc_delete(Consumer::Instance(s));
                 self.ops[op.index()].attempted.push(dest);
                 if self.ops[op.index()].forced {
-                    return self.live_precheck_failed(op, PreCheckFailure { class, message, unexpected: false });
+                    return self.live_precheck_failed(
+                        op,
+                        PreCheckFailure {
+                            class,
+                            message,
+                            unexpected: false,
+                        },
+                    );
                 }
                 self.con_live_next_attempt(op);
             }
@@ -380,18 +487,35 @@ impl Sim {
     pub(super) fn live_precheck_failed(&mut self, op: OpId, f: PreCheckFailure) {
         let m = self.live_migration(op);
         let s = self.ops[op.index()].server;
-        if self.world.placement.allocation(Consumer::Migration(m)).is_some() {
+        if self
+            .world
+            .placement
+            .allocation(Consumer::Migration(m))
+            .is_some()
+        {
             self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
         }
         let unexpected = f.unexpected;
-        self.change_server(s, Hop::Conductor, "_live_migrate: pre-check failed, task_state None", Some(op), |srv| {
-            if unexpected {
-                srv.vm_state = VmState::Error;
-            }
-            srv.task_state = None;
-            srv.migration = None;
-        });
-        self.set_migration_status(m, MigrationStatus::Error, Hop::Conductor, "_live_migrate: migration error", Some(op));
+        self.change_server(
+            s,
+            Hop::Conductor,
+            "_live_migrate: pre-check failed, task_state None",
+            Some(op),
+            |srv| {
+                if unexpected {
+                    srv.vm_state = VmState::Error;
+                }
+                srv.task_state = None;
+                srv.migration = None;
+            },
+        );
+        self.set_migration_status(
+            m,
+            MigrationStatus::Error,
+            Hop::Conductor,
+            "_live_migrate: migration error",
+            Some(op),
+        );
         let ev = self.conductor_event(op);
         let details = format!("{}: {}", f.class, f.message);
         self.event_finish(op, ev, None, EventResult::Error, &details);
@@ -418,7 +542,13 @@ impl Sim {
         let m = self.live_migration(op);
         let source = self.world.migration(m).source;
         self.event_start(op, LIVE_EVENT, Some(source));
-        self.set_migration_status(m, MigrationStatus::Queued, Hop::Source, "live_migration: migration queued", Some(op));
+        self.set_migration_status(
+            m,
+            MigrationStatus::Queued,
+            Hop::Source,
+            "live_migration: migration queued",
+            Some(op),
+        );
         // The event only covers the submission to the executor.
         self.event_finish(op, LIVE_EVENT, Some(source), EventResult::Success, "");
         let limit = match self.scenario.nova.max_concurrent_live_migrations {
@@ -436,7 +566,13 @@ impl Sim {
     /// An executor slot runs the job: preparing, call DST `pre_live_migration` (§4.8 11–12).
     fn src_live_start(&mut self, op: OpId) {
         let m = self.live_migration(op);
-        self.set_migration_status(m, MigrationStatus::Preparing, Hop::Source, "_do_live_migration: migration preparing", Some(op));
+        self.set_migration_status(
+            m,
+            MigrationStatus::Preparing,
+            Hop::Source,
+            "_do_live_migration: migration preparing",
+            Some(op),
+        );
         let d = self.draw(D::Compute);
         self.after(d, Event::DstPreLiveMigration(op));
     }
@@ -481,7 +617,12 @@ impl Sim {
             return self.release_live_slot(op);
         }
         if !ok {
-            return self.live_rollback(op, MigrationStatus::Failed, true, "pre_live_migration failed");
+            return self.live_rollback(
+                op,
+                MigrationStatus::Failed,
+                true,
+                "pre_live_migration failed",
+            );
         }
         let nova = &self.scenario.nova;
         let (wait, timeout, fatal) = (
@@ -512,10 +653,21 @@ impl Sim {
             return self.release_live_slot(op);
         }
         if !self.ops[op.index()].vif_ok {
-            return self.live_rollback(op, MigrationStatus::Failed, true, "timed out waiting for network-vif-plugged");
+            return self.live_rollback(
+                op,
+                MigrationStatus::Failed,
+                true,
+                "timed out waiting for network-vif-plugged",
+            );
         }
         let m = self.live_migration(op);
-        self.set_migration_status(m, MigrationStatus::Running, Hop::Source, "_live_migration: migration running", Some(op));
+        self.set_migration_status(
+            m,
+            MigrationStatus::Running,
+            Hop::Source,
+            "_live_migration: migration running",
+            Some(op),
+        );
         let s = self.ops[op.index()].server;
         let flavor = self.world.flavor(self.world.server(s).flavor).clone();
         let live = self.scenario.live;
@@ -532,15 +684,25 @@ impl Sim {
         };
         let plan = transfer::plan(&input);
         let source = self.world.migration(m).source;
-        let fails = self.fault_for(FaultStep::LiveMigrationTransfer, op, source).is_some();
+        let fails = self
+            .fault_for(FaultStep::LiveMigrationTransfer, op, source)
+            .is_some();
         if let Some(at) = plan.post_copy_at_ms {
             self.after(Duration(at), Event::SrcLivePostCopy(op));
         }
         match plan.end {
             // A failing job fails where it would have ended (or at the timeout).
-            TransferEnd::Completed { at_ms, .. } if fails => self.after(Duration(at_ms), Event::SrcLiveJobEnded(op, JobEnd::Failed)),
-            TransferEnd::Completed { at_ms, .. } => self.after(Duration(at_ms), Event::SrcLiveJobEnded(op, JobEnd::Completed)),
-            TransferEnd::Cancelled { at_ms } => self.after(Duration(at_ms), Event::SrcLiveJobEnded(op, JobEnd::Cancelled)),
+            TransferEnd::Completed { at_ms, .. } if fails => {
+                self.after(Duration(at_ms), Event::SrcLiveJobEnded(op, JobEnd::Failed))
+            }
+            TransferEnd::Completed { at_ms, .. } => self.after(
+                Duration(at_ms),
+                Event::SrcLiveJobEnded(op, JobEnd::Completed),
+            ),
+            TransferEnd::Cancelled { at_ms } => self.after(
+                Duration(at_ms),
+                Event::SrcLiveJobEnded(op, JobEnd::Cancelled),
+            ),
             // Never converges and no timeout: QEMU keeps copying until the run ends.
             TransferEnd::Stuck => return,
         };
@@ -548,7 +710,13 @@ impl Sim {
 
     pub(super) fn src_live_post_copy(&mut self, op: OpId) {
         let m = self.live_migration(op);
-        self.set_migration_status(m, MigrationStatus::RunningPostCopy, Hop::Source, "_live_migration_monitor: switched to post-copy", Some(op));
+        self.set_migration_status(
+            m,
+            MigrationStatus::RunningPostCopy,
+            Hop::Source,
+            "_live_migration_monitor: switched to post-copy",
+            Some(op),
+        );
     }
 
     /// The monitor sees the job end (§4.8 step 16 or §4.11 rows 2–3).
@@ -557,8 +725,15 @@ impl Sim {
             return self.release_live_slot(op);
         }
         match end {
-            JobEnd::Failed => self.live_rollback(op, MigrationStatus::Failed, false, "libvirt job failed"),
-            JobEnd::Cancelled => self.live_rollback(op, MigrationStatus::Cancelled, false, "completion timeout: job aborted"),
+            JobEnd::Failed => {
+                self.live_rollback(op, MigrationStatus::Failed, false, "libvirt job failed")
+            }
+            JobEnd::Cancelled => self.live_rollback(
+                op,
+                MigrationStatus::Cancelled,
+                false,
+                "completion timeout: job aborted",
+            ),
             JobEnd::Completed => {
                 // `_post_live_migration` on SRC, then the call to DST.
                 let d = self.draw(D::PostLiveMigration) + self.draw(D::Compute);
@@ -572,7 +747,8 @@ impl Sim {
         let dest = self.world.migration(m).dest;
         self.event_start(op, POST_DEST_EVENT, dest);
         if let Some(d) = dest {
-            self.ops[op.index()].pending_fault = self.fault_for(FaultStep::PostLiveMigrationAtDestination, op, d);
+            self.ops[op.index()].pending_fault =
+                self.fault_for(FaultStep::PostLiveMigrationAtDestination, op, d);
         }
         let d = self.draw(D::PostLiveMigrationAtDestination);
         self.after(d, Event::DstPostLiveMigrationDone(op));
@@ -588,20 +764,43 @@ impl Sim {
         if let Some((_, msg)) = self.ops[op.index()].pending_fault.take() {
             // Raised through `driver.live_migration`: the guest already runs on DST, nothing
             // is reverted.
-            self.set_migration_status(m, MigrationStatus::Error, Hop::Destination, "post_live_migration_at_destination failed: migration error", Some(op));
-            self.change_server(s, Hop::Destination, "post_live_migration_at_destination failed", Some(op), |srv| {
-                srv.host = Some(dest);
-                srv.vm_state = VmState::Error;
-                srv.task_state = None;
-            });
+            self.set_migration_status(
+                m,
+                MigrationStatus::Error,
+                Hop::Destination,
+                "post_live_migration_at_destination failed: migration error",
+                Some(op),
+            );
+            self.change_server(
+                s,
+                Hop::Destination,
+                "post_live_migration_at_destination failed",
+                Some(op),
+                |srv| {
+                    srv.host = Some(dest);
+                    srv.vm_state = VmState::Error;
+                    srv.task_state = None;
+                },
+            );
             self.event_finish(op, POST_DEST_EVENT, Some(dest), EventResult::Error, &msg);
             self.release_live_slot(op);
-            return self.complete(op, Outcome::Failure(format!("post_live_migration_at_destination: {msg} -> error")));
+            return self.complete(
+                op,
+                Outcome::Failure(format!(
+                    "post_live_migration_at_destination: {msg} -> error"
+                )),
+            );
         }
-        self.change_server(s, Hop::Destination, "post_live_migration_at_destination: host := dest, task_state None", Some(op), |srv| {
-            srv.host = Some(dest);
-            srv.task_state = None;
-        });
+        self.change_server(
+            s,
+            Hop::Destination,
+            "post_live_migration_at_destination: host := dest, task_state None",
+            Some(op),
+            |srv| {
+                srv.host = Some(dest);
+                srv.task_state = None;
+            },
+        );
         self.event_finish(op, POST_DEST_EVENT, Some(dest), EventResult::Success, "");
         let d = self.draw(D::Compute);
         self.after(d, Event::SrcPostLiveMigrationDone(op));
@@ -612,7 +811,13 @@ impl Sim {
     pub(super) fn src_post_live_done(&mut self, op: OpId) {
         let m = self.live_migration(op);
         let s = self.ops[op.index()].server;
-        self.set_migration_status(m, MigrationStatus::Completed, Hop::Source, "_post_live_migration: migration completed", Some(op));
+        self.set_migration_status(
+            m,
+            MigrationStatus::Completed,
+            Hop::Source,
+            "_post_live_migration: migration completed",
+            Some(op),
+        );
         self.plc_delete(Consumer::Migration(m));
         self.world.servers[s.index()].migration = None;
         self.release_live_slot(op);
@@ -626,7 +831,13 @@ impl Sim {
         let m = self.live_migration(op);
         let s = self.ops[op.index()].server;
         if error_first {
-            self.set_migration_status(m, MigrationStatus::Error, Hop::Source, "_do_live_migration: migration error", Some(op));
+            self.set_migration_status(
+                m,
+                MigrationStatus::Error,
+                Hop::Source,
+                "_do_live_migration: migration error",
+                Some(op),
+            );
         }
         self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
         let step = format!("_rollback_live_migration ({why}): task_state None");
@@ -641,7 +852,10 @@ impl Sim {
             self.after(d, Event::DstRollbackLiveMigration(op));
         }
         self.release_live_slot(op);
-        self.complete(op, Outcome::Failure(format!("live migration {}: {why}", status.as_str())));
+        self.complete(
+            op,
+            Outcome::Failure(format!("live migration {}: {why}", status.as_str())),
+        );
     }
 
     /// `rollback_live_migration_at_destination` (cast, event on DST).

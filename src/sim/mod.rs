@@ -191,6 +191,8 @@ pub struct Sim {
     liveness_timer: Vec<Option<TimerKey>>,
     /// Per source host: live migrations holding an executor slot, and those queued for one.
     live_running: Vec<u32>,
+    /// Per host: the inputs the scheduler's index holds (`None` before the first update).
+    index_inputs: Vec<Option<IndexInputs>>,
     live_queue: Vec<std::collections::VecDeque<OpId>>,
     drains: Vec<workload::DrainState>,
     next_request_id: u32,
@@ -226,6 +228,16 @@ impl Snapshot {
             deleted: s.is_deleted(),
         }
     }
+}
+
+/// What the scheduler's index last read of a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct IndexInputs {
+    usage: Resources,
+    io_ops: u32,
+    num_instances: u32,
+    enabled: bool,
+    up: bool,
 }
 
 /// Period of `_poll_unconfirmed_resizes`: bare `@periodic_task` ⇒ oslo's DEFAULT_INTERVAL 60 s
@@ -267,6 +279,7 @@ impl Sim {
             parked: vec![Vec::new(); n],
             liveness_timer: vec![None; n],
             live_running: vec![0; n],
+            index_inputs: vec![None; n],
             live_queue: vec![std::collections::VecDeque::new(); n],
             drains: Vec::new(),
             next_request_id: 1,
@@ -427,7 +440,9 @@ impl Sim {
             D::PreLiveMigration => &self.scenario.steps.pre_live_migration,
             D::VifPlug => &self.scenario.steps.vif_plug,
             D::PostLiveMigration => &self.scenario.steps.post_live_migration,
-            D::PostLiveMigrationAtDestination => &self.scenario.steps.post_live_migration_at_destination,
+            D::PostLiveMigrationAtDestination => {
+                &self.scenario.steps.post_live_migration_at_destination
+            }
         };
         dist.sample(&mut self.durations.streams[d as usize])
     }
@@ -545,11 +560,29 @@ impl Sim {
         self.trace_server(s, op, hop, step);
     }
 
+    /// Re-reads host `h` into the scheduler's index when one of its inputs changed (most state
+    /// changes touch none of them: the index update is the costliest step of an event).
     fn refresh_index(&mut self, h: HostId) {
         let i = h.index();
-        let (io, n) = (self.world.io_ops[i], self.world.num_instances[i]);
-        self.sched
-            .update(h, &self.world.hosts, &self.world.placement, io, n);
+        let host = &self.world.hosts[i];
+        let inputs = IndexInputs {
+            usage: self.world.placement.usage(h),
+            io_ops: self.world.io_ops[i],
+            num_instances: self.world.num_instances[i],
+            enabled: host.enabled,
+            up: host.up,
+        };
+        if self.index_inputs[i] == Some(inputs) {
+            return;
+        }
+        self.index_inputs[i] = Some(inputs);
+        self.sched.update(
+            h,
+            &self.world.hosts,
+            &self.world.placement,
+            inputs.io_ops,
+            inputs.num_instances,
+        );
     }
 
     /// Writes one transitions row with the server's and its current migration's state.

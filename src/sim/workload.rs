@@ -28,7 +28,10 @@ pub(super) enum Origin {
         client: Option<u32>,
     },
     /// A request of host drain `drain` (`follow_up`: the confirm of a cold move).
-    Drain { drain: u32, follow_up: bool },
+    Drain {
+        drain: u32,
+        follow_up: bool,
+    },
 }
 
 /// Run-time state of one host drain.
@@ -72,7 +75,9 @@ fn default_body(action: ActionKind, mv: Microversion) -> Value {
         ActionKind::LiveMigrate if mv < Microversion(2, 25) => json!({
             "os-migrateLive": { "host": null, "block_migration": false, "disk_over_commit": false }
         }),
-        ActionKind::LiveMigrate => json!({ "os-migrateLive": { "host": null, "block_migration": "auto" } }),
+        ActionKind::LiveMigrate => {
+            json!({ "os-migrateLive": { "host": null, "block_migration": "auto" } })
+        }
         ActionKind::ResetState => json!({ "os-resetState": { "state": "active" } }),
         ActionKind::InjectNetworkInfo => json!({ "injectNetworkInfo": null }),
         ActionKind::ResetNetwork => json!({ "resetNetwork": null }),
@@ -158,6 +163,10 @@ impl Sim {
             });
             self.queue
                 .schedule(spec.start, Event::GeneratorFire(g as u32));
+        }
+        for (d, drain) in self.scenario.drains.iter().enumerate() {
+            self.drains.push(DrainState::default());
+            self.queue.schedule(drain.at, Event::DrainStart(d as u32));
         }
     }
 
@@ -282,7 +291,15 @@ impl Sim {
                 ..
             } => {
                 let project = project_of(&self.world, server);
-                self.accept_live_migrate(r, server, requested_host, forced, block_migration, sync, project);
+                self.accept_live_migrate(
+                    r,
+                    server,
+                    requested_host,
+                    forced,
+                    block_migration,
+                    sync,
+                    project,
+                );
             }
             Accepted::Confirm { server, migration } => {
                 let project = project_of(&self.world, server);
@@ -296,7 +313,13 @@ impl Sim {
             Accepted::Create => {
                 let flavor = template.flavor.unwrap_or(crate::model::FlavorId(0));
                 let project = caller_project.unwrap_or_else(|| "demo".to_string());
-                self.accept_create(r, template.server.clone(), flavor, template.availability_zone.clone(), project);
+                self.accept_create(
+                    r,
+                    template.server.clone(),
+                    flavor,
+                    template.availability_zone.clone(),
+                    project,
+                );
             }
             Accepted::Delete { server } => {
                 let project = project_of(&self.world, server);
@@ -306,7 +329,8 @@ impl Sim {
                 let project = project_of(&self.world, server);
                 self.accept_reset_state(r, server, state, project);
             }
-            Accepted::InjectNetworkInfo { server, host } | Accepted::ResetNetwork { server, host } => {
+            Accepted::InjectNetworkInfo { server, host }
+            | Accepted::ResetNetwork { server, host } => {
                 self.accept_network_action(r, server, host);
             }
         }
@@ -333,7 +357,13 @@ impl Sim {
 
     /// `os-resetState` (spec §3.5, §4.12): synchronous in the API; since 23.0.0 a `resetState`
     /// action with its finish time, no event.
-    fn accept_reset_state(&mut self, r: u32, server: crate::model::ServerId, state: VmState, project: String) {
+    fn accept_reset_state(
+        &mut self,
+        r: u32,
+        server: crate::model::ServerId,
+        state: VmState,
+        project: String,
+    ) {
         let request_id = self.request_id_of(r);
         let now = self.now();
         let action = (self.scenario.release.major() >= 23).then(|| {
@@ -349,7 +379,10 @@ impl Sim {
             action,
             ..Default::default()
         });
-        let step = format!("os-resetState: vm_state {}, task_state None", state.as_str());
+        let step = format!(
+            "os-resetState: vm_state {}, task_state None",
+            state.as_str()
+        );
         self.change_server(server, Hop::Api, &step, Some(op), |s| {
             s.vm_state = state;
             s.task_state = None;
@@ -362,7 +395,12 @@ impl Sim {
 
     /// injectNetworkInfo / resetNetwork (spec §3.6, §3.7, §4.13): one cast to the host, one
     /// NEU read there, a driver no-op; no action, no event, no state change.
-    fn accept_network_action(&mut self, r: u32, server: crate::model::ServerId, host: crate::model::HostId) {
+    fn accept_network_action(
+        &mut self,
+        r: u32,
+        server: crate::model::ServerId,
+        host: crate::model::HostId,
+    ) {
         let request_id = self.request_id_of(r);
         let op = self.new_op(super::Op {
             kind: super::OpKind::NetworkInfo,
@@ -461,7 +499,9 @@ impl Sim {
         let origin = self.request_specs[p as usize].origin;
         let (gen, client, follow_up_done) = match origin {
             Origin::Explicit => return,
-            Origin::Drain { drain, follow_up } => return self.drain_request_done(r, drain, follow_up, ok),
+            Origin::Drain { drain, follow_up } => {
+                return self.drain_request_done(r, drain, follow_up, ok)
+            }
             Origin::Generated { gen, client } => (gen as usize, client, false),
             Origin::FollowUp { gen, client } => (gen as usize, client, true),
         };
@@ -558,13 +598,24 @@ impl Sim {
             availability_zone: None,
         };
         let name = Some(format!("{}", drain.name));
-        let p = self.push_pending(name, template, Origin::Drain { drain: d, follow_up: false });
+        let p = self.push_pending(
+            name,
+            template,
+            Origin::Drain {
+                drain: d,
+                follow_up: false,
+            },
+        );
         self.submit_now(p);
     }
 
     fn drain_request_done(&mut self, r: u32, d: u32, follow_up: bool, ok: bool) {
         let drain = &self.scenario.drains[d as usize];
-        if !follow_up && ok && drain.action == ActionKind::Migrate && drain.follow_up == FollowUp::Confirm {
+        if !follow_up
+            && ok
+            && drain.action == ActionKind::Migrate
+            && drain.follow_up == FollowUp::Confirm
+        {
             let p = self.request_pending[r as usize];
             let template = RequestTemplate {
                 action: ActionKind::ConfirmResize,
@@ -575,7 +626,14 @@ impl Sim {
                 availability_zone: None,
             };
             let name = Some(drain.name.clone());
-            let np = self.push_pending(name, template, Origin::Drain { drain: d, follow_up: true });
+            let np = self.push_pending(
+                name,
+                template,
+                Origin::Drain {
+                    drain: d,
+                    follow_up: true,
+                },
+            );
             self.submit_now(np);
             return;
         }
