@@ -83,11 +83,13 @@ pub enum NoValidHost {
 }
 
 impl NoValidHost {
-    /// The exception message Nova records (spec §8.1 steps 2 and 4).
+    /// The exception message Nova records: `NoValidHost` formats "No valid host was found.
+    /// %(reason)s" with an empty reason when placement returns nothing and "There are not
+    /// enough hosts available." when the filters remove everything (spec §8.1 steps 2 and 4).
     pub fn message(self) -> &'static str {
         match self {
-            NoValidHost::NoCandidates => "No valid host was found. ",
-            NoValidHost::FilteredOut => "There are not enough hosts available.",
+            NoValidHost::NoCandidates => "No valid host was found.",
+            NoValidHost::FilteredOut => "No valid host was found. There are not enough hosts available.",
         }
     }
 }

@@ -136,11 +136,11 @@ fn sel(selected: u32, alternates: &[u32]) -> Result<Selection, NoValidHost> {
 fn messages_are_novas() {
     assert_eq!(
         NoValidHost::NoCandidates.message(),
-        "No valid host was found. "
+        "No valid host was found."
     );
     assert_eq!(
         NoValidHost::FilteredOut.message(),
-        "There are not enough hosts available."
+        "No valid host was found. There are not enough hosts available."
     );
 }
 

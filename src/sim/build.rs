@@ -7,7 +7,7 @@ use crate::model::{
     TaskState, VmState,
 };
 use crate::scenario::FaultStep;
-use crate::scheduler::SelectRequest;
+use crate::scheduler::{NoValidHost, SelectRequest};
 use crate::trace::{Hop, Outcome};
 
 impl Sim {
@@ -128,7 +128,7 @@ impl Sim {
             other => {
                 let reason = other
                     .err()
-                    .map_or("No valid host was found. ", |e| e.message());
+                    .map_or(NoValidHost::NoCandidates.message(), |e| e.message());
                 let reason = reason.trim_end().to_string();
                 self.change_server(
                     s,

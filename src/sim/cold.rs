@@ -235,11 +235,7 @@ impl Sim {
                 self.after(d, Event::DstPrepResize(op, dest));
             }
             Err(nvh) => {
-                let reason = format!(
-                    "No valid host was found. {}",
-                    nvh.message()
-                        .trim_start_matches("No valid host was found. ")
-                );
+                let reason = nvh.message().to_string();
                 self.conductor_rollback(op, "_cold_migrate: NoValidHost, migration error");
                 self.event_finish(op, COLD_EVENT, None, EventResult::Error, reason.trim_end());
                 self.event_finish(

@@ -11,7 +11,7 @@ use crate::model::{
     PowerState, ServerId, TaskState, VmState,
 };
 use crate::scenario::{FaultKind, FaultStep};
-use crate::scheduler::SelectRequest;
+use crate::scheduler::{NoValidHost, SelectRequest};
 use crate::trace::{Hop, Outcome};
 
 const CHECK_DEST_EVENT: &str = "compute_check_can_live_migrate_destination";
@@ -300,7 +300,7 @@ impl Sim {
             other => {
                 let reason = other
                     .err()
-                    .map_or("No valid host was found. ", |e| e.message());
+                    .map_or(NoValidHost::NoCandidates.message(), |e| e.message());
                 let d = delay + self.draw(D::Conductor);
                 self.after(
                     d,

@@ -742,7 +742,8 @@ impl Sim {
         if rec.completed.is_some() {
             return;
         }
-        rec.completed = Some(now);
+        // A caller blocked in a synchronous call learns the outcome with the answer.
+        rec.completed = Some(rec.answered.map_or(now, |a| a.max(now)));
         let ok = outcome == Outcome::Success;
         rec.outcome = outcome;
         if let Some(k) = crate::scenario::ActionKind::parse(rec.action) {

@@ -4,5 +4,6 @@ mod cli;
 mod cold_migration;
 mod determinism;
 mod golden;
+mod live_migration;
 mod properties;
 mod support;
