@@ -1,9 +1,11 @@
-//! Cold-migration storm: 1,000 hosts, 10,000 servers, every server migrated once, half then
-//! confirmed by their client, half auto-confirmed by `_poll_unconfirmed_resizes`. Traces are
-//! written (to a temporary results folder). Reports simulated events per second, wall time and
-//! peak memory.
+//! Migration storms with traces written (to a temporary results folder), reporting simulated
+//! events per second, wall time and peak memory:
+//! * cold: 1,000 hosts, 10,000 servers, every server migrated once, half then confirmed by their
+//!   client, half auto-confirmed by `_poll_unconfirmed_resizes`;
+//! * live: 1,000 hosts, 10,000 servers, every server live-migrated once (one at a time per
+//!   source, `max_concurrent_live_migrations` = 1), 2 % of destination checks failing.
 //!
-//! Run: `cargo bench --bench storm` (add `-- --hosts 2000 --servers 20000` to scale).
+//! Run: `cargo bench --bench storm` (`-- --kind cold|live --hosts 2000 --servers 20000`).
 
 use novasim::run::run_to_dir;
 use novasim::scenario::parse_str;
@@ -73,6 +75,57 @@ throughput_window_s = 60
     )
 }
 
+fn live_scenario_text(hosts: u64, servers: u64) -> String {
+    format!(
+        r#"
+name = "bench-live-storm"
+seed = 7
+
+[latency]
+api = {{ dist = "uniform", min_ms = 20, max_ms = 80 }}
+compute = {{ dist = "exponential", mean_ms = 20.0 }}
+
+[live_migration]
+bandwidth_mib_s = 1000
+dirty_rate_mib_s = 150
+shared_storage = true
+
+[[host_groups]]
+prefix = "cmp"
+count = {hosts}
+vcpus = 64
+memory_mb = 262144
+disk_gb = 4000
+
+[[flavors]]
+name = "m1.medium"
+vcpus = 2
+memory_mb = 4096
+disk_gb = 40
+
+[[server_groups]]
+prefix = "vm"
+count = {servers}
+flavor = "m1.medium"
+
+[[faults]]
+step = "check_can_live_migrate_destination"
+probability = 0.02
+
+[[workload.generators]]
+name = "live"
+action = "os-migrateLive"
+arrival = {{ kind = "closed_loop", concurrency = 500, think = {{ dist = "constant", ms = 0 }} }}
+count = {servers}
+targets = "all"
+order = "sequential"
+
+[output]
+throughput_window_s = 60
+"#
+    )
+}
+
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
@@ -93,10 +146,11 @@ fn arg(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn main() {
-    let hosts = arg("--hosts", 1000);
-    let servers = arg("--servers", 10_000);
-    let text = scenario_text(hosts, servers);
+fn run(kind: &str, hosts: u64, servers: u64) {
+    let text = match kind {
+        "live" => live_scenario_text(hosts, servers),
+        _ => scenario_text(hosts, servers),
+    };
     let scenario = match parse_str(&text, "bench-storm.toml", &[]) {
         Ok(s) => s,
         Err(e) => {
@@ -104,7 +158,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let out = std::env::temp_dir().join(format!("novasim-bench-{}", std::process::id()));
+    let out = std::env::temp_dir().join(format!("novasim-bench-{}-{kind}", std::process::id()));
     let started = Instant::now();
     let report = match run_to_dir(scenario, &out) {
         Ok(r) => r,
@@ -116,23 +170,38 @@ fn main() {
     let wall = started.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&out);
     let s = &report.summary;
-    let migrate = s.actions.get("migrate");
-    println!("cold-migration storm: {hosts} hosts, {servers} servers");
-    println!(
-        "  migrate: {} ok / {} submitted; confirmResize requests: {}; migrations: {:?}",
-        migrate.map_or(0, |a| a.succeeded),
-        migrate.map_or(0, |a| a.submitted),
-        s.actions.get("confirmResize").map_or(0, |a| a.submitted),
-        s.migration_status
-    );
+    println!("{kind}-migration storm: {hosts} hosts, {servers} servers");
+    for (action, a) in &s.actions {
+        println!(
+            "  {action}: {} ok, {} failed, {} rejected of {} submitted",
+            a.succeeded,
+            a.failed_async,
+            a.submitted - a.succeeded - a.failed_async - a.pending,
+            a.submitted
+        );
+    }
+    println!("  migrations: {:?}", s.migration_status);
     println!("  simulated time: {} s", s.end_time_s);
-    println!(
-        "  events: {}, transition rows: {}",
-        report.events, report.transition_rows
-    );
-    println!("  wall time: {wall:.3} s");
+    println!("  events: {}, transition rows: {}", report.events, report.transition_rows);
+    println!("  wall time: {wall:.3} s (setup, run and every results file)");
     println!("  events/s: {:.0}", report.events as f64 / wall);
+}
+
+fn main() {
+    let hosts = arg("--hosts", 1000);
+    let servers = arg("--servers", 10_000);
+    let args: Vec<String> = std::env::args().collect();
+    let kind = args
+        .iter()
+        .position(|a| a == "--kind")
+        .and_then(|i| args.get(i + 1))
+        .map_or("both", String::as_str);
+    for k in ["cold", "live"] {
+        if kind == k || kind == "both" {
+            run(k, hosts, servers);
+        }
+    }
     if let Some(kib) = peak_rss_kib() {
-        println!("  peak RSS: {:.1} MiB", kib as f64 / 1024.0);
+        println!("peak RSS of the process: {:.1} MiB", kib as f64 / 1024.0);
     }
 }
