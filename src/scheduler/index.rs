@@ -223,6 +223,8 @@ struct Search<'a> {
 /// The scheduler's view of the cloud, kept current by [`SchedulerIndex::update`].
 #[derive(Debug, Clone)]
 pub struct SchedulerIndex {
+    /// Read by the debug cross-check against the full scan only.
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
     weights: WeightMultipliers,
     mults: [f64; N],
     /// A multiplier is huge or not finite: weigh every candidate instead of searching.

@@ -331,43 +331,44 @@ pub const ACTIONS_HEADER: [&str; 13] = [
 ];
 
 /// instance_actions.csv: one row per event; an action without events gets one row with empty
-/// event columns.
+/// event columns. Fields are written without building intermediate strings.
 pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::Result<()> {
     let mut out = csv_writer(w);
     out.write_record(ACTIONS_HEADER)?;
+    let (mut tb, mut ib) = ([0u8; 24], [0u8; 32]);
     for a in &log.actions {
-        let server = &world.server(a.server).name;
-        let head = [
-            server.clone(),
-            a.action.to_string(),
-            format!("req-{}", a.request.0),
-            a.project.clone().unwrap_or_default(),
-            a.start.to_string(),
-            if a.message_error {
-                "Error".into()
-            } else {
-                String::new()
-            },
-            opt_time(a.finish),
-        ];
+        let head = |out: &mut Csv, tb: &mut [u8; 24], ib: &mut [u8; 32]| -> io::Result<()> {
+            out.write_field(&world.server(a.server).name)?;
+            out.write_field(a.action)?;
+            out.write_field(id_field(b"req-", a.request.0.into(), ib))?;
+            out.write_field(a.project.as_deref().unwrap_or(""))?;
+            out.write_field(time_field(a.start, tb))?;
+            out.write_field(if a.message_error { "Error" } else { "" })?;
+            match a.finish {
+                Some(t) => out.write_field(time_field(t, tb))?,
+                None => out.write_field("")?,
+            }
+            Ok(())
+        };
         if a.events.is_empty() {
-            let mut row = head.to_vec();
-            row.extend(std::iter::repeat_n(String::new(), 6));
-            out.write_record(&row)?;
+            head(&mut out, &mut tb, &mut ib)?;
+            for _ in 0..6 {
+                out.write_field("")?;
+            }
+            out.write_record(None::<&[u8]>)?;
         }
         for e in &a.events {
-            let mut row = head.to_vec();
-            row.push(e.name.to_string());
-            row.push(e.start.to_string());
-            row.push(opt_time(e.finish));
-            row.push(e.result.map(|r| r.as_str().to_string()).unwrap_or_default());
-            row.push(
-                e.host
-                    .map(|h| world.host(h).name.clone())
-                    .unwrap_or_default(),
-            );
-            row.push(e.details.clone());
-            out.write_record(&row)?;
+            head(&mut out, &mut tb, &mut ib)?;
+            out.write_field(e.name)?;
+            out.write_field(time_field(e.start, &mut tb))?;
+            match e.finish {
+                Some(t) => out.write_field(time_field(t, &mut tb))?,
+                None => out.write_field("")?,
+            }
+            out.write_field(e.result.map_or("", |r| r.as_str()))?;
+            out.write_field(e.host.map_or("", |h| world.host(h).name.as_str()))?;
+            out.write_field(&e.details)?;
+            out.write_record(None::<&[u8]>)?;
         }
     }
     out.flush()
