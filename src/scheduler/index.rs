@@ -136,6 +136,65 @@ impl Lists {
         }
     }
 
+    /// Moves `h` from its old values to its new ones, touching only the sets whose key
+    /// changed: a claim moves the resource sets, an I/O change moves the class. This is the
+    /// hot path of every allocation change.
+    fn update(&mut self, h: HostId, old: (&Raw, bool), new: (&Raw, bool), mults: &[f64; N]) {
+        let ((old_raw, old_listed), (new_raw, new_listed)) = (old, new);
+        if old_listed != new_listed || !new_listed {
+            self.remove(h, old_raw, old_listed, mults);
+            self.insert(h, new_raw, new_listed, mults);
+            return;
+        }
+        for (w, set) in self.sorted.iter_mut().enumerate() {
+            if let Some(set) = set {
+                let (ko, kn) = (order_key(mults[w], old_raw[w]), order_key(mults[w], new_raw[w]));
+                if ko != kn {
+                    set.remove(&(ko, h));
+                    set.insert((kn, h));
+                }
+            }
+        }
+        let (old_key, new_key) = (class_key(old_raw, mults), class_key(new_raw, mults));
+        if old_key == new_key {
+            if let Some(class) = self.classes.get_mut(&old_key) {
+                for (c, set) in class.sorted.iter_mut().enumerate() {
+                    if let Some(set) = set {
+                        let w = CONTINUOUS[c];
+                        let (ko, kn) =
+                            (order_key(mults[w], old_raw[w]), order_key(mults[w], new_raw[w]));
+                        if ko != kn {
+                            set.remove(&(ko, h));
+                            set.insert((kn, h));
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        if let Some(class) = self.classes.get_mut(&old_key) {
+            class.ids.remove(&h);
+            for (c, set) in class.sorted.iter_mut().enumerate() {
+                if let Some(set) = set {
+                    set.remove(&(order_key(mults[CONTINUOUS[c]], old_raw[CONTINUOUS[c]]), h));
+                }
+            }
+            if class.ids.is_empty() {
+                self.classes.remove(&old_key);
+            }
+        }
+        let class = self.classes.entry(new_key).or_insert_with(|| Class {
+            ids: BTreeSet::new(),
+            sorted: std::array::from_fn(|c| (mults[CONTINUOUS[c]] != 0.0).then(BTreeSet::new)),
+        });
+        class.ids.insert(h);
+        for (c, set) in class.sorted.iter_mut().enumerate() {
+            if let Some(set) = set {
+                set.insert((order_key(mults[CONTINUOUS[c]], new_raw[CONTINUOUS[c]]), h));
+            }
+        }
+    }
+
     fn remove(&mut self, h: HostId, raw: &Raw, listed: bool, mults: &[f64; N]) {
         if !listed {
             self.parked.remove(&h);
@@ -334,14 +393,13 @@ impl SchedulerIndex {
             // The cloud stops being one AZ: keep per-AZ lists from now on.
             self.build_by_az();
         }
-        self.all.remove(h, &old_raw, old_listed, &mults);
+        self.all.update(h, (&old_raw, old_listed), (&raw, listed), &mults);
         if let Some(p) = self.by_az.get_mut(&self.az[i]) {
             p.remove(h, &old_raw, old_listed, &mults);
         }
         if host.availability_zone != self.az[i] {
             self.az[i].clone_from(&host.availability_zone);
         }
-        self.all.insert(h, &raw, listed, &mults);
         if self.single_az.is_none() {
             match self.by_az.get_mut(&self.az[i]) {
                 Some(p) => p.insert(h, &raw, listed, &mults),
