@@ -432,6 +432,24 @@ impl Sim {
         );
     }
 
+    /// `instance.save(expected_task_state=expected)` on a compute: after an os-resetState the
+    /// task_state differs and the save raises `UnexpectedTaskStateError`, which the step's
+    /// `_error_out_instance_on_exception` turns into vm_state ERROR and
+    /// `errors_out_migration_ctxt` into migration `error` (`reverts_task_state` leaves the
+    /// task_state alone: "the current task is preempted"). Returns the exception message.
+    pub(super) fn unexpected_task(&self, op: OpId, expected: TaskState) -> Option<String> {
+        let srv = self.world.server(self.ops[op.index()].server);
+        if srv.task_state == Some(expected) {
+            return None;
+        }
+        Some(format!(
+            "UnexpectedTaskStateError: Conflict updating instance {}. Expected: {{'task_state': ['{}']}}. Actual: {{'task_state': {}}}",
+            srv.name,
+            expected.as_str(),
+            srv.task_state.map_or("None".to_string(), |t| format!("'{}'", t.as_str()))
+        ))
+    }
+
     /// The vm_state a failed compute step leaves: `InstanceFaultRollback` restores the stashed
     /// state, anything else errors the instance (`_error_out_instance_on_exception`).
     fn fail_vm_state(&self, op: OpId, kind: FaultKind) -> VmState {
@@ -457,6 +475,13 @@ impl Sim {
             "resize_instance: migration migrating",
             Some(op),
         );
+        // Step 12 saves with expected_task_state resize_prep: after an os-resetState the save
+        // raises before the guest is touched.
+        if let Some(msg) = self.unexpected_task(op, TaskState::ResizePrep) {
+            self.ops[op.index()].pending_fault = Some((FaultKind::Error, msg));
+            self.after(crate::engine::Duration::ZERO, Event::SrcDiskMigrated(op));
+            return;
+        }
         self.change_server(
             s,
             Hop::Source,
@@ -487,7 +512,11 @@ impl Sim {
         let m = self.migration_of(op);
         let s = self.ops[op.index()].server;
         let (source, dest) = (self.world.migration(m).source, self.world.migration(m).dest);
-        if let Some((kind, msg)) = self.ops[op.index()].pending_fault.take() {
+        // Step 15 saves with expected_task_state resize_migrating.
+        let unexpected = self
+            .unexpected_task(op, TaskState::ResizeMigrating)
+            .map(|msg| (FaultKind::Error, msg));
+        if let Some((kind, msg)) = self.ops[op.index()].pending_fault.take().or(unexpected) {
             self.set_migration_status(
                 m,
                 MigrationStatus::Error,
@@ -544,6 +573,12 @@ impl Sim {
         let s = self.ops[op.index()].server;
         let dest = self.world.migration(m).dest;
         self.event_start(op, FINISH_EVENT, dest);
+        // Step 17 saves with expected_task_state resize_migrated.
+        if let Some(msg) = self.unexpected_task(op, TaskState::ResizeMigrated) {
+            self.ops[op.index()].pending_fault = Some((FaultKind::Error, msg));
+            self.after(crate::engine::Duration::ZERO, Event::DstFinishMigration(op));
+            return;
+        }
         self.change_server(
             s,
             Hop::Destination,
@@ -568,7 +603,11 @@ impl Sim {
         let m = self.migration_of(op);
         let s = self.ops[op.index()].server;
         let dest = self.world.migration(m).dest;
-        if let Some((kind, msg)) = self.ops[op.index()].pending_fault.take() {
+        // Step 20 saves with expected_task_state resize_finish.
+        let unexpected = self
+            .unexpected_task(op, TaskState::ResizeFinish)
+            .map(|msg| (FaultKind::Error, msg));
+        if let Some((kind, msg)) = self.ops[op.index()].pending_fault.take().or(unexpected) {
             self.set_migration_status(
                 m,
                 MigrationStatus::Error,

@@ -234,7 +234,9 @@ impl Sim {
         }
         let m = self.ops[op.index()].migration.unwrap_or(MigrationId(0));
         let dest = self.world.migration(m).dest;
-        if let Some((_, msg)) = self.ops[op.index()].pending_fault.take() {
+        // Step 3 saves the instance with expected_task_state resize_reverting.
+        let unexpected = self.unexpected_task(op, TaskState::ResizeReverting);
+        if let Some(msg) = self.ops[op.index()].pending_fault.take().map(|(_, m)| m).or(unexpected) {
             self.revert_failed(op, Hop::Destination, REVERT_EVENT, dest, &msg);
             return;
         }
@@ -260,6 +262,10 @@ impl Sim {
         self.event_start(op, FINISH_REVERT_EVENT, Some(source));
         if self.server_gone(op) {
             return;
+        }
+        // Step 5 saves with expected_task_state resize_reverting.
+        if let Some(msg) = self.unexpected_task(op, TaskState::ResizeReverting) {
+            return self.revert_failed(op, Hop::Source, FINISH_REVERT_EVENT, Some(source), &msg);
         }
         self.change_server(
             s,
