@@ -310,3 +310,27 @@ fn cold_drain_with_confirm() {
     assert_eq!(started("b"), "5.000");
     assert!(started("c").as_str() > "30");
 }
+
+/// §4.12 / §11.8 (README Fidelity): a reset during the disk copy makes the source's save of
+/// step 15 (expected resize_migrating) fail: ERROR on the source, migration error, allocation
+/// back on the source; a reset before the source starts fails step 12 at once.
+#[test]
+fn reset_state_preempts_in_flight_steps_spec_4_12() {
+    let text = cloud(3, &[("vm1", "h1"), ("vm2", "h1")], "")
+        + &request("m1", 10, "migrate", "vm1", "")
+        + &request("m2", 10, "migrate", "vm2", "")
+        + "[[requests]]\nat_s = 10.1\naction = \"os-resetState\"\nserver = \"vm2\"\nstate = \"active\"\n"
+        + &request("reset", 20, "os-resetState", "vm1", "state = \"active\"");
+    let r = run(&text);
+    let last = r.last("vm1");
+    assert_eq!(
+        (last["time_s"].as_str(), last["status"].as_str(), last["host"].as_str(), last["migration_status"].as_str()),
+        ("35.190", "ERROR", "h1", "error")
+    );
+    let ev = r.actions.iter().find(|a| a["server"] == "vm1" && a["event"] == "compute_resize_instance").expect("event");
+    assert_eq!(ev["result"], "Error");
+    assert!(ev["details"].contains("UnexpectedTaskStateError"), "{ev:?}");
+    assert_eq!(r.final_vcpus()["h1"], 4, "both servers' allocations are back on h1");
+    let vm2 = r.last("vm2");
+    assert_eq!((vm2["time_s"].as_str(), vm2["status"].as_str()), ("10.190", "ERROR"));
+}
