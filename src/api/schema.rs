@@ -41,20 +41,7 @@ pub fn migrate_v2_56(body: &Value) -> Result<Option<String>, ApiError> {
                     "Additional properties are not allowed ('{extra}' was unexpected)"
                 )));
             }
-            match inner.get("host") {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(h)) => {
-                    let ok_chars = h
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
-                    if h.is_empty() || h.len() > 255 || !ok_chars {
-                        Err(invalid(format!("'{h}' is not a valid host name")))
-                    } else {
-                        Ok(Some(h.clone()))
-                    }
-                }
-                Some(other) => Err(invalid(format!("{other} is not of type 'string', 'null'"))),
-            }
+            inner.get("host").map_or(Ok(None), host_name)
         }
         other => Err(invalid(format!("{other} is not of type 'object', 'null'"))),
     }
@@ -127,6 +114,7 @@ pub struct LiveBody {
     pub force: Option<bool>,
 }
 
+/// A `host` value: null, or a name matching `^[a-zA-Z0-9-._]*$` of length 1–255.
 fn host_name(v: &Value) -> Result<Option<String>, ApiError> {
     match v {
         Value::Null => Ok(None),

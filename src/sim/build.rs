@@ -60,25 +60,17 @@ impl Sim {
             requested_az: availability_zone,
             migration: None,
         };
-        let now = self.now();
         let id = self.add_server(server, Hop::Api, "create: vm_state building", None);
-        let action = self
-            .world
-            .actions
-            .start_action(id, "create", request_id, Some(project), now);
-        let op = self.new_op(Op {
+        let op = self.begin_op(
+            Op {
             kind: OpKind::Create,
             request: Some(request),
             request_id,
             server: id,
-            action: Some(action),
-            migration: None,
-            alternates: Vec::new(),
-            requested_host: None,
-            retry: false,
-            pending_fault: None,
             ..Default::default()
-        });
+            },
+            Some(("create", Some(project))),
+        );
         let d = self.draw(D::Conductor);
         self.after(d, Event::ConBuild(op));
     }
@@ -100,22 +92,7 @@ impl Sim {
             num_alternates: 0,
             host_subset_size: self.scenario.nova.host_subset_size as usize,
         };
-        let result = self.sched.select(
-            &self.world.hosts,
-            &self.world.placement,
-            &req,
-            &mut self.sched_rng,
-        );
-        match &result {
-            Ok(sel) => self.log_decision(
-                Some(op),
-                s,
-                "create",
-                &req,
-                Ok((sel.selected, &sel.alternates)),
-            ),
-            Err(e) => self.log_decision(Some(op), s, "create", &req, Err(e.message().trim_end())),
-        }
+        let result = self.schedule(op, s, "create", &req);
         match result {
             Ok(sel) if self.plc_claim(Consumer::Instance(s), sel.selected, resources) => {
                 let d = self.draw(D::Scheduler)
@@ -214,24 +191,16 @@ impl Sim {
     /// without a host is deleted locally by the API.
     pub(super) fn accept_delete(&mut self, request: u32, server: ServerId, project: String) {
         let request_id = self.request_id_of(request);
-        let now = self.now();
-        let action =
-            self.world
-                .actions
-                .start_action(server, "delete", request_id, Some(project), now);
-        let op = self.new_op(Op {
+        let op = self.begin_op(
+            Op {
             kind: OpKind::Delete,
             request: Some(request),
             request_id,
             server,
-            action: Some(action),
-            migration: None,
-            alternates: Vec::new(),
-            requested_host: None,
-            retry: false,
-            pending_fault: None,
             ..Default::default()
-        });
+            },
+            Some(("delete", Some(project))),
+        );
         self.change_server(
             server,
             Hop::Api,

@@ -28,26 +28,20 @@ impl Sim {
         sync: bool,
     ) {
         let request_id = self.request_id_of(request);
-        let now = self.now();
-        let action =
-            self.world
-                .actions
-                .start_action(server, "migrate", request_id, Some(project), now);
-        let op = self.new_op(Op {
+        let op = self.begin_op(
+            Op {
             kind: OpKind::Migrate,
             request: Some(request),
             request_id,
             server,
-            action: Some(action),
-            migration: None,
-            alternates: Vec::new(),
             requested_host,
             // `populate_retry` is skipped for a requested host and disabled by max_attempts = 1.
             retry: requested_host.is_none() && self.scenario.nova.max_attempts > 1,
-            pending_fault: None,
             sync,
             ..Default::default()
-        });
+            },
+            Some(("migrate", Some(project))),
+        );
         self.change_server(
             server,
             Hop::Api,
@@ -59,6 +53,18 @@ impl Sim {
         );
         let d = self.draw(D::Conductor);
         self.after(d, Event::ConMigrateServer(op));
+    }
+
+    /// Registers an operation, first recording its instance action `(name, project)` when it
+    /// has one (with the operation's request id, at the current time).
+    pub(super) fn begin_op(&mut self, op: Op, action: Option<(&'static str, Option<String>)>) -> OpId {
+        let now = self.now();
+        let action = action.map(|(name, project)| {
+            self.world
+                .actions
+                .start_action(op.server, name, op.request_id, project, now)
+        });
+        self.new_op(Op { action, ..op })
     }
 
     pub(super) fn new_op(&mut self, op: Op) -> OpId {
@@ -171,28 +177,7 @@ impl Sim {
             num_alternates: self.scenario.nova.max_attempts.saturating_sub(1) as usize,
             host_subset_size: self.scenario.nova.host_subset_size as usize,
         };
-        let result = self.sched.select(
-            &self.world.hosts,
-            &self.world.placement,
-            &req,
-            &mut self.sched_rng,
-        );
-        match &result {
-            Ok(sel) => self.log_decision(
-                Some(op),
-                server,
-                "migrate",
-                &req,
-                Ok((sel.selected, &sel.alternates)),
-            ),
-            Err(e) => self.log_decision(
-                Some(op),
-                server,
-                "migrate",
-                &req,
-                Err(e.message().trim_end()),
-            ),
-        }
+        let result = self.schedule(op, server, "migrate", &req);
         // allocation_candidates query, then the claim: two placement round trips on success.
         let mut delay = self.draw(D::Placement);
         let answer = match result {

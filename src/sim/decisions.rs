@@ -35,6 +35,24 @@ impl Sim {
         }
     }
 
+    /// One scheduler decision for `op`, logged to scheduling.csv.
+    pub(super) fn schedule(
+        &mut self,
+        op: OpId,
+        server: crate::model::ServerId,
+        purpose: &str,
+        req: &SelectRequest,
+    ) -> Result<crate::scheduler::Selection, crate::scheduler::NoValidHost> {
+        let result = self
+            .sched
+            .select(&self.world.hosts, &self.world.placement, req, &mut self.sched_rng);
+        match &result {
+            Ok(sel) => self.log_decision(Some(op), server, purpose, req, Ok((sel.selected, &sel.alternates))),
+            Err(e) => self.log_decision(Some(op), server, purpose, req, Err(e.message())),
+        }
+        result
+    }
+
     /// Writes one row of scheduling.csv.
     pub(super) fn log_decision(
         &mut self,

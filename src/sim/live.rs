@@ -72,28 +72,22 @@ impl Sim {
         project: String,
     ) {
         let request_id = self.request_id_of(request);
-        let now = self.now();
-        let action = self.world.actions.start_action(
-            server,
-            "live-migration",
-            request_id,
-            Some(project),
-            now,
-        );
         // "auto" ⇒ the driver decides from the shared-storage checks.
         let block = block_migration.unwrap_or(!self.scenario.live.shared_storage);
-        let op = self.new_op(Op {
-            kind: OpKind::LiveMigrate,
-            request: Some(request),
-            request_id,
-            server,
-            action: Some(action),
-            requested_host,
-            forced,
-            block_migration: block,
-            sync,
-            ..Default::default()
-        });
+        let op = self.begin_op(
+            Op {
+                kind: OpKind::LiveMigrate,
+                request: Some(request),
+                request_id,
+                server,
+                requested_host,
+                forced,
+                block_migration: block,
+                sync,
+                ..Default::default()
+            },
+            Some(("live-migration", Some(project))),
+        );
         self.change_server(
             server,
             Hop::Api,
@@ -273,24 +267,7 @@ impl Sim {
             num_alternates: 0,
             host_subset_size: self.scenario.nova.host_subset_size as usize,
         };
-        let result = self.sched.select(
-            &self.world.hosts,
-            &self.world.placement,
-            &req,
-            &mut self.sched_rng,
-        );
-        match &result {
-            Ok(sel) => {
-                self.log_decision(Some(op), s, "live-migrate", &req, Ok((sel.selected, &[])))
-            }
-            Err(e) => self.log_decision(
-                Some(op),
-                s,
-                "live-migrate",
-                &req,
-                Err(e.message().trim_end()),
-            ),
-        }
+        let result = self.schedule(op, s, "live-migrate", &req);
         let mut delay = self.draw(D::Placement);
         match result {
             Ok(sel) if self.plc_claim(Consumer::Instance(s), sel.selected, resources) => {

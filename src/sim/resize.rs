@@ -25,24 +25,17 @@ impl Sim {
         project: Option<String>,
         hop: Hop,
     ) {
-        let now = self.now();
-        let action =
-            self.world
-                .actions
-                .start_action(server, "confirmResize", request_id, project, now);
-        let op = self.new_op(Op {
+        let op = self.begin_op(
+            Op {
             kind: OpKind::Confirm,
             request,
             request_id,
             server,
-            action: Some(action),
             migration: Some(migration),
-            alternates: Vec::new(),
-            requested_host: None,
-            retry: false,
-            pending_fault: None,
             ..Default::default()
-        });
+            },
+            Some(("confirmResize", project)),
+        );
         let step = if request.is_some() {
             "confirmResize: migration confirming"
         } else {
@@ -144,24 +137,17 @@ impl Sim {
         project: String,
     ) {
         let request_id = self.request_id_of(request);
-        let now = self.now();
-        let action =
-            self.world
-                .actions
-                .start_action(server, "revertResize", request_id, Some(project), now);
-        let op = self.new_op(Op {
+        let op = self.begin_op(
+            Op {
             kind: OpKind::Revert,
             request: Some(request),
             request_id,
             server,
-            action: Some(action),
             migration: Some(migration),
-            alternates: Vec::new(),
-            requested_host: None,
-            retry: false,
-            pending_fault: None,
             ..Default::default()
-        });
+            },
+            Some(("revertResize", Some(project))),
+        );
         let source = self.world.migration(migration).source;
         let az = self.world.host(source).availability_zone.clone();
         self.world.servers[server.index()].availability_zone = Some(az);

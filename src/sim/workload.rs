@@ -365,20 +365,19 @@ impl Sim {
         project: String,
     ) {
         let request_id = self.request_id_of(r);
+        let recorded = self.scenario.release.major() >= 23;
+        let op = self.begin_op(
+            super::Op {
+                kind: super::OpKind::ResetState,
+                request: Some(r),
+                request_id,
+                server,
+                ..Default::default()
+            },
+            recorded.then_some(("resetState", Some(project))),
+        );
+        let action = self.ops[op.index()].action;
         let now = self.now();
-        let action = (self.scenario.release.major() >= 23).then(|| {
-            self.world
-                .actions
-                .start_action(server, "resetState", request_id, Some(project), now)
-        });
-        let op = self.new_op(super::Op {
-            kind: super::OpKind::ResetState,
-            request: Some(r),
-            request_id,
-            server,
-            action,
-            ..Default::default()
-        });
         let step = format!(
             "os-resetState: vm_state {}, task_state None",
             state.as_str()
