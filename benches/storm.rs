@@ -182,7 +182,10 @@ fn run(kind: &str, hosts: u64, servers: u64) {
     }
     println!("  migrations: {:?}", s.migration_status);
     println!("  simulated time: {} s", s.end_time_s);
-    println!("  events: {}, transition rows: {}", report.events, report.transition_rows);
+    println!(
+        "  events: {}, transition rows: {}",
+        report.events, report.transition_rows
+    );
     println!("  wall time: {wall:.3} s (setup, run and every results file)");
     println!("  events/s: {:.0}", report.events as f64 / wall);
 }

@@ -148,7 +148,10 @@ impl Lists {
         }
         for (w, set) in self.sorted.iter_mut().enumerate() {
             if let Some(set) = set {
-                let (ko, kn) = (order_key(mults[w], old_raw[w]), order_key(mults[w], new_raw[w]));
+                let (ko, kn) = (
+                    order_key(mults[w], old_raw[w]),
+                    order_key(mults[w], new_raw[w]),
+                );
                 if ko != kn {
                     set.remove(&(ko, h));
                     set.insert((kn, h));
@@ -161,8 +164,10 @@ impl Lists {
                 for (c, set) in class.sorted.iter_mut().enumerate() {
                     if let Some(set) = set {
                         let w = CONTINUOUS[c];
-                        let (ko, kn) =
-                            (order_key(mults[w], old_raw[w]), order_key(mults[w], new_raw[w]));
+                        let (ko, kn) = (
+                            order_key(mults[w], old_raw[w]),
+                            order_key(mults[w], new_raw[w]),
+                        );
                         if ko != kn {
                             set.remove(&(ko, h));
                             set.insert((kn, h));
@@ -393,7 +398,8 @@ impl SchedulerIndex {
             // The cloud stops being one AZ: keep per-AZ lists from now on.
             self.build_by_az();
         }
-        self.all.update(h, (&old_raw, old_listed), (&raw, listed), &mults);
+        self.all
+            .update(h, (&old_raw, old_listed), (&raw, listed), &mults);
         if let Some(p) = self.by_az.get_mut(&self.az[i]) {
             p.remove(h, &old_raw, old_listed, &mults);
         }

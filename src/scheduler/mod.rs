@@ -89,7 +89,9 @@ impl NoValidHost {
     pub fn message(self) -> &'static str {
         match self {
             NoValidHost::NoCandidates => "No valid host was found.",
-            NoValidHost::FilteredOut => "No valid host was found. There are not enough hosts available.",
+            NoValidHost::FilteredOut => {
+                "No valid host was found. There are not enough hosts available."
+            }
         }
     }
 }

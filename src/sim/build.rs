@@ -63,11 +63,11 @@ impl Sim {
         let id = self.add_server(server, Hop::Api, "create: vm_state building", None);
         let op = self.begin_op(
             Op {
-            kind: OpKind::Create,
-            request: Some(request),
-            request_id,
-            server: id,
-            ..Default::default()
+                kind: OpKind::Create,
+                request: Some(request),
+                request_id,
+                server: id,
+                ..Default::default()
             },
             Some(("create", Some(project))),
         );
@@ -193,11 +193,11 @@ impl Sim {
         let request_id = self.request_id_of(request);
         let op = self.begin_op(
             Op {
-            kind: OpKind::Delete,
-            request: Some(request),
-            request_id,
-            server,
-            ..Default::default()
+                kind: OpKind::Delete,
+                request: Some(request),
+                request_id,
+                server,
+                ..Default::default()
             },
             Some(("delete", Some(project))),
         );

@@ -30,15 +30,15 @@ impl Sim {
         let request_id = self.request_id_of(request);
         let op = self.begin_op(
             Op {
-            kind: OpKind::Migrate,
-            request: Some(request),
-            request_id,
-            server,
-            requested_host,
-            // `populate_retry` is skipped for a requested host and disabled by max_attempts = 1.
-            retry: requested_host.is_none() && self.scenario.nova.max_attempts > 1,
-            sync,
-            ..Default::default()
+                kind: OpKind::Migrate,
+                request: Some(request),
+                request_id,
+                server,
+                requested_host,
+                // `populate_retry` is skipped for a requested host and disabled by max_attempts = 1.
+                retry: requested_host.is_none() && self.scenario.nova.max_attempts > 1,
+                sync,
+                ..Default::default()
             },
             Some(("migrate", Some(project))),
         );
@@ -57,7 +57,11 @@ impl Sim {
 
     /// Registers an operation, first recording its instance action `(name, project)` when it
     /// has one (with the operation's request id, at the current time).
-    pub(super) fn begin_op(&mut self, op: Op, action: Option<(&'static str, Option<String>)>) -> OpId {
+    pub(super) fn begin_op(
+        &mut self,
+        op: Op,
+        action: Option<(&'static str, Option<String>)>,
+    ) -> OpId {
         let now = self.now();
         let action = action.map(|(name, project)| {
             self.world

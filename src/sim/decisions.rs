@@ -43,11 +43,20 @@ impl Sim {
         purpose: &str,
         req: &SelectRequest,
     ) -> Result<crate::scheduler::Selection, crate::scheduler::NoValidHost> {
-        let result = self
-            .sched
-            .select(&self.world.hosts, &self.world.placement, req, &mut self.sched_rng);
+        let result = self.sched.select(
+            &self.world.hosts,
+            &self.world.placement,
+            req,
+            &mut self.sched_rng,
+        );
         match &result {
-            Ok(sel) => self.log_decision(Some(op), server, purpose, req, Ok((sel.selected, &sel.alternates))),
+            Ok(sel) => self.log_decision(
+                Some(op),
+                server,
+                purpose,
+                req,
+                Ok((sel.selected, &sel.alternates)),
+            ),
             Err(e) => self.log_decision(Some(op), server, purpose, req, Err(e.message())),
         }
         result

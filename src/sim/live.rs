@@ -740,7 +740,12 @@ impl Sim {
         };
         // Step 17 saves with expected_task_state migrating (os-resetState preempts it).
         let unexpected = self.unexpected_task(op, TaskState::Migrating);
-        if let Some(msg) = self.ops[op.index()].pending_fault.take().map(|(_, m)| m).or(unexpected) {
+        if let Some(msg) = self.ops[op.index()]
+            .pending_fault
+            .take()
+            .map(|(_, m)| m)
+            .or(unexpected)
+        {
             // Raised through `driver.live_migration`: the guest already runs on DST, nothing
             // is reverted.
             self.set_migration_status(

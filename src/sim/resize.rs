@@ -27,12 +27,12 @@ impl Sim {
     ) {
         let op = self.begin_op(
             Op {
-            kind: OpKind::Confirm,
-            request,
-            request_id,
-            server,
-            migration: Some(migration),
-            ..Default::default()
+                kind: OpKind::Confirm,
+                request,
+                request_id,
+                server,
+                migration: Some(migration),
+                ..Default::default()
             },
             Some(("confirmResize", project)),
         );
@@ -139,12 +139,12 @@ impl Sim {
         let request_id = self.request_id_of(request);
         let op = self.begin_op(
             Op {
-            kind: OpKind::Revert,
-            request: Some(request),
-            request_id,
-            server,
-            migration: Some(migration),
-            ..Default::default()
+                kind: OpKind::Revert,
+                request: Some(request),
+                request_id,
+                server,
+                migration: Some(migration),
+                ..Default::default()
             },
             Some(("revertResize", Some(project))),
         );
@@ -222,7 +222,12 @@ impl Sim {
         let dest = self.world.migration(m).dest;
         // Step 3 saves the instance with expected_task_state resize_reverting.
         let unexpected = self.unexpected_task(op, TaskState::ResizeReverting);
-        if let Some(msg) = self.ops[op.index()].pending_fault.take().map(|(_, m)| m).or(unexpected) {
+        if let Some(msg) = self.ops[op.index()]
+            .pending_fault
+            .take()
+            .map(|(_, m)| m)
+            .or(unexpected)
+        {
             self.revert_failed(op, Hop::Destination, REVERT_EVENT, dest, &msg);
             return;
         }

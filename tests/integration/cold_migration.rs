@@ -630,16 +630,27 @@ fn replayed_request_log() {
         "at_s,action,server,role,name\n10,migrate,vm1,admin,m\n60,confirmResize,vm1,member,c\n70,delete,vm2,member,d\n",
     )
     .expect("write csv");
-    let text = cloud(3, &[("vm1", "h1"), ("vm2", "h2")], "[workload]\nreplay_csv = \"log.csv\"\n");
+    let text = cloud(
+        3,
+        &[("vm1", "h1"), ("vm2", "h2")],
+        "[workload]\nreplay_csv = \"log.csv\"\n",
+    );
     std::fs::write(dir.join("s.toml"), text).expect("write scenario");
     let sc = novasim::scenario::load(&dir.join("s.toml"), &[]).unwrap_or_else(|e| panic!("{e}"));
     let out = dir.join("out");
     novasim::run::run_to_dir(sc, &out).unwrap_or_else(|e| panic!("{e}"));
     let requests = super::support::read_csv(&out.join("requests.csv"));
-    let codes: Vec<(&str, &str)> = requests.iter().map(|r| (r["name"].as_str(), r["http_code"].as_str())).collect();
+    let codes: Vec<(&str, &str)> = requests
+        .iter()
+        .map(|r| (r["name"].as_str(), r["http_code"].as_str()))
+        .collect();
     assert_eq!(codes, [("m", "202"), ("c", "204"), ("d", "204")]);
     let transitions = super::support::read_csv(&out.join("transitions.csv"));
-    let last_vm2 = transitions.iter().rev().find(|t| t["server"] == "vm2").expect("vm2 rows");
+    let last_vm2 = transitions
+        .iter()
+        .rev()
+        .find(|t| t["server"] == "vm2")
+        .expect("vm2 rows");
     assert_eq!(last_vm2["status"], "DELETED");
     let _ = std::fs::remove_dir_all(&dir);
 }
