@@ -86,12 +86,11 @@ pub fn data_gb(memory_mib: u64, disk_mib: u64) -> f64 {
 pub fn max_downtime_ms(cfg: &LibvirtConfig, delay_ms: u64, elapsed_ms: u64) -> u64 {
     let d = cfg.downtime_ms.max(100) as f64;
     let steps = cfg.downtime_steps.max(3);
-    let applied = if delay_ms == 0 {
-        steps
-    } else {
-        // Step i applies once elapsed > delay·i; step 0 at the first tick.
-        (elapsed_ms.saturating_sub(1) / delay_ms).min(steps)
-    };
+    // Step i applies once elapsed > delay·i; step 0 at the first tick. No delay: all steps.
+    let applied = elapsed_ms
+        .saturating_sub(1)
+        .checked_div(delay_ms)
+        .map_or(steps, |i| i.min(steps));
     let s = steps as f64;
     (d / s + ((d - d / s) / s) * applied as f64) as u64
 }
