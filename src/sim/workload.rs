@@ -596,7 +596,7 @@ impl Sim {
             flavor: None,
             availability_zone: None,
         };
-        let name = Some(format!("{}", drain.name));
+        let name = Some(drain.name.clone());
         let p = self.push_pending(
             name,
             template,
