@@ -144,6 +144,7 @@ impl Sim {
             updated_at: now,
         });
         self.ops[op.index()].migration = Some(m);
+        self.ops[op.index()].conductor_vm_state = Some(self.world.server(s).vm_state);
         self.world.servers[s.index()].migration = Some(m);
         self.trace_server(
             s,
@@ -253,12 +254,18 @@ impl Sim {
         let s = self.ops[op.index()].server;
         self.set_migration_status(m, MigrationStatus::Error, Hop::Conductor, step, Some(op));
         self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
+        // `_cold_migrate` writes the vm_state it loaded (a reset made meanwhile is undone) and
+        // task None, without an expected task_state.
+        let stale = self.ops[op.index()].conductor_vm_state;
         self.change_server(
             s,
             Hop::Conductor,
             "set_vm_state_and_notify: task_state None",
             Some(op),
             |srv| {
+                if let Some(vm) = stale {
+                    srv.vm_state = vm;
+                }
                 srv.task_state = None;
             },
         );
@@ -468,6 +475,7 @@ impl Sim {
         // raises before the guest is touched.
         if let Some(msg) = self.unexpected_task(op, TaskState::ResizePrep) {
             self.ops[op.index()].pending_fault = Some((FaultKind::Error, msg));
+            self.ops[op.index()].preempted = Some(TaskState::ResizeMigrating);
             self.after(crate::engine::Duration::ZERO, Event::SrcDiskMigrated(op));
             return;
         }
@@ -501,11 +509,16 @@ impl Sim {
         let m = self.migration_of(op);
         let s = self.ops[op.index()].server;
         let (source, dest) = (self.world.migration(m).source, self.world.migration(m).dest);
-        // Step 15 saves with expected_task_state resize_migrating.
-        let unexpected = self
-            .unexpected_task(op, TaskState::ResizeMigrating)
-            .map(|msg| (FaultKind::Error, msg));
-        if let Some((kind, msg)) = self.ops[op.index()].pending_fault.take().or(unexpected) {
+        // Step 15 saves host := DST and task resize_migrated, expecting resize_migrating.
+        let injected = self.ops[op.index()].pending_fault.take();
+        let unexpected = match injected {
+            Some(_) => None,
+            None => self.unexpected_task(op, TaskState::ResizeMigrating),
+        };
+        if unexpected.is_some() {
+            self.ops[op.index()].preempted = Some(TaskState::ResizeMigrated);
+        }
+        if let Some((kind, msg)) = injected.or(unexpected.map(|msg| (FaultKind::Error, msg))) {
             self.set_migration_status(
                 m,
                 MigrationStatus::Error,
@@ -514,9 +527,15 @@ impl Sim {
                 Some(op),
             );
             let vm = self.fail_vm_state(op, kind);
+            let preempted = self.ops[op.index()].preempted.take();
             self.change_server(s, Hop::Source, "resize_instance failed", Some(op), |srv| {
                 srv.vm_state = vm;
-                srv.task_state = None;
+                // `reverts_task_state` clears the task, except for a preempted save whose
+                // pending task_state (and, at step 15, host) the error save writes.
+                srv.task_state = preempted;
+                if preempted == Some(TaskState::ResizeMigrated) {
+                    srv.host = dest;
+                }
             });
             // The allocation goes back to the instance on SRC; DST is freed. No reschedule.
             self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
@@ -565,6 +584,7 @@ impl Sim {
         // Step 17 saves with expected_task_state resize_migrated.
         if let Some(msg) = self.unexpected_task(op, TaskState::ResizeMigrated) {
             self.ops[op.index()].pending_fault = Some((FaultKind::Error, msg));
+            self.ops[op.index()].preempted = Some(TaskState::ResizeFinish);
             self.after(crate::engine::Duration::ZERO, Event::DstFinishMigration(op));
             return;
         }
@@ -609,6 +629,7 @@ impl Sim {
                 FaultKind::Rollback => VmState::Active,
                 FaultKind::Error | FaultKind::Unexpected => VmState::Error,
             };
+            let preempted = self.ops[op.index()].preempted.take();
             self.change_server(
                 s,
                 Hop::Destination,
@@ -616,7 +637,7 @@ impl Sim {
                 Some(op),
                 |srv| {
                     srv.vm_state = vm;
-                    srv.task_state = None;
+                    srv.task_state = preempted;
                 },
             );
             // The source allocation is deleted; the instance keeps its claim on DST.

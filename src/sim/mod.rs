@@ -88,6 +88,13 @@ pub struct Op {
     pub sync: bool,
     /// Live migration: the outcome of the VIF-plug wait (false = timed out).
     pub vif_ok: bool,
+    /// A save with an expected task_state failed after os-resetState: the task_state it tried
+    /// to write, which stays pending on the object and is written by the error handler's own
+    /// save (`Instance.save` resets its changes only on success).
+    pub preempted: Option<TaskState>,
+    /// vm_state of the instance as the conductor loaded it (its NoValidHost branch writes it
+    /// back, undoing a reset made meanwhile).
+    pub conductor_vm_state: Option<VmState>,
 }
 
 /// A fault rule with how often it has fired.

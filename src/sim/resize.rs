@@ -220,14 +220,9 @@ impl Sim {
         }
         let m = self.ops[op.index()].migration.unwrap_or(MigrationId(0));
         let dest = self.world.migration(m).dest;
-        // Step 3 saves the instance with expected_task_state resize_reverting.
-        let unexpected = self.unexpected_task(op, TaskState::ResizeReverting);
-        if let Some(msg) = self.ops[op.index()]
-            .pending_fault
-            .take()
-            .map(|(_, m)| m)
-            .or(unexpected)
-        {
+        // Step 3's save expects resize_reverting but only dirties instance_extra fields, and
+        // `Instance.save` skips the compare when no column changed: a reset does not stop it.
+        if let Some((_, msg)) = self.ops[op.index()].pending_fault.take() {
             self.revert_failed(op, Hop::Destination, REVERT_EVENT, dest, &msg);
             return;
         }
@@ -254,8 +249,17 @@ impl Sim {
         if self.server_gone(op) {
             return;
         }
-        // Step 5 saves with expected_task_state resize_reverting.
+        // Step 5 saves flavor and host := SRC expecting resize_reverting, before the allocation
+        // moves back: after a reset the error handler's save writes the pending host, and both
+        // allocations stay.
         if let Some(msg) = self.unexpected_task(op, TaskState::ResizeReverting) {
+            self.change_server(
+                s,
+                Hop::Source,
+                "finish_revert_resize: host := source (error save)",
+                Some(op),
+                |srv| srv.host = Some(source),
+            );
             return self.revert_failed(op, Hop::Source, FINISH_REVERT_EVENT, Some(source), &msg);
         }
         self.change_server(

@@ -549,8 +549,10 @@ fn cold_drain_with_confirm() {
 }
 
 /// §4.12 / §11.8 (README Fidelity): a reset during the disk copy makes the source's save of
-/// step 15 (expected resize_migrating) fail: ERROR on the source, migration error, allocation
-/// back on the source; a reset before the source starts fails step 12 at once.
+/// step 15 (host := DST, task resize_migrated, expected resize_migrating) fail; the error
+/// handler's own save writes those pending changes: ERROR with task resize_migrated on the
+/// destination host, migration error, the allocation back on the source only. A reset before
+/// the source starts fails step 12 at once, leaving task resize_migrating.
 #[test]
 fn reset_state_preempts_in_flight_steps_spec_4_12() {
     let text = cloud(3, &[("vm1", "h1"), ("vm2", "h1")], "")
@@ -564,10 +566,11 @@ fn reset_state_preempts_in_flight_steps_spec_4_12() {
         (
             last["time_s"].as_str(),
             last["status"].as_str(),
+            last["task_state"].as_str(),
             last["host"].as_str(),
             last["migration_status"].as_str()
         ),
-        ("35.190", "ERROR", "h1", "error")
+        ("35.190", "ERROR", "resize_migrated", "h2", "error")
     );
     let ev = r
         .actions
@@ -583,7 +586,7 @@ fn reset_state_preempts_in_flight_steps_spec_4_12() {
     );
     let vm2 = r.last("vm2");
     assert_eq!(
-        (vm2["time_s"].as_str(), vm2["status"].as_str()),
-        ("10.190", "ERROR")
+        (vm2["time_s"].as_str(), vm2["status"].as_str(), vm2["task_state"].as_str()),
+        ("10.190", "ERROR", "resize_migrating")
     );
 }
