@@ -21,7 +21,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate a scenario and write results/<name>/ (transitions.csv, requests.csv,
-    /// instance_actions.csv, throughput.csv, hosts.csv, summary.json).
+    /// instance_actions.csv, throughput.csv, hosts.csv, summary.json), with charts drawn from
+    /// them (throughput, statuses, timeline, allocations, latency: .svg and .png) and
+    /// report.html.
+    ///
+    /// The scenario's [[expect]] checks are evaluated after the run, printed after the summary
+    /// and written to expectations.csv. Exit code 3 when one of them fails (the results folder
+    /// is still written); 1 on bad input; 2 on a bad command line.
     Run {
         /// Scenario file, e.g. scenarios/teaching.toml
         scenario: PathBuf,
@@ -39,11 +45,37 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Run a scenario over a grid of option values × seeds on every core and write
+    /// DIR/sweep.csv (one row per run) and a plot of one summary figure, sweep.svg/sweep.png.
+    Sweep(crate::sweep::SweepArgs),
     /// Validate a scenario without running it.
     Check {
         scenario: PathBuf,
         #[arg(long = "set", value_name = "SECTION.OPTION=VALUE")]
         set: Vec<String>,
+    },
+    /// Compare two results folders (e.g. a result and tests/golden/<name>): the first
+    /// diverging transitions, changed summary figures, other differing files. Exit code 0 if
+    /// identical, 1 if different, 2 on error.
+    Diff {
+        /// The old side, e.g. tests/golden/teaching
+        a: PathBuf,
+        /// The new side, e.g. results/teaching
+        b: PathBuf,
+    },
+    /// Tell the story of one server in a results folder, step by step, in plain words.
+    Explain {
+        /// Results folder, e.g. results/teaching
+        results: PathBuf,
+        /// The server's name, e.g. vm1
+        #[arg(long)]
+        server: String,
+    },
+    /// Redraw the charts (throughput, statuses, timeline, allocations, latency; SVG and PNG)
+    /// and report.html of a results folder from its CSVs and summary.json.
+    Plot {
+        /// Results folder, e.g. results/teaching
+        results: PathBuf,
     },
 }
 
@@ -56,17 +88,55 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    // `diff` has three outcomes (identical, different, error): it returns its own exit code.
+    if let Command::Diff { a, b } = &cli.command {
+        return crate::analysis::diff::run_cli(a, b);
+    }
     match execute(cli) {
         Ok(()) => 0,
-        Err(msg) => {
+        Err(Failure::Expectations(msg)) => {
+            eprintln!("{msg}");
+            3
+        }
+        Err(Failure::Error(msg)) => {
             eprintln!("error: {msg}");
             1
         }
     }
 }
 
-fn execute(cli: Cli) -> Result<(), String> {
+/// Why a command did not succeed: a one-line error (exit 1), or a run whose `[[expect]]`
+/// checks failed (exit 3; the run itself and its results folder are fine).
+enum Failure {
+    Error(String),
+    Expectations(String),
+}
+
+impl From<String> for Failure {
+    fn from(msg: String) -> Failure {
+        Failure::Error(msg)
+    }
+}
+
+fn execute(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Sweep(args) => Ok(crate::sweep::run_cli(&args)?),
+        Command::Diff { .. } => unreachable!("diff returns its exit code from main_with_args"),
+        Command::Plot { results } => {
+            let plots = crate::plot::write_all(&results).map_err(|e| e.to_string())?;
+            let report = crate::report::write(&results).map_err(|e| e.to_string())?;
+            println!(
+                "{} plot files and {} written",
+                plots.len(),
+                report.display()
+            );
+            Ok(())
+        }
+        Command::Explain { results, server } => {
+            let story = crate::analysis::explain(&results, &server).map_err(|e| e.to_string())?;
+            print!("{story}");
+            Ok(())
+        }
         Command::Check {
             scenario: path,
             set,
@@ -97,12 +167,28 @@ fn execute(cli: Cli) -> Result<(), String> {
             let sc = scenario::load(&path, &set).map_err(|e| e.to_string())?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
             let seed = sc.seed;
+            let progress = (!quiet).then(|| crate::sweep::progress::spinner(&sc.name));
             let report = run_to_dir(sc, &out).map_err(|e| format!("{e} (seed {seed})"))?;
+            drop(progress);
             if !quiet {
                 print!("{}", summary::render(&report.summary));
+                print!("{}", crate::expect::render(&report.expectations));
                 println!("results written to {}", report.dir.display());
             }
-            Ok(())
+            match crate::expect::failures(&report.expectations) {
+                0 => Ok(()),
+                n => Err(Failure::Expectations(format!(
+                    "{n} of {} expectations failed (seed {seed}):\n{}",
+                    report.expectations.len(),
+                    report
+                        .expectations
+                        .iter()
+                        .filter(|r| !r.passed)
+                        .map(|r| format!("  {}", r.describe()))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ))),
+            }
         }
     }
 }

@@ -1,12 +1,17 @@
 //! novasim: a deterministic discrete-event simulator of an OpenStack-Nova compute cloud
 //! handling server admin actions.
 
+pub mod analysis;
 pub mod api;
 pub mod cli;
 pub mod engine;
+pub mod expect;
 pub mod model;
+pub mod plot;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod scheduler;
 pub mod sim;
+pub mod sweep;
 pub mod trace;

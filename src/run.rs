@@ -27,6 +27,10 @@ pub enum RunError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot draw the plots: {0}")]
+    Plot(#[from] crate::plot::PlotError),
+    #[error("cannot write the report: {0}")]
+    Report(#[from] crate::report::ReportError),
 }
 
 /// What a finished run reports.
@@ -36,6 +40,8 @@ pub struct RunReport {
     pub summary: Summary,
     pub events: u64,
     pub transition_rows: u64,
+    /// Results of the scenario's `[[expect]]` checks (also in expectations.csv).
+    pub expectations: Vec<crate::expect::ExpectResult>,
 }
 
 /// Runs `scenario` and writes its results atomically to `out`.
@@ -71,12 +77,22 @@ pub fn run_to_dir(scenario: Scenario, out: &Path) -> Result<RunReport, RunError>
     f.write_all(json.as_bytes()).map_err(io_err)?;
     f.flush().map_err(io_err)?;
     drop(f);
+    // Derived from the files just written; inside the folder before it is moved into place.
+    crate::analysis::write_timeline(dir.tmp_path())
+        .map_err(|e| io_err(std::io::Error::other(e.to_string())))?;
+    // Read back from the files just written, so a saved folder is checked the same way.
+    let expectations =
+        crate::expect::check_dir(&scenario.expectations, dir.tmp_path()).map_err(io_err)?;
+    // Charts (SVG + PNG) and report.html, drawn from the files above: part of the atomic folder.
+    crate::plot::write_all(dir.tmp_path())?;
+    crate::report::write(dir.tmp_path())?;
     let dir = dir.commit().map_err(io_err)?;
     Ok(RunReport {
         dir,
         summary,
         events: stats.events,
         transition_rows,
+        expectations,
     })
 }
 

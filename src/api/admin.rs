@@ -1,7 +1,8 @@
 //! The admin actions of `AdminActionsController` (spec §3.5–§3.7).
 
 use super::{check_lock, lookup, policy, schema, Accepted, ApiError, ApiRequest};
-use crate::model::World;
+use crate::model::{MigrationStatus, MigrationType, TaskState, World};
+use crate::scenario::Microversion;
 
 /// `_reset_state` (spec §3.5): schema, lookup, admin policy — no lock, state or host check.
 pub(super) fn reset_state(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
@@ -48,4 +49,39 @@ pub(super) fn reset_network(world: &World, req: &ApiRequest) -> Result<Accepted,
         .host
         .ok_or_else(|| ApiError::new(409, format!("Instance {} is not ready", req.server)))?;
     Ok(Accepted::ResetNetwork { server: s, host })
+}
+
+/// `ServerMigrationsController.delete` → `API.live_migrate_abort` (spec §4.11, §7): from 2.24;
+/// `running` only, `queued`/`preparing` too from 2.65.
+pub(super) fn abort_live_migration(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
+    let mv = req.caller.microversion;
+    if mv < Microversion(2, 24) {
+        return Err(ApiError::new(404, "The resource could not be found."));
+    }
+    let s = lookup(world, req)?;
+    let owner = world.server(s).project.clone();
+    policy::authorize(policy::MIGRATIONS_DELETE, req.caller, &owner, req.release)?;
+    check_lock(world, s, req.caller, req.server)?;
+    let srv = world.server(s);
+    if srv.task_state != Some(TaskState::Migrating) {
+        let state = srv.task_state.map_or("None", TaskState::as_str);
+        return Err(ApiError::new(
+            409,
+            format!("Cannot 'abort live migration' instance {} while it is in task_state {state}", req.server),
+        ));
+    }
+    let migration = srv
+        .migration
+        .filter(|m| world.migration(*m).kind == MigrationType::LiveMigration)
+        .ok_or_else(|| ApiError::new(404, format!("Migration for instance {} could not be found.", req.server)))?;
+    let status = world.migration(migration).status;
+    let abortable = status == MigrationStatus::Running
+        || (mv >= Microversion(2, 65) && matches!(status, MigrationStatus::Queued | MigrationStatus::Preparing));
+    if !abortable {
+        return Err(ApiError::new(
+            400,
+            format!("Migration {migration} state of instance {} is {}. Cannot abort live migration in this state.", req.server, status.as_str()),
+        ));
+    }
+    Ok(Accepted::AbortLiveMigration { server: s, migration })
 }

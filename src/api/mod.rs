@@ -54,6 +54,11 @@ pub enum Accepted {
     InjectNetworkInfo { server: ServerId, host: HostId },
     /// resetNetwork (202, before 23.0.0): a cast to the instance's host.
     ResetNetwork { server: ServerId, host: HostId },
+    /// Live-migration abort (202): a cast to the source.
+    AbortLiveMigration {
+        server: ServerId,
+        migration: MigrationId,
+    },
     /// confirmResize (204) of this `finished` migration.
     Confirm {
         server: ServerId,
@@ -181,6 +186,7 @@ pub fn handle(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
         ActionKind::ResetState => admin::reset_state(world, req),
         ActionKind::InjectNetworkInfo => admin::inject_network_info(world, req),
         ActionKind::ResetNetwork => admin::reset_network(world, req),
+        ActionKind::AbortLiveMigration => admin::abort_live_migration(world, req),
     }
 }
 

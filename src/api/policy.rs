@@ -51,6 +51,10 @@ pub const RESET_NETWORK: Policy = Policy {
     name: "os_compute_api:os-admin-actions:reset_network",
     rule: Rule::Admin,
 };
+pub const MIGRATIONS_DELETE: Policy = Policy {
+    name: "os_compute_api:servers:migrations:delete",
+    rule: Rule::Admin,
+};
 pub const CONFIRM_RESIZE: Policy = Policy {
     name: "os_compute_api:servers:confirm_resize",
     rule: Rule::ProjectMemberOrAdmin,

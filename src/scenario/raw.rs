@@ -43,6 +43,8 @@ pub(crate) struct RawScenario {
     pub service_events: Vec<S<RawServiceEvent>>,
     #[serde(default)]
     pub output: RawOutput,
+    #[serde(default)]
+    pub expect: Vec<S<RawExpect>>,
 }
 
 /// `[nova.*]`: nova.conf sections.
@@ -453,4 +455,27 @@ pub(crate) struct RawServiceEvent {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawOutput {
     pub throughput_window_s: Option<S<f64>>,
+}
+
+/// `[[expect]]`: one check of the run's outcome. Which check it is follows from the one
+/// "subject" key present (`status`, `migration_status`, `no_http_code`, `percentile`,
+/// `outcome_detail`); validation rejects the keys that check does not use.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawExpect {
+    pub name: Option<S<String>>,
+    pub server: Option<S<String>>,
+    pub status: Option<S<String>>,
+    pub migration_status: Option<S<String>>,
+    pub migration: Option<S<i64>>,
+    pub at_s: Option<S<f64>>,
+    pub between_s: Option<S<Vec<S<f64>>>>,
+    pub no_http_code: Option<S<i64>>,
+    pub action: Option<S<String>>,
+    pub percentile: Option<S<i64>>,
+    pub below_s: Option<S<f64>>,
+    pub latency: Option<S<String>>,
+    pub outcome_detail: Option<S<String>>,
+    pub at_most: Option<S<i64>>,
+    pub at_least: Option<S<i64>>,
 }

@@ -1001,7 +1001,7 @@ fn impossible_values() {
         (
             "[[requests]]\nat_s = 1\naction = \"resize\"\nserver = \"vm1\"\n",
             "resize",
-            "unknown action \"resize\" (known: migrate, confirmResize, revertResize, create, delete, os-migrateLive, os-resetState, injectNetworkInfo, resetNetwork)",
+            "unknown action \"resize\" (known: migrate, confirmResize, revertResize, create, delete, os-migrateLive, os-resetState, injectNetworkInfo, resetNetwork, abortLiveMigration)",
         ),
         (
             "[[requests]]\nat_s = -1\naction = \"migrate\"\nserver = \"vm1\"\n",

@@ -2,7 +2,7 @@
 //! TOML, so every name here is already resolved to an id and every value is in range.
 
 use crate::engine::{Dist, Duration, SimTime};
-use crate::model::{Flavor, FlavorId, Host, HostId, VmState};
+use crate::model::{Flavor, FlavorId, Host, HostId, MigrationStatus, Status, VmState};
 
 /// Nova options the simulator honours, under nova.conf's own section and option names
 /// (`[nova.DEFAULT]`, `[nova.scheduler]`, `[nova.filter_scheduler]` in the scenario).
@@ -377,10 +377,12 @@ pub enum ActionKind {
     ResetState,
     InjectNetworkInfo,
     ResetNetwork,
+    /// `DELETE /servers/{id}/migrations/{migration_id}` on the server's live migration.
+    AbortLiveMigration,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 9] = [
+    pub const ALL: [ActionKind; 10] = [
         ActionKind::Migrate,
         ActionKind::ConfirmResize,
         ActionKind::RevertResize,
@@ -390,6 +392,7 @@ impl ActionKind {
         ActionKind::ResetState,
         ActionKind::InjectNetworkInfo,
         ActionKind::ResetNetwork,
+        ActionKind::AbortLiveMigration,
     ];
 
     /// Position in [`ActionKind::ALL`] (column order of throughput.csv).
@@ -409,6 +412,7 @@ impl ActionKind {
             ActionKind::ResetState => "os-resetState",
             ActionKind::InjectNetworkInfo => "injectNetworkInfo",
             ActionKind::ResetNetwork => "resetNetwork",
+            ActionKind::AbortLiveMigration => "abortLiveMigration",
         }
     }
 
@@ -580,6 +584,84 @@ pub struct Scenario {
     pub generators: Vec<Generator>,
     pub service_events: Vec<ServiceEvent>,
     pub output: OutputConfig,
+    /// `[[expect]]`: checks of the run's outcome, evaluated after the run (`crate::expect`).
+    pub expectations: Vec<Expectation>,
+}
+
+/// When a state expectation looks at the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectWhen {
+    /// The state after every change at or before this time.
+    At(SimTime),
+    /// The state is reached within `[start, end]` (both included).
+    Between(SimTime, SimTime),
+}
+
+/// Which latency of a request a percentile expectation measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatencyKind {
+    /// Submitted → asynchronous work completed, successful requests only (summary.json's
+    /// `completion_latency`).
+    Completion,
+    /// Submitted → HTTP answer, every answered request (`response_latency`).
+    Response,
+}
+
+impl LatencyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LatencyKind::Completion => "completion",
+            LatencyKind::Response => "response",
+        }
+    }
+}
+
+/// What one `[[expect]]` table checks (docs/scenario-schema.md, "[[expect]]").
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExpectCheck {
+    /// `server` + `status` + `at_s` | `between_s`.
+    ServerStatus {
+        server: String,
+        status: Status,
+        when: ExpectWhen,
+    },
+    /// `server` + `migration_status` (+ `migration` = n) + `at_s` | `between_s`.
+    MigrationStatus {
+        server: String,
+        /// 1-based position among the server's migrations; `None` = its last one.
+        nth: Option<u32>,
+        status: MigrationStatus,
+        when: ExpectWhen,
+    },
+    /// `no_http_code` (+ `action`): no request (of that action) was answered with this code.
+    NoHttpCode {
+        code: u16,
+        action: Option<ActionKind>,
+    },
+    /// `action` + `percentile` + `below_s` (+ `latency`): the nearest-rank percentile is
+    /// strictly below the bound.
+    Percentile {
+        action: ActionKind,
+        latency: LatencyKind,
+        percentile: u8,
+        below: Duration,
+    },
+    /// `outcome_detail` + `at_most` / `at_least` (+ `action`): how many requests have an
+    /// `outcome_detail` starting with `prefix`.
+    OutcomeDetail {
+        prefix: String,
+        action: Option<ActionKind>,
+        at_least: Option<u64>,
+        at_most: Option<u64>,
+    },
+}
+
+/// One `[[expect]]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    /// Its `name`, shown in reports.
+    pub name: Option<String>,
+    pub check: ExpectCheck,
 }
 
 impl Scenario {

@@ -15,6 +15,8 @@ use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
 
+mod expect;
+
 type R<T> = Result<T, ScenarioError>;
 
 /// Everything the scenario file defines by name.
@@ -1673,6 +1675,7 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
         .enumerate()
         .map(|(i, d)| drain(cx, &names, d, i))
         .collect::<R<Vec<_>>>()?;
+    let expectations = expect::expectations(cx, &names, &raw.expect, end)?;
     Ok(Scenario {
         name: sname,
         seed,
@@ -1691,6 +1694,7 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
         generators,
         service_events,
         output,
+        expectations,
     })
 }
 

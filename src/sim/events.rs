@@ -101,6 +101,8 @@ pub enum Event {
     DstPostLiveMigrationDone(OpId),
     SrcPostLiveMigrationDone(OpId),
     DstRollbackLiveMigration(OpId),
+    /// SRC `live_migration_abort` (cast): abort operation `.0` of live migration `.1`.
+    SrcLiveMigrationAbort(OpId, OpId),
 
     // ---- other admin actions and drains ----
     /// The instance's host handles injectNetworkInfo / resetNetwork (no state change).

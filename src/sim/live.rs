@@ -556,6 +556,10 @@ impl Sim {
 
     /// Frees the executor slot of the source and starts the next queued job.
     fn release_live_slot(&mut self, op: OpId) {
+        // A job aborted in the queue never held a slot.
+        if std::mem::take(&mut self.ops[op.index()].unqueued) {
+            return;
+        }
         let source = self.world.migration(self.live_migration(op)).source;
         let i = source.index();
         self.live_running[i] = self.live_running[i].saturating_sub(1);
@@ -592,6 +596,10 @@ impl Sim {
     pub(super) fn src_pre_live_returned(&mut self, op: OpId, ok: bool) {
         if self.server_gone(op) {
             return self.release_live_slot(op);
+        }
+        if self.ops[op.index()].abort_requested {
+            // §4.8 step 14: aborted while preparing.
+            return self.live_rollback(op, MigrationStatus::Cancelled, false, "aborted while preparing");
         }
         if !ok {
             return self.live_rollback(
@@ -667,22 +675,16 @@ impl Sim {
         if let Some(at) = plan.post_copy_at_ms {
             self.after(Duration(at), Event::SrcLivePostCopy(op));
         }
-        match plan.end {
+        let (at, end) = match plan.end {
             // A failing job fails where it would have ended (or at the timeout).
-            TransferEnd::Completed { at_ms, .. } if fails => {
-                self.after(Duration(at_ms), Event::SrcLiveJobEnded(op, JobEnd::Failed))
-            }
-            TransferEnd::Completed { at_ms, .. } => self.after(
-                Duration(at_ms),
-                Event::SrcLiveJobEnded(op, JobEnd::Completed),
-            ),
-            TransferEnd::Cancelled { at_ms } => self.after(
-                Duration(at_ms),
-                Event::SrcLiveJobEnded(op, JobEnd::Cancelled),
-            ),
+            TransferEnd::Completed { at_ms, .. } if fails => (at_ms, JobEnd::Failed),
+            TransferEnd::Completed { at_ms, .. } => (at_ms, JobEnd::Completed),
+            TransferEnd::Cancelled { at_ms } => (at_ms, JobEnd::Cancelled),
             // Never converges and no timeout: QEMU keeps copying until the run ends.
             TransferEnd::Stuck => return,
         };
+        let key = self.after(Duration(at), Event::SrcLiveJobEnded(op, end));
+        self.ops[op.index()].job_timer = Some(key);
     }
 
     pub(super) fn src_live_post_copy(&mut self, op: OpId) {
@@ -698,6 +700,7 @@ impl Sim {
 
     /// The monitor sees the job end (§4.8 step 16 or §4.11 rows 2–3).
     pub(super) fn src_live_job_ended(&mut self, op: OpId, end: JobEnd) {
+        self.ops[op.index()].job_timer = None;
         if self.server_gone(op) {
             return self.release_live_slot(op);
         }
@@ -847,5 +850,59 @@ impl Sim {
         let dest = self.world.migration(self.live_migration(op)).dest;
         self.event_start(op, ROLLBACK_DEST_EVENT, dest);
         self.event_finish(op, ROLLBACK_DEST_EVENT, dest, EventResult::Success, "");
+    }
+}
+
+impl Sim {
+    /// The abort API after its checks: action `live_migration_cancel`, cast to SRC.
+    pub(super) fn accept_live_abort(&mut self, r: u32, server: ServerId, migration: MigrationId, project: String) {
+        let request_id = self.request_id_of(r);
+        let abort = self.begin_op(
+            Op {
+                kind: OpKind::AbortLiveMigration,
+                request: Some(r),
+                request_id,
+                server,
+                migration: Some(migration),
+                ..Default::default()
+            },
+            Some(("live_migration_cancel", Some(project))),
+        );
+        let target = self
+            .ops
+            .iter()
+            .rposition(|o| o.kind == OpKind::LiveMigrate && o.migration == Some(migration))
+            .map(|i| OpId(i as u32));
+        let Some(target) = target else {
+            return self.complete(abort, Outcome::Failure("no live migration in flight".into()));
+        };
+        let d = self.draw(D::Compute);
+        self.after(d, Event::SrcLiveMigrationAbort(abort, target));
+    }
+
+    /// SRC `live_migration_abort` (event `compute_live_migration_abort`): a queued job leaves
+    /// the executor, a preparing one stops before the transfer, a running one is aborted
+    /// (libvirt job CANCELLED); each rolls back with `cancelled` (§4.11).
+    pub(super) fn src_live_migration_abort(&mut self, abort: OpId, op: OpId) {
+        let m = self.live_migration(op);
+        let source = self.world.migration(m).source;
+        self.event_start(abort, "compute_live_migration_abort", Some(source));
+        match self.world.migration(m).status {
+            MigrationStatus::Queued => {
+                self.live_queue[source.index()].retain(|o| *o != op);
+                self.ops[op.index()].unqueued = true;
+                self.live_rollback(op, MigrationStatus::Cancelled, false, "aborted while queued");
+            }
+            MigrationStatus::Preparing => self.ops[op.index()].abort_requested = true,
+            MigrationStatus::Running | MigrationStatus::RunningPostCopy => {
+                if let Some(k) = self.ops[op.index()].job_timer.take() {
+                    self.queue.cancel(k);
+                }
+                self.src_live_job_ended(op, JobEnd::Cancelled);
+            }
+            _ => {}
+        }
+        self.event_finish(abort, "compute_live_migration_abort", Some(source), EventResult::Success, "");
+        self.complete(abort, Outcome::Success);
     }
 }

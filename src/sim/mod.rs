@@ -52,6 +52,7 @@ pub enum OpKind {
     #[default]
     Migrate,
     LiveMigrate,
+    AbortLiveMigration,
     ResetState,
     NetworkInfo,
     Confirm,
@@ -95,6 +96,12 @@ pub struct Op {
     /// vm_state of the instance as the conductor loaded it (its NoValidHost branch writes it
     /// back, undoing a reset made meanwhile).
     pub conductor_vm_state: Option<VmState>,
+    /// Live migration: the pending end of the libvirt job (an abort cancels it).
+    pub job_timer: Option<TimerKey>,
+    /// Live migration: an abort arrived while the job was preparing.
+    pub abort_requested: bool,
+    /// Live migration: aborted while queued, so it holds no executor slot to release.
+    pub unqueued: bool,
 }
 
 /// A fault rule with how often it has fired.
@@ -423,6 +430,7 @@ impl Sim {
             SrcPostLiveMigrationDone(op) => self.src_post_live_done(op),
             DstRollbackLiveMigration(op) => self.dst_rollback_live_migration(op),
             CmpNetworkAction(op, _) => self.complete(op, Outcome::Success),
+            SrcLiveMigrationAbort(abort, op) => self.src_live_migration_abort(abort, op),
             DrainStart(d) => self.drain_start(d),
         }
     }

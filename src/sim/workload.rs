@@ -81,6 +81,7 @@ fn default_body(action: ActionKind, mv: Microversion) -> Value {
         ActionKind::ResetState => json!({ "os-resetState": { "state": "active" } }),
         ActionKind::InjectNetworkInfo => json!({ "injectNetworkInfo": null }),
         ActionKind::ResetNetwork => json!({ "resetNetwork": null }),
+        ActionKind::AbortLiveMigration => json!({}),
         ActionKind::Create | ActionKind::Delete => json!({}),
     }
 }
@@ -332,6 +333,10 @@ impl Sim {
             Accepted::InjectNetworkInfo { server, host }
             | Accepted::ResetNetwork { server, host } => {
                 self.accept_network_action(r, server, host);
+            }
+            Accepted::AbortLiveMigration { server, migration } => {
+                let project = project_of(&self.world, server);
+                self.accept_live_abort(r, server, migration, project);
             }
         }
     }

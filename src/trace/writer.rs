@@ -417,6 +417,11 @@ impl ResultsDir {
         &self.final_path
     }
 
+    /// The hidden folder the files are written to before `commit`.
+    pub fn tmp_path(&self) -> &Path {
+        &self.tmp_path
+    }
+
     /// Moves the finished folder into place, replacing an older result of the same name.
     pub fn commit(mut self) -> io::Result<PathBuf> {
         if self.final_path.exists() {

@@ -1,0 +1,431 @@
+//! Reading a results folder back: the CSVs as typed rows, the summary as JSON, and the facts
+//! about each migration that several analyses need (its source, destination and request).
+
+use super::AnalysisError;
+use crate::engine::SimTime;
+use serde::{Deserialize, Deserializer};
+use std::path::{Path, PathBuf};
+
+/// Parses a trace time ("61.250", seconds with up to three decimals) into milliseconds.
+/// Integer arithmetic only: the trace was written from integer milliseconds.
+pub fn parse_time(s: &str) -> Option<SimTime> {
+    let (secs, frac) = match s.split_once('.') {
+        Some((a, b)) => (a, b),
+        None => (s, ""),
+    };
+    if secs.is_empty()
+        || frac.len() > 3
+        || !secs.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let secs: u64 = secs.parse().ok()?;
+    let mut ms: u64 = 0;
+    for i in 0..3 {
+        ms = ms * 10 + frac.as_bytes().get(i).map_or(0, |b| u64::from(b - b'0'));
+    }
+    secs.checked_mul(1000)?.checked_add(ms).map(SimTime)
+}
+
+fn de_time<'de, D: Deserializer<'de>>(d: D) -> Result<SimTime, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_time(&s).ok_or_else(|| serde::de::Error::custom(format!("bad time {s:?}")))
+}
+
+fn de_opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SimTime>, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.is_empty() {
+        return Ok(None);
+    }
+    parse_time(&s)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("bad time {s:?}")))
+}
+
+/// One row of transitions.csv.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Transition {
+    #[serde(deserialize_with = "de_time")]
+    pub time_s: SimTime,
+    pub request: String,
+    pub server: String,
+    pub host: String,
+    pub vm_state: String,
+    pub task_state: String,
+    pub status: String,
+    pub migration: String,
+    pub migration_status: String,
+    pub hop: String,
+    pub step: String,
+}
+
+/// One row of requests.csv.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Request {
+    pub request: String,
+    pub name: String,
+    #[serde(deserialize_with = "de_time")]
+    pub submitted_s: SimTime,
+    #[serde(deserialize_with = "de_opt_time")]
+    pub answered_s: Option<SimTime>,
+    pub action: String,
+    pub server: String,
+    pub microversion: String,
+    pub role: String,
+    pub http_code: String,
+    pub message: String,
+    #[serde(deserialize_with = "de_opt_time")]
+    pub completed_s: Option<SimTime>,
+    pub outcome: String,
+    pub outcome_detail: String,
+}
+
+impl Request {
+    /// 2xx: the API accepted the request.
+    pub fn accepted(&self) -> bool {
+        self.http_code.starts_with('2')
+    }
+}
+
+/// One row of scheduling.csv.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Decision {
+    #[serde(deserialize_with = "de_time")]
+    pub time_s: SimTime,
+    pub request: String,
+    pub server: String,
+    pub purpose: String,
+    pub result: String,
+    pub selected: String,
+    pub alternates: String,
+    pub reason: String,
+    pub dropped: String,
+}
+
+/// One row of instance_actions.csv (one event, or an action without events), with the columns
+/// the analyses read.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ActionEvent {
+    pub server: String,
+    pub action: String,
+    pub request: String,
+    pub project: String,
+    pub event: String,
+    #[serde(deserialize_with = "de_opt_time")]
+    pub event_start_s: Option<SimTime>,
+    #[serde(deserialize_with = "de_opt_time")]
+    pub event_finish_s: Option<SimTime>,
+    pub result: String,
+    pub host: String,
+    pub details: String,
+}
+
+/// One row of hosts.csv, with the columns the analyses read.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HostRow {
+    #[serde(deserialize_with = "de_time")]
+    pub time_s: SimTime,
+    pub host: String,
+    pub vcpus_used: u64,
+    pub memory_mb_used: u64,
+    pub migration_vcpus: u64,
+    pub migration_memory_mb: u64,
+    pub enabled_up: String,
+}
+
+/// A results folder, parsed.
+#[derive(Debug)]
+pub struct Results {
+    pub transitions: Vec<Transition>,
+    pub requests: Vec<Request>,
+    pub decisions: Vec<Decision>,
+    pub events: Vec<ActionEvent>,
+    pub hosts: Vec<HostRow>,
+    pub summary: serde_json::Value,
+}
+
+/// `dir/name`, or a one-line error naming what is missing.
+pub fn existing_file(dir: &Path, name: &str) -> Result<PathBuf, AnalysisError> {
+    if !dir.is_dir() {
+        return Err(AnalysisError::NoFolder(dir.to_path_buf()));
+    }
+    let path = dir.join(name);
+    if !path.is_file() {
+        return Err(AnalysisError::MissingFile(path));
+    }
+    Ok(path)
+}
+
+pub fn read_csv<T: for<'de> Deserialize<'de>>(
+    dir: &Path,
+    name: &str,
+) -> Result<Vec<T>, AnalysisError> {
+    let path = existing_file(dir, name)?;
+    let csv_err = |source| AnalysisError::Csv {
+        path: path.clone(),
+        source,
+    };
+    let mut reader = csv::Reader::from_path(&path).map_err(csv_err)?;
+    reader
+        .deserialize()
+        .collect::<Result<Vec<T>, _>>()
+        .map_err(csv_err)
+}
+
+pub fn read_summary(dir: &Path) -> Result<serde_json::Value, AnalysisError> {
+    let path = existing_file(dir, "summary.json")?;
+    let text = std::fs::read_to_string(&path).map_err(|source| AnalysisError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| AnalysisError::Json { path, source })
+}
+
+impl Results {
+    pub fn load(dir: &Path) -> Result<Results, AnalysisError> {
+        Ok(Results {
+            transitions: read_csv(dir, "transitions.csv")?,
+            requests: read_csv(dir, "requests.csv")?,
+            decisions: read_csv(dir, "scheduling.csv")?,
+            events: read_csv(dir, "instance_actions.csv")?,
+            hosts: read_csv(dir, "hosts.csv")?,
+            summary: read_summary(dir)?,
+        })
+    }
+
+    /// The end of the run: summary.json's `end_time_s`, or the last time any file mentions.
+    pub fn end_time(&self) -> SimTime {
+        let latest = self
+            .transitions
+            .iter()
+            .map(|t| t.time_s)
+            .chain(self.hosts.iter().map(|h| h.time_s))
+            .chain(self.decisions.iter().map(|d| d.time_s))
+            .chain(self.requests.iter().flat_map(|r| {
+                [Some(r.submitted_s), r.answered_s, r.completed_s]
+                    .into_iter()
+                    .flatten()
+            }))
+            .chain(
+                self.events
+                    .iter()
+                    .flat_map(|e| [e.event_start_s, e.event_finish_s].into_iter().flatten()),
+            )
+            .max()
+            .unwrap_or_default();
+        let declared = self
+            .summary
+            .get("end_time_s")
+            .and_then(|v| v.as_str())
+            .and_then(parse_time)
+            .unwrap_or_default();
+        latest.max(declared)
+    }
+
+    /// Host names in declaration order (hosts.csv starts with every host at t = 0), then any
+    /// other host a file names.
+    pub fn host_names(&self) -> Vec<String> {
+        let mut names = Names::default();
+        for h in &self.hosts {
+            names.add(&h.host);
+        }
+        for t in &self.transitions {
+            names.add(&t.host);
+        }
+        for d in &self.decisions {
+            names.add(&d.selected);
+            for h in d.alternates.split_whitespace() {
+                names.add(h);
+            }
+            for (h, _) in dropped(&d.dropped) {
+                names.add(h);
+            }
+        }
+        for e in &self.events {
+            names.add(&e.host);
+        }
+        names.0
+    }
+
+    /// Server names in order of first appearance (initial servers in declaration order).
+    pub fn server_names(&self) -> Vec<String> {
+        let mut names = Names::default();
+        for t in &self.transitions {
+            names.add(&t.server);
+        }
+        for r in &self.requests {
+            names.add(&r.server);
+        }
+        for d in &self.decisions {
+            names.add(&d.server);
+        }
+        for e in &self.events {
+            names.add(&e.server);
+        }
+        names.0
+    }
+
+    /// Every migration in id order, with where it goes.
+    pub fn migrations(&self) -> Vec<MigrationInfo> {
+        use std::collections::BTreeMap;
+        let mut out: Vec<MigrationInfo> = Vec::new();
+        let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, t) in self.transitions.iter().enumerate() {
+            if t.migration.is_empty() {
+                continue;
+            }
+            match index.get(t.migration.as_str()) {
+                Some(&k) => {
+                    let m = &mut out[k];
+                    m.rows.push(i);
+                    if m.moved_to.is_none() && !t.host.is_empty() && t.host != m.source {
+                        m.moved_to = Some(t.host.clone());
+                    }
+                }
+                None => {
+                    index.insert(&t.migration, out.len());
+                    out.push(MigrationInfo {
+                        id: t.migration.clone(),
+                        server: t.server.clone(),
+                        request: t.request.clone(),
+                        source: t.host.clone(),
+                        moved_to: None,
+                        rows: vec![i],
+                        dest_history: Vec::new(),
+                    });
+                }
+            }
+        }
+        // Keyed by (request, server): a request id names one operation on one server.
+        let mut by_op: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        for (k, m) in out.iter().enumerate() {
+            // Borrowed from the rows, not from `out`, which is filled in below.
+            let first = &self.transitions[m.rows[0]];
+            if !first.request.is_empty() {
+                by_op.insert((&first.request, &first.server), k);
+            }
+        }
+        // Where the scheduler (or the conductor's reschedule) sent each move, in order.
+        for d in &self.decisions {
+            if d.selected.is_empty() {
+                continue;
+            }
+            if let Some(&k) = by_op.get(&(d.request.as_str(), d.server.as_str())) {
+                out[k].dest_history.push((d.time_s, d.selected.clone()));
+            }
+        }
+        // Destination compute events cover moves that bypass the scheduler (forced hosts).
+        let scheduled: Vec<bool> = out.iter().map(|m| !m.dest_history.is_empty()).collect();
+        for e in &self.events {
+            let (Some(t), false) = (e.event_start_s, e.host.is_empty()) else {
+                continue;
+            };
+            if let Some(&k) = by_op.get(&(e.request.as_str(), e.server.as_str())) {
+                if !scheduled[k] && e.host != out[k].source {
+                    out[k].dest_history.push((t, e.host.clone()));
+                }
+            }
+        }
+        for m in &mut out {
+            m.dest_history.sort_by_key(|(t, _)| *t);
+        }
+        out.sort_by_key(|m| id_number(&m.id));
+        out
+    }
+}
+
+/// The number in `req-12` / `mig-3` (for ordering ids numerically).
+pub fn id_number(id: &str) -> u64 {
+    id.rsplit('-')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
+/// `host:reason` pairs of scheduling.csv's `dropped` column.
+pub fn dropped(field: &str) -> impl Iterator<Item = (&str, &str)> {
+    field
+        .split_whitespace()
+        .map(|p| p.rsplit_once(':').unwrap_or((p, "")))
+}
+
+/// Names in first-seen order without repeats.
+#[derive(Default)]
+struct Names(Vec<String>, std::collections::BTreeSet<String>);
+
+impl Names {
+    fn add(&mut self, n: &str) {
+        if !n.is_empty() && self.1.insert(n.to_string()) {
+            self.0.push(n.to_string());
+        }
+    }
+}
+
+/// What the trace says about one migration.
+#[derive(Debug, Clone)]
+pub struct MigrationInfo {
+    pub id: String,
+    pub server: String,
+    /// The request that created it.
+    pub request: String,
+    /// The server's host when the migration was created.
+    pub source: String,
+    /// The first host other than the source the server was on during the migration.
+    pub moved_to: Option<String>,
+    /// Indexes of its transitions rows.
+    pub rows: Vec<usize>,
+    /// Destinations chosen over time (scheduler selections, reschedules).
+    pub dest_history: Vec<(SimTime, String)>,
+}
+
+impl MigrationInfo {
+    /// The destination the move finally went to or was last sent to.
+    pub fn dest(&self) -> Option<&str> {
+        self.moved_to
+            .as_deref()
+            .or_else(|| self.dest_history.last().map(|(_, h)| h.as_str()))
+    }
+
+    /// The destination the move was heading to at `t` (the latest choice made at or before it).
+    pub fn dest_at(&self, t: SimTime) -> Option<&str> {
+        self.dest_history
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= t)
+            .map(|(_, h)| h.as_str())
+            .or_else(|| self.dest())
+    }
+
+    /// The destination chosen strictly before `t`.
+    pub fn dest_before(&self, t: SimTime) -> Option<&str> {
+        self.dest_history
+            .iter()
+            .rev()
+            .find(|(at, _)| *at < t)
+            .map(|(_, h)| h.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_exactly() {
+        assert_eq!(parse_time("61.250"), Some(SimTime(61_250)));
+        assert_eq!(parse_time("0.000"), Some(SimTime(0)));
+        assert_eq!(parse_time("7"), Some(SimTime(7_000)));
+        assert_eq!(parse_time("1.5"), Some(SimTime(1_500)));
+        assert_eq!(parse_time(""), None);
+        assert_eq!(parse_time("1.2345"), None);
+        assert_eq!(parse_time("-1.000"), None);
+        assert_eq!(parse_time("a.000"), None);
+    }
+
+    #[test]
+    fn ids_order_numerically() {
+        assert!(id_number("mig-2") < id_number("mig-10"));
+        assert_eq!(id_number("req-7"), 7);
+    }
+}

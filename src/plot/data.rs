@@ -1,0 +1,519 @@
+//! The parts of a results folder the charts read, parsed by column name (so a column added to a
+//! CSV later does not break them). Times are kept as integer milliseconds, like the files.
+
+use super::PlotError;
+use crate::scenario::ActionKind;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Runs with more servers than this get no timeline chart: rows would be under a few pixels.
+pub const MAX_TIMELINE_SERVERS: usize = 300;
+
+/// Parses "61.250" (seconds, up to millisecond precision) into 61250 ms.
+pub fn parse_ms(s: &str) -> Option<u64> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty() || frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let int: u64 = int.parse().ok()?;
+    let mut ms = 0u64;
+    for i in 0..3 {
+        let d = frac.as_bytes().get(i).map_or(0, |b| u64::from(b - b'0'));
+        ms = ms * 10 + d;
+    }
+    int.checked_mul(1000)?.checked_add(ms)
+}
+
+/// Milliseconds to seconds for an axis.
+pub fn secs(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// Position of an action in the simulator's own order (the order of throughput.csv), so
+/// colours and panels are the same in every chart and every run; unknown names go last.
+pub fn action_rank(name: &str) -> usize {
+    ActionKind::ALL
+        .iter()
+        .position(|a| a.as_str() == name)
+        .unwrap_or(ActionKind::ALL.len())
+}
+
+/// An open CSV file of the folder with its header.
+struct CsvFile {
+    path: PathBuf,
+    reader: csv::Reader<std::fs::File>,
+    headers: csv::StringRecord,
+}
+
+impl CsvFile {
+    fn open(dir: &Path, name: &str) -> Result<CsvFile, PlotError> {
+        let path = existing(dir, name)?;
+        let mut reader = csv::Reader::from_path(&path).map_err(|source| PlotError::Csv {
+            path: path.clone(),
+            source,
+        })?;
+        let headers = reader
+            .headers()
+            .map_err(|source| PlotError::Csv {
+                path: path.clone(),
+                source,
+            })?
+            .clone();
+        Ok(CsvFile {
+            path,
+            reader,
+            headers,
+        })
+    }
+
+    fn col(&self, name: &str) -> Result<usize, PlotError> {
+        self.headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| PlotError::Column {
+                path: self.path.clone(),
+                column: name.to_string(),
+            })
+    }
+
+    /// Calls `f` with each record; stops early when `f` returns `Ok(false)`.
+    fn each(
+        &mut self,
+        mut f: impl FnMut(&Row<'_>) -> Result<bool, PlotError>,
+    ) -> Result<(), PlotError> {
+        let mut rec = csv::StringRecord::new();
+        loop {
+            let more = self
+                .reader
+                .read_record(&mut rec)
+                .map_err(|source| PlotError::Csv {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            if !more {
+                return Ok(());
+            }
+            let row = Row {
+                path: &self.path,
+                headers: &self.headers,
+                rec: &rec,
+            };
+            if !f(&row)? {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// One record, with typed getters whose errors name the file, line and column.
+struct Row<'a> {
+    path: &'a Path,
+    headers: &'a csv::StringRecord,
+    rec: &'a csv::StringRecord,
+}
+
+impl Row<'_> {
+    fn str(&self, i: usize) -> &str {
+        self.rec.get(i).unwrap_or("")
+    }
+
+    fn bad(&self, i: usize) -> PlotError {
+        PlotError::Value {
+            path: self.path.to_path_buf(),
+            line: self.rec.position().map_or(0, |p| p.line()),
+            column: self.headers.get(i).unwrap_or("?").to_string(),
+            value: self.str(i).to_string(),
+        }
+    }
+
+    fn ms(&self, i: usize) -> Result<u64, PlotError> {
+        parse_ms(self.str(i)).ok_or_else(|| self.bad(i))
+    }
+
+    fn opt_ms(&self, i: usize) -> Result<Option<u64>, PlotError> {
+        match self.str(i) {
+            "" => Ok(None),
+            s => parse_ms(s).map(Some).ok_or_else(|| self.bad(i)),
+        }
+    }
+
+    fn count(&self, i: usize) -> Result<u64, PlotError> {
+        self.str(i).parse().map_err(|_| self.bad(i))
+    }
+}
+
+fn existing(dir: &Path, name: &str) -> Result<PathBuf, PlotError> {
+    if !dir.is_dir() {
+        return Err(PlotError::NoFolder(dir.to_path_buf()));
+    }
+    let path = dir.join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(PlotError::MissingFile(path))
+    }
+}
+
+/// summary.json, parsed loosely (only what the charts need).
+fn summary(dir: &Path) -> Result<serde_json::Value, PlotError> {
+    let path = existing(dir, "summary.json")?;
+    let text = std::fs::read_to_string(&path).map_err(|source| PlotError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| PlotError::Json { path, source })
+}
+
+/// Number of servers of the run (every server ever created, from summary.json), without
+/// reading transitions.csv, which is large for large runs.
+pub fn server_count(dir: &Path) -> Result<usize, PlotError> {
+    let s = summary(dir)?;
+    Ok(s.get("final_status")
+        .and_then(|v| v.as_object())
+        .map_or(0, |m| m.values().filter_map(|v| v.as_u64()).sum::<u64>()) as usize)
+}
+
+/// The run's simulated end time (summary.json `end_time_s`), if readable.
+fn end_ms(dir: &Path) -> Result<Option<u64>, PlotError> {
+    Ok(summary(dir)?
+        .get("end_time_s")
+        .and_then(|v| v.as_str())
+        .and_then(parse_ms))
+}
+
+/// Per-window counts of one action.
+#[derive(Debug, Default, Clone)]
+pub struct ActionCounts {
+    pub name: String,
+    pub submitted: Vec<u64>,
+    pub rejected: Vec<u64>,
+    pub succeeded: Vec<u64>,
+    pub failed: Vec<u64>,
+}
+
+impl ActionCounts {
+    /// Whether the action occurs in the run at all.
+    pub fn present(&self) -> bool {
+        [
+            &self.submitted,
+            &self.rejected,
+            &self.succeeded,
+            &self.failed,
+        ]
+        .iter()
+        .any(|v| v.iter().any(|&n| n > 0))
+    }
+}
+
+/// throughput.csv.
+#[derive(Debug, Default)]
+pub struct Throughput {
+    /// Window (start, end), ms.
+    pub windows: Vec<(u64, u64)>,
+    /// Every action of the header, in its order.
+    pub actions: Vec<ActionCounts>,
+    /// Servers per status at each window's end, in header order.
+    pub statuses: Vec<(String, Vec<u64>)>,
+    /// Servers per status at t = 0 (after initial placement), from transitions.csv.
+    pub initial: BTreeMap<String, u64>,
+}
+
+impl Throughput {
+    pub fn load(dir: &Path) -> Result<Throughput, PlotError> {
+        let mut f = CsvFile::open(dir, "throughput.csv")?;
+        let (start, end) = (f.col("window_start_s")?, f.col("window_end_s")?);
+        let mut actions: Vec<ActionCounts> = Vec::new();
+        // (column, action index, which count) and (column, status index).
+        let mut action_cols: Vec<(usize, usize, usize)> = Vec::new();
+        let mut status_cols: Vec<(usize, usize)> = Vec::new();
+        let mut statuses = Vec::new();
+        for (i, h) in f.headers.iter().enumerate() {
+            if let Some(status) = h.strip_prefix("servers_") {
+                status_cols.push((i, statuses.len()));
+                statuses.push((status.to_string(), Vec::new()));
+            } else if let Some((action, what)) = h.rsplit_once('_') {
+                let which = match what {
+                    "submitted" => 0,
+                    "rejected" => 1,
+                    "succeeded" => 2,
+                    "failed" => 3,
+                    _ => continue,
+                };
+                let a = match actions.iter().position(|a| a.name == action) {
+                    Some(a) => a,
+                    None => {
+                        actions.push(ActionCounts {
+                            name: action.to_string(),
+                            ..ActionCounts::default()
+                        });
+                        actions.len() - 1
+                    }
+                };
+                action_cols.push((i, a, which));
+            }
+        }
+        let mut windows = Vec::new();
+        f.each(|row| {
+            windows.push((row.ms(start)?, row.ms(end)?));
+            for &(i, a, which) in &action_cols {
+                let n = row.count(i)?;
+                let a = &mut actions[a];
+                match which {
+                    0 => a.submitted.push(n),
+                    1 => a.rejected.push(n),
+                    2 => a.succeeded.push(n),
+                    _ => a.failed.push(n),
+                }
+            }
+            for &(i, s) in &status_cols {
+                statuses[s].1.push(row.count(i)?);
+            }
+            Ok(true)
+        })?;
+        Ok(Throughput {
+            windows,
+            actions,
+            statuses,
+            initial: initial_statuses(dir)?,
+        })
+    }
+}
+
+/// Servers per status after the rows at t = 0 of transitions.csv (it is in time order, so
+/// only its first rows are read).
+fn initial_statuses(dir: &Path) -> Result<BTreeMap<String, u64>, PlotError> {
+    let mut f = CsvFile::open(dir, "transitions.csv")?;
+    let (time, server, status) = (f.col("time_s")?, f.col("server")?, f.col("status")?);
+    let mut last: BTreeMap<String, String> = BTreeMap::new();
+    f.each(|row| {
+        if row.ms(time)? > 0 {
+            return Ok(false);
+        }
+        last.insert(row.str(server).to_string(), row.str(status).to_string());
+        Ok(true)
+    })?;
+    let mut counts = BTreeMap::new();
+    for s in last.into_values() {
+        *counts.entry(s).or_default() += 1;
+    }
+    Ok(counts)
+}
+
+/// One server's row of the timeline.
+#[derive(Debug, Default)]
+pub struct Track {
+    pub server: String,
+    /// Host at the server's first row (empty while unscheduled).
+    pub first_host: String,
+    /// (start ms, end ms, status); consecutive rows of one status merged.
+    pub spans: Vec<(u64, u64, String)>,
+    /// (time ms, new host) wherever `host` changed.
+    pub moves: Vec<(u64, String)>,
+}
+
+/// transitions.csv as one track per server, in order of first appearance.
+#[derive(Debug, Default)]
+pub struct Timeline {
+    pub tracks: Vec<Track>,
+    pub end_ms: u64,
+}
+
+impl Timeline {
+    pub fn load(dir: &Path) -> Result<Timeline, PlotError> {
+        let mut f = CsvFile::open(dir, "transitions.csv")?;
+        let (time, server, host, status) = (
+            f.col("time_s")?,
+            f.col("server")?,
+            f.col("host")?,
+            f.col("status")?,
+        );
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut tracks: Vec<Track> = Vec::new();
+        // Per track: the host now (to see changes) and the open span's start and status.
+        let mut hosts: Vec<String> = Vec::new();
+        let mut open: Vec<(u64, String)> = Vec::new();
+        let mut end = 0;
+        f.each(|row| {
+            let t = row.ms(time)?;
+            end = end.max(t);
+            let (name, h, st) = (row.str(server), row.str(host), row.str(status));
+            let i = match index.get(name) {
+                Some(&i) => i,
+                None => {
+                    index.insert(name.to_string(), tracks.len());
+                    tracks.push(Track {
+                        server: name.to_string(),
+                        first_host: h.to_string(),
+                        ..Track::default()
+                    });
+                    hosts.push(h.to_string());
+                    open.push((t, st.to_string()));
+                    return Ok(true);
+                }
+            };
+            if !h.is_empty() && h != hosts[i] {
+                if hosts[i].is_empty() {
+                    tracks[i].first_host = h.to_string();
+                } else {
+                    tracks[i].moves.push((t, h.to_string()));
+                }
+                hosts[i] = h.to_string();
+            }
+            if open[i].1 != st {
+                let (s0, prev) = std::mem::replace(&mut open[i], (t, st.to_string()));
+                tracks[i].spans.push((s0, t, prev));
+            }
+            Ok(true)
+        })?;
+        let end = end.max(end_ms(dir)?.unwrap_or(0));
+        for (track, (s0, st)) in tracks.iter_mut().zip(open) {
+            track.spans.push((s0, end, st));
+        }
+        Ok(Timeline {
+            tracks,
+            end_ms: end,
+        })
+    }
+}
+
+/// Which placement resource the allocation chart shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Vcpus,
+    MemoryMb,
+}
+
+/// One row of hosts.csv (the columns the chart uses).
+#[derive(Debug, Clone, Copy)]
+pub struct HostRow {
+    pub t: u64,
+    pub host: usize,
+    /// Indexed by [`Resource`]: used (all consumers), capacity, held by migrations.
+    pub used: [u64; 2],
+    pub capacity: [u64; 2],
+    pub migration: [u64; 2],
+    /// Index into `Hosts::states`.
+    pub state: usize,
+}
+
+/// hosts.csv.
+#[derive(Debug, Default)]
+pub struct Hosts {
+    /// Host names in order of first appearance (declaration order: every host has a row at 0).
+    pub names: Vec<String>,
+    pub states: Vec<String>,
+    pub rows: Vec<HostRow>,
+    pub end_ms: u64,
+}
+
+impl Hosts {
+    pub fn load(dir: &Path) -> Result<Hosts, PlotError> {
+        let mut f = CsvFile::open(dir, "hosts.csv")?;
+        let cols = [
+            "time_s",
+            "host",
+            "vcpus_used",
+            "memory_mb_used",
+            "vcpus_capacity",
+            "memory_mb_capacity",
+            "migration_vcpus",
+            "migration_memory_mb",
+            "enabled_up",
+        ]
+        .map(|c| f.col(c));
+        let mut c = [0usize; 9];
+        for (slot, col) in c.iter_mut().zip(cols) {
+            *slot = col?;
+        }
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut h = Hosts::default();
+        f.each(|row| {
+            let name = row.str(c[1]);
+            let host = *index.entry(name.to_string()).or_insert_with(|| {
+                h.names.push(name.to_string());
+                h.names.len() - 1
+            });
+            let st = row.str(c[8]);
+            let state = match h.states.iter().position(|s| s == st) {
+                Some(i) => i,
+                None => {
+                    h.states.push(st.to_string());
+                    h.states.len() - 1
+                }
+            };
+            let t = row.ms(c[0])?;
+            h.end_ms = h.end_ms.max(t);
+            h.rows.push(HostRow {
+                t,
+                host,
+                used: [row.count(c[2])?, row.count(c[3])?],
+                capacity: [row.count(c[4])?, row.count(c[5])?],
+                migration: [row.count(c[6])?, row.count(c[7])?],
+                state,
+            });
+            Ok(true)
+        })?;
+        h.end_ms = h.end_ms.max(end_ms(dir)?.unwrap_or(0));
+        Ok(h)
+    }
+}
+
+/// Completion latencies (submitted → completed) of successful requests, per action.
+#[derive(Debug, Default)]
+pub struct Latencies {
+    /// (action, latencies in ms sorted ascending), in [`action_rank`] order.
+    pub actions: Vec<(String, Vec<u64>)>,
+}
+
+impl Latencies {
+    pub fn load(dir: &Path) -> Result<Latencies, PlotError> {
+        let mut f = CsvFile::open(dir, "requests.csv")?;
+        let (action, submitted, completed, outcome) = (
+            f.col("action")?,
+            f.col("submitted_s")?,
+            f.col("completed_s")?,
+            f.col("outcome")?,
+        );
+        let mut by_action: BTreeMap<(usize, String), Vec<u64>> = BTreeMap::new();
+        f.each(|row| {
+            if row.str(outcome) != "success" {
+                return Ok(true);
+            }
+            let (s, c) = (row.ms(submitted)?, row.opt_ms(completed)?);
+            if let Some(c) = c {
+                let name = row.str(action);
+                by_action
+                    .entry((action_rank(name), name.to_string()))
+                    .or_default()
+                    .push(c.saturating_sub(s));
+            }
+            Ok(true)
+        })?;
+        Ok(Latencies {
+            actions: by_action
+                .into_iter()
+                .map(|((_, name), mut xs)| {
+                    xs.sort_unstable();
+                    (name, xs)
+                })
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_to_exact_milliseconds() {
+        assert_eq!(parse_ms("61.250"), Some(61_250));
+        assert_eq!(parse_ms("0.000"), Some(0));
+        assert_eq!(parse_ms("7"), Some(7_000));
+        assert_eq!(parse_ms("7.5"), Some(7_500));
+        assert_eq!(parse_ms(""), None);
+        assert_eq!(parse_ms("1.2345"), None);
+        assert_eq!(parse_ms("x.000"), None);
+        assert_eq!(parse_ms("-1.000"), None);
+    }
+}

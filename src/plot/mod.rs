@@ -1,0 +1,175 @@
+//! Charts of a results folder, written beside its CSVs as SVG and PNG.
+//!
+//! * `throughput` — per action, requests per window that succeeded, failed after their 2xx
+//!   answer, or were rejected (4xx), with the number submitted (throughput.csv);
+//! * `statuses` — servers per status over time, stacked (throughput.csv `servers_*`);
+//! * `timeline` — one row per server, its status over time and where its host changed
+//!   (transitions.csv; runs of at most [`MAX_TIMELINE_SERVERS`] servers);
+//! * `allocations` — placement usage per host and for the cloud, with the part held by
+//!   migration consumers, i.e. capacity held twice during moves (hosts.csv);
+//! * `latency` — completion latency histograms of successful requests per action
+//!   (requests.csv).
+//!
+//! Text is drawn with DejaVu Sans embedded in the binary (`font/`, licence beside it) through
+//! plotters' `ab_glyph` feature, so no system font library is needed. Output depends only on
+//! the CSVs and summary.json (ordered containers, no clock, no folder path), so the same
+//! results give the same bytes.
+
+mod allocations;
+mod canvas;
+mod data;
+mod encode;
+mod latency;
+mod statuses;
+mod style;
+mod throughput;
+mod timeline;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub use data::{action_rank, server_count, MAX_TIMELINE_SERVERS};
+
+/// The charts, by file stem, in the order they are written and shown in the report.
+pub const PLOTS: [&str; 5] = [
+    "throughput",
+    "statuses",
+    "timeline",
+    "allocations",
+    "latency",
+];
+
+/// Why the plots of a results folder could not be made. Displayed as one line naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("{}: no such results folder", .0.display())]
+    NoFolder(PathBuf),
+    #[error("{}: missing (not a complete results folder)", .0.display())]
+    MissingFile(PathBuf),
+    #[error("{}: {source}", path.display())]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("{}: no column {column:?}", path.display())]
+    Column { path: PathBuf, column: String },
+    #[error("{}: line {line}: {column} = {value:?} is not a valid value", path.display())]
+    Value {
+        path: PathBuf,
+        line: u64,
+        column: String,
+        value: String,
+    },
+    #[error("{}: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{}: cannot draw: {message}", path.display())]
+    Render { path: PathBuf, message: String },
+    #[error("{}: cannot write: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the embedded plot font cannot be loaded")]
+    Font,
+}
+
+/// Reads the CSVs in `dir` and writes every chart into `dir` as `<name>.svg` and `<name>.png`;
+/// returns the files written. The timeline is skipped (and any old one removed) for runs of
+/// more than [`MAX_TIMELINE_SERVERS`] servers.
+pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    if !dir.is_dir() {
+        return Err(PlotError::NoFolder(dir.to_path_buf()));
+    }
+    font()?;
+    let mut written = Vec::new();
+    let tp = data::Throughput::load(dir)?;
+    written.extend(render(dir, "throughput", &throughput::Chart::new(&tp))?);
+    written.extend(render(dir, "statuses", &statuses::Chart::new(&tp))?);
+    let servers = server_count(dir)?;
+    if servers <= MAX_TIMELINE_SERVERS {
+        let tl = data::Timeline::load(dir)?;
+        written.extend(render(dir, "timeline", &timeline::Chart::new(&tl))?);
+    } else {
+        // `novasim plot` on a folder whose run was re-made larger: no stale timeline.
+        for ext in ["svg", "png"] {
+            let path = dir.join(format!("timeline.{ext}"));
+            if path.exists() {
+                std::fs::remove_file(&path).map_err(|source| PlotError::Io { path, source })?;
+            }
+        }
+    }
+    let hosts = data::Hosts::load(dir)?;
+    written.extend(render(
+        dir,
+        "allocations",
+        &allocations::Chart::new(&hosts),
+    )?);
+    let lat = data::Latencies::load(dir)?;
+    written.extend(render(dir, "latency", &latency::Chart::new(&lat))?);
+    Ok(written)
+}
+
+/// DejaVu Sans (see font/LICENSE-DejaVu.txt).
+static FONT: &[u8] = include_bytes!("font/DejaVuSans.ttf");
+
+/// Registers the embedded font as plotters' "sans-serif" (plotters keeps fonts in a global
+/// table, used to lay text out on both backends) and returns it for the PNG text renderer.
+/// Parsed once per process.
+fn font() -> Result<ab_glyph::FontRef<'static>, PlotError> {
+    static PARSED: OnceLock<Option<ab_glyph::FontRef<'static>>> = OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).ok()?;
+            ab_glyph::FontRef::try_from_slice(FONT).ok()
+        })
+        .clone()
+        .ok_or(PlotError::Font)
+}
+
+/// The drawing error type of a plotters backend, as returned by chart code.
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A chart drawn the same way on any backend (the SVG and the PNG come from one code path).
+trait Chart {
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+}
+
+/// Draws `chart` into `dir/<stem>.svg` and `dir/<stem>.png`.
+fn render<C: Chart>(dir: &Path, stem: &str, chart: &C) -> Result<[PathBuf; 2], PlotError> {
+    let (w, h) = chart.size();
+    let svg_path = dir.join(format!("{stem}.svg"));
+    let render_err = |path: &Path, e: &dyn std::fmt::Display| PlotError::Render {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| render_err(&svg_path, &e))?;
+        chart.draw(&root).map_err(|e| render_err(&svg_path, &e))?;
+        root.present().map_err(|e| render_err(&svg_path, &e))?;
+    }
+    write_file(&svg_path, svg.as_bytes())?;
+
+    let png_path = dir.join(format!("{stem}.png"));
+    let mut pixels = vec![255u8; w as usize * h as usize * 3];
+    {
+        let root = canvas::Canvas::new(&mut pixels, w, h, font()?).into_drawing_area();
+        chart.draw(&root).map_err(|e| render_err(&png_path, &e))?;
+        root.present().map_err(|e| render_err(&png_path, &e))?;
+    }
+    let png = encode::png_rgb(&pixels, w, h);
+    write_file(&png_path, &png)?;
+    Ok([svg_path, png_path])
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
+    std::fs::write(path, bytes).map_err(|source| PlotError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,142 @@
+//! timeline.svg: one row per server (labelled with its first host), a bar per status span, and
+//! a marker with the new host's name wherever `host` changed.
+
+use super::data::{secs, Timeline, Track};
+use super::style::{self, Legend, Swatch};
+use super::DrawResult;
+use crate::model::Status;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// Rank of a status in the simulator's order (the legend order of the status chart too).
+fn status_rank(s: &str) -> usize {
+    Status::ALL
+        .iter()
+        .position(|x| x.as_str() == s)
+        .unwrap_or(Status::ALL.len())
+}
+
+/// Width of the row-label column ("server (host)").
+const LABEL_W: u32 = 190;
+
+pub struct Chart<'a> {
+    tl: &'a Timeline,
+    legend: Legend,
+    row_h: u32,
+}
+
+impl<'a> Chart<'a> {
+    pub fn new(tl: &'a Timeline) -> Chart<'a> {
+        let mut present: Vec<&str> = tl
+            .tracks
+            .iter()
+            .flat_map(|t| t.spans.iter().map(|s| s.2.as_str()))
+            .filter(|s| *s != "DELETED")
+            .collect();
+        present.sort_by_key(|s| (status_rank(s), *s));
+        present.dedup();
+        let mut entries: Vec<(String, Swatch)> = present
+            .iter()
+            .map(|s| (s.to_string(), Swatch::Box(style::status_color(s))))
+            .collect();
+        entries.push((
+            "host changed (→ new host)".into(),
+            Swatch::Marker(style::MARKER),
+        ));
+        let n = tl.tracks.len();
+        // Rows as tall as the count allows while the chart stays a readable page.
+        let row_h = match n {
+            0..=30 => 26,
+            31..=80 => 18,
+            81..=150 => 14,
+            _ => 11,
+        };
+        Chart {
+            tl,
+            legend: Legend::new(entries),
+            row_h,
+        }
+    }
+}
+
+impl super::Chart for Chart<'_> {
+    fn size(&self) -> (u32, u32) {
+        let rows = self.tl.tracks.len().max(1) as u32 * self.row_h;
+        let h = style::title_height() + self.legend.height(style::WIDTH) + rows + 40 + 60;
+        (style::WIDTH, h)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let body = style::frame(root, "Server timeline: status and host", &self.legend)?;
+        let tracks = &self.tl.tracks;
+        if tracks.is_empty() {
+            return style::note(&body, "No server in this run.", (100, 40));
+        }
+        let n = tracks.len();
+        let end = secs(self.tl.end_ms).max(1.0);
+        let label_size = (self.row_h - 2).min(style::TICK_SIZE);
+        // Row i is the band [n-1-i, n-i): the first server on top. The row labels are drawn
+        // by hand at band centres (plotters' tick labels cannot be placed per row).
+        let area = body.margin(0, 10, 0, 20);
+        let mut chart = ChartBuilder::on(&area)
+            .set_label_area_size(LabelAreaPosition::Top, 30)
+            .x_label_area_size(48)
+            .y_label_area_size(LABEL_W)
+            .build_cartesian_2d(0f64..end, 0f64..n as f64)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .light_line_style(style::GRID.mix(0.0))
+            .bold_line_style(style::GRID)
+            .x_desc("simulated time (s)")
+            .axis_desc_style(style::font(style::AXIS_SIZE))
+            .x_label_style(style::font(style::TICK_SIZE))
+            .x_label_formatter(&|v| style::num(*v))
+            .draw()?;
+        let (bx, by) = area.get_base_pixel();
+        let row_text = style::font(label_size).pos(Pos::new(HPos::Right, VPos::Center));
+        for (i, t) in tracks.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(0.0, (n - 1 - i) as f64 + 0.5));
+            let label = match t.first_host.as_str() {
+                "" => t.server.clone(),
+                h => format!("{} ({h})", t.server),
+            };
+            area.draw(&Text::new(label, (px - bx - 6, py - by), row_text.clone()))?;
+        }
+        for (i, t) in tracks.iter().enumerate() {
+            let y = (n - 1 - i) as f64;
+            chart.draw_series(bars(t, y))?;
+        }
+        let text = style::font(label_size)
+            .color(&style::MARKER)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        let half = (self.row_h as i32 / 2 - 1).max(3);
+        for (i, t) in tracks.iter().enumerate() {
+            let y = (n - 1 - i) as f64 + 0.5;
+            chart.draw_series(t.moves.iter().map(|(at, host)| {
+                EmptyElement::at((secs(*at), y))
+                    + Polygon::new(
+                        vec![(-half, -half), (half, -half), (0, half)],
+                        style::MARKER.filled(),
+                    )
+                    + Text::new(format!("→{host}"), (half + 2, 0), text.clone())
+            }))?;
+        }
+        Ok(())
+    }
+}
+
+/// The status bars of one track at band `y` (a deleted server's row ends at its deletion).
+fn bars(t: &Track, y: f64) -> impl Iterator<Item = Rectangle<(f64, f64)>> + '_ {
+    t.spans
+        .iter()
+        .filter(|s| s.2 != "DELETED")
+        .map(move |(s, e, status)| {
+            Rectangle::new(
+                [(secs(*s), y + 0.12), (secs(*e), y + 0.88)],
+                style::status_color(status).filled(),
+            )
+        })
+}

@@ -1,0 +1,248 @@
+//! `novasim sweep`: one scenario over a grid of option values × seeds, on every core.
+//!
+//! Every run is independent and deterministic: it loads the scenario itself with its own
+//! overrides and `seed=N` (so a row of sweep.csv is exactly what `novasim run --set … --seed N`
+//! gives), runs through `run_to_dir` into a scratch folder, and keeps only its summary. Rows are
+//! collected in grid order, so sweep.csv does not depend on the thread count or on which run
+//! finished first.
+
+pub mod grid;
+mod lean;
+pub mod progress;
+mod table;
+
+use crate::expect;
+use crate::run::run_to_dir;
+use crate::scenario;
+use crate::trace::summary::Summary;
+use grid::{Param, Point};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// The summary figure plotted by default: the p95 completion latency of migrate requests.
+pub const DEFAULT_METRIC: &str = "actions.migrate.completion_latency.p95_ms";
+
+/// `novasim sweep` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SweepArgs {
+    /// Scenario file, e.g. scenarios/capacity-drain.toml
+    pub scenario: PathBuf,
+    /// An option and the values to sweep it over, e.g.
+    /// --set nova.DEFAULT.resize_confirm_window=60,120,300 (repeatable: the grid is the
+    /// cartesian product). Values are TOML; commas inside [...], {...} or quotes do not split.
+    #[arg(long = "set", value_name = "SECTION.OPTION=V1,V2,…")]
+    pub set: Vec<String>,
+    /// Seeds of each grid point: a range 1..20 (both ends included), a list 1,5,9, or both.
+    /// Default: the scenario's own seed.
+    #[arg(long)]
+    pub seeds: Option<String>,
+    /// Output folder (default: results/<scenario name>-sweep).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The summary.json figure to plot against the first swept option, as a dotted path.
+    #[arg(long, default_value = DEFAULT_METRIC)]
+    pub metric: String,
+    /// Also keep each run's results folder, under DIR/runs/<option=value…>-seed<N>/.
+    #[arg(long)]
+    pub keep_runs: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// A sweep to run (the library form of [`SweepArgs`]).
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    pub scenario: PathBuf,
+    pub params: Vec<Param>,
+    /// `None`: the scenario's own seed.
+    pub seeds: Option<Vec<u64>>,
+    /// `None`: results/<name>-sweep.
+    pub out: Option<PathBuf>,
+    pub metric: String,
+    pub keep_runs: bool,
+    /// Show a progress bar (on a terminal only).
+    pub progress: bool,
+}
+
+/// What one run of the grid gave.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub point: Point,
+    pub summary: Summary,
+    /// (passed, failed) of the scenario's `[[expect]]`, `None` when it has none.
+    pub expectations: Option<(usize, usize)>,
+    /// The value of the plotted metric, when the summary has it.
+    pub metric: Option<f64>,
+}
+
+/// A finished sweep.
+#[derive(Debug, Clone)]
+pub struct SweepReport {
+    pub dir: PathBuf,
+    pub params: Vec<Param>,
+    pub runs: Vec<RunResult>,
+    /// Files written (sweep.csv, then the plots).
+    pub files: Vec<PathBuf>,
+}
+
+/// Runs the sweep and writes DIR/sweep.csv and the plot.
+pub fn run(s: &Sweep) -> Result<SweepReport, String> {
+    // Every combination is loaded once before any run, so a bad value fails in a second,
+    // not after the first hours of the sweep.
+    let probe_seeds = [0];
+    let mut name = None;
+    for p in grid::points(&s.params, &probe_seeds)? {
+        let mut ov = p.overrides(&s.params);
+        ov.pop(); // the probe seed: validate with the scenario's own
+        let sc = scenario::load(&s.scenario, &ov).map_err(|e| e.to_string())?;
+        name.get_or_insert((sc.name, sc.seed));
+    }
+    let (name, own_seed) = name.ok_or("the grid is empty")?;
+    let seeds = s.seeds.clone().unwrap_or_else(|| vec![own_seed]);
+    if seeds.is_empty() {
+        return Err("no seeds".into());
+    }
+    let points = grid::points(&s.params, &seeds)?;
+    let dir = s
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(format!("{name}-sweep")));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let scratch = dir.join(format!(".runs-{}", std::process::id()));
+
+    let bar = s.progress.then(|| progress::runs(points.len() as u64));
+    let results: Vec<Result<RunResult, String>> = points
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let folder = if s.keep_runs {
+                dir.join("runs").join(p.label(&s.params))
+            } else {
+                scratch.join(i.to_string())
+            };
+            let r = run_one(s, p, &folder);
+            if let Some(b) = &bar {
+                b.inc();
+            }
+            r
+        })
+        .collect();
+    drop(bar);
+    if scratch.exists() {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    let runs = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+
+    let (header, rows) = table::build(&s.params, &runs);
+    let csv_path = dir.join("sweep.csv");
+    write_atomically(&csv_path, |w| table::write(&header, &rows, w))?;
+    let mut files = vec![csv_path];
+    if runs.iter().any(|r| r.metric.is_some()) {
+        files.extend(plot::write(&dir, &s.metric, &s.params, &runs)?);
+    }
+    Ok(SweepReport {
+        dir,
+        params: s.params.clone(),
+        runs,
+        files,
+    })
+}
+
+/// One run of the grid: a full results folder at `folder` when runs are kept, else the lean
+/// run (`folder` is then its scratch space).
+fn run_one(s: &Sweep, p: &Point, folder: &Path) -> Result<RunResult, String> {
+    let label = p.label(&s.params);
+    let sc = scenario::load(&s.scenario, &p.overrides(&s.params))
+        .map_err(|e| format!("run {label}: {e}"))?;
+    let has_expectations = !sc.expectations.is_empty();
+    let (summary, expectations) = if s.keep_runs {
+        let report = run_to_dir(sc, folder).map_err(|e| format!("run {label}: {e}"))?;
+        (report.summary, report.expectations)
+    } else {
+        lean::run(sc, folder).map_err(|e| format!("run {label}: {e}"))?
+    };
+    let failed = expect::failures(&expectations);
+    Ok(RunResult {
+        point: p.clone(),
+        metric: metric(&summary, &s.metric),
+        expectations: has_expectations.then(|| (expectations.len() - failed, failed)),
+        summary,
+    })
+}
+
+/// The figure at the dotted `path` of summary.json (`end_time_s`, a string there, is read as
+/// a number); `None` when the summary has no such number, e.g. no successful migrate.
+pub fn metric(summary: &Summary, path: &str) -> Option<f64> {
+    let json = serde_json::to_value(summary).ok()?;
+    let v = path.split('.').try_fold(&json, |v, key| v.get(key))?;
+    match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Writes `path` through a hidden temporary file renamed into place.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), String> {
+    let err = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let tmp = path.with_file_name(format!(
+        ".{}.partial-{}",
+        path.file_name()
+            .map_or("out".into(), |n| n.to_string_lossy()),
+        std::process::id()
+    ));
+    let f = std::fs::File::create(&tmp).map_err(err)?;
+    let mut w = std::io::BufWriter::new(f);
+    write(&mut w).map_err(err)?;
+    std::io::Write::flush(&mut w).map_err(err)?;
+    drop(w);
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+/// `novasim sweep`: runs, then prints where the files are and the metric per grid value.
+pub fn run_cli(args: &SweepArgs) -> Result<(), String> {
+    let params = args
+        .set
+        .iter()
+        .map(|s| grid::parse_param(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let seeds = args.seeds.as_deref().map(grid::parse_seeds).transpose()?;
+    let started = std::time::Instant::now();
+    let report = run(&Sweep {
+        scenario: args.scenario.clone(),
+        params,
+        seeds,
+        out: args.out.clone(),
+        metric: args.metric.clone(),
+        keep_runs: args.keep_runs,
+        progress: !args.quiet,
+    })?;
+    if !report.runs.iter().any(|r| r.metric.is_some()) {
+        eprintln!(
+            "warning: no run's summary.json has a number at {:?}: no plot written",
+            args.metric
+        );
+    }
+    if !args.quiet {
+        print!("{}", plot::render_text(&report, &args.metric));
+        println!(
+            "{} runs in {:.1} s on {} threads; written: {}",
+            report.runs.len(),
+            started.elapsed().as_secs_f64(),
+            rayon::current_num_threads(),
+            report
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(())
+}
+
+mod plot;
