@@ -7,7 +7,7 @@
 //!
 //! Run: `cargo bench --bench storm` (`-- --kind cold|live --hosts 2000 --servers 20000`).
 
-use novasim::run::run_to_dir;
+use novasim::run::{run_to_dir_with, Derived};
 use novasim::scenario::parse_str;
 use std::time::Instant;
 
@@ -160,7 +160,7 @@ fn run(kind: &str, hosts: u64, servers: u64) {
     };
     let out = std::env::temp_dir().join(format!("novasim-bench-{}-{kind}", std::process::id()));
     let started = Instant::now();
-    let report = match run_to_dir(scenario, &out) {
+    let report = match run_to_dir_with(scenario, &out, Derived::Skip) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("bench run failed: {e}");
@@ -186,7 +186,7 @@ fn run(kind: &str, hosts: u64, servers: u64) {
         "  events: {}, transition rows: {}",
         report.events, report.transition_rows
     );
-    println!("  wall time: {wall:.3} s (setup, run and every results file)");
+    println!("  wall time: {wall:.3} s (setup, run and every CSV/JSON trace; no plots/timeline)");
     println!("  events/s: {:.0}", report.events as f64 / wall);
 }
 

@@ -44,8 +44,21 @@ pub struct RunReport {
     pub expectations: Vec<crate::expect::ExpectResult>,
 }
 
-/// Runs `scenario` and writes its results atomically to `out`.
+/// Whether a run also writes the files derived from its traces (timeline.json, the plots,
+/// report.html). Benchmarks of the simulator leave them out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Derived {
+    Write,
+    Skip,
+}
+
+/// Runs `scenario` and writes its results atomically to `out`, with every derived file.
 pub fn run_to_dir(scenario: Scenario, out: &Path) -> Result<RunReport, RunError> {
+    run_to_dir_with(scenario, out, Derived::Write)
+}
+
+/// Runs `scenario` and writes its results atomically to `out`.
+pub fn run_to_dir_with(scenario: Scenario, out: &Path, derived: Derived) -> Result<RunReport, RunError> {
     let io_err = |source| RunError::Output {
         path: out.to_path_buf(),
         source,
@@ -77,15 +90,17 @@ pub fn run_to_dir(scenario: Scenario, out: &Path) -> Result<RunReport, RunError>
     f.write_all(json.as_bytes()).map_err(io_err)?;
     f.flush().map_err(io_err)?;
     drop(f);
-    // Derived from the files just written; inside the folder before it is moved into place.
-    crate::analysis::write_timeline(dir.tmp_path())
-        .map_err(|e| io_err(std::io::Error::other(e.to_string())))?;
     // Read back from the files just written, so a saved folder is checked the same way.
     let expectations =
         crate::expect::check_dir(&scenario.expectations, dir.tmp_path()).map_err(io_err)?;
-    // Charts (SVG + PNG) and report.html, drawn from the files above: part of the atomic folder.
-    crate::plot::write_all(dir.tmp_path())?;
-    crate::report::write(dir.tmp_path())?;
+    if derived == Derived::Write {
+        // Derived from the files just written; inside the folder before it is moved into place.
+        crate::analysis::write_timeline(dir.tmp_path())
+            .map_err(|e| io_err(std::io::Error::other(e.to_string())))?;
+        // Charts (SVG + PNG) and report.html: part of the atomic folder.
+        crate::plot::write_all(dir.tmp_path())?;
+        crate::report::write(dir.tmp_path())?;
+    }
     let dir = dir.commit().map_err(io_err)?;
     Ok(RunReport {
         dir,

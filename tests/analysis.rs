@@ -298,6 +298,25 @@ fn diff_reports_other_files_and_fails_cleanly_on_missing_input() {
     assert_eq!(report.files[0].file, "hosts.csv");
     assert_eq!(report.files[0].line, 2);
 
+    // A column only one side has (a newer simulator) is reported once, not in every row.
+    let wider = copy(&run.0, "wider");
+    let path = wider.0.join("requests.csv");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let with_column: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l},{}\n", if i == 0 { "extra" } else { "" }))
+        .collect();
+    std::fs::write(&path, with_column).expect("write");
+    let report = analysis::diff(&run.0, &wider.0).expect("diff");
+    assert_eq!(report.files.len(), 1);
+    let d = &report.files[0];
+    assert_eq!(
+        (d.differing, d.only_b.as_slice()),
+        (0, &["extra".to_string()][..])
+    );
+    assert!(report.to_string().contains("columns only in B: extra"));
+
     let missing = temp_dir("missing");
     let out = novasim()
         .arg("diff")

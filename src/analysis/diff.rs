@@ -391,6 +391,22 @@ fn table(f: &mut fmt::Formatter<'_>, header: &[String], blocks: &[Block<'_>]) ->
     Ok(())
 }
 
+/// Lists at most this many names or changed columns.
+const SHOWN_COLUMNS: usize = 12;
+
+fn some_names(names: &[String]) -> String {
+    let mut s = names
+        .iter()
+        .take(SHOWN_COLUMNS)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN_COLUMNS {
+        s.push_str(&format!(" … and {} more", names.len() - SHOWN_COLUMNS));
+    }
+    s
+}
+
 fn columns_line(f: &mut fmt::Formatter<'_>, d: &RowsDiff) -> fmt::Result {
     if d.columns.is_empty() {
         return Ok(());
@@ -400,7 +416,92 @@ fn columns_line(f: &mut fmt::Formatter<'_>, d: &RowsDiff) -> fmt::Result {
         .iter()
         .map(|(c, a, b)| format!("{c}: {a:?} → {b:?}"))
         .collect();
-    writeln!(f, "  line {} differs in {}", d.line, parts.join(", "))
+    writeln!(f, "  line {} differs in {}", d.line, some_names(&parts))
+}
+
+/// One differing CSV file. `full`: the context rows and a few rows of each side (for
+/// transitions.csv); otherwise the first differing row of each side, as a table when it is
+/// narrow enough to read.
+fn rows_diff(
+    f: &mut fmt::Formatter<'_>,
+    d: &RowsDiff,
+    a: &Path,
+    b: &Path,
+    full: bool,
+) -> fmt::Result {
+    write!(f, "{}: ", d.file)?;
+    if d.a_rows.is_empty() && d.b_rows.is_empty() {
+        if d.only_a.is_empty() && d.only_b.is_empty() {
+            writeln!(f, "same records, different bytes (line endings or quoting)")?;
+        } else {
+            writeln!(
+                f,
+                "the rows agree on every common column; A has {} rows, B has {}",
+                d.a_len, d.b_len
+            )?;
+        }
+    } else {
+        writeln!(
+            f,
+            "first difference at line {} (data row {}); {} row(s) differ by position; A has {} rows, B has {}",
+            d.line,
+            d.line.saturating_sub(1),
+            d.differing,
+            d.a_len,
+            d.b_len
+        )?;
+    }
+    if !d.only_a.is_empty() {
+        writeln!(f, "  columns only in A: {}", some_names(&d.only_a))?;
+    }
+    if !d.only_b.is_empty() {
+        writeln!(f, "  columns only in B: {}", some_names(&d.only_b))?;
+    }
+    if d.a_rows.is_empty() && d.b_rows.is_empty() {
+        return Ok(());
+    }
+    if full {
+        let (ta, tb) = (
+            format!("A ({}):", a.display()),
+            format!("B ({}):", b.display()),
+        );
+        let context_title = if d.context.is_empty() {
+            ""
+        } else {
+            "same on both sides:"
+        };
+        table(
+            f,
+            &d.header,
+            &[
+                (context_title, " ", &d.context),
+                (&ta, "-", &d.a_rows),
+                (&tb, "+", &d.b_rows),
+            ],
+        )?;
+    } else {
+        let a_first = &d.a_rows[..d.a_rows.len().min(1)];
+        let b_first = &d.b_rows[..d.b_rows.len().min(1)];
+        let width: usize = (0..d.header.len())
+            .map(|i| {
+                let cell = |rows: &[(usize, Vec<String>)]| {
+                    rows.first()
+                        .and_then(|(_, r)| r.get(i))
+                        .map_or(0, |c| c.chars().count())
+                };
+                d.header[i]
+                    .chars()
+                    .count()
+                    .max(cell(a_first))
+                    .max(cell(b_first))
+                    + 2
+            })
+            .sum();
+        if width <= 160 {
+            table(f, &d.header, &[("", "-", a_first), ("", "+", b_first)])?;
+        }
+    }
+    columns_line(f, d)
 }
 
 impl fmt::Display for DiffReport {
@@ -414,36 +515,10 @@ impl fmt::Display for DiffReport {
             );
         }
         writeln!(f, "{a} (A, old) and {b} (B, new) differ")?;
-        if let Some(d) = &self.transitions {
-            writeln!(f)?;
-            writeln!(
-                f,
-                "transitions.csv: first difference at line {} (data row {}); {} line(s) differ by position; A has {} rows, B has {}",
-                d.line,
-                d.line.saturating_sub(1),
-                d.differing,
-                d.a_len,
-                d.b_len
-            )?;
-            let (ta, tb) = (format!("A ({a}):"), format!("B ({b}):"));
-            let context_title = if d.context.is_empty() {
-                ""
-            } else {
-                "same on both sides:"
-            };
-            table(
-                f,
-                &d.header,
-                &[
-                    (context_title, " ", &d.context),
-                    (&ta, "-", &d.a_rows),
-                    (&tb, "+", &d.b_rows),
-                ],
-            )?;
-            columns_line(f, d)?;
-        } else {
-            writeln!(f)?;
-            writeln!(f, "transitions.csv: identical")?;
+        writeln!(f)?;
+        match &self.transitions {
+            Some(d) => rows_diff(f, d, &self.a, &self.b, true)?,
+            None => writeln!(f, "transitions.csv: identical")?,
         }
         writeln!(f)?;
         if self.summary.is_empty() {
@@ -464,15 +539,7 @@ impl fmt::Display for DiffReport {
         }
         for d in &self.files {
             writeln!(f)?;
-            writeln!(
-                f,
-                "{}: first difference at line {}; {} line(s) differ by position; A has {} rows, B has {}",
-                d.file, d.line, d.differing, d.a_len, d.b_len
-            )?;
-            let a_first = &d.a_rows[..d.a_rows.len().min(1)];
-            let b_first = &d.b_rows[..d.b_rows.len().min(1)];
-            table(f, &d.header, &[("", "-", a_first), ("", "+", b_first)])?;
-            columns_line(f, d)?;
+            rows_diff(f, d, &self.a, &self.b, false)?;
         }
         let same: Vec<&str> = RESULT_FILES
             .iter()
@@ -512,7 +579,10 @@ mod tests {
     }
 
     #[test]
-    fn fields_split_quoted_commas() {
-        assert_eq!(fields("a,\"b, c\",d"), ["a", "b, c", "d"]);
+    fn records_split_quoted_commas() {
+        assert_eq!(
+            records("h1,h2,h3\na,\"b, c\",d\n"),
+            [vec!["h1", "h2", "h3"], vec!["a", "b, c", "d"]]
+        );
     }
 }

@@ -77,7 +77,8 @@ impl Chart {
             Resource::Vcpus => 1.0,
             Resource::MemoryMb => 1.0 / 1024.0,
         };
-        let end = secs(h.end_ms);
+        // A run that ends at t = 0 still gets a visible (1 s wide) chart.
+        let end = secs(h.end_ms).max(1.0);
         let per_host = h.names.len() <= MAX_HOST_PANELS;
         let mut hosts: Vec<(String, Series)> = if per_host {
             h.names
@@ -188,13 +189,16 @@ impl super::Chart for Chart {
         };
         let title = format!("Placement allocations over time: {what} used and held by migrations");
         let body = style::frame(root, &title, &self.legend)?;
-        let body = body.margin(0, 10, 10, 10);
+        let body = body.margin(0, 10, 10, 30);
         let peak = self.total.peak_migration;
         let caption = format!(
             "Cloud total, {} hosts — peak held by migrations: {} {} at {} s",
             self.host_count,
             style::num(peak.1),
-            self.unit(),
+            match self.resource {
+                Resource::Vcpus => "vCPUs",
+                Resource::MemoryMb => "GiB",
+            },
             style::num(peak.0)
         );
         let top = self.total.top();
@@ -212,7 +216,7 @@ impl super::Chart for Chart {
                 "{} hosts: per-host panels are drawn for at most {MAX_HOST_PANELS} hosts.",
                 self.host_count
             );
-            return style::note(&body, &note, (90, TOTAL_ONLY_H as i32 - 20));
+            return style::note(&body, &note, (90, 40));
         }
         let (total_area, hosts_area) = body.split_vertically(TOTAL_H);
         panel(
@@ -255,23 +259,6 @@ fn panel<DB: DrawingBackend>(
         .x_label_area_size(if small { 34 } else { 44 })
         .y_label_area_size(if small { 52 } else { 70 })
         .build_cartesian_2d(0f64..end.max(1.0), 0f64..top)?;
-    chart
-        .configure_mesh()
-        .light_line_style(style::GRID.mix(0.0))
-        .bold_line_style(style::GRID)
-        .x_desc(if small {
-            "time (s)"
-        } else {
-            "simulated time (s)"
-        })
-        .y_desc(unit)
-        .axis_desc_style(style::font(axis))
-        .label_style(style::font(tick))
-        .x_labels(if small { 4 } else { 10 })
-        .y_labels(if small { 4 } else { 6 })
-        .x_label_formatter(&|v| style::num(*v))
-        .y_label_formatter(&|v| style::num(*v))
-        .draw()?;
     // Used (all consumers) in the migration colour, then the instances' part over it: what
     // stays visible on top is the part held by migrations.
     chart.draw_series(AreaSeries::new(
@@ -290,5 +277,23 @@ fn panel<DB: DrawingBackend>(
         4,
         style::CAPACITY.stroke_width(2),
     ))?;
+    // Grid and axes last, so the grid shows over the areas.
+    chart
+        .configure_mesh()
+        .light_line_style(style::GRID.mix(0.0))
+        .bold_line_style(style::GRID)
+        .x_desc(if small {
+            "time (s)"
+        } else {
+            "simulated time (s)"
+        })
+        .y_desc(unit)
+        .axis_desc_style(style::font(axis))
+        .label_style(style::font(tick))
+        .x_labels(if small { 4 } else { 10 })
+        .y_labels(if small { 4 } else { 6 })
+        .x_label_formatter(&|v| style::num(*v))
+        .y_label_formatter(&|v| style::num(*v))
+        .draw()?;
     Ok(())
 }

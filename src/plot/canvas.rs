@@ -15,6 +15,7 @@ use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{
     rasterizer, BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
 };
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::convert::Infallible;
 
@@ -34,9 +35,14 @@ pub struct Canvas<'a> {
     /// RGB8, row by row, `width` × `height`.
     pixels: &'a mut [u8],
     font: FontRef<'static>,
-    /// Keyed by (glyph, size in 1/64 px); only looked up, never iterated.
+    /// Keyed by (glyph, size in 1/64 px). These maps are only looked up, never iterated.
     glyphs: HashMap<(GlyphId, u32), Option<Glyph>>,
+    /// Laid-out strings by (text, size in 1/64 px): plotters measures a label, then draws it.
+    layouts: RefCell<HashMap<(String, u32), Layout>>,
 }
+
+/// Pen position of each glyph, and the advance width.
+type Layout = (Vec<(GlyphId, i32)>, i32);
 
 impl<'a> Canvas<'a> {
     /// Draws into `pixels`, which must hold `width` × `height` RGB8 pixels.
@@ -48,6 +54,7 @@ impl<'a> Canvas<'a> {
             pixels,
             font,
             glyphs: HashMap::new(),
+            layouts: RefCell::new(HashMap::new()),
         }
     }
 
@@ -82,23 +89,47 @@ impl<'a> Canvas<'a> {
         }
     }
 
+    /// One pixel, blended by `alpha` (clipped).
+    fn dot(&mut self, x: i32, y: i32, rgb: (u8, u8, u8), alpha: f64) {
+        if x < 0 || y < 0 || x >= self.width as i32 || y >= self.height as i32 {
+            return;
+        }
+        let i = (y as usize * self.width as usize + x as usize) * 3;
+        if alpha >= 1.0 {
+            self.pixels[i] = rgb.0;
+            self.pixels[i + 1] = rgb.1;
+            self.pixels[i + 2] = rgb.2;
+        } else if alpha > 0.0 {
+            let mix = |s: u8, d: u8| (f64::from(s) * alpha + f64::from(d) * (1.0 - alpha)).round();
+            self.pixels[i] = mix(rgb.0, self.pixels[i]) as u8;
+            self.pixels[i + 1] = mix(rgb.1, self.pixels[i + 1]) as u8;
+            self.pixels[i + 2] = mix(rgb.2, self.pixels[i + 2]) as u8;
+        }
+    }
+
     /// Pen positions of each glyph of `text` (whole pixels, so cached glyphs are reused) and
     /// the advance width, with kerning.
-    fn layout(&self, text: &str, size: f32) -> (Vec<(GlyphId, i32)>, i32) {
+    fn layout(&self, text: &str, size: f32) -> Layout {
+        let key = (text.to_string(), (size * 64.0).round() as u32);
+        if let Some(l) = self.layouts.borrow().get(&key) {
+            return l.clone();
+        }
         let font = self.font.as_scaled(PxScale::from(size));
         let mut pen = 0f32;
         let mut prev: Option<GlyphId> = None;
-        let mut out = Vec::with_capacity(text.len());
+        let mut glyphs = Vec::with_capacity(text.len());
         for c in text.chars() {
             let id = font.glyph_id(c);
             if let Some(p) = prev {
                 pen += font.kern(p, id);
             }
-            out.push((id, pen.round() as i32));
+            glyphs.push((id, pen.round() as i32));
             pen += font.h_advance(id);
             prev = Some(id);
         }
-        (out, pen.round() as i32)
+        let l = (glyphs, pen.round() as i32);
+        self.layouts.borrow_mut().insert(key, l.clone());
+        l
     }
 
     fn glyph(&mut self, id: GlyphId, size: f32) -> Option<&Glyph> {
@@ -143,7 +174,7 @@ impl DrawingBackend for Canvas<'_> {
     }
 
     fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> DrawResult {
-        self.span(point.1, point.0, point.0, color);
+        self.dot(point.0, point.1, color.rgb, color.alpha);
         Ok(())
     }
 
@@ -158,8 +189,9 @@ impl DrawingBackend for Canvas<'_> {
             return Ok(());
         }
         if style.stroke_width() == 1 && from.0 == to.0 {
+            let c = style.color();
             for y in from.1.min(to.1)..=from.1.max(to.1) {
-                self.span(y, from.0, from.0, style.color());
+                self.dot(from.0, y, c.rgb, c.alpha);
             }
             return Ok(());
         }
@@ -306,8 +338,7 @@ impl DrawingBackend for Canvas<'_> {
             }
         }
         for (x, y, c) in dots {
-            let a = color.alpha * f64::from(c);
-            self.span(y, x, x, BackendColor { alpha: a, ..color });
+            self.dot(x, y, color.rgb, color.alpha * f64::from(c));
         }
         Ok(())
     }

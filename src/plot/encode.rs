@@ -140,12 +140,8 @@ impl Bits {
     }
 
     fn literal(&mut self, sym: u32) {
-        match sym {
-            0..=143 => self.code(0x30 + sym, 8),
-            144..=255 => self.code(0x190 + sym - 144, 9),
-            256..=279 => self.code(sym - 256, 7),
-            _ => self.code(0xc0 + sym - 280, 8),
-        }
+        let (code, bits) = fixed_codes()[sym as usize];
+        self.put(code, bits);
     }
 
     fn finish(mut self) -> Vec<u8> {
@@ -154,6 +150,24 @@ impl Bits {
         }
         self.out
     }
+}
+
+/// The fixed literal/length codes (RFC 1951 3.2.6), bit-reversed for the LSB-first stream.
+fn fixed_codes() -> &'static [(u32, u32); 288] {
+    static CODES: std::sync::OnceLock<[(u32, u32); 288]> = std::sync::OnceLock::new();
+    CODES.get_or_init(|| {
+        let mut t = [(0, 0); 288];
+        for (sym, slot) in (0u32..).zip(t.iter_mut()) {
+            let (code, bits) = match sym {
+                0..=143 => (0x30 + sym, 8),
+                144..=255 => (0x190 + sym - 144, 9),
+                256..=279 => (sym - 256, 7),
+                _ => (0xc0 + sym - 280, 8),
+            };
+            *slot = (code.reverse_bits() >> (32 - bits), bits);
+        }
+        t
+    })
 }
 
 const LEN_BASE: [u16; 29] = [
@@ -177,12 +191,20 @@ const MAX_DIST: usize = 32_768;
 /// Length of the match of `data[i..]` against `data[i - dist..]`, at most 258.
 fn match_len(data: &[u8], i: usize, dist: usize) -> usize {
     let max = MAX_MATCH.min(data.len() - i);
-    // Whole-window equality first: long runs (most of a chart) cost one memcmp.
-    if data[i..i + max] == data[i - dist..i - dist + max] {
+    let (a, b) = (&data[i..i + max], &data[i - dist..i - dist + max]);
+    if max < 3 || a[..3] != b[..3] {
+        return 0;
+    }
+    // Whole-window equality first: long runs (most of a chart) cost one memcmp; then
+    // 16 bytes at a time, then bytes.
+    if a == b {
         return max;
     }
-    let mut n = 0;
-    while n < max && data[i + n] == data[i - dist + n] {
+    let mut n = 3;
+    while n + 16 <= max && a[n..n + 16] == b[n..n + 16] {
+        n += 16;
+    }
+    while n < max && a[n] == b[n] {
         n += 1;
     }
     n
@@ -201,7 +223,14 @@ fn deflate_fixed(data: &[u8], row: usize) -> Vec<u8> {
     while i < data.len() {
         let mut best = (0, 0);
         for dist in [1, row] {
-            if dist <= i && dist <= MAX_DIST {
+            // Three bytes compared in place before any slicing: most literals stop here.
+            let worth = dist <= i
+                && dist <= MAX_DIST
+                && i + 2 < data.len()
+                && data[i] == data[i - dist]
+                && data[i + 1] == data[i + 1 - dist]
+                && data[i + 2] == data[i + 2 - dist];
+            if worth {
                 let n = match_len(data, i, dist);
                 if n > best.0 {
                     best = (n, dist);

@@ -24,8 +24,8 @@ fn bins(xs: &[u64]) -> (u64, u64, Vec<u64>) {
     let (lo, hi) = (xs[0], xs[xs.len() - 1]);
     // Equal values still get a readable bin around them.
     let span = (hi - lo).max(lo / 10).max(10);
-    let target = ((xs.len() as f64).sqrt().ceil()).clamp(5.0, 40.0);
-    let width = (style::nice_step(span as f64 / target) as u64).max(1);
+    let target = (2.0 * (xs.len() as f64).sqrt()).clamp(8.0, 40.0);
+    let width = (style::nice_step_near(span as f64 / target) as u64).max(1);
     let start = lo / width * width;
     let n = ((hi - start) / width + 1) as usize;
     let mut counts = vec![0u64; n];
@@ -80,7 +80,7 @@ impl super::Chart for Chart<'_> {
             return style::note(&body, "No request completed successfully.", (60, 40));
         }
         let panels = body
-            .margin(0, 10, 0, 10)
+            .margin(0, 10, 0, 30)
             .split_evenly((self.lat.actions.len(), 1));
         for (area, (action, xs)) in panels.iter().zip(&self.lat.actions) {
             draw_panel(area, action, xs)?;

@@ -20,12 +20,20 @@ impl Chart {
     pub fn new(tp: &Throughput) -> Chart {
         let mut times = vec![0.0];
         times.extend(tp.windows.iter().map(|w| secs(w.1)));
+        // A run that ends at t = 0 still gets a visible (1 s wide) chart: hold the last counts.
+        let pad = times.last().is_some_and(|&t| t < 1.0);
+        if pad {
+            times.push(1.0);
+        }
         let layers: Vec<(String, Vec<u64>)> = tp
             .statuses
             .iter()
             .map(|(name, counts)| {
                 let mut v = vec![tp.initial.get(name).copied().unwrap_or(0)];
                 v.extend(counts);
+                if pad {
+                    v.push(v.last().copied().unwrap_or(0));
+                }
                 (name.clone(), v)
             })
             .filter(|(_, v)| v.iter().any(|&n| n > 0))
@@ -70,21 +78,10 @@ impl super::Chart for Chart {
             .unwrap_or(0)
             .max(1);
         let end = self.times.last().copied().unwrap_or(0.0).max(1.0);
-        let mut chart = ChartBuilder::on(&body.margin(0, 10, 10, 20))
+        let mut chart = ChartBuilder::on(&body.margin(0, 10, 10, 30))
             .x_label_area_size(48)
             .y_label_area_size(70)
             .build_cartesian_2d(0f64..end, 0u64..top + top.div_ceil(12))?;
-        chart
-            .configure_mesh()
-            .light_line_style(style::GRID.mix(0.0))
-            .bold_line_style(style::GRID)
-            .x_desc("simulated time (s)")
-            .y_desc("servers (at the window's end)")
-            .axis_desc_style(style::font(style::AXIS_SIZE))
-            .label_style(style::font(style::TICK_SIZE))
-            .x_label_formatter(&|v| style::num(*v))
-            .y_labels(8)
-            .draw()?;
         // Top layer first: each lower layer paints over the part of the one above it.
         for ((name, _), totals) in self.layers.iter().zip(&cum).rev() {
             let color = style::status_color(name);
@@ -97,6 +94,18 @@ impl super::Chart for Chart {
                 .border_style(WHITE.stroke_width(1)),
             )?;
         }
+        // Grid and axes last, so the grid shows over the areas.
+        chart
+            .configure_mesh()
+            .light_line_style(style::GRID.mix(0.0))
+            .bold_line_style(style::GRID)
+            .x_desc("simulated time (s)")
+            .y_desc("servers (at the window's end)")
+            .axis_desc_style(style::font(style::AXIS_SIZE))
+            .label_style(style::font(style::TICK_SIZE))
+            .x_label_formatter(&|v| style::num(*v))
+            .y_labels(8)
+            .draw()?;
         if self.layers.is_empty() {
             style::note(&body, "No server in this run.", (100, 40))?;
         }

@@ -6,12 +6,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub const FONT: &str = "sans-serif";
-pub const TITLE_SIZE: u32 = 24;
-pub const CAPTION_SIZE: u32 = 17;
-pub const AXIS_SIZE: u32 = 15;
-pub const TICK_SIZE: u32 = 13;
-pub const LEGEND_SIZE: u32 = 14;
-pub const NOTE_SIZE: u32 = 14;
+// Sizes in plotters' units (an SVG font-size of size / 1.24 px).
+pub const TITLE_SIZE: u32 = 26;
+pub const CAPTION_SIZE: u32 = 18;
+pub const AXIS_SIZE: u32 = 16;
+pub const TICK_SIZE: u32 = 14;
+pub const LEGEND_SIZE: u32 = 15;
+pub const NOTE_SIZE: u32 = 15;
 
 pub const WIDTH: u32 = 1200;
 
@@ -206,18 +207,19 @@ pub fn note<DB: DrawingBackend>(
     ))
 }
 
-/// A "nice" step (1, 2 or 5 × 10^k) at least `raw`.
-pub fn nice_step(raw: f64) -> f64 {
+/// The "nice" width (1, 2, 2.5 or 5 × 10^k) nearest to `raw` (in ratio).
+pub fn nice_step_near(raw: f64) -> f64 {
     if !(raw.is_finite() && raw > 0.0) {
         return 1.0;
     }
     let mag = 10f64.powf(raw.log10().floor());
-    for m in [1.0, 2.0, 5.0, 10.0] {
-        if m * mag >= raw * (1.0 - 1e-9) {
-            return m * mag;
+    let mut best = mag;
+    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if ((m * mag) / raw).ln().abs() < (best / raw).ln().abs() {
+            best = m * mag;
         }
     }
-    10.0 * mag
+    best
 }
 
 #[cfg(test)]
@@ -234,9 +236,8 @@ mod tests {
 
     #[test]
     fn steps_are_nice() {
-        assert_eq!(nice_step(0.3), 0.5);
-        assert_eq!(nice_step(7.0), 10.0);
-        assert_eq!(nice_step(20.0), 20.0);
-        assert_eq!(nice_step(0.0), 1.0);
+        assert_eq!(nice_step_near(10_200.0), 10_000.0);
+        assert_eq!(nice_step_near(2_300.0), 2_500.0);
+        assert_eq!(nice_step_near(0.0), 1.0);
     }
 }

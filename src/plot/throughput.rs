@@ -57,7 +57,7 @@ impl super::Chart for Chart<'_> {
         let end = self.tp.windows.last().map_or(1.0, |w| secs(w.1).max(1.0));
         let unit = format!("requests per {} s window", style::num(self.window_s()));
         let panels = body
-            .margin(0, 10, 0, 10)
+            .margin(0, 10, 0, 30)
             .split_evenly((self.actions.len(), 1));
         for (area, a) in panels.iter().zip(&self.actions) {
             draw_panel(area, a, &self.tp.windows, end, &unit)?;

@@ -63,7 +63,8 @@ impl<'a> Chart<'a> {
 impl super::Chart for Chart<'_> {
     fn size(&self) -> (u32, u32) {
         let rows = self.tl.tracks.len().max(1) as u32 * self.row_h;
-        let h = style::title_height() + self.legend.height(style::WIDTH) + rows + 40 + 60;
+        let top_axis = if self.tl.tracks.len() > 30 { 30 } else { 0 };
+        let h = style::title_height() + self.legend.height(style::WIDTH) + rows + top_axis + 70;
         (style::WIDTH, h)
     }
 
@@ -78,9 +79,11 @@ impl super::Chart for Chart<'_> {
         let label_size = (self.row_h - 2).min(style::TICK_SIZE);
         // Row i is the band [n-1-i, n-i): the first server on top. The row labels are drawn
         // by hand at band centres (plotters' tick labels cannot be placed per row).
-        let area = body.margin(0, 10, 0, 20);
+        let area = body.margin(0, 10, 0, 40);
+        // A second time axis on top once the rows outgrow a screen.
+        let top_axis = if n > 30 { 30 } else { 0 };
         let mut chart = ChartBuilder::on(&area)
-            .set_label_area_size(LabelAreaPosition::Top, 30)
+            .set_label_area_size(LabelAreaPosition::Top, top_axis)
             .x_label_area_size(48)
             .y_label_area_size(LABEL_W)
             .build_cartesian_2d(0f64..end, 0f64..n as f64)?;
@@ -112,16 +115,25 @@ impl super::Chart for Chart<'_> {
         let text = style::font(label_size)
             .color(&style::MARKER)
             .pos(Pos::new(HPos::Left, VPos::Center));
-        let half = (self.row_h as i32 / 2 - 1).max(3);
+        let half = (self.row_h as i32 / 2 - 2).clamp(3, 6);
+        let label_font = style::font(label_size);
         for (i, t) in tracks.iter().enumerate() {
             let y = (n - 1 - i) as f64 + 0.5;
             chart.draw_series(t.moves.iter().map(|(at, host)| {
+                let label = format!("→{host}");
+                let (w, h) = label_font.font.box_size(&label).unwrap_or((0, 0));
+                let (w, h) = (w as i32, h as i32);
+                // A light box under the label keeps it readable over any status colour.
                 EmptyElement::at((secs(*at), y))
+                    + Rectangle::new(
+                        [(half + 1, -h / 2 - 1), (half + 4 + w, h / 2 + 1)],
+                        WHITE.mix(0.75).filled(),
+                    )
                     + Polygon::new(
                         vec![(-half, -half), (half, -half), (0, half)],
                         style::MARKER.filled(),
                     )
-                    + Text::new(format!("→{host}"), (half + 2, 0), text.clone())
+                    + Text::new(label, (half + 3, 0), text.clone())
             }))?;
         }
         Ok(())

@@ -4,8 +4,13 @@
 
 use super::grid::Param;
 use super::{RunResult, SweepReport};
+use plotters::coord::Shift;
+use plotters::prelude::*;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+/// The font family the plot module registers from its embedded font.
+const FONT: &str = "sans-serif";
 
 /// The spread of the metric over the seeds of one grid point.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,6 +188,158 @@ pub fn render_text(report: &SweepReport, metric: &str) -> String {
     out
 }
 
+/// Picture size in pixels.
+pub const SIZE: (u32, u32) = (1100, 650);
+
+/// Series colours (Okabe–Ito, readable by colour-blind viewers), cycled.
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(0x00, 0x72, 0xb2),
+    RGBColor(0xd5, 0x5e, 0x00),
+    RGBColor(0x00, 0x9e, 0x73),
+    RGBColor(0xcc, 0x79, 0xa7),
+    RGBColor(0xe6, 0x9f, 0x00),
+    RGBColor(0x56, 0xb4, 0xe9),
+    RGBColor(0x00, 0x00, 0x00),
+];
+
+/// The drawing error of a backend.
+pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+impl Figure {
+    /// Where x value `i` is drawn.
+    fn x_pos(&self, i: usize) -> f64 {
+        match &self.x_numeric {
+            Some(xs) => xs[i],
+            None => i as f64,
+        }
+    }
+
+    fn x_range(&self) -> (f64, f64) {
+        match &self.x_numeric {
+            Some(xs) => {
+                let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let pad = if hi > lo { (hi - lo) * 0.05 } else { 1.0 };
+                (lo - pad, hi + pad)
+            }
+            None => (-0.5, self.x_values.len() as f64 - 0.5),
+        }
+    }
+
+    fn y_range(&self) -> (f64, f64) {
+        let all = self.series.iter().flat_map(|s| &s.points);
+        let lo = all.clone().map(|p| p.min).fold(f64::INFINITY, f64::min);
+        let hi = all.map(|p| p.max).fold(f64::NEG_INFINITY, f64::max);
+        if !lo.is_finite() || !hi.is_finite() {
+            return (0.0, 1.0);
+        }
+        // Latencies and counts read best from 0.
+        let lo = if lo >= 0.0 { 0.0 } else { lo };
+        let span = if hi > lo { hi - lo } else { hi.abs().max(1.0) };
+        (lo, hi + span * 0.08)
+    }
+
+    /// Draws the figure on any plotters backend (the SVG and the PNG share this code).
+    pub fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        title: &str,
+    ) -> DrawResult<DB> {
+        let (x0, x1) = self.x_range();
+        let (y0, y1) = self.y_range();
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 22))
+            .margin(18)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        let categorical = self.x_numeric.is_none();
+        let labels = &self.x_values;
+        let x_fmt = move |v: &f64| -> String {
+            if !categorical {
+                return num(*v);
+            }
+            let i = v.round();
+            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+                labels[i as usize].clone()
+            } else {
+                String::new()
+            }
+        };
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .light_line_style(RGBColor(0xee, 0xee, 0xee))
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|v| num(*v));
+        if categorical {
+            mesh.x_labels(self.x_values.len().max(1) * 2 + 1);
+        }
+        mesh.draw()?;
+
+        let cap = (x1 - x0) * 0.006;
+        for (k, s) in self.series.iter().enumerate() {
+            let color = PALETTE[k % PALETTE.len()];
+            let pts: Vec<(f64, &Spread)> = s.points.iter().map(|p| (self.x_pos(p.x), p)).collect();
+            if pts.len() >= 2 {
+                let band: Vec<(f64, f64)> = pts
+                    .iter()
+                    .map(|(x, p)| (*x, p.max))
+                    .chain(pts.iter().rev().map(|(x, p)| (*x, p.min)))
+                    .collect();
+                chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.15))))?;
+            }
+            let whisker = color.mix(0.8).stroke_width(1);
+            chart.draw_series(pts.iter().flat_map(|(x, p)| {
+                [
+                    PathElement::new(vec![(*x, p.min), (*x, p.max)], whisker),
+                    PathElement::new(vec![(*x - cap, p.min), (*x + cap, p.min)], whisker),
+                    PathElement::new(vec![(*x - cap, p.max), (*x + cap, p.max)], whisker),
+                ]
+            }))?;
+            let label = if s.label.is_empty() {
+                "median over seeds (band: min–max)".to_string()
+            } else {
+                s.label.clone()
+            };
+            chart
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|(x, p)| (*x, p.median)),
+                    color.stroke_width(2),
+                ))?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+                });
+            chart.draw_series(
+                pts.iter()
+                    .map(|(x, p)| Circle::new((*x, p.median), 4, color.filled())),
+            )?;
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(0xbb, 0xbb, 0xbb))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// The picture's title: what is plotted, over how many seeds.
+fn title(metric: &str, f: &Figure, runs: &[RunResult]) -> String {
+    let mut seeds: Vec<u64> = runs.iter().map(|r| r.point.seed).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    match f.x_label.as_str() {
+        "seed" => format!("{metric} per seed"),
+        x => format!("{metric} vs {x} ({} seed{} per point)", seeds.len(), if seeds.len() == 1 { "" } else { "s" }),
+    }
+}
+
 /// Writes DIR/sweep.svg and DIR/sweep.png.
 pub fn write(
     dir: &Path,
@@ -190,8 +347,11 @@ pub fn write(
     params: &[Param],
     runs: &[RunResult],
 ) -> Result<Vec<PathBuf>, String> {
-    let _f = figure(metric, params, runs);
-    let _ = dir;
+    let f = figure(metric, params, runs);
+    let t = title(metric, &f, runs);
+    // TEMPORARY until src/plot exposes a renderer: nothing drawn yet.
+    let _draw = Figure::draw::<SVGBackend>;
+    let _ = (dir, t, SIZE);
     Ok(Vec::new())
 }
 
