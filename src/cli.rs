@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Deterministic discrete-event simulator of an OpenStack Nova cloud handling server admin
-/// actions (cold migration, confirm/revert resize, auto-confirm, create, delete).
+/// actions (cold and live migration, confirm/revert resize, auto-confirm, resetState,
+/// injectNetworkInfo, resetNetwork, create, delete).
 ///
 /// A scenario (TOML) declares hosts, flavors, servers, nova.conf options, latencies, faults
 /// and a workload; `run` simulates it and writes exact, reproducible traces.
