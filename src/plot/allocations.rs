@@ -33,10 +33,13 @@ impl Series {
             (&mut self.instances, used - migration),
             (&mut self.capacity, capacity),
         ] {
-            if let Some(&(_, prev)) = v.last() {
-                v.push((t, prev));
+            match v.last_mut() {
+                // Several rows at one instant: one step to the last value (no zero-width
+                // spikes, which polygon fills would show as seams).
+                Some(last) if last.0 == t => last.1 = x,
+                Some(&mut (_, prev)) => v.extend([(t, prev), (t, x)]),
+                None => v.push((t, x)),
             }
-            v.push((t, x));
         }
         if migration > self.peak_migration.1 {
             self.peak_migration = (t, migration);

@@ -129,17 +129,19 @@ fn font() -> Result<ab_glyph::FontRef<'static>, PlotError> {
 }
 
 /// The drawing error type of a plotters backend, as returned by chart code.
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// A chart drawn the same way on any backend (the SVG and the PNG come from one code path).
-trait Chart {
+/// A chart drawn the same way on any backend (the SVG and the PNG come from one code path);
+/// other modules (sweeps) draw their charts through [`render`] too.
+pub trait Chart {
     /// Width and height in pixels.
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
 /// Draws `chart` into `dir/<stem>.svg` and `dir/<stem>.png`.
-fn render<C: Chart>(dir: &Path, stem: &str, chart: &C) -> Result<[PathBuf; 2], PlotError> {
+pub fn render<C: Chart>(dir: &Path, stem: &str, chart: &C) -> Result<[PathBuf; 2], PlotError> {
+    font()?;
     let (w, h) = chart.size();
     let svg_path = dir.join(format!("{stem}.svg"));
     let render_err = |path: &Path, e: &dyn std::fmt::Display| PlotError::Render {

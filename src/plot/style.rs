@@ -23,7 +23,8 @@ pub const REJECTED: RGBColor = RGBColor(0xef, 0x6c, 0x00);
 pub const INSTANCES: RGBColor = RGBColor(0x64, 0xb5, 0xf6);
 pub const MIGRATIONS: RGBColor = RGBColor(0xe6, 0x51, 0x00);
 pub const CAPACITY: RGBColor = RGBColor(0x21, 0x21, 0x21);
-pub const GRID: RGBColor = RGBColor(0xe0, 0xe0, 0xe0);
+// Translucent, so grid lines drawn over filled areas read as grid, not as gaps.
+pub const GRID: RGBAColor = RGBAColor(0, 0, 0, 0.12);
 pub const MARKER: RGBColor = RGBColor(0x21, 0x21, 0x21);
 
 pub fn font(size: u32) -> TextStyle<'static> {

@@ -105,7 +105,16 @@ fn draw_panel<DB: DrawingBackend>(
         .x_label_formatter(&|v| style::num(*v))
         .y_labels(6)
         .draw()?;
-    // Three bars side by side in each window, in legend order.
+    // The submitted line first: the bars stay visible where they meet it.
+    let steps = windows
+        .iter()
+        .zip(&a.submitted)
+        .flat_map(|(&(s, e), &n)| [(secs(s), n), (secs(e), n)]);
+    chart.draw_series(LineSeries::new(steps, style::SUBMITTED.stroke_width(2)))?;
+    // Three bars side by side in each window, in legend order; at least 4 px wide, so a
+    // short last window (the run ends inside it) still shows its bars.
+    let px = chart.plotting_area().get_pixel_range().0;
+    let min_w = 4.0 * end / f64::from((px.end - px.start).max(1));
     for (k, (counts, color)) in [
         (&a.succeeded, style::SUCCEEDED),
         (&a.failed, style::FAILED),
@@ -116,16 +125,14 @@ fn draw_panel<DB: DrawingBackend>(
     {
         chart.draw_series(windows.iter().zip(counts).filter(|(_, &n)| n > 0).map(
             |(&(s, e), &n)| {
-                let (s, w) = (secs(s), secs(e.saturating_sub(s)));
-                let x0 = s + w * (0.08 + 0.28 * k as f64);
-                Rectangle::new([(x0, 0), (x0 + w * 0.26, n)], color.filled())
+                let (s, e, w) = (secs(s), secs(e), secs(e.saturating_sub(s)));
+                let (bar, gap) = ((w * 0.26).max(min_w), w * 0.02);
+                // Bars that do not fit their window end at its end.
+                let first = (s + w * 0.08).min(e - 3.0 * bar - 2.0 * gap);
+                let x0 = first + (bar + gap) * k as f64;
+                Rectangle::new([(x0, 0), (x0 + bar, n)], color.filled())
             },
         ))?;
     }
-    let steps = windows
-        .iter()
-        .zip(&a.submitted)
-        .flat_map(|(&(s, e), &n)| [(secs(s), n), (secs(e), n)]);
-    chart.draw_series(LineSeries::new(steps, style::SUBMITTED.stroke_width(2)))?;
     Ok(())
 }

@@ -63,7 +63,7 @@ impl<'a> Chart<'a> {
 impl super::Chart for Chart<'_> {
     fn size(&self) -> (u32, u32) {
         let rows = self.tl.tracks.len().max(1) as u32 * self.row_h;
-        let top_axis = if self.tl.tracks.len() > 30 { 30 } else { 0 };
+        let top_axis = if self.tl.tracks.len() > 30 { 52 } else { 0 };
         let h = style::title_height() + self.legend.height(style::WIDTH) + rows + top_axis + 70;
         (style::WIDTH, h)
     }
@@ -81,7 +81,7 @@ impl super::Chart for Chart<'_> {
         // by hand at band centres (plotters' tick labels cannot be placed per row).
         let area = body.margin(0, 10, 0, 40);
         // A second time axis on top once the rows outgrow a screen.
-        let top_axis = if n > 30 { 30 } else { 0 };
+        let top_axis = if n > 30 { 52 } else { 0 };
         let mut chart = ChartBuilder::on(&area)
             .set_label_area_size(LabelAreaPosition::Top, top_axis)
             .x_label_area_size(48)
@@ -112,29 +112,42 @@ impl super::Chart for Chart<'_> {
             let y = (n - 1 - i) as f64;
             chart.draw_series(bars(t, y))?;
         }
-        let text = style::font(label_size)
-            .color(&style::MARKER)
-            .pos(Pos::new(HPos::Left, VPos::Center));
         let half = (self.row_h as i32 / 2 - 2).clamp(3, 6);
         let label_font = style::font(label_size);
+        let right_edge = chart.plotting_area().get_pixel_range().0.end;
         for (i, t) in tracks.iter().enumerate() {
             let y = (n - 1 - i) as f64 + 0.5;
-            chart.draw_series(t.moves.iter().map(|(at, host)| {
-                let label = format!("→{host}");
-                let (w, h) = label_font.font.box_size(&label).unwrap_or((0, 0));
-                let (w, h) = (w as i32, h as i32);
-                // A light box under the label keeps it readable over any status colour.
-                EmptyElement::at((secs(*at), y))
-                    + Rectangle::new(
-                        [(half + 1, -h / 2 - 1), (half + 4 + w, h / 2 + 1)],
-                        WHITE.mix(0.75).filled(),
-                    )
-                    + Polygon::new(
-                        vec![(-half, -half), (half, -half), (0, half)],
-                        style::MARKER.filled(),
-                    )
-                    + Text::new(label, (half + 3, 0), text.clone())
-            }))?;
+            let markers: Vec<_> = t
+                .moves
+                .iter()
+                .map(|(at, host)| {
+                    let label = format!("→{host}");
+                    let (w, h) = label_font.font.box_size(&label).unwrap_or((0, 0));
+                    let (w, h) = (w as i32, h as i32);
+                    // Right of the marker, or left of it where it would run off the chart.
+                    let x = chart.backend_coord(&(secs(*at), y)).0;
+                    let (x0, x1, text_x, anchor) = if x + half + 6 + w < right_edge {
+                        (half + 1, half + 4 + w, half + 3, HPos::Left)
+                    } else {
+                        (-half - 4 - w, -half - 1, -half - 3, HPos::Right)
+                    };
+                    let text = label_font
+                        .color(&style::MARKER)
+                        .pos(Pos::new(anchor, VPos::Center));
+                    // A light box under the label keeps it readable over any status colour.
+                    EmptyElement::at((secs(*at), y))
+                        + Rectangle::new(
+                            [(x0, -h / 2 - 1), (x1, h / 2 + 1)],
+                            WHITE.mix(0.75).filled(),
+                        )
+                        + Polygon::new(
+                            vec![(-half, -half), (half, -half), (0, half)],
+                            style::MARKER.filled(),
+                        )
+                        + Text::new(label, (text_x, 0), text)
+                })
+                .collect();
+            chart.draw_series(markers)?;
         }
         Ok(())
     }

@@ -215,7 +215,7 @@ border-bottom:1px solid #ddd;padding-bottom:.2em}\
 table{border-collapse:collapse;margin:.6em 0}\
 th,td{border:1px solid #ccc;padding:.25em .7em;text-align:right}\
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}\
-td.text{text-align:left}\
+td.text,th.text{text-align:left}\
 figure{margin:1em 0 2em}figure svg{width:100%;height:auto;border:1px solid #eee}\
 figcaption{color:#444;margin-bottom:.5em}.files{font-size:.9em;color:#555}\
 .note{background:#fff8e1;border-left:4px solid #fbc02d;padding:.4em .8em}";
@@ -260,8 +260,8 @@ fn render(s: &Summary, figures: &[(&str, String)], notes: &[String]) -> String {
         h.push_str("<p>No API request in this run.</p>\n");
     } else {
         h.push_str(
-            "<table>\n<tr><th>action</th><th>submitted</th><th>HTTP codes</th><th>ok</th>\
-             <th>failed</th><th>pending</th><th>failures</th></tr>\n",
+            "<table>\n<tr><th>action</th><th>submitted</th><th class=\"text\">HTTP codes</th><th>ok</th>\
+             <th>failed</th><th>pending</th><th class=\"text\">failures</th></tr>\n",
         );
         for (name, a) in &actions {
             let codes = a

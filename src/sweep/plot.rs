@@ -348,11 +348,26 @@ pub fn write(
     runs: &[RunResult],
 ) -> Result<Vec<PathBuf>, String> {
     let f = figure(metric, params, runs);
-    let t = title(metric, &f, runs);
-    // TEMPORARY until src/plot exposes a renderer: nothing drawn yet.
-    let _draw = Figure::draw::<SVGBackend>;
-    let _ = (dir, t, SIZE);
-    Ok(Vec::new())
+    let title = title(metric, &f, runs);
+    let chart = Titled { figure: &f, title };
+    let files = crate::plot::render(dir, "sweep", &chart).map_err(|e| e.to_string())?;
+    Ok(files.to_vec())
+}
+
+/// The figure with its title, as the plot module draws charts.
+struct Titled<'a> {
+    figure: &'a Figure,
+    title: String,
+}
+
+impl crate::plot::Chart for Titled<'_> {
+    fn size(&self) -> (u32, u32) {
+        SIZE
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> crate::plot::DrawResult<DB> {
+        self.figure.draw(root, &self.title)
+    }
 }
 
 #[cfg(test)]
