@@ -58,7 +58,11 @@ pub fn run_to_dir(scenario: Scenario, out: &Path) -> Result<RunReport, RunError>
 }
 
 /// Runs `scenario` and writes its results atomically to `out`.
-pub fn run_to_dir_with(scenario: Scenario, out: &Path, derived: Derived) -> Result<RunReport, RunError> {
+pub fn run_to_dir_with(
+    scenario: Scenario,
+    out: &Path,
+    derived: Derived,
+) -> Result<RunReport, RunError> {
     let io_err = |source| RunError::Output {
         path: out.to_path_buf(),
         source,

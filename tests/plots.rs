@@ -442,6 +442,7 @@ fn plot_command_errors_are_one_line() {
 
     let run = run_bundled("teaching");
     std::fs::remove_file(run.0.join("hosts.csv")).expect("remove");
+    std::fs::remove_file(run.0.join("throughput.svg")).expect("remove");
     let out = novasim().arg("plot").arg(&run.0).output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);

@@ -67,21 +67,33 @@ pub(super) fn abort_live_migration(world: &World, req: &ApiRequest) -> Result<Ac
         let state = srv.task_state.map_or("None", TaskState::as_str);
         return Err(ApiError::new(
             409,
-            format!("Cannot 'abort live migration' instance {} while it is in task_state {state}", req.server),
+            format!(
+                "Cannot 'abort live migration' instance {} while it is in task_state {state}",
+                req.server
+            ),
         ));
     }
     let migration = srv
         .migration
         .filter(|m| world.migration(*m).kind == MigrationType::LiveMigration)
-        .ok_or_else(|| ApiError::new(404, format!("Migration for instance {} could not be found.", req.server)))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                format!("Migration for instance {} could not be found.", req.server),
+            )
+        })?;
     let status = world.migration(migration).status;
     let abortable = status == MigrationStatus::Running
-        || (mv >= Microversion(2, 65) && matches!(status, MigrationStatus::Queued | MigrationStatus::Preparing));
+        || (mv >= Microversion(2, 65)
+            && matches!(status, MigrationStatus::Queued | MigrationStatus::Preparing));
     if !abortable {
         return Err(ApiError::new(
             400,
             format!("Migration {migration} state of instance {} is {}. Cannot abort live migration in this state.", req.server, status.as_str()),
         ));
     }
-    Ok(Accepted::AbortLiveMigration { server: s, migration })
+    Ok(Accepted::AbortLiveMigration {
+        server: s,
+        migration,
+    })
 }

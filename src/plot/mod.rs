@@ -83,14 +83,20 @@ pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         return Err(PlotError::NoFolder(dir.to_path_buf()));
     }
     font()?;
-    let mut written = Vec::new();
+    // Every input is read before anything is drawn: a missing or bad CSV leaves the folder's
+    // charts as they were.
     let tp = data::Throughput::load(dir)?;
+    let tl = match server_count(dir)? {
+        n if n <= MAX_TIMELINE_SERVERS => Some(data::Timeline::load(dir)?),
+        _ => None,
+    };
+    let hosts = data::Hosts::load(dir)?;
+    let lat = data::Latencies::load(dir)?;
+    let mut written = Vec::new();
     written.extend(render(dir, "throughput", &throughput::Chart::new(&tp))?);
     written.extend(render(dir, "statuses", &statuses::Chart::new(&tp))?);
-    let servers = server_count(dir)?;
-    if servers <= MAX_TIMELINE_SERVERS {
-        let tl = data::Timeline::load(dir)?;
-        written.extend(render(dir, "timeline", &timeline::Chart::new(&tl))?);
+    if let Some(tl) = &tl {
+        written.extend(render(dir, "timeline", &timeline::Chart::new(tl))?);
     } else {
         // `novasim plot` on a folder whose run was re-made larger: no stale timeline.
         for ext in ["svg", "png"] {
@@ -100,13 +106,11 @@ pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
             }
         }
     }
-    let hosts = data::Hosts::load(dir)?;
     written.extend(render(
         dir,
         "allocations",
         &allocations::Chart::new(&hosts),
     )?);
-    let lat = data::Latencies::load(dir)?;
     written.extend(render(dir, "latency", &latency::Chart::new(&lat))?);
     Ok(written)
 }

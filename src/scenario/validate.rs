@@ -1747,29 +1747,30 @@ fn drain(cx: &Ctx, names: &Names, d: &Spanned<RawDrain>, i: usize) -> R<Drain> {
             "follow_up is only valid for a cold (migrate) drain",
         ));
     }
-    let block_migration =
-        match &r.block_migration {
-            Some(b) if action != ActionKind::LiveMigrate => {
+    let block_migration = match &r.block_migration {
+        Some(b) if action != ActionKind::LiveMigrate => {
+            return Err(cx.err(
+                &b.span(),
+                &at(&base, "block_migration"),
+                "block_migration is only valid for an os-migrateLive drain",
+            ))
+        }
+        Some(b) => Some(match b.get_ref().as_str() {
+            "auto" => serde_json::Value::from("auto"),
+            "true" => serde_json::Value::from(true),
+            "false" => serde_json::Value::from(false),
+            other => {
                 return Err(cx.err(
-                    &b.span(),
-                    &at(&base, "block_migration"),
-                    "block_migration is only valid for an os-migrateLive drain",
-                ))
-            }
-            Some(b) => Some(match b.get_ref().as_str() {
-                "auto" => serde_json::Value::from("auto"),
-                "true" => serde_json::Value::from(true),
-                "false" => serde_json::Value::from(false),
-                other => return Err(cx.err(
                     &b.span(),
                     &at(&base, "block_migration"),
                     format!(
                         "block_migration must be \"auto\", \"true\" or \"false\" (got {other:?})"
                     ),
-                )),
-            }),
-            None => None,
-        };
+                ))
+            }
+        }),
+        None => None,
+    };
     Ok(Drain {
         name: match opt_name(cx, &r.name, &at(&base, "name"))? {
             Some(n) => n,

@@ -599,7 +599,12 @@ impl Sim {
         }
         if self.ops[op.index()].abort_requested {
             // §4.8 step 14: aborted while preparing.
-            return self.live_rollback(op, MigrationStatus::Cancelled, false, "aborted while preparing");
+            return self.live_rollback(
+                op,
+                MigrationStatus::Cancelled,
+                false,
+                "aborted while preparing",
+            );
         }
         if !ok {
             return self.live_rollback(
@@ -855,7 +860,13 @@ impl Sim {
 
 impl Sim {
     /// The abort API after its checks: action `live_migration_cancel`, cast to SRC.
-    pub(super) fn accept_live_abort(&mut self, r: u32, server: ServerId, migration: MigrationId, project: String) {
+    pub(super) fn accept_live_abort(
+        &mut self,
+        r: u32,
+        server: ServerId,
+        migration: MigrationId,
+        project: String,
+    ) {
         let request_id = self.request_id_of(r);
         let abort = self.begin_op(
             Op {
@@ -874,7 +885,10 @@ impl Sim {
             .rposition(|o| o.kind == OpKind::LiveMigrate && o.migration == Some(migration))
             .map(|i| OpId(i as u32));
         let Some(target) = target else {
-            return self.complete(abort, Outcome::Failure("no live migration in flight".into()));
+            return self.complete(
+                abort,
+                Outcome::Failure("no live migration in flight".into()),
+            );
         };
         let d = self.draw(D::Compute);
         self.after(d, Event::SrcLiveMigrationAbort(abort, target));
@@ -891,7 +905,12 @@ impl Sim {
             MigrationStatus::Queued => {
                 self.live_queue[source.index()].retain(|o| *o != op);
                 self.ops[op.index()].unqueued = true;
-                self.live_rollback(op, MigrationStatus::Cancelled, false, "aborted while queued");
+                self.live_rollback(
+                    op,
+                    MigrationStatus::Cancelled,
+                    false,
+                    "aborted while queued",
+                );
             }
             MigrationStatus::Preparing => self.ops[op.index()].abort_requested = true,
             MigrationStatus::Running | MigrationStatus::RunningPostCopy => {
@@ -902,7 +921,13 @@ impl Sim {
             }
             _ => {}
         }
-        self.event_finish(abort, "compute_live_migration_abort", Some(source), EventResult::Success, "");
+        self.event_finish(
+            abort,
+            "compute_live_migration_abort",
+            Some(source),
+            EventResult::Success,
+            "",
+        );
         self.complete(abort, Outcome::Success);
     }
 }

@@ -6,6 +6,7 @@ use super::grid::Param;
 use super::{RunResult, SweepReport};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -254,16 +255,16 @@ impl Figure {
             .y_label_area_size(80)
             .build_cartesian_2d(x0..x1, y0..y1)?;
         let categorical = self.x_numeric.is_none();
-        let labels = &self.x_values;
+        // Seeds and counts: no tick between two integers.
+        let integral = self
+            .x_numeric
+            .as_ref()
+            .is_some_and(|xs| xs.iter().all(|x| x.fract() == 0.0));
         let x_fmt = move |v: &f64| -> String {
-            if !categorical {
-                return num(*v);
-            }
-            let i = v.round();
-            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
-                labels[i as usize].clone()
-            } else {
+            if integral && v.fract() != 0.0 {
                 String::new()
+            } else {
+                num(*v)
             }
         };
         let mut mesh = chart.configure_mesh();
@@ -275,9 +276,26 @@ impl Figure {
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&|v| num(*v));
         if categorical {
-            mesh.x_labels(self.x_values.len().max(1) * 2 + 1);
+            // The axis's own ticks fall between categories: each value is labelled below.
+            mesh.disable_x_mesh().x_labels(0);
         }
         mesh.draw()?;
+        if categorical {
+            let n = self.x_values.len().max(1);
+            // About 7 px per character at 13 px: shorten labels to their slot.
+            let slot_chars = (chart.plotting_area().dim_in_pixel().0 as usize / n / 7).max(4);
+            let style =
+                TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+            for (i, label) in self.x_values.iter().enumerate() {
+                let (px, py) = chart.backend_coord(&(i as f64, y0));
+                let text = shorten(label, slot_chars);
+                root.draw(&Text::new(text, (px, py + 8), style.clone()))?;
+                root.draw(&PathElement::new(
+                    vec![(px, py), (px, py + 5)],
+                    BLACK.stroke_width(1),
+                ))?;
+            }
+        }
 
         let cap = (x1 - x0) * 0.006;
         for (k, s) in self.series.iter().enumerate() {
@@ -299,7 +317,9 @@ impl Figure {
                     PathElement::new(vec![(*x - cap, p.max), (*x + cap, p.max)], whisker),
                 ]
             }))?;
-            let label = if s.label.is_empty() {
+            let label = if self.x_label == "seed" {
+                "one run per seed".to_string()
+            } else if s.label.is_empty() {
                 "median over seeds (band: min–max)".to_string()
             } else {
                 s.label.clone()
@@ -329,6 +349,16 @@ impl Figure {
     }
 }
 
+/// `label` cut to `max` characters, with "…" when cut.
+fn shorten(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
+        return label.to_string();
+    }
+    let mut out: String = label.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// The picture's title: what is plotted, over how many seeds.
 fn title(metric: &str, f: &Figure, runs: &[RunResult]) -> String {
     let mut seeds: Vec<u64> = runs.iter().map(|r| r.point.seed).collect();
@@ -336,7 +366,11 @@ fn title(metric: &str, f: &Figure, runs: &[RunResult]) -> String {
     seeds.dedup();
     match f.x_label.as_str() {
         "seed" => format!("{metric} per seed"),
-        x => format!("{metric} vs {x} ({} seed{} per point)", seeds.len(), if seeds.len() == 1 { "" } else { "s" }),
+        x => format!(
+            "{metric} vs {x} ({} seed{} per point)",
+            seeds.len(),
+            if seeds.len() == 1 { "" } else { "s" }
+        ),
     }
 }
 
@@ -365,7 +399,10 @@ impl crate::plot::Chart for Titled<'_> {
         SIZE
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> crate::plot::DrawResult<DB> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> crate::plot::DrawResult<DB> {
         self.figure.draw(root, &self.title)
     }
 }

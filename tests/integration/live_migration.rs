@@ -586,7 +586,11 @@ fn reset_state_preempts_in_flight_steps_spec_4_12() {
     );
     let vm2 = r.last("vm2");
     assert_eq!(
-        (vm2["time_s"].as_str(), vm2["status"].as_str(), vm2["task_state"].as_str()),
+        (
+            vm2["time_s"].as_str(),
+            vm2["status"].as_str(),
+            vm2["task_state"].as_str()
+        ),
         ("10.190", "ERROR", "resize_migrating")
     );
 }
@@ -602,20 +606,50 @@ fn abort_live_migration_spec_4_11() {
             "{SHARED}{}{}{}{}{}",
             request("a", 10, "os-migrateLive", "vm1", ""),
             request("b", 10, "os-migrateLive", "vm2", ""),
-            request("abort-b-2.64", 11, "abortLiveMigration", "vm2", "microversion = \"2.64\""),
-            request("abort-b", 12, "abortLiveMigration", "vm2", "microversion = \"2.65\""),
-            request("abort-a", 15, "abortLiveMigration", "vm1", "microversion = \"2.24\""),
+            request(
+                "abort-b-2.64",
+                11,
+                "abortLiveMigration",
+                "vm2",
+                "microversion = \"2.64\""
+            ),
+            request(
+                "abort-b",
+                12,
+                "abortLiveMigration",
+                "vm2",
+                "microversion = \"2.65\""
+            ),
+            request(
+                "abort-a",
+                15,
+                "abortLiveMigration",
+                "vm1",
+                "microversion = \"2.24\""
+            ),
         ),
     ));
-    assert_eq!(r.request("abort-b-2.64")["http_code"], "400", "queued: only from 2.65");
+    assert_eq!(
+        r.request("abort-b-2.64")["http_code"],
+        "400",
+        "queued: only from 2.65"
+    );
     assert_eq!(r.request("abort-b")["http_code"], "202");
     assert_eq!(r.request("abort-a")["http_code"], "202");
     assert_eq!(r.last("vm2")["migration_status"], "cancelled");
     assert_eq!(r.last("vm1")["migration_status"], "cancelled");
-    assert_eq!((r.last("vm1")["status"].as_str(), r.last("vm1")["host"].as_str()), ("ACTIVE", "h1"));
+    assert_eq!(
+        (
+            r.last("vm1")["status"].as_str(),
+            r.last("vm1")["host"].as_str()
+        ),
+        ("ACTIVE", "h1")
+    );
     // vm1 was running (from 13.290) when the abort reached SRC at 15.070.
     assert_eq!(r.last("vm1")["time_s"], "15.070");
-    assert!(r.events("vm1").contains(&"live_migration_cancel compute_live_migration_abort Success h1".to_string()));
+    assert!(r
+        .events("vm1")
+        .contains(&"live_migration_cancel compute_live_migration_abort Success h1".to_string()));
     assert_eq!(r.final_vcpus()["h1"], 4);
     assert_eq!(r.final_vcpus().values().sum::<u64>(), 4);
 }
