@@ -48,6 +48,31 @@ pub enum MigrationStatus {
 }
 
 impl MigrationStatus {
+    /// Every status, in a fixed order (for parsing names).
+    pub const ALL: [MigrationStatus; 18] = {
+        use MigrationStatus::*;
+        [
+            PreMigrating,
+            Migrating,
+            PostMigrating,
+            Finished,
+            Confirming,
+            Confirmed,
+            Reverting,
+            Reverted,
+            Accepted,
+            Queued,
+            Preparing,
+            Running,
+            RunningPostCopy,
+            Completed,
+            Error,
+            Failed,
+            Cancelled,
+            Done,
+        ]
+    };
+
     pub fn as_str(self) -> &'static str {
         use MigrationStatus::*;
         match self {
@@ -102,6 +127,15 @@ pub struct Migration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `ALL` lists each status once (as_str is injective over it).
+    #[test]
+    fn all_statuses_listed_once() {
+        let mut names: Vec<&str> = MigrationStatus::ALL.iter().map(|s| s.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), MigrationStatus::ALL.len());
+    }
 
     /// Spec §1.4: terminal statuses; `finished` is not terminal.
     #[test]

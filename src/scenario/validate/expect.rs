@@ -23,42 +23,6 @@ const SUBJECTS: [&str; 5] = [
     "outcome_detail",
 ];
 
-/// Every migration status, for parsing names (the model has no list of them).
-const MIGRATION_STATUSES: [MigrationStatus; 18] = {
-    use MigrationStatus::*;
-    [
-        PreMigrating,
-        Migrating,
-        PostMigrating,
-        Finished,
-        Confirming,
-        Confirmed,
-        Reverting,
-        Reverted,
-        Accepted,
-        Queued,
-        Preparing,
-        Running,
-        RunningPostCopy,
-        Completed,
-        Error,
-        Failed,
-        Cancelled,
-        Done,
-    ]
-};
-
-/// Fails to compile when the model gains a migration status, so the list above is updated.
-#[allow(dead_code)]
-fn every_migration_status_is_listed(s: MigrationStatus) {
-    use MigrationStatus::*;
-    match s {
-        PreMigrating | Migrating | PostMigrating | Finished | Confirming | Confirmed
-        | Reverting | Reverted | Accepted | Queued | Preparing | Running | RunningPostCopy
-        | Completed | Error | Failed | Cancelled | Done => {}
-    }
-}
-
 const LATENCIES: [(&str, LatencyKind); 2] = [
     ("completion", LatencyKind::Completion),
     ("response", LatencyKind::Response),
@@ -205,7 +169,7 @@ fn expectation(
                 }
             }
             "migration_status" => {
-                let statuses: Vec<(&str, MigrationStatus)> = MIGRATION_STATUSES
+                let statuses: Vec<(&str, MigrationStatus)> = MigrationStatus::ALL
                     .iter()
                     .map(|s| (s.as_str(), *s))
                     .collect();
