@@ -60,7 +60,8 @@ impl Sim {
             requested_az: availability_zone,
             migration: None,
         };
-        let id = self.add_server(server, Hop::Api, "create: vm_state building", None);
+        // The operation exists first so that the server's first row carries its request id.
+        let id = ServerId(self.world.servers.len() as u32);
         let op = self.begin_op(
             Op {
                 kind: OpKind::Create,
@@ -71,6 +72,7 @@ impl Sim {
             },
             Some(("create", Some(project))),
         );
+        self.add_server(server, Hop::Api, "create: vm_state building", Some(op));
         let d = self.draw(D::Conductor);
         self.after(d, Event::ConBuild(op));
     }
