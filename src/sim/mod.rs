@@ -602,14 +602,25 @@ impl Sim {
 
     /// Writes one transitions row with the server's and its current migration's state.
     fn trace_server(&mut self, s: ServerId, op: Option<OpId>, hop: Hop, step: &str) {
-        let srv = self.world.server(s);
         let mig = op
             .and_then(|o| self.ops[o.index()].migration)
-            .or(srv.migration);
-        let request = op.map(|o| self.ops[o.index()].request_id.0);
+            .or(self.world.server(s).migration);
+        self.trace_row(s, mig, op, hop, step);
+    }
+
+    /// Writes one transitions row: the server's state and migration `mig`'s status now.
+    fn trace_row(
+        &mut self,
+        s: ServerId,
+        mig: Option<MigrationId>,
+        op: Option<OpId>,
+        hop: Hop,
+        step: &str,
+    ) {
+        let srv = self.world.server(s);
         let row = TransitionRow {
             time: self.queue.now(),
-            request,
+            request: op.map(|o| self.ops[o.index()].request_id.0),
             server: &srv.name,
             host: srv.host.map_or("", |h| self.world.host(h).name.as_str()),
             vm_state: srv.vm_state.as_str(),
@@ -660,22 +671,7 @@ impl Sim {
         }
         let op = op.filter(|o| self.ops[o.index()].migration == Some(m));
         // The row shows this migration even if the server has since moved on to another one.
-        let srv = self.world.server(server);
-        let row = TransitionRow {
-            time: now,
-            request: op.map(|o| self.ops[o.index()].request_id.0),
-            server: &srv.name,
-            host: srv.host.map_or("", |h| self.world.host(h).name.as_str()),
-            vm_state: srv.vm_state.as_str(),
-            task_state: srv.task_state.map_or("", TaskState::as_str),
-            status: srv.status().as_str(),
-            migration: Some(m.0),
-            migration_status: status.as_str(),
-            hop,
-            step,
-        };
-        let r = self.trace.transition(&row);
-        self.record_io(r);
+        self.trace_row(server, Some(m), op, hop, step);
     }
 
     fn trace_host(&mut self, h: HostId) {
@@ -817,13 +813,5 @@ impl Sim {
 
     pub fn transition_rows(&self) -> u64 {
         self.trace.transition_rows
-    }
-
-    pub fn rngs(&self) -> &RngStreams {
-        &self.rngs
-    }
-
-    pub fn events_scheduled(&self) -> u64 {
-        self.queue.scheduled_count()
     }
 }

@@ -4,6 +4,7 @@
 
 use super::grid::Param;
 use super::{RunResult, SweepReport};
+use crate::plot::DrawResult;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -202,9 +203,6 @@ const PALETTE: [RGBColor; 7] = [
     RGBColor(0x56, 0xb4, 0xe9),
     RGBColor(0x00, 0x00, 0x00),
 ];
-
-/// The drawing error of a backend.
-pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 impl Figure {
     /// Where x value `i` is drawn.

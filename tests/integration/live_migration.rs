@@ -545,7 +545,8 @@ fn cold_drain_with_confirm() {
     };
     assert_eq!(started("a"), "5.000");
     assert_eq!(started("b"), "5.000");
-    assert!(started("c").as_str() > "30");
+    let c: f64 = started("c").parse().expect("c was submitted");
+    assert!(c > 30.0, "c starts after a's move and confirm: {c}");
 }
 
 /// §4.12 / §11.8 (README Fidelity): a reset during the disk copy makes the source's save of
