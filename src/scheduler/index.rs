@@ -1,13 +1,17 @@
-//! The indexed scheduler: sorted sets of hosts per weigher, hosts grouped into classes by the
-//! weighers with few distinct inputs, and Fagin's Threshold Algorithm inside a class.
+//! The indexed scheduler. Hosts whose weigher inputs are all equal form one *group*, weighed
+//! once: a cloud of identical hosts with a few flavors has a few dozen groups however many
+//! hosts it has. The groups are kept in sorted sets per weigher and in classes by the weighers
+//! with few distinct inputs, and Fagin's Threshold Algorithm reads the sets inside a class.
 //!
 //! Invariants the search relies on:
-//! * a listed host is in every weigher's set and in one class, keyed by the raw values cached
-//!   at its last `update`, and its score is computed from those same cached values;
+//! * a listed host is in exactly one group, the one keyed by the raw values cached at its last
+//!   `update`; a group is in every weigher's set and in one class while it has hosts;
 //! * a normalised term is monotone in the raw value (see [`Term::value`]) and float addition
 //!   is monotone, so replacing each input by one at least as good never lowers a score;
+//! * hosts of one group score the same, so of a group only its `k` lowest-id candidates can be
+//!   among the best `k`;
 //! * a host too full for the flavor in RAM, CPU or disk is never a candidate, so a walk may
-//!   start (and a min search may end) at the first host of a set that could fit.
+//!   start (and a min search may end) at the first group of a set that could fit.
 //!
 //! [`Term::value`]: super::weighers::Term::value
 
@@ -15,7 +19,7 @@ use std::cmp::Ordering;
 use std::collections::btree_set::Range;
 use std::collections::{BTreeMap, BTreeSet};
 use std::iter::Peekable;
-use std::ops::Bound::{self, Excluded, Included, Unbounded};
+use std::ops::Bound::{self, Included, Unbounded};
 
 use super::weighers::{
     fit_offsets, kind, merge, multipliers, raw_values, request_amount, sort_weighed, Kind, Norm,
@@ -26,10 +30,12 @@ use crate::engine::Stream;
 use crate::model::{Host, HostId, Placement, Resources};
 use crate::scenario::WeightMultipliers;
 
-/// (order key, host); a set of these iterates best first. The order key is the raw value,
-/// negated when a larger value is better (positive multiplier), so that equal values come in
-/// ascending id order whichever way the weigher points.
-type Entry = (i128, HostId);
+/// Index of a group in [`Lists::groups`].
+type GroupId = u32;
+
+/// (order key, group); a set of these iterates best first. The order key is the raw value,
+/// negated when a larger value is better (positive multiplier).
+type Entry = (i128, GroupId);
 type Bounds = (Bound<Entry>, Bound<Entry>);
 
 /// A class: the inputs of the [`DISCRETE`] weighers (0 for one with a zero multiplier).
@@ -38,6 +44,10 @@ type ClassKey = [i128; DISCRETE.len()];
 /// Beyond this magnitude a multiplier could push a bound to ±inf (and inf − inf is NaN, which
 /// is not monotone); such configurations are scanned instead.
 const MAX_INDEXED_MULTIPLIER: f64 = 1e100;
+
+/// Up to this many groups a decision weighs every group instead of searching the sets: one
+/// score per group is cheaper than the threshold walk's set reads.
+const SCAN_GROUPS_MAX: usize = 48;
 
 /// Debug builds cross-check every decision on clouds this small against [`super::select_linear`].
 #[cfg(debug_assertions)]
@@ -77,24 +87,36 @@ fn class_key(raw: &Raw, mults: &[f64; N]) -> ClassKey {
     })
 }
 
-/// Hosts sharing one [`ClassKey`].
+/// Listed hosts with the same weigher inputs.
+#[derive(Debug, Clone, Default)]
+struct Group {
+    raw: Raw,
+    /// Empty while the slot is free.
+    hosts: BTreeSet<HostId>,
+}
+
+/// Groups sharing one [`ClassKey`].
 #[derive(Debug, Clone)]
 struct Class {
-    ids: BTreeSet<HostId>,
-    /// Per [`CONTINUOUS`] weigher with a non-zero multiplier, the class's hosts best first.
+    groups: BTreeSet<GroupId>,
+    /// Per [`CONTINUOUS`] weigher with a non-zero multiplier, the class's groups best first.
     sorted: [Option<BTreeSet<Entry>>; CONTINUOUS.len()],
 }
 
 /// The index of one host set: all hosts, or the hosts of one availability zone.
 #[derive(Debug, Clone)]
 struct Lists {
-    /// Hosts enabled and up at their last update.
+    /// Hosts enabled and up at their last update ("listed").
     ids: BTreeSet<HostId>,
     /// Hosts disabled or down at their last update. Their flags are tested at each decision,
     /// so a service enabled or brought up without an `update` is still found.
     parked: BTreeSet<HostId>,
-    /// Per weigher with a non-zero multiplier, all hosts of `ids` best first: the ends give
-    /// the candidates' min and max.
+    /// Slots of groups; freed slots are reused.
+    groups: Vec<Group>,
+    free_slots: Vec<GroupId>,
+    by_raw: BTreeMap<Raw, GroupId>,
+    /// Per weigher with a non-zero multiplier, all groups best first: the ends give the
+    /// candidates' min and max.
     sorted: [Option<BTreeSet<Entry>>; N],
     classes: BTreeMap<ClassKey, Class>,
 }
@@ -104,130 +126,128 @@ impl Lists {
         Lists {
             ids: BTreeSet::new(),
             parked: BTreeSet::new(),
+            groups: Vec::new(),
+            free_slots: Vec::new(),
+            by_raw: BTreeMap::new(),
             sorted: std::array::from_fn(|w| (mults[w] != 0.0).then(BTreeSet::new)),
             classes: BTreeMap::new(),
         }
     }
 
+    fn group(&self, g: GroupId) -> &Group {
+        &self.groups[g as usize]
+    }
+
     fn insert(&mut self, h: HostId, raw: &Raw, listed: bool, mults: &[f64; N]) {
-        if !listed {
+        if listed {
+            self.ids.insert(h);
+            self.join_group(h, raw, mults);
+        } else {
             self.parked.insert(h);
-            return;
         }
-        self.ids.insert(h);
+    }
+
+    fn remove(&mut self, h: HostId, raw: &Raw, listed: bool, mults: &[f64; N]) {
+        if listed {
+            self.ids.remove(&h);
+            self.leave_group(h, raw, mults);
+        } else {
+            self.parked.remove(&h);
+        }
+    }
+
+    /// Moves `h` from its old values to its new ones. A usage change of a listed host moves it
+    /// between two groups; the sets change only when a group appears or empties. This is the
+    /// hot path of every allocation change.
+    fn update(&mut self, h: HostId, old: (&Raw, bool), new: (&Raw, bool), mults: &[f64; N]) {
+        let ((old_raw, old_listed), (new_raw, new_listed)) = (old, new);
+        if old_listed && new_listed {
+            self.leave_group(h, old_raw, mults);
+            self.join_group(h, new_raw, mults);
+        } else {
+            self.remove(h, old_raw, old_listed, mults);
+            self.insert(h, new_raw, new_listed, mults);
+        }
+    }
+
+    fn join_group(&mut self, h: HostId, raw: &Raw, mults: &[f64; N]) {
+        let g = match self.by_raw.get(raw) {
+            Some(&g) => g,
+            None => self.open_group(raw, mults),
+        };
+        self.groups[g as usize].hosts.insert(h);
+    }
+
+    fn leave_group(&mut self, h: HostId, raw: &Raw, mults: &[f64; N]) {
+        let Some(&g) = self.by_raw.get(raw) else {
+            return;
+        };
+        let group = &mut self.groups[g as usize];
+        group.hosts.remove(&h);
+        if group.hosts.is_empty() {
+            self.close_group(g, mults);
+        }
+    }
+
+    fn open_group(&mut self, raw: &Raw, mults: &[f64; N]) -> GroupId {
+        let g = match self.free_slots.pop() {
+            Some(g) => g,
+            None => {
+                self.groups.push(Group::default());
+                // More groups than u32 ids would need more hosts than HostId can name.
+                u32::try_from(self.groups.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        self.groups[g as usize].raw = *raw;
+        self.by_raw.insert(*raw, g);
         for (w, set) in self.sorted.iter_mut().enumerate() {
             if let Some(set) = set {
-                set.insert((order_key(mults[w], raw[w]), h));
+                set.insert((order_key(mults[w], raw[w]), g));
             }
         }
         let class = self
             .classes
             .entry(class_key(raw, mults))
             .or_insert_with(|| Class {
-                ids: BTreeSet::new(),
+                groups: BTreeSet::new(),
                 sorted: std::array::from_fn(|c| (mults[CONTINUOUS[c]] != 0.0).then(BTreeSet::new)),
             });
-        class.ids.insert(h);
+        class.groups.insert(g);
         for (c, set) in class.sorted.iter_mut().enumerate() {
             if let Some(set) = set {
                 let w = CONTINUOUS[c];
-                set.insert((order_key(mults[w], raw[w]), h));
+                set.insert((order_key(mults[w], raw[w]), g));
             }
         }
+        g
     }
 
-    /// Moves `h` from its old values to its new ones, touching only the sets whose key
-    /// changed: a claim moves the resource sets, an I/O change moves the class. This is the
-    /// hot path of every allocation change.
-    fn update(&mut self, h: HostId, old: (&Raw, bool), new: (&Raw, bool), mults: &[f64; N]) {
-        let ((old_raw, old_listed), (new_raw, new_listed)) = (old, new);
-        if old_listed != new_listed || !new_listed {
-            self.remove(h, old_raw, old_listed, mults);
-            self.insert(h, new_raw, new_listed, mults);
-            return;
-        }
+    fn close_group(&mut self, g: GroupId, mults: &[f64; N]) {
+        let raw = self.groups[g as usize].raw;
+        self.by_raw.remove(&raw);
         for (w, set) in self.sorted.iter_mut().enumerate() {
             if let Some(set) = set {
-                let (ko, kn) = (
-                    order_key(mults[w], old_raw[w]),
-                    order_key(mults[w], new_raw[w]),
-                );
-                if ko != kn {
-                    set.remove(&(ko, h));
-                    set.insert((kn, h));
-                }
+                set.remove(&(order_key(mults[w], raw[w]), g));
             }
         }
-        let (old_key, new_key) = (class_key(old_raw, mults), class_key(new_raw, mults));
-        if old_key == new_key {
-            if let Some(class) = self.classes.get_mut(&old_key) {
-                for (c, set) in class.sorted.iter_mut().enumerate() {
-                    if let Some(set) = set {
-                        let w = CONTINUOUS[c];
-                        let (ko, kn) = (
-                            order_key(mults[w], old_raw[w]),
-                            order_key(mults[w], new_raw[w]),
-                        );
-                        if ko != kn {
-                            set.remove(&(ko, h));
-                            set.insert((kn, h));
-                        }
-                    }
-                }
-            }
-            return;
-        }
-        if let Some(class) = self.classes.get_mut(&old_key) {
-            class.ids.remove(&h);
-            for (c, set) in class.sorted.iter_mut().enumerate() {
-                if let Some(set) = set {
-                    set.remove(&(order_key(mults[CONTINUOUS[c]], old_raw[CONTINUOUS[c]]), h));
-                }
-            }
-            if class.ids.is_empty() {
-                self.classes.remove(&old_key);
-            }
-        }
-        let class = self.classes.entry(new_key).or_insert_with(|| Class {
-            ids: BTreeSet::new(),
-            sorted: std::array::from_fn(|c| (mults[CONTINUOUS[c]] != 0.0).then(BTreeSet::new)),
-        });
-        class.ids.insert(h);
-        for (c, set) in class.sorted.iter_mut().enumerate() {
-            if let Some(set) = set {
-                set.insert((order_key(mults[CONTINUOUS[c]], new_raw[CONTINUOUS[c]]), h));
-            }
-        }
-    }
-
-    fn remove(&mut self, h: HostId, raw: &Raw, listed: bool, mults: &[f64; N]) {
-        if !listed {
-            self.parked.remove(&h);
-            return;
-        }
-        self.ids.remove(&h);
-        for (w, set) in self.sorted.iter_mut().enumerate() {
-            if let Some(set) = set {
-                set.remove(&(order_key(mults[w], raw[w]), h));
-            }
-        }
-        let key = class_key(raw, mults);
+        let key = class_key(&raw, mults);
         if let Some(class) = self.classes.get_mut(&key) {
-            class.ids.remove(&h);
+            class.groups.remove(&g);
             for (c, set) in class.sorted.iter_mut().enumerate() {
                 if let Some(set) = set {
                     let w = CONTINUOUS[c];
-                    set.remove(&(order_key(mults[w], raw[w]), h));
+                    set.remove(&(order_key(mults[w], raw[w]), g));
                 }
             }
-            if class.ids.is_empty() {
+            if class.groups.is_empty() {
                 self.classes.remove(&key);
             }
         }
+        self.free_slots.push(g);
     }
 }
 
-/// Hosts already weighed (or found not to be candidates) in this decision.
+/// Groups already weighed in this decision.
 struct Seen(Vec<u64>);
 
 impl Seen {
@@ -235,10 +255,10 @@ impl Seen {
         Seen(vec![0; n.div_ceil(64)])
     }
 
-    /// Marks `h`; true if it was not marked yet.
-    fn insert(&mut self, h: HostId) -> bool {
-        let bit = 1u64 << (h.index() % 64);
-        match self.0.get_mut(h.index() / 64) {
+    /// Marks `g`; true if it was not marked yet.
+    fn insert(&mut self, g: GroupId) -> bool {
+        let (i, bit) = (g as usize / 64, 1u64 << (g % 64));
+        match self.0.get_mut(i) {
             Some(word) => {
                 let fresh = *word & bit == 0;
                 *word |= bit;
@@ -246,12 +266,6 @@ impl Seen {
             }
             None => false,
         }
-    }
-
-    fn contains(&self, h: HostId) -> bool {
-        self.0
-            .get(h.index() / 64)
-            .is_some_and(|word| word & (1u64 << (h.index() % 64)) != 0)
     }
 }
 
@@ -266,7 +280,6 @@ enum Input {
 
 /// One continuous weigher's set during a class walk.
 struct Walk<'s> {
-    set: &'s BTreeSet<Entry>,
     mult: f64,
     cursor: Peekable<Range<'s, Entry>>,
 }
@@ -278,12 +291,11 @@ struct Search<'a> {
     /// Per walk: the weigher and its position in [`CONTINUOUS`].
     walked: Vec<(usize, usize)>,
     k: usize,
-    /// Per weigher, the order keys of the best and worst listed candidates.
+    /// Per weigher, the order keys of the best and worst candidate groups.
     span: [Option<(i128, i128)>; N],
     top: Vec<(f64, HostId)>,
     seen: Seen,
 }
-
 /// The scheduler's view of the cloud, kept current by [`SchedulerIndex::update`].
 #[derive(Debug, Clone)]
 pub struct SchedulerIndex {
@@ -293,6 +305,9 @@ pub struct SchedulerIndex {
     mults: [f64; N],
     /// A multiplier is huge or not finite: weigh every candidate instead of searching.
     scan_only: bool,
+    /// Up to this many groups, weigh each group instead of searching ([`SCAN_GROUPS_MAX`];
+    /// tests set 0 to exercise the search on small clouds).
+    scan_groups_max: usize,
     /// Per host, as of its last update: weigher inputs, schedulable flag, AZ.
     raw: Vec<Raw>,
     io_ops: Vec<u32>,
@@ -323,6 +338,7 @@ impl SchedulerIndex {
             scan_only: mults
                 .iter()
                 .any(|m| !m.is_finite() || m.abs() > MAX_INDEXED_MULTIPLIER),
+            scan_groups_max: SCAN_GROUPS_MAX,
             raw: Vec::with_capacity(n),
             io_ops: vec![0; n],
             num_instances: vec![0; n],
@@ -351,6 +367,14 @@ impl SchedulerIndex {
             _ => idx.build_by_az(),
         }
         idx
+    }
+
+    /// The same index, deciding with the threshold search whenever it has more than `groups`
+    /// groups (0: always).
+    #[cfg(test)]
+    pub(crate) fn with_group_scan_limit(mut self, groups: usize) -> Self {
+        self.scan_groups_max = groups;
+        self
     }
 
     /// Builds the per-AZ lists from the hosts' current values.
@@ -481,6 +505,8 @@ impl SchedulerIndex {
         let k = wanted(req);
         let top = if self.scan_only {
             self.scan(part, &f, k)
+        } else if part.by_raw.len() <= self.scan_groups_max {
+            self.scan_groups(part, &f, k)
         } else {
             self.search(part, &f, k)
         };
@@ -524,10 +550,10 @@ impl SchedulerIndex {
         }
     }
 
-    /// Whether a listed host of `part` that fits `req` satisfies `pred`, reading the fit ranges
-    /// of the resource weighers' sets in turn: every fitting host is in each range, so the
-    /// first range read to its end has shown them all, and the smallest range bounds the cost.
-    /// `None` when no resource weigher has a set (then the caller scans).
+    /// Whether a host of a listed group of `part` that fits `req` satisfies `pred`, reading the
+    /// fit ranges of the resource weighers' sets in turn: every fitting group is in each range,
+    /// so the first range read to its end has shown them all, and the smallest range bounds
+    /// the cost. `None` when no resource weigher has a set (then the caller scans).
     fn any_fitting(
         &self,
         part: &Lists,
@@ -545,7 +571,9 @@ impl SchedulerIndex {
             for r in &mut ranges {
                 match r.next() {
                     None => return Some(false),
-                    Some(&(_, h)) if pred(h) => return Some(true),
+                    Some(&(_, g)) if part.group(g).hosts.iter().any(|&h| pred(h)) => {
+                        return Some(true)
+                    }
                     Some(_) => {}
                 }
             }
@@ -558,9 +586,9 @@ impl SchedulerIndex {
             (Some(amount), Some(floor)) => {
                 let lowest_raw = amount + floor;
                 if self.mults[w] > 0.0 {
-                    (Unbounded, Included((-lowest_raw, HostId(u32::MAX))))
+                    (Unbounded, Included((-lowest_raw, GroupId::MAX)))
                 } else {
-                    (Included((lowest_raw, HostId(0))), Unbounded)
+                    (Included((lowest_raw, 0)), Unbounded)
                 }
             }
             _ => (Unbounded, Unbounded),
@@ -598,6 +626,48 @@ impl SchedulerIndex {
         weighed.into_iter().take(k).map(|(_, h)| h).collect()
     }
 
+    fn has_candidate(&self, part: &Lists, f: &Filter, g: GroupId) -> bool {
+        part.group(g).hosts.iter().any(|&h| self.candidate(f, h))
+    }
+
+    /// The best `k` candidates of `part`, in weighed order, weighing each group once.
+    fn scan_groups(&self, part: &Lists, f: &Filter, k: usize) -> Vec<HostId> {
+        let extras = part.parked.iter().copied().filter(|&h| f.passes(h));
+        let live: Vec<GroupId> = part
+            .by_raw
+            .values()
+            .copied()
+            .filter(|&g| self.has_candidate(part, f, g))
+            .collect();
+        let mut ext: [Option<(i128, i128)>; N] = [None; N];
+        let raws = live
+            .iter()
+            .map(|&g| &part.group(g).raw)
+            .chain(extras.clone().map(|h| &self.raw[h.index()]));
+        for raw in raws {
+            for (w, e) in ext.iter_mut().enumerate() {
+                *e = merge(*e, Some((raw[w], raw[w])));
+            }
+        }
+        let norm = Norm::new(&self.mults, &ext);
+        let mut s = Search {
+            norm: &norm,
+            inputs: Vec::new(),
+            walked: Vec::new(),
+            k,
+            span: [None; N],
+            top: Vec::with_capacity(k + 1),
+            seen: Seen::new(part.groups.len()),
+        };
+        for h in extras {
+            s.offer(norm.score(&self.raw[h.index()]), h);
+        }
+        for g in live {
+            self.offer_group(&mut s, part, f, g);
+        }
+        s.top.into_iter().map(|(_, h)| h).collect()
+    }
+
     /// The best `k` candidates of `part`, in weighed order, without weighing them all.
     fn search(&self, part: &Lists, f: &Filter, k: usize) -> Vec<HostId> {
         let req = &f.req.resources;
@@ -615,17 +685,17 @@ impl SchedulerIndex {
             return self.best_of(&extras, k);
         }
         let mut ext: [Option<(i128, i128)>; N] = [None; N];
-        // The same in order keys (best, worst), listed hosts only: walks need read no further.
+        // The same in order keys (best, worst), listed groups only: walks need read no further.
         let mut span: [Option<(i128, i128)>; N] = [None; N];
         for (w, set) in part.sorted.iter().enumerate() {
             let Some(set) = set else { continue };
             let bounds = self.fit_bounds(w, req);
             let Some(best) = set
                 .range(bounds)
-                .find(|e| self.candidate(f, e.1))
+                .find(|e| self.has_candidate(part, f, e.1))
                 .map(|e| e.0)
             else {
-                // Every set holds every listed host: none is a candidate.
+                // Every set holds every listed group: none has a candidate.
                 return self.best_of(&extras, k);
             };
             let worst = if set.range(bounds).next_back().map(|e| e.0) == Some(best) {
@@ -633,7 +703,7 @@ impl SchedulerIndex {
             } else {
                 set.range(bounds)
                     .rev()
-                    .find(|e| self.candidate(f, e.1))
+                    .find(|e| self.has_candidate(part, f, e.1))
                     .map_or(best, |e| e.0)
             };
             let m = self.mults[w];
@@ -684,16 +754,16 @@ impl SchedulerIndex {
             walked,
             k,
             span,
-            top: Vec::new(),
-            seen: Seen::new(self.raw.len()),
+            top: Vec::with_capacity(k + 1),
+            seen: Seen::new(part.groups.len()),
         };
         for &h in &extras {
-            s.seen.insert(h);
             s.offer(norm.score(&self.raw[h.index()]), h);
         }
 
-        // 3. Classes best first by the most any of their hosts could score (continuous inputs
-        //    at the candidates' best); stop at the first that cannot reach the k-th best.
+        // 3. Classes best first by the most any of their groups could score (continuous inputs
+        //    at the candidates' best); stop at the first that cannot reach the k-th best. One
+        //    that can only tie is still walked: its hosts may have lower ids.
         let best_raw =
             |w: usize| ext[w].map_or(0, |(lo, hi)| if self.mults[w] > 0.0 { hi } else { lo });
         let mut classes: Vec<(f64, &ClassKey, &Class)> = part
@@ -709,22 +779,46 @@ impl SchedulerIndex {
             .collect();
         classes.sort_by(|a, b| b.0.total_cmp(&a.0));
         for (bound, key, class) in classes {
-            if let Some(&kth) = s.kth() {
-                match bound.total_cmp(&kth.0) {
-                    Ordering::Less => break,
-                    // Its hosts can at best tie, and would rank after the k-th on id.
-                    Ordering::Equal if class.ids.first().is_none_or(|&m| m > kth.1) => continue,
-                    _ => {}
-                }
+            if s.kth()
+                .is_some_and(|kth| bound.total_cmp(&kth.0) == Ordering::Less)
+            {
+                break;
             }
-            self.walk_class(&mut s, f, key, class);
+            self.walk_class(&mut s, part, f, key, class);
         }
         s.top.into_iter().map(|(_, h)| h).collect()
     }
 
+    /// Weighs group `g` once and offers its lowest-id candidates: the others of the group
+    /// score the same with higher ids, so they rank after `k` offered ones.
+    fn offer_group(&self, s: &mut Search, part: &Lists, f: &Filter, g: GroupId) {
+        if !s.seen.insert(g) {
+            return;
+        }
+        let group = part.group(g);
+        let score = s.norm.score(&group.raw);
+        if s.kth()
+            .is_some_and(|kth| score.total_cmp(&kth.0) == Ordering::Less)
+        {
+            return;
+        }
+        let mut offered = 0;
+        for &h in &group.hosts {
+            if offered == s.k {
+                break;
+            }
+            if self.candidate(f, h) {
+                if !s.offer(score, h) {
+                    break; // a higher id at the same score cannot enter either
+                }
+                offered += 1;
+            }
+        }
+    }
+
     /// Threshold Algorithm over one class: read its continuous sets round-robin, best first,
-    /// until no unread host of the class can rank before the k-th best.
-    fn walk_class(&self, s: &mut Search, f: &Filter, key: &ClassKey, class: &Class) {
+    /// until no unread group of the class can score as much as the k-th best.
+    fn walk_class(&self, s: &mut Search, part: &Lists, f: &Filter, key: &ClassKey, class: &Class) {
         let mut walks = Vec::with_capacity(s.walked.len());
         for &(w, c) in &s.walked {
             // Both always there (a term needs a non-zero multiplier and a listed candidate);
@@ -732,52 +826,31 @@ impl SchedulerIndex {
             let (Some(set), Some((best, worst))) = (class.sorted[c].as_ref(), s.span[w]) else {
                 break;
             };
-            // No listed candidate lies outside the candidates' own span.
-            let bounds = (
-                Included((best, HostId(0))),
-                Included((worst, HostId(u32::MAX))),
-            );
+            // No candidate group lies outside the candidates' own span.
+            let bounds = (Included((best, 0)), Included((worst, GroupId::MAX)));
             walks.push(Walk {
-                set,
                 mult: self.mults[w],
                 cursor: set.range(bounds).peekable(),
             });
         }
-        if walks.len() != s.walked.len() {
-            for &h in &class.ids {
-                if s.seen.insert(h) && self.candidate(f, h) {
-                    s.offer(s.norm.score(&self.raw[h.index()]), h);
-                }
+        if walks.is_empty() || walks.len() != s.walked.len() {
+            // All groups of the class weigh the same, or a set is missing: weigh them all.
+            for &g in &class.groups {
+                self.offer_group(s, part, f, g);
             }
             return;
         }
-        if walks.is_empty() {
-            // All hosts of the class weigh the same: the lowest ids first.
-            let mut taken = 0;
-            for &h in &class.ids {
-                if taken == s.k {
-                    break;
-                }
-                if s.seen.insert(h) && self.candidate(f, h) {
-                    s.offer(s.norm.score(&self.raw[h.index()]), h);
-                    taken += 1;
-                }
-            }
-            return;
-        }
-        let mut unread_ids = class.ids.iter().copied().peekable();
         let mut t = 0;
         loop {
-            if s.can_stop(key, &mut walks, &mut unread_ids) {
+            if s.can_stop(key, &mut walks) {
                 return;
             }
-            // One set exhausted: every candidate of the class (all are in every set) is read.
-            let Some(&(_, h)) = walks[t].cursor.next() else {
+            // One set exhausted: every candidate group of the class (all are in every set,
+            // inside the span) is read.
+            let Some(&(_, g)) = walks[t].cursor.next() else {
                 return;
             };
-            if s.seen.insert(h) && self.candidate(f, h) {
-                s.offer(s.norm.score(&self.raw[h.index()]), h);
-            }
+            self.offer_group(s, part, f, g);
             t = (t + 1) % walks.len();
         }
     }
@@ -788,8 +861,8 @@ impl Search<'_> {
         self.top.get(self.k.checked_sub(1)?)
     }
 
-    /// Keeps `top` the best `k` offers, in weighed order.
-    fn offer(&mut self, score: f64, h: HostId) {
+    /// Keeps `top` the best `k` offers, in weighed order; false if the offer did not enter.
+    fn offer(&mut self, score: f64, h: HostId) -> bool {
         let item = (score, h);
         let pos = self
             .top
@@ -797,68 +870,32 @@ impl Search<'_> {
         if pos < self.k {
             self.top.insert(pos, item);
             self.top.truncate(self.k);
+            true
+        } else {
+            false
         }
     }
 
-    /// True when no unread host of the class can rank before the current k-th best.
-    ///
-    /// An unread host sits at or after every set's cursor, so its score is at most the
-    /// threshold: the score of the cursors' values (and the class key). At equal score the
-    /// lower id ranks first, so on a tie every unread host that can reach the threshold must
-    /// also have a higher id. Such a host has, in each set, the cursor's value (then an id ≥
-    /// the cursor's id) or a worse one; if a worse value in set `i` already scores below the
-    /// threshold (float rounding may absorb the difference), the cursor's id bounds it.
-    /// Failing that, the lowest unread id of the class does.
-    fn can_stop(
-        &self,
-        key: &ClassKey,
-        walks: &mut [Walk],
-        unread_ids: &mut Peekable<impl Iterator<Item = HostId>>,
-    ) -> bool {
+    /// True when no unread group of the class can score as much as the current k-th best.
+    /// An unread group sits at or after every set's cursor, so its score is at most the
+    /// threshold: the score of the cursors' values (and the class key). A group that could
+    /// only tie is read: its hosts may have lower ids than the k-th.
+    fn can_stop(&self, key: &ClassKey, walks: &mut [Walk]) -> bool {
         let Some(&kth) = self.kth() else {
             return false;
         };
         // At most one walk per continuous weigher: a fixed array, no allocation per read.
-        let mut frontier: [Entry; CONTINUOUS.len()] = [(0, HostId(0)); CONTINUOUS.len()];
+        let mut frontier = [0i128; CONTINUOUS.len()];
         for (slot, w) in frontier.iter_mut().zip(walks.iter_mut()) {
             match w.cursor.peek() {
-                Some(&&e) => *slot = e,
+                Some(&&(at, _)) => *slot = at,
                 None => return true, // everything read
             }
         }
-        let score_at = |keys: &dyn Fn(usize) -> i128| {
-            self.norm.score_by(|t| match self.inputs[t] {
-                Input::Walk(i) => raw_of_key(walks[i].mult, keys(i)),
-                Input::Class(d) => key[d],
-            })
-        };
-        let threshold = score_at(&|i| frontier[i].0);
-        match kth.0.total_cmp(&threshold) {
-            Ordering::Greater => return true,
-            Ordering::Less => return false,
-            Ordering::Equal => {}
-        }
-        for (i, w) in walks.iter().enumerate() {
-            let (at, id) = frontier[i];
-            if kth.1 > id {
-                continue;
-            }
-            let strict = match w
-                .set
-                .range((Excluded((at, HostId(u32::MAX))), Unbounded))
-                .next()
-            {
-                None => true,
-                Some(&(worse, _)) => {
-                    let bound = score_at(&|j| if j == i { worse } else { frontier[j].0 });
-                    bound.total_cmp(&threshold) == Ordering::Less
-                }
-            };
-            if strict {
-                return true;
-            }
-        }
-        while unread_ids.next_if(|&h| self.seen.contains(h)).is_some() {}
-        unread_ids.peek().is_none_or(|&lowest| kth.1 < lowest)
+        let threshold = self.norm.score_by(|t| match self.inputs[t] {
+            Input::Walk(i) => raw_of_key(walks[i].mult, frontier[i]),
+            Input::Class(d) => key[d],
+        });
+        kth.0.total_cmp(&threshold) == Ordering::Greater
     }
 }

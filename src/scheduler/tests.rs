@@ -105,7 +105,14 @@ impl Cloud {
     fn select(&self, r: &SelectRequest) -> (Result<Selection, NoValidHost>, bool) {
         let idx = self.index();
         let (mut a, mut b) = (rng(), rng());
+        let mut c = rng();
+        let searched =
+            idx.clone()
+                .with_group_scan_limit(0)
+                .select(&self.hosts, &self.placement, r, &mut c);
         let got = idx.select(&self.hosts, &self.placement, r, &mut a);
+        assert_eq!(searched, got, "group scan and threshold search disagree");
+        assert!(a == c, "randomness consumed differently");
         let want = select_linear(
             &self.hosts,
             &self.placement,
@@ -793,8 +800,15 @@ fn check(idx: &SchedulerIndex, c: &Cloud, spec: &ReqSpec, seed: u64) -> Result<(
         host_subset_size: spec.host_subset_size,
     };
     let mut a = RngStreams::new(seed).stream("p");
-    let mut b = a.clone();
+    let (mut b, mut d) = (a.clone(), a.clone());
     let got = idx.select(&c.hosts, &c.placement, &r, &mut a);
+    // The same index forced to the threshold search (small clouds would scan their groups).
+    let searched = idx
+        .clone()
+        .with_group_scan_limit(0)
+        .select(&c.hosts, &c.placement, &r, &mut d);
+    prop_assert_eq!(&searched, &got);
+    prop_assert!(a == d, "randomness consumed differently");
     let want = select_linear(
         &c.hosts,
         &c.placement,

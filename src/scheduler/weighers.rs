@@ -117,8 +117,15 @@ pub(crate) fn request_amount(w: usize, req: &Resources) -> Option<i128> {
 fn to_f64(x: i128) -> f64 {
     match i64::try_from(x) {
         Ok(v) => v as f64,
-        Err(_) => x as f64,
+        Err(_) => wide_to_f64(x),
     }
+}
+
+/// Kept out of line: inlined, the optimiser sees that both arms of [`to_f64`] compute
+/// `x as f64` and folds them into the slow routine.
+#[inline(never)]
+fn wide_to_f64(x: i128) -> f64 {
+    x as f64
 }
 
 /// One weigher that contributes: `multiplier × (raw − min) / (max − min)` (`nova/weights.py`
