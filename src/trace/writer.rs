@@ -1,17 +1,12 @@
 //! CSV writers and the atomic results folder.
 
+use super::row::RowWriter;
 use super::{Hop, RequestRecord};
 use crate::engine::SimTime;
 use crate::model::{ActionLog, World};
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-
-type Csv = csv::Writer<Box<dyn Write>>;
-
-fn csv_writer(w: Box<dyn Write>) -> Csv {
-    csv::WriterBuilder::new().from_writer(w)
-}
 
 pub const TRANSITIONS_HEADER: [&str; 11] = [
     "time_s",
@@ -86,57 +81,14 @@ pub struct TransitionRow<'a> {
     pub step: &'a str,
 }
 
-/// The streamed trace files: transitions.csv and hosts.csv. Fields are written straight into
-/// the CSV writer from stack buffers: this is the hot path of every state change.
+/// The streamed trace files: transitions.csv, hosts.csv and scheduling.csv. This is the hot
+/// path of every state change.
 pub struct TraceWriter {
-    transitions: Csv,
-    hosts: Csv,
-    scheduling: Csv,
+    transitions: RowWriter,
+    hosts: RowWriter,
+    scheduling: RowWriter,
     pub transition_rows: u64,
     pub host_rows: u64,
-}
-
-/// Formats `t` as seconds with milliseconds ("61.250") without allocating.
-fn time_field(t: SimTime, buf: &mut [u8; 24]) -> &[u8] {
-    let ms = t.ms();
-    let mut i = buf.len();
-    let mut frac = ms % 1000;
-    for _ in 0..3 {
-        i -= 1;
-        buf[i] = b'0' + (frac % 10) as u8;
-        frac /= 10;
-    }
-    i -= 1;
-    buf[i] = b'.';
-    let mut secs = ms / 1000;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (secs % 10) as u8;
-        secs /= 10;
-        if secs == 0 {
-            break;
-        }
-    }
-    &buf[i..]
-}
-
-/// Formats `prefix` followed by `n` without allocating.
-fn id_field<'a>(prefix: &[u8], n: u64, buf: &'a mut [u8; 32]) -> &'a [u8] {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let len = prefix.len() + digits.len() - i;
-    buf[..prefix.len()].copy_from_slice(prefix);
-    buf[prefix.len()..len].copy_from_slice(&digits[i..]);
-    &buf[..len]
 }
 
 impl TraceWriter {
@@ -145,16 +97,10 @@ impl TraceWriter {
         hosts: Box<dyn Write>,
         scheduling: Box<dyn Write>,
     ) -> io::Result<Self> {
-        let mut t = csv_writer(transitions);
-        t.write_record(TRANSITIONS_HEADER)?;
-        let mut h = csv_writer(hosts);
-        h.write_record(HOSTS_HEADER)?;
-        let mut s = csv_writer(scheduling);
-        s.write_record(SCHEDULING_HEADER)?;
         Ok(TraceWriter {
-            transitions: t,
-            hosts: h,
-            scheduling: s,
+            transitions: RowWriter::new(transitions, &TRANSITIONS_HEADER)?,
+            hosts: RowWriter::new(hosts, &HOSTS_HEADER)?,
+            scheduling: RowWriter::new(scheduling, &SCHEDULING_HEADER)?,
             transition_rows: 0,
             host_rows: 0,
         })
@@ -175,27 +121,19 @@ impl TraceWriter {
 
     pub fn transition(&mut self, r: &TransitionRow) -> io::Result<()> {
         self.transition_rows += 1;
-        let (mut tb, mut ib) = ([0u8; 24], [0u8; 32]);
         let w = &mut self.transitions;
-        w.write_field(time_field(r.time, &mut tb))?;
-        match r.request {
-            Some(id) => w.write_field(id_field(b"req-", id.into(), &mut ib))?,
-            None => w.write_field(b"")?,
-        }
-        w.write_field(r.server)?;
-        w.write_field(r.host)?;
-        w.write_field(r.vm_state)?;
-        w.write_field(r.task_state)?;
-        w.write_field(r.status)?;
-        match r.migration {
-            Some(id) => w.write_field(id_field(b"mig-", id.into(), &mut ib))?,
-            None => w.write_field(b"")?,
-        }
-        w.write_field(r.migration_status)?;
-        w.write_field(r.hop.as_str())?;
-        w.write_field(r.step)?;
-        w.write_record(None::<&[u8]>)?;
-        Ok(())
+        w.time(r.time);
+        w.opt_id("req-", r.request.map(u64::from));
+        w.text(r.server);
+        w.text(r.host);
+        w.text(r.vm_state);
+        w.text(r.task_state);
+        w.text(r.status);
+        w.opt_id("mig-", r.migration.map(u64::from));
+        w.text(r.migration_status);
+        w.text(r.hop.as_str());
+        w.text(r.step);
+        w.end_row()
     }
 
     /// A row of hosts.csv with the host's placement usage now.
@@ -215,10 +153,9 @@ impl TraceWriter {
             (false, true) => "disabled/up",
             (false, false) => "disabled/down",
         };
-        let (mut tb, mut ib) = ([0u8; 24], [0u8; 32]);
         let w = &mut self.hosts;
-        w.write_field(time_field(time, &mut tb))?;
-        w.write_field(&host.name)?;
+        w.time(time);
+        w.text(&host.name);
         for n in [
             u.vcpus,
             u.memory_mb,
@@ -230,21 +167,16 @@ impl TraceWriter {
             m.memory_mb,
             m.disk_gb,
         ] {
-            w.write_field(id_field(b"", n, &mut ib))?;
+            w.uint(n);
         }
-        w.write_field(state)?;
-        w.write_record(None::<&[u8]>)?;
-        Ok(())
+        w.text(state);
+        w.end_row()
     }
 
     pub fn decision(&mut self, r: &DecisionRow) -> io::Result<()> {
-        let (mut tb, mut ib) = ([0u8; 24], [0u8; 32]);
         let w = &mut self.scheduling;
-        w.write_field(time_field(r.time, &mut tb))?;
-        match r.request {
-            Some(id) => w.write_field(id_field(b"req-", id.into(), &mut ib))?,
-            None => w.write_field(b"")?,
-        }
+        w.time(r.time);
+        w.opt_id("req-", r.request.map(u64::from));
         for f in [
             r.server,
             r.purpose,
@@ -254,10 +186,9 @@ impl TraceWriter {
             r.reason,
             r.dropped,
         ] {
-            w.write_field(f)?;
+            w.text(f);
         }
-        w.write_record(None::<&[u8]>)?;
-        Ok(())
+        w.end_row()
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
@@ -283,33 +214,27 @@ pub const REQUESTS_HEADER: [&str; 13] = [
     "outcome_detail",
 ];
 
-fn opt_time(t: Option<SimTime>) -> String {
-    t.map(|t| t.to_string()).unwrap_or_default()
-}
-
 pub fn write_requests(w: Box<dyn Write>, requests: &[RequestRecord]) -> io::Result<()> {
-    let mut out = csv_writer(w);
-    out.write_record(REQUESTS_HEADER)?;
+    let mut out = RowWriter::new(w, &REQUESTS_HEADER)?;
     for r in requests {
         let detail = match &r.outcome {
             super::Outcome::Failure(d) => d.as_str(),
             _ => "",
         };
-        out.write_record([
-            format!("req-{}", r.id).as_str(),
-            &r.name,
-            &r.submitted.to_string(),
-            &opt_time(r.answered),
-            r.action,
-            &r.server,
-            &r.microversion,
-            r.role,
-            &r.code.to_string(),
-            &r.message,
-            &opt_time(r.completed),
-            r.outcome.label(),
-            detail,
-        ])?;
+        out.id("req-", r.id.into());
+        out.text(&r.name);
+        out.time(r.submitted);
+        out.opt_time(r.answered);
+        out.text(r.action);
+        out.text(&r.server);
+        out.text(&r.microversion);
+        out.text(r.role);
+        out.uint(r.code.into());
+        out.text(&r.message);
+        out.opt_time(r.completed);
+        out.text(r.outcome.label());
+        out.text(detail);
+        out.end_row()?;
     }
     out.flush()
 }
@@ -331,44 +256,35 @@ pub const ACTIONS_HEADER: [&str; 13] = [
 ];
 
 /// instance_actions.csv: one row per event; an action without events gets one row with empty
-/// event columns. Fields are written without building intermediate strings.
+/// event columns.
 pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::Result<()> {
-    let mut out = csv_writer(w);
-    out.write_record(ACTIONS_HEADER)?;
-    let (mut tb, mut ib) = ([0u8; 24], [0u8; 32]);
+    let mut out = RowWriter::new(w, &ACTIONS_HEADER)?;
     for a in &log.actions {
-        let head = |out: &mut Csv, tb: &mut [u8; 24], ib: &mut [u8; 32]| -> io::Result<()> {
-            out.write_field(&world.server(a.server).name)?;
-            out.write_field(a.action)?;
-            out.write_field(id_field(b"req-", a.request.0.into(), ib))?;
-            out.write_field(a.project.as_deref().unwrap_or(""))?;
-            out.write_field(time_field(a.start, tb))?;
-            out.write_field(if a.message_error { "Error" } else { "" })?;
-            match a.finish {
-                Some(t) => out.write_field(time_field(t, tb))?,
-                None => out.write_field("")?,
-            }
-            Ok(())
+        let head = |out: &mut RowWriter| {
+            out.text(&world.server(a.server).name);
+            out.text(a.action);
+            out.id("req-", a.request.0.into());
+            out.text(a.project.as_deref().unwrap_or(""));
+            out.time(a.start);
+            out.text(if a.message_error { "Error" } else { "" });
+            out.opt_time(a.finish);
         };
         if a.events.is_empty() {
-            head(&mut out, &mut tb, &mut ib)?;
+            head(&mut out);
             for _ in 0..6 {
-                out.write_field("")?;
+                out.empty();
             }
-            out.write_record(None::<&[u8]>)?;
+            out.end_row()?;
         }
         for e in &a.events {
-            head(&mut out, &mut tb, &mut ib)?;
-            out.write_field(e.name)?;
-            out.write_field(time_field(e.start, &mut tb))?;
-            match e.finish {
-                Some(t) => out.write_field(time_field(t, &mut tb))?,
-                None => out.write_field("")?,
-            }
-            out.write_field(e.result.map_or("", |r| r.as_str()))?;
-            out.write_field(e.host.map_or("", |h| world.host(h).name.as_str()))?;
-            out.write_field(&e.details)?;
-            out.write_record(None::<&[u8]>)?;
+            head(&mut out);
+            out.text(e.name);
+            out.time(e.start);
+            out.opt_time(e.finish);
+            out.text(e.result.map_or("", |r| r.as_str()));
+            out.text(e.host.map_or("", |h| world.host(h).name.as_str()));
+            out.text(&e.details);
+            out.end_row()?;
         }
     }
     out.flush()
@@ -450,7 +366,6 @@ impl Drop for ResultsDir {
 pub fn write_throughput(w: Box<dyn Write>, rows: &[crate::sim::ThroughputRow]) -> io::Result<()> {
     use crate::model::Status;
     use crate::scenario::ActionKind;
-    let mut out = csv_writer(w);
     let mut header = vec!["window_start_s".to_string(), "window_end_s".to_string()];
     for a in ActionKind::ALL {
         for what in ["submitted", "accepted", "rejected", "succeeded", "failed"] {
@@ -460,37 +375,15 @@ pub fn write_throughput(w: Box<dyn Write>, rows: &[crate::sim::ThroughputRow]) -
     for s in Status::ALL {
         header.push(format!("servers_{}", s.as_str()));
     }
-    out.write_record(&header)?;
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut out = RowWriter::new(w, &header)?;
     for r in rows {
-        let mut rec = vec![r.start.to_string(), r.end.to_string()];
-        for counts in &r.per_action {
-            rec.extend(counts.iter().map(u64::to_string));
+        out.time(r.start);
+        out.time(r.end);
+        for &n in r.per_action.iter().flatten().chain(&r.statuses) {
+            out.uint(n);
         }
-        rec.extend(r.statuses.iter().map(u64::to_string));
-        out.write_record(&rec)?;
+        out.end_row()?;
     }
     out.flush()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fields_format_like_display() {
-        let mut tb = [0u8; 24];
-        for ms in [0u64, 5, 61_250, 1_000, 123_456_789] {
-            assert_eq!(
-                time_field(SimTime(ms), &mut tb),
-                SimTime(ms).to_string().as_bytes()
-            );
-        }
-        let mut ib = [0u8; 32];
-        assert_eq!(id_field(b"req-", 0, &mut ib), b"req-0");
-        assert_eq!(id_field(b"mig-", 40_213, &mut ib), b"mig-40213");
-        assert_eq!(
-            id_field(b"", u64::MAX, &mut ib),
-            u64::MAX.to_string().as_bytes()
-        );
-    }
 }
