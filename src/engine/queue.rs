@@ -3,6 +3,7 @@
 
 use super::time::SimTime;
 use priority_queue::PriorityQueue;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::cmp::Reverse;
 
 /// Handle of a scheduled event; unique for the lifetime of the queue.
@@ -11,8 +12,10 @@ pub struct TimerKey(u64);
 
 /// A priority queue of events of type `E`. Equal times pop in insertion order.
 pub struct EventQueue<E> {
-    order: PriorityQueue<TimerKey, Reverse<(SimTime, u64)>>,
-    payloads: std::collections::HashMap<TimerKey, E>,
+    /// Keys are sequence numbers: hashed by a multiply (Fx), not by SipHash, which cost more
+    /// than the heap itself.
+    order: PriorityQueue<TimerKey, Reverse<(SimTime, u64)>, FxBuildHasher>,
+    payloads: FxHashMap<TimerKey, E>,
     next_seq: u64,
     now: SimTime,
 }
@@ -26,8 +29,8 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            order: PriorityQueue::new(),
-            payloads: std::collections::HashMap::new(),
+            order: PriorityQueue::with_default_hasher(),
+            payloads: FxHashMap::default(),
             next_seq: 0,
             now: SimTime::ZERO,
         }

@@ -63,6 +63,13 @@ impl RowWriter {
         }
     }
 
+    /// A field that is one of our own fixed labels (a state, a hop): never needs quotes.
+    pub fn label(&mut self, s: &'static str) {
+        debug_assert!(!s.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')));
+        self.sep();
+        self.buf.extend_from_slice(s.as_bytes());
+    }
+
     /// An empty field.
     pub fn empty(&mut self) {
         self.sep();
@@ -129,18 +136,8 @@ impl RowWriter {
     }
 }
 
-fn push_decimal(buf: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&digits[i..]);
+fn push_decimal(buf: &mut Vec<u8>, n: u64) {
+    buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 #[cfg(test)]

@@ -72,11 +72,11 @@ pub struct TransitionRow<'a> {
     pub request: Option<u32>,
     pub server: &'a str,
     pub host: &'a str,
-    pub vm_state: &'a str,
-    pub task_state: &'a str,
-    pub status: &'a str,
+    pub vm_state: &'static str,
+    pub task_state: &'static str,
+    pub status: &'static str,
     pub migration: Option<u32>,
-    pub migration_status: &'a str,
+    pub migration_status: &'static str,
     pub hop: Hop,
     pub step: &'a str,
 }
@@ -126,12 +126,12 @@ impl TraceWriter {
         w.opt_id("req-", r.request.map(u64::from));
         w.text(r.server);
         w.text(r.host);
-        w.text(r.vm_state);
-        w.text(r.task_state);
-        w.text(r.status);
+        w.label(r.vm_state);
+        w.label(r.task_state);
+        w.label(r.status);
         w.opt_id("mig-", r.migration.map(u64::from));
-        w.text(r.migration_status);
-        w.text(r.hop.as_str());
+        w.label(r.migration_status);
+        w.label(r.hop.as_str());
         w.text(r.step);
         w.end_row()
     }
@@ -169,7 +169,7 @@ impl TraceWriter {
         ] {
             w.uint(n);
         }
-        w.text(state);
+        w.label(state);
         w.end_row()
     }
 
