@@ -15,6 +15,7 @@
 //!
 //! [`Term::value`]: super::weighers::Term::value
 
+use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
 use std::collections::btree_set::Range;
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +33,9 @@ use crate::scenario::WeightMultipliers;
 
 /// Index of a group in [`Lists::groups`].
 type GroupId = u32;
+
+/// [`Lists::member`] of a host in no group.
+const NO_GROUP: GroupId = GroupId::MAX;
 
 /// (order key, group); a set of these iterates best first. The order key is the raw value,
 /// negated when a larger value is better (positive multiplier).
@@ -114,7 +118,11 @@ struct Lists {
     /// Slots of groups; freed slots are reused.
     groups: Vec<Group>,
     free_slots: Vec<GroupId>,
-    by_raw: BTreeMap<Raw, GroupId>,
+    /// Number of groups with hosts.
+    live_groups: usize,
+    by_raw: FxHashMap<Raw, GroupId>,
+    /// Per host, the group it is in ([`NO_GROUP`] if not listed here).
+    member: Vec<GroupId>,
     /// Per weigher with a non-zero multiplier, all groups best first: the ends give the
     /// candidates' min and max.
     sorted: [Option<BTreeSet<Entry>>; N],
@@ -128,7 +136,9 @@ impl Lists {
             parked: BTreeSet::new(),
             groups: Vec::new(),
             free_slots: Vec::new(),
-            by_raw: BTreeMap::new(),
+            live_groups: 0,
+            by_raw: FxHashMap::default(),
+            member: Vec::new(),
             sorted: std::array::from_fn(|w| (mults[w] != 0.0).then(BTreeSet::new)),
             classes: BTreeMap::new(),
         }
@@ -147,10 +157,10 @@ impl Lists {
         }
     }
 
-    fn remove(&mut self, h: HostId, raw: &Raw, listed: bool, mults: &[f64; N]) {
+    fn remove(&mut self, h: HostId, listed: bool, mults: &[f64; N]) {
         if listed {
             self.ids.remove(&h);
-            self.leave_group(h, raw, mults);
+            self.leave_group(h, mults);
         } else {
             self.parked.remove(&h);
         }
@@ -159,13 +169,13 @@ impl Lists {
     /// Moves `h` from its old values to its new ones. A usage change of a listed host moves it
     /// between two groups; the sets change only when a group appears or empties. This is the
     /// hot path of every allocation change.
-    fn update(&mut self, h: HostId, old: (&Raw, bool), new: (&Raw, bool), mults: &[f64; N]) {
-        let ((old_raw, old_listed), (new_raw, new_listed)) = (old, new);
+    fn update(&mut self, h: HostId, old_listed: bool, new: (&Raw, bool), mults: &[f64; N]) {
+        let (new_raw, new_listed) = new;
         if old_listed && new_listed {
-            self.leave_group(h, old_raw, mults);
+            self.leave_group(h, mults);
             self.join_group(h, new_raw, mults);
         } else {
-            self.remove(h, old_raw, old_listed, mults);
+            self.remove(h, old_listed, mults);
             self.insert(h, new_raw, new_listed, mults);
         }
     }
@@ -176,13 +186,20 @@ impl Lists {
             None => self.open_group(raw, mults),
         };
         self.groups[g as usize].hosts.insert(h);
+        if self.member.len() <= h.index() {
+            self.member.resize(h.index() + 1, NO_GROUP);
+        }
+        self.member[h.index()] = g;
     }
 
-    fn leave_group(&mut self, h: HostId, raw: &Raw, mults: &[f64; N]) {
-        let Some(&g) = self.by_raw.get(raw) else {
+    fn leave_group(&mut self, h: HostId, mults: &[f64; N]) {
+        let Some(slot) = self.member.get_mut(h.index()) else {
             return;
         };
-        let group = &mut self.groups[g as usize];
+        let g = std::mem::replace(slot, NO_GROUP);
+        let Some(group) = self.groups.get_mut(g as usize) else {
+            return;
+        };
         group.hosts.remove(&h);
         if group.hosts.is_empty() {
             self.close_group(g, mults);
@@ -200,6 +217,7 @@ impl Lists {
         };
         self.groups[g as usize].raw = *raw;
         self.by_raw.insert(*raw, g);
+        self.live_groups += 1;
         for (w, set) in self.sorted.iter_mut().enumerate() {
             if let Some(set) = set {
                 set.insert((order_key(mults[w], raw[w]), g));
@@ -225,6 +243,7 @@ impl Lists {
     fn close_group(&mut self, g: GroupId, mults: &[f64; N]) {
         let raw = self.groups[g as usize].raw;
         self.by_raw.remove(&raw);
+        self.live_groups -= 1;
         for (w, set) in self.sorted.iter_mut().enumerate() {
             if let Some(set) = set {
                 set.remove(&(order_key(mults[w], raw[w]), g));
@@ -417,15 +436,14 @@ impl SchedulerIndex {
             return;
         }
         let mults = self.mults;
-        let (old_raw, old_listed) = (self.raw[i], self.listed[i]);
+        let old_listed = self.listed[i];
         if self.single_az.is_some() && host.availability_zone != self.az[i] {
             // The cloud stops being one AZ: keep per-AZ lists from now on.
             self.build_by_az();
         }
-        self.all
-            .update(h, (&old_raw, old_listed), (&raw, listed), &mults);
+        self.all.update(h, old_listed, (&raw, listed), &mults);
         if let Some(p) = self.by_az.get_mut(&self.az[i]) {
-            p.remove(h, &old_raw, old_listed, &mults);
+            p.remove(h, old_listed, &mults);
         }
         if host.availability_zone != self.az[i] {
             self.az[i].clone_from(&host.availability_zone);
@@ -505,7 +523,7 @@ impl SchedulerIndex {
         let k = wanted(req);
         let top = if self.scan_only {
             self.scan(part, &f, k)
-        } else if part.by_raw.len() <= self.scan_groups_max {
+        } else if part.live_groups <= self.scan_groups_max {
             self.scan_groups(part, &f, k)
         } else {
             self.search(part, &f, k)
@@ -633,10 +651,8 @@ impl SchedulerIndex {
     /// The best `k` candidates of `part`, in weighed order, weighing each group once.
     fn scan_groups(&self, part: &Lists, f: &Filter, k: usize) -> Vec<HostId> {
         let extras = part.parked.iter().copied().filter(|&h| f.passes(h));
-        let live: Vec<GroupId> = part
-            .by_raw
-            .values()
-            .copied()
+        let live: Vec<GroupId> = (0..part.groups.len())
+            .filter_map(|g| GroupId::try_from(g).ok())
             .filter(|&g| self.has_candidate(part, f, g))
             .collect();
         let mut ext: [Option<(i128, i128)>; N] = [None; N];

@@ -43,6 +43,7 @@ impl Sim {
         purpose: &str,
         req: &SelectRequest,
     ) -> Result<crate::scheduler::Selection, crate::scheduler::NoValidHost> {
+        self.sync_index();
         let result = self.sched.select(
             &self.world.hosts,
             &self.world.placement,

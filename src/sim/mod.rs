@@ -207,6 +207,11 @@ pub struct Sim {
     live_running: Vec<u32>,
     /// Per host: the inputs the scheduler's index holds (`None` before the first update).
     index_inputs: Vec<Option<IndexInputs>>,
+    /// Hosts whose inputs may have changed since the index last read them, each once: read
+    /// just before the next decision, so a host touched several times between two decisions
+    /// (claim, then I/O ops up and down) costs one index update or none.
+    index_stale: Vec<HostId>,
+    index_stale_flag: Vec<bool>,
     live_queue: Vec<std::collections::VecDeque<OpId>>,
     drains: Vec<workload::DrainState>,
     next_request_id: u32,
@@ -294,6 +299,8 @@ impl Sim {
             liveness_timer: vec![None; n],
             live_running: vec![0; n],
             index_inputs: vec![None; n],
+            index_stale: Vec::new(),
+            index_stale_flag: vec![false; n],
             live_queue: vec![std::collections::VecDeque::new(); n],
             drains: Vec::new(),
             next_request_id: 1,
@@ -575,29 +582,46 @@ impl Sim {
         self.trace_server(s, op, hop, step);
     }
 
-    /// Re-reads host `h` into the scheduler's index when one of its inputs changed (most state
-    /// changes touch none of them: the index update is the costliest step of an event).
+    /// Notes that host `h`'s scheduler inputs may have changed; the index reads them before
+    /// the next decision ([`Self::sync_index`]).
     fn refresh_index(&mut self, h: HostId) {
-        let i = h.index();
-        let host = &self.world.hosts[i];
-        let inputs = IndexInputs {
-            usage: self.world.placement.usage(h),
-            io_ops: self.world.io_ops[i],
-            num_instances: self.world.num_instances[i],
-            enabled: host.enabled,
-            up: host.up,
-        };
-        if self.index_inputs[i] == Some(inputs) {
-            return;
+        if let Some(flag) = self.index_stale_flag.get_mut(h.index()) {
+            if !*flag {
+                *flag = true;
+                self.index_stale.push(h);
+            }
         }
-        self.index_inputs[i] = Some(inputs);
-        self.sched.update(
-            h,
-            &self.world.hosts,
-            &self.world.placement,
-            inputs.io_ops,
-            inputs.num_instances,
-        );
+    }
+
+    /// Re-reads into the scheduler's index every host noted by `refresh_index` whose inputs
+    /// differ from what the index holds (most state changes touch none of them: the index
+    /// update is the costliest step of an event). Called before every decision.
+    fn sync_index(&mut self) {
+        let mut stale = std::mem::take(&mut self.index_stale);
+        for h in stale.drain(..) {
+            let i = h.index();
+            self.index_stale_flag[i] = false;
+            let host = &self.world.hosts[i];
+            let inputs = IndexInputs {
+                usage: self.world.placement.usage(h),
+                io_ops: self.world.io_ops[i],
+                num_instances: self.world.num_instances[i],
+                enabled: host.enabled,
+                up: host.up,
+            };
+            if self.index_inputs[i] == Some(inputs) {
+                continue;
+            }
+            self.index_inputs[i] = Some(inputs);
+            self.sched.update(
+                h,
+                &self.world.hosts,
+                &self.world.placement,
+                inputs.io_ops,
+                inputs.num_instances,
+            );
+        }
+        self.index_stale = stale; // keeps its capacity
     }
 
     /// Writes one transitions row with the server's and its current migration's state.

@@ -104,6 +104,7 @@ impl Sim {
                         num_alternates: 0,
                         host_subset_size: self.scenario.nova.host_subset_size as usize,
                     };
+                    self.sync_index();
                     self.sched
                         .select(
                             &self.world.hosts,
