@@ -63,6 +63,22 @@ pub fn run_to_dir_with(
     out: &Path,
     derived: Derived,
 ) -> Result<RunReport, RunError> {
+    let mut run = prepare(scenario, out)?;
+    run.simulate()?;
+    run.finish(derived)
+}
+
+/// A run between its stages: its results folder (not yet in place) and its simulator. The
+/// stages are public so that the benchmark can time them apart.
+pub struct PreparedRun {
+    dir: ResultsDir,
+    sim: Sim,
+    out: PathBuf,
+}
+
+/// Stage 1: creates the hidden results folder and the simulator (the cloud built, initial
+/// servers placed through the scheduler, their first trace rows written).
+pub fn prepare(scenario: Scenario, out: &Path) -> Result<PreparedRun, RunError> {
     let io_err = |source| RunError::Output {
         path: out.to_path_buf(),
         source,
@@ -74,45 +90,80 @@ pub fn run_to_dir_with(
         dir.file("scheduling.csv").map_err(io_err)?,
     )
     .map_err(io_err)?;
-    let mut sim = Sim::new(scenario, trace)?;
-    sim.run().map_err(io_err)?;
-    let transition_rows = sim.transition_rows();
-    let (world, requests, throughput, stats, scenario) = sim.into_parts();
-    writer::write_requests(dir.file("requests.csv").map_err(io_err)?, &requests).map_err(io_err)?;
-    writer::write_actions(
-        dir.file("instance_actions.csv").map_err(io_err)?,
-        &world.actions,
-        &world,
-    )
-    .map_err(io_err)?;
-    writer::write_throughput(dir.file("throughput.csv").map_err(io_err)?, &throughput)
-        .map_err(io_err)?;
-    let summary = summary::build(&scenario.name, scenario.seed, &world, &requests, &stats);
-    let mut json = serde_json::to_string_pretty(&summary).map_err(|e| io_err(e.into()))?;
-    json.push('\n');
-    let mut f = dir.file("summary.json").map_err(io_err)?;
-    f.write_all(json.as_bytes()).map_err(io_err)?;
-    f.flush().map_err(io_err)?;
-    drop(f);
-    // Read back from the files just written, so a saved folder is checked the same way.
-    let expectations =
-        crate::expect::check_dir(&scenario.expectations, dir.tmp_path()).map_err(io_err)?;
-    if derived == Derived::Write {
-        // Derived from the files just written; inside the folder before it is moved into place.
-        crate::analysis::write_timeline(dir.tmp_path())
-            .map_err(|e| io_err(std::io::Error::other(e.to_string())))?;
-        // Charts (SVG + PNG) and report.html: part of the atomic folder.
-        crate::plot::write_all(dir.tmp_path())?;
-        crate::report::write(dir.tmp_path())?;
-    }
-    let dir = dir.commit().map_err(io_err)?;
-    Ok(RunReport {
+    let sim = Sim::new(scenario, trace)?;
+    Ok(PreparedRun {
         dir,
-        summary,
-        events: stats.events,
-        transition_rows,
-        expectations,
+        sim,
+        out: out.to_path_buf(),
     })
+}
+
+impl PreparedRun {
+    fn io_err(&self, source: std::io::Error) -> RunError {
+        RunError::Output {
+            path: self.out.clone(),
+            source,
+        }
+    }
+
+    /// Stage 2: runs every event, streaming transitions.csv, hosts.csv and scheduling.csv.
+    pub fn simulate(&mut self) -> Result<(), RunError> {
+        self.sim.run().map_err(|e| self.io_err(e))
+    }
+
+    /// Events processed so far.
+    pub fn events(&self) -> u64 {
+        self.sim.stats.events
+    }
+
+    /// Stage 3: writes the end-of-run files (and the derived ones if asked), checks the
+    /// expectations, and moves the folder into place.
+    pub fn finish(self, derived: Derived) -> Result<RunReport, RunError> {
+        let PreparedRun { dir, sim, out } = self;
+        let io_err = |source| RunError::Output {
+            path: out.clone(),
+            source,
+        };
+        let transition_rows = sim.transition_rows();
+        let (world, requests, throughput, stats, scenario) = sim.into_parts();
+        writer::write_requests(dir.file("requests.csv").map_err(io_err)?, &requests)
+            .map_err(io_err)?;
+        writer::write_actions(
+            dir.file("instance_actions.csv").map_err(io_err)?,
+            &world.actions,
+            &world,
+        )
+        .map_err(io_err)?;
+        writer::write_throughput(dir.file("throughput.csv").map_err(io_err)?, &throughput)
+            .map_err(io_err)?;
+        let summary = summary::build(&scenario.name, scenario.seed, &world, &requests, &stats);
+        let mut json = serde_json::to_string_pretty(&summary).map_err(|e| io_err(e.into()))?;
+        json.push('\n');
+        let mut f = dir.file("summary.json").map_err(io_err)?;
+        f.write_all(json.as_bytes()).map_err(io_err)?;
+        f.flush().map_err(io_err)?;
+        drop(f);
+        // Read back from the files just written, so a saved folder is checked the same way.
+        let expectations =
+            crate::expect::check_dir(&scenario.expectations, dir.tmp_path()).map_err(io_err)?;
+        if derived == Derived::Write {
+            // Derived from the files just written; inside the folder before it is moved into
+            // place.
+            crate::analysis::write_timeline(dir.tmp_path())
+                .map_err(|e| io_err(std::io::Error::other(e.to_string())))?;
+            // Charts (SVG + PNG) and report.html: part of the atomic folder.
+            crate::plot::write_all(dir.tmp_path())?;
+            crate::report::write(dir.tmp_path())?;
+        }
+        let dir = dir.commit().map_err(io_err)?;
+        Ok(RunReport {
+            dir,
+            summary,
+            events: stats.events,
+            transition_rows,
+            expectations,
+        })
+    }
 }
 
 use std::io::Write as _;

@@ -49,7 +49,7 @@ impl RowWriter {
     pub fn text(&mut self, s: impl AsRef<[u8]>) {
         let s = s.as_ref();
         self.sep();
-        if s.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        if needs_quotes(s) {
             self.buf.push(b'"');
             for &b in s {
                 if b == b'"' {
@@ -134,6 +134,33 @@ impl RowWriter {
         self.buf.clear();
         self.out.flush()
     }
+}
+
+/// Whether `s` holds `,`, `"`, `\r` or `\n`, tested eight bytes at a time: a byte equal to `b`
+/// is a zero byte of `word ^ (b × 0x01…01)`, and `(x − 0x01…01) & !x & 0x80…80` is non-zero
+/// exactly when `x` has a zero byte. The last chunk is padded with zero bytes, which match none
+/// of the four.
+fn needs_quotes(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has = |word: u64, b: u8| {
+        let x = word ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    };
+    let special =
+        |word: u64| has(word, b',') || has(word, b'"') || has(word, b'\r') || has(word, b'\n');
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        if special(u64::from_le_bytes(word)) {
+            return true;
+        }
+    }
+    let rest = chunks.remainder();
+    let mut word = [0u8; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    special(u64::from_le_bytes(word))
 }
 
 fn push_decimal(buf: &mut Vec<u8>, n: u64) {
@@ -221,6 +248,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn quote_test_matches_a_byte_scan(s in prop::collection::vec(any::<u8>(), 0..40)) {
+            let slow = s.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
+            prop_assert_eq!(needs_quotes(&s), slow);
+        }
+
         #[test]
         fn same_bytes_as_the_csv_crate(
             width in 1usize..5,
