@@ -1,5 +1,5 @@
 //! Migration storms with traces written (to a temporary results folder), reporting simulated
-//! events per second, wall time and peak memory:
+//! events per second, the wall time of each stage of the run and peak memory:
 //! * cold: 1,000 hosts, 10,000 servers, every server migrated once, half then confirmed by their
 //!   client, half auto-confirmed by `_poll_unconfirmed_resizes`;
 //! * live: 1,000 hosts, 10,000 servers, every server live-migrated once (one at a time per

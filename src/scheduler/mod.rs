@@ -28,8 +28,8 @@
 //! P = hosts disabled or down at their last `update` (one flag test each, so a flag flipped
 //! without `update` still counts), C = classes, s = groups without a candidate skipped at the
 //! ends of the sets to find each weigher's candidate min and max, r = groups read by the
-//! threshold walks. Measured on the cold-migration storm bench (1,000 hosts, 10,000 servers):
-//! about 9 groups, 2 classes and 5 group reads per decision. Worst case O(N) steps: every host
+//! threshold walks. On the cold-migration storm bench (1,000 hosts, 10,000 servers) a decision
+//! weighs about 9 groups. Worst case O(N) steps: every host
 //! in a group of its own and most hosts non-candidates for a reason the sets cannot skip (a
 //! nearly full cloud where hosts with free vCPUs lack RAM, long ignore lists), or the weighers
 //! ranking groups in opposite orders so no walk stops early. A failed decision also reads the
