@@ -111,11 +111,6 @@ impl PreparedRun {
         self.sim.run().map_err(|e| self.io_err(e))
     }
 
-    /// Events processed so far.
-    pub fn events(&self) -> u64 {
-        self.sim.stats.events
-    }
-
     /// Stage 3: writes the end-of-run files (and the derived ones if asked), checks the
     /// expectations, and moves the folder into place.
     pub fn finish(self, derived: Derived) -> Result<RunReport, RunError> {

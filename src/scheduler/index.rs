@@ -1,7 +1,8 @@
 //! The indexed scheduler. Hosts whose weigher inputs are all equal form one *group*, weighed
 //! once: a cloud of identical hosts with a few flavors has a few dozen groups however many
-//! hosts it has. The groups are kept in sorted sets per weigher and in classes by the weighers
-//! with few distinct inputs, and Fagin's Threshold Algorithm reads the sets inside a class.
+//! hosts it has. With few groups a decision weighs every group; with more, the groups are kept
+//! in sorted sets per weigher and in classes by the weighers with few distinct inputs, and
+//! Fagin's Threshold Algorithm reads the sets inside a class.
 //!
 //! Invariants the search relies on:
 //! * a listed host is in exactly one group, the one keyed by the raw values cached at its last
