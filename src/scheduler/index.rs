@@ -71,6 +71,19 @@ fn raw_of_key(mult: f64, key: i128) -> i128 {
     order_key(mult, key)
 }
 
+/// `raw` with the inputs of weighers whose multiplier is 0 set to 0: they weigh nothing (a
+/// zero-multiplier weigher is dropped from every normalisation), so hosts that differ only
+/// there belong in one group, and a change of such an input (the instance count, by default)
+/// moves no host.
+fn weighed_inputs(mut raw: Raw, mults: &[f64; N]) -> Raw {
+    for (r, &m) in raw.iter_mut().zip(mults) {
+        if m == 0.0 {
+            *r = 0;
+        }
+    }
+    raw
+}
+
 fn free_of(placement: &Placement, h: HostId) -> [i128; 3] {
     let (cap, used) = (placement.capacity(h), placement.usage(h));
     let free = |c: u64, u: u64| i128::from(c) - i128::from(u);
@@ -328,7 +341,8 @@ pub struct SchedulerIndex {
     /// Up to this many groups, weigh each group instead of searching ([`SCAN_GROUPS_MAX`];
     /// tests set 0 to exercise the search on small clouds).
     scan_groups_max: usize,
-    /// Per host, as of its last update: weigher inputs, schedulable flag, AZ.
+    /// Per host, as of its last update: weigher inputs (0 for a zero multiplier, see
+    /// [`weighed_inputs`]), schedulable flag, AZ.
     raw: Vec<Raw>,
     io_ops: Vec<u32>,
     num_instances: Vec<u32>,
@@ -373,7 +387,7 @@ impl SchedulerIndex {
         for (i, host) in hosts.iter().take(n).enumerate() {
             let Ok(id) = u32::try_from(i) else { break };
             let h = HostId(id);
-            let raw = raw_values(host, h, placement, 0, 0);
+            let raw = weighed_inputs(raw_values(host, h, placement, 0, 0), &mults);
             let listed = host.is_schedulable();
             idx.widen_fit_floor(host, placement.capacity(h));
             idx.all.insert(h, &raw, listed, &mults);
@@ -427,7 +441,10 @@ impl SchedulerIndex {
         if i >= self.raw.len() || i >= placement.host_count() {
             return;
         }
-        let raw = raw_values(host, h, placement, io_ops, num_instances);
+        let raw = weighed_inputs(
+            raw_values(host, h, placement, io_ops, num_instances),
+            &self.mults,
+        );
         let listed = host.is_schedulable();
         self.io_ops[i] = io_ops;
         self.num_instances[i] = num_instances;

@@ -56,7 +56,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn label(&self) -> &str {
+    pub fn label(&self) -> &'static str {
         match self {
             Outcome::Pending => "pending",
             Outcome::Success => "success",

@@ -145,22 +145,12 @@ impl RowWriter {
     }
 }
 
-/// Whether `s` holds `,`, `"`, `\r` or `\n`. (A word-at-a-time test was slower: trace fields
-/// are short, and padding the last chunk costs a copy.)
+/// Whether `s` holds `,`, `"`, `\r` or `\n`. (Measured: a lookup table and a word-at-a-time
+/// test were both slower on these short fields.)
 #[inline]
 fn needs_quotes(s: &[u8]) -> bool {
-    s.iter().any(|&b| SPECIAL[usize::from(b)])
+    s.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
 }
-
-/// The bytes that make a field need quotes.
-static SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b',' as usize] = true;
-    t[b'"' as usize] = true;
-    t[b'\r' as usize] = true;
-    t[b'\n' as usize] = true;
-    t
-};
 
 #[inline]
 fn push_decimal(buf: &mut Vec<u8>, n: u64) {

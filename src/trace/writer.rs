@@ -225,14 +225,14 @@ pub fn write_requests(w: Box<dyn Write>, requests: &[RequestRecord]) -> io::Resu
         out.text(&r.name);
         out.time(r.submitted);
         out.opt_time(r.answered);
-        out.text(r.action);
+        out.label(r.action);
         out.text(&r.server);
         out.text(&r.microversion);
-        out.text(r.role);
+        out.label(r.role);
         out.uint(r.code.into());
         out.text(&r.message);
         out.opt_time(r.completed);
-        out.text(r.outcome.label());
+        out.label(r.outcome.label());
         out.text(detail);
         out.end_row()?;
     }
@@ -262,7 +262,7 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
     for a in &log.actions {
         let head = |out: &mut RowWriter| {
             out.text(&world.server(a.server).name);
-            out.text(a.action);
+            out.label(a.action);
             out.id("req-", a.request.0.into());
             out.text(a.project.as_deref().unwrap_or(""));
             out.time(a.start);
@@ -278,10 +278,10 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
         }
         for e in &a.events {
             head(&mut out);
-            out.text(e.name);
+            out.label(e.name);
             out.time(e.start);
             out.opt_time(e.finish);
-            out.text(e.result.map_or("", |r| r.as_str()));
+            out.label(e.result.map_or("", |r| r.as_str()));
             out.text(e.host.map_or("", |h| world.host(h).name.as_str()));
             out.text(&e.details);
             out.end_row()?;
