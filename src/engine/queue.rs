@@ -1,21 +1,55 @@
 //! The event queue: a min-queue ordered by `(time, sequence)` so that no two entries ever tie,
 //! with keyed timers that can be cancelled or moved.
+//!
+//! Two heaps share one sequence counter, so together they pop in one total order: most events
+//! are never cancelled and go to a plain binary heap that carries them inline; the timers that
+//! can be cancelled or moved go to the `priority-queue` crate's keyed heap (its index of keys is
+//! what makes `cancel` and `reschedule` cheap, and what a plain event need not pay for).
 
 use super::time::SimTime;
 use priority_queue::PriorityQueue;
 use rustc_hash::{FxBuildHasher, FxHashMap};
-use std::cmp::Reverse;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 
-/// Handle of a scheduled event; unique for the lifetime of the queue.
+/// Handle of a cancellable timer; unique for the lifetime of the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimerKey(u64);
 
+/// A plain event in the binary heap, ordered by `(time, seq)` only.
+struct Plain<E> {
+    at: SimTime,
+    seq: u64,
+    event: E,
+}
+
+impl<E> PartialEq for Plain<E> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl<E> Eq for Plain<E> {}
+
+impl<E> PartialOrd for Plain<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<E> Ord for Plain<E> {
+    /// Reversed: `BinaryHeap` is a max-heap and the earliest event must come out first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
 /// A priority queue of events of type `E`. Equal times pop in insertion order.
 pub struct EventQueue<E> {
-    /// Keys are sequence numbers: hashed by a multiply (Fx), not by SipHash, which cost more
-    /// than the heap itself.
-    order: PriorityQueue<TimerKey, Reverse<(SimTime, u64)>, FxBuildHasher>,
-    payloads: FxHashMap<TimerKey, E>,
+    plain: BinaryHeap<Plain<E>>,
+    /// Keys are sequence numbers: hashed by a multiply (Fx), not by SipHash.
+    timers: PriorityQueue<TimerKey, Reverse<(SimTime, u64)>, FxBuildHasher>,
+    timer_events: FxHashMap<TimerKey, E>,
     next_seq: u64,
     now: SimTime,
 }
@@ -29,8 +63,9 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            order: PriorityQueue::with_default_hasher(),
-            payloads: FxHashMap::default(),
+            plain: BinaryHeap::new(),
+            timers: PriorityQueue::with_default_hasher(),
+            timer_events: FxHashMap::default(),
             next_seq: 0,
             now: SimTime::ZERO,
         }
@@ -42,11 +77,11 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.plain.len() + self.timers.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.len() == 0
     }
 
     /// Number of events ever scheduled (a cheap work counter for benchmarks).
@@ -54,50 +89,80 @@ impl<E> EventQueue<E> {
         self.next_seq
     }
 
-    /// Schedules `event` at `at`. Scheduling in the past is clamped to now: causality holds.
-    pub fn schedule(&mut self, at: SimTime, event: E) -> TimerKey {
-        let at = at.max(self.now);
+    /// A time not before now, and the next sequence number: scheduling in the past is clamped
+    /// to now, so causality holds.
+    fn stamp(&mut self, at: SimTime) -> (SimTime, u64) {
         let seq = self.next_seq;
         self.next_seq += 1;
+        (at.max(self.now), seq)
+    }
+
+    /// Schedules `event` at `at`; it cannot be cancelled (see [`Self::schedule_timer`]).
+    pub fn schedule(&mut self, at: SimTime, event: E) {
+        let (at, seq) = self.stamp(at);
+        self.plain.push(Plain { at, seq, event });
+    }
+
+    /// Schedules `event` at `at` as a timer that can be cancelled or moved.
+    pub fn schedule_timer(&mut self, at: SimTime, event: E) -> TimerKey {
+        let (at, seq) = self.stamp(at);
         let key = TimerKey(seq);
-        self.order.push(key, Reverse((at, seq)));
-        self.payloads.insert(key, event);
+        self.timers.push(key, Reverse((at, seq)));
+        self.timer_events.insert(key, event);
         key
     }
 
-    /// Removes a pending event; returns it if it had not fired yet.
+    /// Removes a pending timer; returns its event if it had not fired yet.
     pub fn cancel(&mut self, key: TimerKey) -> Option<E> {
-        self.order.remove(&key)?;
-        self.payloads.remove(&key)
+        self.timers.remove(&key)?;
+        self.timer_events.remove(&key)
     }
 
-    /// Moves a pending event to a new time. It takes a fresh sequence number, so it orders
-    /// after events already scheduled for that time. Returns false if the event already fired.
+    /// Moves a pending timer to a new time. It takes a fresh sequence number, so it orders
+    /// after events already scheduled for that time. Returns false if the timer already fired.
     pub fn reschedule(&mut self, key: TimerKey, at: SimTime) -> bool {
-        let at = at.max(self.now);
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.order
-            .change_priority(&key, Reverse((at, seq)))
-            .is_some()
+        let stamp = self.stamp(at);
+        self.timers.change_priority(&key, Reverse(stamp)).is_some()
     }
 
-    /// The time of a pending event.
+    /// The time of a pending timer.
     pub fn time_of(&self, key: TimerKey) -> Option<SimTime> {
-        self.order.get_priority(&key).map(|Reverse((t, _))| *t)
+        self.timers.get_priority(&key).map(|Reverse((t, _))| *t)
+    }
+
+    /// `(time, seq)` of the next plain event and of the next timer.
+    fn heads(&self) -> (Option<(SimTime, u64)>, Option<(SimTime, u64)>) {
+        (
+            self.plain.peek().map(|p| (p.at, p.seq)),
+            self.timers.peek().map(|(_, Reverse(stamp))| *stamp),
+        )
     }
 
     /// Time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.order.peek().map(|(_, Reverse((t, _)))| *t)
+        match self.heads() {
+            (Some(a), Some(b)) => Some(a.min(b).0),
+            (a, b) => a.or(b).map(|(t, _)| t),
+        }
     }
 
     /// Pops the earliest event and advances the clock to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let (key, Reverse((at, _))) = self.order.pop()?;
-        self.now = at;
-        let event = self.payloads.remove(&key)?;
-        Some((at, event))
+        let timer_first = match self.heads() {
+            (Some(a), Some(b)) => b < a,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if timer_first {
+            let (key, Reverse((at, _))) = self.timers.pop()?;
+            self.now = at;
+            let event = self.timer_events.remove(&key)?;
+            Some((at, event))
+        } else {
+            let Plain { at, event, .. } = self.plain.pop()?;
+            self.now = at;
+            Some((at, event))
+        }
     }
 }
 
@@ -121,8 +186,8 @@ mod tests {
     #[test]
     fn cancel_and_move() {
         let mut q = EventQueue::new();
-        let a = q.schedule(SimTime(10), 'a');
-        let b = q.schedule(SimTime(20), 'b');
+        let a = q.schedule_timer(SimTime(10), 'a');
+        let b = q.schedule_timer(SimTime(20), 'b');
         q.schedule(SimTime(20), 'c');
         assert_eq!(q.cancel(a), Some('a'));
         assert_eq!(q.cancel(a), None);
@@ -147,6 +212,7 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Op {
         Push(u64),
+        PushTimer(u64),
         Cancel(usize),
         Move(usize, u64),
         Pop,
@@ -155,6 +221,7 @@ mod tests {
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             (0u64..50).prop_map(Op::Push),
+            (0u64..50).prop_map(Op::PushTimer),
             (0usize..64).prop_map(Op::Cancel),
             (0usize..64, 0u64..50).prop_map(|(i, t)| Op::Move(i, t)),
             Just(Op::Pop),
@@ -162,7 +229,8 @@ mod tests {
     }
 
     proptest! {
-        /// The queue agrees with a BTreeMap shadow keyed by (time, seq) under random operations.
+        /// The queue agrees with a BTreeMap shadow keyed by (time, seq) under random operations
+        /// on plain events and timers.
         #[test]
         fn matches_btreemap_shadow(ops in proptest::collection::vec(op(), 1..200)) {
             let mut q = EventQueue::new();
@@ -172,9 +240,16 @@ mod tests {
             for op in ops {
                 match op {
                     Op::Push(dt) => {
+                        // A plain event: no key; ids of plain events start at 1,000.
+                        let at = q.now().0 + dt;
+                        q.schedule(SimTime(at), 1_000 + seq as usize);
+                        shadow.insert((at, seq), 1_000 + seq as usize);
+                        seq += 1;
+                    }
+                    Op::PushTimer(dt) => {
                         let at = q.now().0 + dt;
                         let id = keys.len();
-                        let k = q.schedule(SimTime(at), id);
+                        let k = q.schedule_timer(SimTime(at), id);
                         shadow.insert((at, seq), id);
                         keys.push((k, (at, seq)));
                         seq += 1;

@@ -688,7 +688,7 @@ impl Sim {
             // Never converges and no timeout: QEMU keeps copying until the run ends.
             TransferEnd::Stuck => return,
         };
-        let key = self.after(Duration(at), Event::SrcLiveJobEnded(op, end));
+        let key = self.after_timer(Duration(at), Event::SrcLiveJobEnded(op, end));
         self.ops[op.index()].job_timer = Some(key);
     }
 

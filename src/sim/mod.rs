@@ -470,9 +470,15 @@ impl Sim {
     }
 
     /// Schedules `event` after `delay`.
-    fn after(&mut self, delay: Duration, event: Event) -> TimerKey {
+    fn after(&mut self, delay: Duration, event: Event) {
         let at = self.now() + delay;
-        self.queue.schedule(at, event)
+        self.queue.schedule(at, event);
+    }
+
+    /// Schedules `event` after `delay` as a timer that can be cancelled or moved.
+    fn after_timer(&mut self, delay: Duration, event: Event) -> TimerKey {
+        let at = self.now() + delay;
+        self.queue.schedule_timer(at, event)
     }
 
     fn new_request_id(&mut self) -> RequestId {

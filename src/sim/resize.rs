@@ -362,12 +362,16 @@ impl Sim {
                     self.queue.reschedule(k, at);
                 }
                 None => {
-                    let k = self.queue.schedule(at, Event::PollUnconfirmedResizes(host));
+                    let k = self
+                        .queue
+                        .schedule_timer(at, Event::PollUnconfirmedResizes(host));
                     self.poll_timer[host.index()] = Some(k);
                 }
             },
             None => {
-                let k = self.queue.schedule(at, Event::PollUnconfirmedResizes(host));
+                let k = self
+                    .queue
+                    .schedule_timer(at, Event::PollUnconfirmedResizes(host));
                 self.poll_timer[host.index()] = Some(k);
             }
         }

@@ -36,7 +36,7 @@ impl Sim {
                 if self.world.host(h).up {
                     // The last heartbeat is taken at the stop: seen down service_down_time later.
                     let d = self.effective_down_time();
-                    let k = self.after(d, Event::ServiceSeenDown(h));
+                    let k = self.after_timer(d, Event::ServiceSeenDown(h));
                     self.liveness_timer[h.index()] = Some(k);
                 }
             }
@@ -47,7 +47,7 @@ impl Sim {
                 self.world.liveness[h.index()].stopped = false;
                 self.cancel_liveness_timer(h);
                 if !self.world.host(h).up {
-                    let k = self.after(INITIAL_REPORTING_DELAY, Event::ServiceSeenUp(h));
+                    let k = self.after_timer(INITIAL_REPORTING_DELAY, Event::ServiceSeenUp(h));
                     self.liveness_timer[h.index()] = Some(k);
                 }
                 // Messages that waited for the process are consumed now, in arrival order.
