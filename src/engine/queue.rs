@@ -16,6 +16,9 @@ use std::collections::BinaryHeap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimerKey(u64);
 
+/// Where an event sits in the total order.
+type Stamp = (SimTime, u64);
+
 /// A plain event in the binary heap, ordered by `(time, seq)` only.
 struct Plain<E> {
     at: SimTime,
@@ -48,7 +51,7 @@ impl<E> Ord for Plain<E> {
 pub struct EventQueue<E> {
     plain: BinaryHeap<Plain<E>>,
     /// Keys are sequence numbers: hashed by a multiply (Fx), not by SipHash.
-    timers: PriorityQueue<TimerKey, Reverse<(SimTime, u64)>, FxBuildHasher>,
+    timers: PriorityQueue<TimerKey, Reverse<Stamp>, FxBuildHasher>,
     timer_events: FxHashMap<TimerKey, E>,
     next_seq: u64,
     now: SimTime,
@@ -91,7 +94,7 @@ impl<E> EventQueue<E> {
 
     /// A time not before now, and the next sequence number: scheduling in the past is clamped
     /// to now, so causality holds.
-    fn stamp(&mut self, at: SimTime) -> (SimTime, u64) {
+    fn stamp(&mut self, at: SimTime) -> Stamp {
         let seq = self.next_seq;
         self.next_seq += 1;
         (at.max(self.now), seq)
@@ -131,7 +134,7 @@ impl<E> EventQueue<E> {
     }
 
     /// `(time, seq)` of the next plain event and of the next timer.
-    fn heads(&self) -> (Option<(SimTime, u64)>, Option<(SimTime, u64)>) {
+    fn heads(&self) -> (Option<Stamp>, Option<Stamp>) {
         (
             self.plain.peek().map(|p| (p.at, p.seq)),
             self.timers.peek().map(|(_, Reverse(stamp))| *stamp),
