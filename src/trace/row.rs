@@ -17,9 +17,8 @@ const FLUSH_AT: usize = 1 << 16;
 
 pub struct RowWriter {
     out: Box<dyn Write>,
+    /// Every field is followed by a `,`; `end_row` turns the row's last one into `\n`.
     buf: Vec<u8>,
-    /// No field written yet in the current row.
-    row_start: bool,
 }
 
 impl RowWriter {
@@ -28,7 +27,6 @@ impl RowWriter {
         let mut w = RowWriter {
             out,
             buf: Vec::with_capacity(FLUSH_AT + 1024),
-            row_start: true,
         };
         for name in header {
             w.text(name);
@@ -37,61 +35,57 @@ impl RowWriter {
         Ok(w)
     }
 
-    #[inline]
-    fn sep(&mut self) {
-        if self.row_start {
-            self.row_start = false;
-        } else {
-            self.buf.push(b',');
-        }
-    }
-
     /// A text field, quoted if it needs to be.
     #[inline]
     pub fn text(&mut self, s: impl AsRef<[u8]>) {
         let s = s.as_ref();
-        self.sep();
         if needs_quotes(s) {
-            self.buf.push(b'"');
-            for &b in s {
-                if b == b'"' {
-                    self.buf.push(b'"');
-                }
-                self.buf.push(b);
-            }
-            self.buf.push(b'"');
+            self.quoted(s);
         } else {
             self.buf.extend_from_slice(s);
+            self.buf.push(b',');
         }
+    }
+
+    #[cold]
+    fn quoted(&mut self, s: &[u8]) {
+        self.buf.push(b'"');
+        for &b in s {
+            if b == b'"' {
+                self.buf.push(b'"');
+            }
+            self.buf.push(b);
+        }
+        self.buf.extend_from_slice(b"\",");
     }
 
     /// A field that is one of our own fixed labels (a state, a hop): never needs quotes.
     #[inline]
     pub fn label(&mut self, s: &'static str) {
-        debug_assert!(!s.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')));
-        self.sep();
+        debug_assert!(!needs_quotes(s.as_bytes()));
         self.buf.extend_from_slice(s.as_bytes());
+        self.buf.push(b',');
     }
 
     /// An empty field.
     #[inline]
     pub fn empty(&mut self) {
-        self.sep();
+        self.buf.push(b',');
     }
 
     /// A non-negative integer in decimal.
     #[inline]
     pub fn uint(&mut self, n: u64) {
-        self.sep();
         push_decimal(&mut self.buf, n);
+        self.buf.push(b',');
     }
 
     /// `prefix` followed by `n` ("req-12").
     #[inline]
     pub fn id(&mut self, prefix: &str, n: u64) {
-        self.sep();
         self.buf.extend_from_slice(prefix.as_bytes());
         push_decimal(&mut self.buf, n);
+        self.buf.push(b',');
     }
 
     /// `prefix` followed by `n`, or an empty field.
@@ -106,7 +100,6 @@ impl RowWriter {
     /// Seconds with milliseconds, as [`SimTime`]'s `Display` ("61.250").
     #[inline]
     pub fn time(&mut self, t: SimTime) {
-        self.sep();
         let ms = t.ms();
         push_decimal(&mut self.buf, ms / 1000);
         let frac = ms % 1000;
@@ -115,6 +108,7 @@ impl RowWriter {
             b'0' + (frac / 100) as u8,
             b'0' + (frac / 10 % 10) as u8,
             b'0' + (frac % 10) as u8,
+            b',',
         ]);
     }
 
@@ -127,10 +121,12 @@ impl RowWriter {
         }
     }
 
-    /// Ends the row; hands the buffer to the sink once it is large.
+    /// Ends the row (its last `,` becomes `\n`); hands the buffer to the sink once it is large.
     pub fn end_row(&mut self) -> io::Result<()> {
-        self.buf.push(b'\n');
-        self.row_start = true;
+        match self.buf.last_mut() {
+            Some(last @ b',') => *last = b'\n',
+            _ => self.buf.push(b'\n'),
+        }
         if self.buf.len() >= FLUSH_AT {
             self.out.write_all(&self.buf)?;
             self.buf.clear();
