@@ -756,7 +756,7 @@ impl SchedulerIndex {
         let norm = Norm::new(&self.mults, &ext);
 
         // 2. Nothing to weigh: every candidate scores 0 and the lowest ids win.
-        if norm.terms.is_empty() {
+        if norm.terms().is_empty() {
             let mut top: Vec<HostId> = part
                 .ids
                 .iter()
@@ -772,7 +772,7 @@ impl SchedulerIndex {
 
         let mut walked = Vec::new();
         let inputs: Vec<Input> = norm
-            .terms
+            .terms()
             .iter()
             .map(|t| match kind(t.weigher) {
                 Kind::Continuous(c) => {

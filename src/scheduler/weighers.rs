@@ -149,9 +149,12 @@ impl Term {
 
 /// The normalisation of one decision: the contributing weighers with their candidate-set
 /// min and max.
-#[derive(Debug, Clone, Default)]
+/// The terms sit in a fixed array (at most one per weigher): a decision allocates nothing for
+/// its normalisation.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Norm {
-    pub(crate) terms: Vec<Term>,
+    slots: [Term; N],
+    len: usize,
 }
 
 impl Norm {
@@ -160,7 +163,16 @@ impl Norm {
     /// candidates equal (normalised to 0 for all) contributes nothing and is dropped, which is
     /// exact: adding ±0.0 never changes a sum that starts at +0.0.
     pub(crate) fn new(mults: &[f64; N], extremes: &[Option<(i128, i128)>; N]) -> Norm {
-        let mut terms = Vec::new();
+        let none = Term {
+            weigher: 0,
+            mult: 0.0,
+            min: 0.0,
+            range: 1.0,
+        };
+        let mut norm = Norm {
+            slots: [none; N],
+            len: 0,
+        };
         for w in 0..N {
             let Some((lo, hi)) = extremes[w] else {
                 continue;
@@ -169,14 +181,20 @@ impl Norm {
             if mults[w] == 0.0 || min == max {
                 continue;
             }
-            terms.push(Term {
+            norm.slots[norm.len] = Term {
                 weigher: w,
                 mult: mults[w],
                 min,
                 range: max - min,
-            });
+            };
+            norm.len += 1;
         }
-        Norm { terms }
+        norm
+    }
+
+    /// The contributing weighers, in weigher order.
+    pub(crate) fn terms(&self) -> &[Term] {
+        &self.slots[..self.len]
     }
 
     /// Normalisation over an explicit candidate list.
@@ -197,7 +215,7 @@ impl Norm {
     /// fixed weigher order from +0.0 as Nova's `obj.weight += …` does.
     pub(crate) fn score_by(&self, raw_of: impl Fn(usize) -> i128) -> f64 {
         let mut s = 0.0;
-        for (t, term) in self.terms.iter().enumerate() {
+        for (t, term) in self.terms().iter().enumerate() {
             s += term.value(raw_of(t));
         }
         s
@@ -205,7 +223,7 @@ impl Norm {
 
     /// Total weight of a host.
     pub(crate) fn score(&self, raw: &Raw) -> f64 {
-        self.score_by(|t| raw[self.terms[t].weigher])
+        self.score_by(|t| raw[self.terms()[t].weigher])
     }
 }
 
