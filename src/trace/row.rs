@@ -2,7 +2,7 @@
 //!
 //! The trace files are the hot path of a run (one transitions.csv row per state change), and
 //! the `csv` crate's writer re-runs its quoting state machine and delimiter bookkeeping for every
-//! field: about half of a large run's instructions went there. This writer formats numbers and
+//! field: about a third of a large run's instructions went there. This writer formats numbers and
 //! times straight into one buffer and scans a text field once for the bytes that need quotes.
 //! Its output is byte-for-byte what `csv::Writer` writes with its defaults (a test compares
 //! them): `,` between fields, `\n` after a row, a field quoted only when it holds `,`, `"`,
