@@ -84,31 +84,30 @@ impl Sim {
                 }
             }
         }
-        let names = |hs: &[HostId]| {
-            hs.iter()
-                .map(|h| self.world.host(*h).name.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        let hosts = &self.world.hosts;
         let (result, selected, alternates, reason) = match outcome {
-            Ok((sel, alts)) => (
-                "selected",
-                self.world.host(sel).name.clone(),
-                names(alts),
-                String::new(),
-            ),
-            Err(msg) => ("NoValidHost", String::new(), String::new(), msg.to_string()),
+            Ok((sel, alts)) => {
+                let mut names = String::new();
+                for (i, h) in alts.iter().enumerate() {
+                    if i > 0 {
+                        names.push(' ');
+                    }
+                    names.push_str(&hosts[h.index()].name);
+                }
+                ("selected", hosts[sel.index()].name.as_str(), names, "")
+            }
+            Err(msg) => ("NoValidHost", "", String::new(), msg),
         };
         let request = op.map(|o| self.ops[o.index()].request_id.0);
         let row = crate::trace::writer::DecisionRow {
-            time: self.now(),
+            time: self.queue.now(),
             request,
-            server: &self.world.server(server).name,
+            server: &self.world.servers[server.index()].name,
             purpose,
             result,
-            selected: &selected,
+            selected,
             alternates: &alternates,
-            reason: &reason,
+            reason,
             dropped: &dropped,
         };
         let r = self.trace.decision(&row);
