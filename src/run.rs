@@ -79,10 +79,7 @@ pub struct PreparedRun {
 /// Stage 1: creates the hidden results folder and the simulator (the cloud built, initial
 /// servers placed through the scheduler, their first trace rows written).
 pub fn prepare(scenario: Scenario, out: &Path) -> Result<PreparedRun, RunError> {
-    let io_err = |source| RunError::Output {
-        path: out.to_path_buf(),
-        source,
-    };
+    let io_err = output_error(out);
     let dir = ResultsDir::create(out).map_err(io_err)?;
     let trace = TraceWriter::new(
         dir.file("transitions.csv").map_err(io_err)?,
@@ -98,27 +95,25 @@ pub fn prepare(scenario: Scenario, out: &Path) -> Result<PreparedRun, RunError> 
     })
 }
 
-impl PreparedRun {
-    fn io_err(&self, source: std::io::Error) -> RunError {
-        RunError::Output {
-            path: self.out.clone(),
-            source,
-        }
+/// Maps an I/O error to the results folder it happened in.
+fn output_error(out: &Path) -> impl Fn(std::io::Error) -> RunError + Copy + '_ {
+    move |source| RunError::Output {
+        path: out.to_path_buf(),
+        source,
     }
+}
 
+impl PreparedRun {
     /// Stage 2: runs every event, streaming transitions.csv, hosts.csv and scheduling.csv.
     pub fn simulate(&mut self) -> Result<(), RunError> {
-        self.sim.run().map_err(|e| self.io_err(e))
+        self.sim.run().map_err(output_error(&self.out))
     }
 
     /// Stage 3: writes the end-of-run files (and the derived ones if asked), checks the
     /// expectations, and moves the folder into place.
     pub fn finish(self, derived: Derived) -> Result<RunReport, RunError> {
         let PreparedRun { dir, sim, out } = self;
-        let io_err = |source| RunError::Output {
-            path: out.clone(),
-            source,
-        };
+        let io_err = output_error(&out);
         let transition_rows = sim.transition_rows();
         let (world, requests, throughput, stats, scenario) = sim.into_parts();
         writer::write_requests(dir.file("requests.csv").map_err(io_err)?, &requests)

@@ -132,8 +132,7 @@ struct Lists {
     /// Slots of groups; freed slots are reused.
     groups: Vec<Group>,
     free_slots: Vec<GroupId>,
-    /// Number of groups with hosts.
-    live_groups: usize,
+    /// The groups with hosts, by their inputs (its length is the number of groups).
     by_raw: FxHashMap<Raw, GroupId>,
     /// Per host, the group it is in ([`NO_GROUP`] if not listed here).
     member: Vec<GroupId>,
@@ -150,7 +149,6 @@ impl Lists {
             parked: BTreeSet::new(),
             groups: Vec::new(),
             free_slots: Vec::new(),
-            live_groups: 0,
             by_raw: FxHashMap::default(),
             member: Vec::new(),
             sorted: std::array::from_fn(|w| (mults[w] != 0.0).then(BTreeSet::new)),
@@ -231,7 +229,6 @@ impl Lists {
         };
         self.groups[g as usize].raw = *raw;
         self.by_raw.insert(*raw, g);
-        self.live_groups += 1;
         for (w, set) in self.sorted.iter_mut().enumerate() {
             if let Some(set) = set {
                 set.insert((order_key(mults[w], raw[w]), g));
@@ -257,7 +254,6 @@ impl Lists {
     fn close_group(&mut self, g: GroupId, mults: &[f64; N]) {
         let raw = self.groups[g as usize].raw;
         self.by_raw.remove(&raw);
-        self.live_groups -= 1;
         for (w, set) in self.sorted.iter_mut().enumerate() {
             if let Some(set) = set {
                 set.remove(&(order_key(mults[w], raw[w]), g));
@@ -541,7 +537,7 @@ impl SchedulerIndex {
         let k = wanted(req);
         let top = if self.scan_only {
             self.scan(part, &f, k)
-        } else if part.live_groups <= self.scan_groups_max {
+        } else if part.by_raw.len() <= self.scan_groups_max {
             self.scan_groups(part, &f, k)
         } else {
             self.search(part, &f, k)
@@ -691,13 +687,14 @@ impl SchedulerIndex {
             k,
             span: [None; N],
             top: Vec::with_capacity(k + 1),
-            seen: Seen::new(part.groups.len()),
+            // Each group is offered once below: nothing to remember.
+            seen: Seen::new(0),
         };
         for h in extras {
             s.offer(norm.score(&self.raw[h.index()]), h);
         }
         for g in live {
-            self.offer_group(&mut s, part, f, g);
+            self.offer_hosts(&mut s, f, part.group(g));
         }
         s.top.into_iter().map(|(_, h)| h).collect()
     }
@@ -823,13 +820,17 @@ impl SchedulerIndex {
         s.top.into_iter().map(|(_, h)| h).collect()
     }
 
-    /// Weighs group `g` once and offers its lowest-id candidates: the others of the group
-    /// score the same with higher ids, so they rank after `k` offered ones.
+    /// Weighs group `g` once per decision and offers its lowest-id candidates: the others of
+    /// the group score the same with higher ids, so they rank after `k` offered ones.
     fn offer_group(&self, s: &mut Search, part: &Lists, f: &Filter, g: GroupId) {
         if !s.seen.insert(g) {
             return;
         }
-        let group = part.group(g);
+        self.offer_hosts(s, f, part.group(g));
+    }
+
+    /// Weighs `group` and offers its lowest-id candidates (see [`Self::offer_group`]).
+    fn offer_hosts(&self, s: &mut Search, f: &Filter, group: &Group) {
         let score = s.norm.score(&group.raw);
         if s.kth()
             .is_some_and(|kth| score.total_cmp(&kth.0) == Ordering::Less)

@@ -8,8 +8,9 @@
 //! 64 hosts and asserts the same answer and the same randomness consumed).
 //!
 //! The index groups the enabled-and-up hosts whose weigher inputs are all equal (free RAM,
-//! vCPUs and disk, I/O ops, hypervisor version, instance count): hosts of a group score the
-//! same, so a group is weighed once and only its lowest-id candidates can be among the best.
+//! vCPUs and disk, I/O ops, hypervisor version, instance count; the inputs of weighers with a
+//! zero multiplier are ignored): hosts of a group score the same, so a group is weighed once
+//! and only its lowest-id candidates can be among the best.
 //! It keeps, for all hosts and for each availability zone, the groups and: per weigher a sorted
 //! set of the groups (whose ends give the candidates' min and max, and whose RAM/CPU/disk sets
 //! let a search jump past groups too full for the flavor); and classes of groups sharing the
@@ -29,10 +30,10 @@
 //! without `update` still counts), C = classes, s = groups without a candidate skipped at the
 //! ends of the sets to find each weigher's candidate min and max, r = groups read by the
 //! threshold walks. On the cold-migration storm bench (1,000 hosts, 10,000 servers) a decision
-//! weighs about 9 groups. Worst case O(N) steps: every host
-//! in a group of its own and most hosts non-candidates for a reason the sets cannot skip (a
-//! nearly full cloud where hosts with free vCPUs lack RAM, long ignore lists), or the weighers
-//! ranking groups in opposite orders so no walk stops early. A failed decision also reads the
+//! weighs about 9 groups. Worst case O(N) steps: every host in a group of its own and most
+//! hosts non-candidates for a reason the sets cannot skip (a nearly full cloud where hosts with
+//! free vCPUs lack RAM, long ignore lists), or the weighers ranking groups in opposite orders
+//! so no walk stops early. A failed decision also reads the
 //! smallest of the "could fit" ranges of the RAM/CPU/disk sets to tell `NoCandidates` from
 //! `FilteredOut` (all hosts if no resource weigher is active).
 

@@ -149,6 +149,7 @@ impl Term {
 
 /// The normalisation of one decision: the contributing weighers with their candidate-set
 /// min and max.
+///
 /// The terms sit in a fixed array (at most one per weigher): a decision allocates nothing for
 /// its normalisation.
 #[derive(Debug, Clone, Copy)]
