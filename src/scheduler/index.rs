@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::iter::Peekable;
 use std::ops::Bound::{self, Included, Unbounded};
 
+use super::hostset::{dense_threshold, HostSet};
 use super::weighers::{
     fit_offsets, kind, merge, multipliers, raw_values, request_amount, sort_weighed, Kind, Norm,
     Raw, CONTINUOUS, DISCRETE, N,
@@ -110,7 +111,7 @@ fn class_key(raw: &Raw, mults: &[f64; N]) -> ClassKey {
 struct Group {
     raw: Raw,
     /// Empty while the slot is free.
-    hosts: BTreeSet<HostId>,
+    hosts: HostSet,
 }
 
 /// Groups sharing one [`ClassKey`].
@@ -136,6 +137,8 @@ struct Lists {
     by_raw: FxHashMap<Raw, GroupId>,
     /// Per host, the group it is in ([`NO_GROUP`] if not listed here).
     member: Vec<GroupId>,
+    /// A group beyond this many hosts keeps them in a bitset ([`dense_threshold`]).
+    dense_at: usize,
     /// Per weigher with a non-zero multiplier, all groups best first: the ends give the
     /// candidates' min and max.
     sorted: [Option<BTreeSet<Entry>>; N],
@@ -143,7 +146,7 @@ struct Lists {
 }
 
 impl Lists {
-    fn new(mults: &[f64; N]) -> Self {
+    fn new(mults: &[f64; N], dense_at: usize) -> Self {
         Lists {
             ids: BTreeSet::new(),
             parked: BTreeSet::new(),
@@ -151,6 +154,7 @@ impl Lists {
             free_slots: Vec::new(),
             by_raw: FxHashMap::default(),
             member: Vec::new(),
+            dense_at,
             sorted: std::array::from_fn(|w| (mults[w] != 0.0).then(BTreeSet::new)),
             classes: BTreeMap::new(),
         }
@@ -197,7 +201,7 @@ impl Lists {
             Some(&g) => g,
             None => self.open_group(raw, mults),
         };
-        self.groups[g as usize].hosts.insert(h);
+        self.groups[g as usize].hosts.insert(h, self.dense_at);
         if self.member.len() <= h.index() {
             self.member.resize(h.index() + 1, NO_GROUP);
         }
@@ -212,7 +216,7 @@ impl Lists {
         let Some(group) = self.groups.get_mut(g as usize) else {
             return;
         };
-        group.hosts.remove(&h);
+        group.hosts.remove(h, self.dense_at);
         if group.hosts.is_empty() {
             self.close_group(g, mults);
         }
@@ -347,6 +351,8 @@ pub struct SchedulerIndex {
     /// Placement capacity − usage per class (VCPU, MEMORY_MB, DISK_GB): a fit test that
     /// touches neither `Host` nor `Placement`.
     free: Vec<[i128; 3]>,
+    /// Placement capacity at the last update: the fit floor widens only when it changes.
+    capacity: Vec<Resources>,
     /// Per resource weigher, the smallest fit offset over all hosts (see `fit_offsets`).
     fit_floor: [Option<i128>; N],
     all: Lists,
@@ -362,6 +368,7 @@ impl SchedulerIndex {
     pub fn new(hosts: &[Host], placement: &Placement, weights: WeightMultipliers) -> Self {
         let mults = multipliers(&weights);
         let n = hosts.len().min(placement.host_count());
+        let dense = dense_threshold(n);
         let mut idx = SchedulerIndex {
             weights,
             mults,
@@ -375,8 +382,9 @@ impl SchedulerIndex {
             listed: Vec::with_capacity(n),
             az: Vec::with_capacity(n),
             free: Vec::with_capacity(n),
+            capacity: Vec::with_capacity(n),
             fit_floor: [None; N],
-            all: Lists::new(&mults),
+            all: Lists::new(&mults, dense),
             by_az: BTreeMap::new(),
             single_az: None,
         };
@@ -389,6 +397,7 @@ impl SchedulerIndex {
             idx.all.insert(h, &raw, listed, &mults);
             idx.raw.push(raw);
             idx.free.push(free_of(placement, h));
+            idx.capacity.push(placement.capacity(h));
             idx.listed.push(listed);
             idx.az.push(host.availability_zone.clone());
         }
@@ -415,7 +424,7 @@ impl SchedulerIndex {
             let Ok(id) = u32::try_from(i) else { break };
             self.by_az
                 .entry(self.az[i].clone())
-                .or_insert_with(|| Lists::new(&self.mults))
+                .or_insert_with(|| Lists::new(&self.mults, dense_threshold(self.raw.len())))
                 .insert(HostId(id), &self.raw[i], self.listed[i], &self.mults);
         }
     }
@@ -445,7 +454,11 @@ impl SchedulerIndex {
         self.io_ops[i] = io_ops;
         self.num_instances[i] = num_instances;
         self.free[i] = free_of(placement, h);
-        self.widen_fit_floor(host, placement.capacity(h));
+        let capacity = placement.capacity(h);
+        if capacity != self.capacity[i] {
+            self.capacity[i] = capacity;
+            self.widen_fit_floor(host, capacity);
+        }
         if raw == self.raw[i] && listed == self.listed[i] && host.availability_zone == self.az[i] {
             return;
         }
@@ -466,7 +479,7 @@ impl SchedulerIndex {
             match self.by_az.get_mut(&self.az[i]) {
                 Some(p) => p.insert(h, &raw, listed, &mults),
                 None => {
-                    let mut p = Lists::new(&mults);
+                    let mut p = Lists::new(&mults, dense_threshold(self.raw.len()));
                     p.insert(h, &raw, listed, &mults);
                     self.by_az.insert(self.az[i].clone(), p);
                 }
@@ -603,7 +616,7 @@ impl SchedulerIndex {
             for r in &mut ranges {
                 match r.next() {
                     None => return Some(false),
-                    Some(&(_, g)) if part.group(g).hosts.iter().any(|&h| pred(h)) => {
+                    Some(&(_, g)) if part.group(g).hosts.iter().any(&mut pred) => {
                         return Some(true)
                     }
                     Some(_) => {}
@@ -659,7 +672,7 @@ impl SchedulerIndex {
     }
 
     fn has_candidate(&self, part: &Lists, f: &Filter, g: GroupId) -> bool {
-        part.group(g).hosts.iter().any(|&h| self.candidate(f, h))
+        part.group(g).hosts.iter().any(|h| self.candidate(f, h))
     }
 
     /// The best `k` candidates of `part`, in weighed order, weighing each group once.
@@ -838,7 +851,7 @@ impl SchedulerIndex {
             return;
         }
         let mut offered = 0;
-        for &h in &group.hosts {
+        for h in group.hosts.iter() {
             if offered == s.k {
                 break;
             }

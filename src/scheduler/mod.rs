@@ -37,6 +37,7 @@
 //! smallest of the "could fit" ranges of the RAM/CPU/disk sets to tell `NoCandidates` from
 //! `FilteredOut` (all hosts if no resource weigher is active).
 
+mod hostset;
 mod index;
 mod linear;
 mod weighers;

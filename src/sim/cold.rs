@@ -189,7 +189,8 @@ impl Sim {
             Ok(sel) => {
                 delay = delay + self.draw(D::Placement);
                 if self.plc_claim(Consumer::Instance(server), sel.selected, resources) {
-                    Ok((sel.selected, sel.alternates))
+                    self.ops[op.index()].alternates = sel.alternates;
+                    Ok(sel.selected)
                 } else {
                     Err(NoValidHost::NoCandidates)
                 }
@@ -201,20 +202,15 @@ impl Sim {
     }
 
     /// CON after the scheduler answered (spec §4.1 step 7 or §4.2).
-    pub(super) fn con_scheduled(
-        &mut self,
-        op: OpId,
-        answer: Result<(HostId, Vec<HostId>), NoValidHost>,
-    ) {
+    pub(super) fn con_scheduled(&mut self, op: OpId, answer: Result<HostId, NoValidHost>) {
         if self.server_gone(op) {
             return;
         }
         match answer {
-            Ok((dest, alternates)) => {
+            Ok(dest) => {
                 let s = self.ops[op.index()].server;
                 let az = self.world.host(dest).availability_zone.clone();
                 self.world.servers[s.index()].availability_zone = Some(az);
-                self.ops[op.index()].alternates = alternates;
                 self.event_finish(op, COLD_EVENT, None, EventResult::Success, "");
                 self.event_finish(op, CON_EVENT, None, EventResult::Success, "");
                 if self.ops[op.index()].sync {

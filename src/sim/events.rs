@@ -37,8 +37,9 @@ pub enum Event {
     ConMigrateServer(OpId),
     /// SCH `select_destinations` with alternates.
     SchSelectDestinations(OpId),
-    /// CON receives the scheduler's answer.
-    ConScheduled(OpId, Result<(HostId, Vec<HostId>), NoValidHost>),
+    /// CON receives the scheduler's answer (the alternates are already in the op: an event
+    /// stays small when it carries no vector).
+    ConScheduled(OpId, Result<HostId, NoValidHost>),
     /// DST `prep_resize` (claim).
     DstPrepResize(OpId, HostId),
     /// CON `migrate_server` called back by a failed DST to reschedule to an alternate.
@@ -171,5 +172,15 @@ impl Event {
                 .and_then(|m| world.migration(m).dest),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every queued event is moved on each heap level it passes: keep it small (payloads that
+    /// need a vector live in the op, rare large ones are boxed).
+    #[test]
+    fn events_stay_small() {
+        assert!(std::mem::size_of::<super::Event>() <= 24);
     }
 }
