@@ -5,7 +5,8 @@ use super::{
     ActionLog, Flavor, FlavorId, Host, HostId, Migration, MigrationId, MigrationStatus, Placement,
     Server, ServerId,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 
 /// Liveness of a nova-compute process as the simulator tracks it (spec §10.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,8 +24,9 @@ pub struct World {
     pub migrations: Vec<Migration>,
     pub placement: Placement,
     pub actions: ActionLog,
-    /// Servers by name (names are unique among live servers of a scenario).
-    pub server_names: BTreeMap<String, ServerId>,
+    /// Servers by name (names are unique among live servers of a scenario). Only looked up,
+    /// never iterated: hashed, as every API request resolves its server here.
+    pub server_names: FxHashMap<String, ServerId>,
     /// Per destination host, the migrations in status `finished` (the query of
     /// `migration_get_unconfirmed_by_dest_compute`, kept as an index so a periodic tick never
     /// scans every migration). Ordered by id = query order.
@@ -46,7 +48,7 @@ impl World {
             servers: Vec::new(),
             migrations: Vec::new(),
             actions: ActionLog::default(),
-            server_names: BTreeMap::new(),
+            server_names: FxHashMap::default(),
             finished_by_dest: vec![BTreeSet::new(); n],
             io_ops: vec![0; n],
             num_instances: vec![0; n],

@@ -8,15 +8,15 @@ use crate::model::{
 };
 use crate::scenario::FaultStep;
 use crate::scheduler::{NoValidHost, SelectRequest};
-use crate::trace::{Hop, Outcome};
+use crate::trace::{Hop, Outcome, Step};
 
 impl Sim {
     /// Adds a server to the world with its first transitions row.
-    pub(super) fn add_server(
+    pub(super) fn add_server<'a>(
         &mut self,
         server: Server,
         hop: Hop,
-        step: &str,
+        step: impl Into<Step<'a>>,
         op: Option<OpId>,
     ) -> ServerId {
         let id = ServerId(self.world.servers.len() as u32);

@@ -245,7 +245,7 @@ impl Sim {
 
     /// `MigrationTask.rollback` + `set_vm_state_and_notify` (spec §4.2 steps 7–8): migration
     /// `error`, allocation back to the instance, vm_state kept, task_state None.
-    fn conductor_rollback(&mut self, op: OpId, step: &str) {
+    fn conductor_rollback(&mut self, op: OpId, step: &'static str) {
         let m = self.migration_of(op);
         let s = self.ops[op.index()].server;
         self.set_migration_status(m, MigrationStatus::Error, Hop::Conductor, step, Some(op));

@@ -12,7 +12,7 @@ use crate::model::{
 };
 use crate::scenario::{FaultKind, FaultStep};
 use crate::scheduler::{NoValidHost, SelectRequest};
-use crate::trace::{Hop, Outcome};
+use crate::trace::{Hop, Outcome, Step};
 
 const CHECK_DEST_EVENT: &str = "compute_check_can_live_migrate_destination";
 const CHECK_SRC_EVENT: &str = "compute_check_can_live_migrate_source";
@@ -833,12 +833,12 @@ impl Sim {
         }
         self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
         let step = format!("_rollback_live_migration ({why}): task_state None");
-        self.change_server(s, Hop::Source, &step, Some(op), |srv| {
+        self.change_server(s, Hop::Source, Step::Text(&step), Some(op), |srv| {
             srv.task_state = None;
             srv.migration = None;
         });
         let step = format!("_rollback_live_migration: migration {}", status.as_str());
-        self.set_migration_status(m, status, Hop::Source, &step, Some(op));
+        self.set_migration_status(m, status, Hop::Source, Step::Text(&step), Some(op));
         if self.ops[op.index()].block_migration {
             let d = self.draw(D::Compute);
             self.after(d, Event::DstRollbackLiveMigration(op));

@@ -42,7 +42,7 @@ use crate::model::{
 use crate::scenario::{FaultKind, FaultStep, Scenario};
 use crate::scheduler::SchedulerIndex;
 use crate::trace::writer::{TraceWriter, TransitionRow};
-use crate::trace::{Hop, Outcome, RequestRecord};
+use crate::trace::{Hop, Outcome, RequestRecord, Step};
 use rand::Rng;
 use std::io;
 
@@ -195,6 +195,11 @@ pub struct Sim {
     request_specs: Vec<workload::PendingRequest>,
     /// For each submitted request record, its index in `request_specs`.
     request_pending: Vec<u32>,
+    /// The documented minimal body of an action at a microversion, for requests without one.
+    default_bodies: rustc_hash::FxHashMap<
+        (crate::scenario::ActionKind, crate::scenario::Microversion),
+        serde_json::Value,
+    >,
     faults: Vec<FaultState>,
     trace: TraceWriter,
     /// Per host: the pending `_poll_unconfirmed_resizes` tick, if one can act.
@@ -292,6 +297,7 @@ impl Sim {
             requests: Vec::new(),
             request_specs: Vec::new(),
             request_pending: Vec::new(),
+            default_bodies: Default::default(),
             faults,
             trace,
             poll_timer: vec![None; n],
@@ -546,11 +552,11 @@ impl Sim {
 
     /// Applies `change` to server `s`, keeps the per-host counters, the status counts and the
     /// scheduler index in step, and writes a transitions row if anything visible changed.
-    fn change_server(
+    fn change_server<'a>(
         &mut self,
         s: ServerId,
         hop: Hop,
-        step: &str,
+        step: impl Into<Step<'a>>,
         op: Option<OpId>,
         change: impl FnOnce(&mut Server),
     ) {
@@ -631,11 +637,17 @@ impl Sim {
     }
 
     /// Writes one transitions row with the server's and its current migration's state.
-    fn trace_server(&mut self, s: ServerId, op: Option<OpId>, hop: Hop, step: &str) {
+    fn trace_server<'a>(
+        &mut self,
+        s: ServerId,
+        op: Option<OpId>,
+        hop: Hop,
+        step: impl Into<Step<'a>>,
+    ) {
         let mig = op
             .and_then(|o| self.ops[o.index()].migration)
             .or(self.world.server(s).migration);
-        self.trace_row(s, mig, op, hop, step);
+        self.trace_row(s, mig, op, hop, step.into());
     }
 
     /// Writes one transitions row: the server's state and migration `mig`'s status now.
@@ -645,7 +657,7 @@ impl Sim {
         mig: Option<MigrationId>,
         op: Option<OpId>,
         hop: Hop,
-        step: &str,
+        step: Step,
     ) {
         let srv = self.world.server(s);
         let row = TransitionRow {
@@ -667,12 +679,12 @@ impl Sim {
 
     /// Saves a migration's status (bumping `updated_at`), keeps the `finished` index and writes
     /// a transitions row.
-    fn set_migration_status(
+    fn set_migration_status<'a>(
         &mut self,
         m: MigrationId,
         status: MigrationStatus,
         hop: Hop,
-        step: &str,
+        step: impl Into<Step<'a>>,
         op: Option<OpId>,
     ) {
         let now = self.now();
@@ -701,7 +713,7 @@ impl Sim {
         }
         let op = op.filter(|o| self.ops[o.index()].migration == Some(m));
         // The row shows this migration even if the server has since moved on to another one.
-        self.trace_row(server, Some(m), op, hop, step);
+        self.trace_row(server, Some(m), op, hop, step.into());
     }
 
     fn trace_host(&mut self, h: HostId) {

@@ -7,7 +7,7 @@ use crate::engine::{Duration, Stream};
 use crate::model::{Consumer, PowerState, RequestId, Server, VmState};
 use crate::scenario::{ActionKind, Arrival, FollowUp, Microversion, RequestTemplate, TargetOrder};
 use crate::scheduler::SelectRequest;
-use crate::trace::{Hop, Outcome, RequestRecord};
+use crate::trace::{Hop, Outcome, RequestRecord, Step};
 use rand::Rng;
 use rand_distr::{Distribution, Exp};
 use serde_json::{json, Value};
@@ -227,22 +227,27 @@ impl Sim {
 
     /// nova-api handles request `r`: every synchronous check, then the accepted work.
     pub(super) fn api_receive(&mut self, r: u32) {
-        let p = self.request_pending[r as usize];
-        let template = self.request_specs[p as usize].template.clone();
-        let body = template
-            .body
-            .clone()
-            .unwrap_or_else(|| default_body(template.action, template.caller.microversion));
+        let p = self.request_pending[r as usize] as usize;
+        let template = &self.request_specs[p].template;
+        let body = match &template.body {
+            Some(b) => b,
+            // Built once per action and microversion, not per request.
+            None => self
+                .default_bodies
+                .entry((template.action, template.caller.microversion))
+                .or_insert_with(|| default_body(template.action, template.caller.microversion)),
+        };
         let req = ApiRequest {
             action: template.action,
             server: &template.server,
             caller: &template.caller,
-            body: &body,
+            body,
             release: self.scenario.release,
         };
         let result = api::handle(&self.world, &req);
-        let now = self.now();
+        let caller_project = template.caller.project.clone();
         let action_index = template.action.index();
+        let now = self.now();
         let acc = match result {
             Err(e) => {
                 let rec = &mut self.requests[r as usize];
@@ -268,7 +273,6 @@ impl Sim {
             rec.code = acc.http_code();
             self.window.per_action[action_index][1] += 1;
         }
-        let caller_project = template.caller.project.clone();
         let project_of = |world: &crate::model::World, s: crate::model::ServerId| {
             caller_project
                 .clone()
@@ -313,15 +317,11 @@ impl Sim {
                 self.accept_revert(r, server, migration, project);
             }
             Accepted::Create => {
-                let flavor = template.flavor.unwrap_or(crate::model::FlavorId(0));
+                let t = &self.request_specs[p].template;
+                let flavor = t.flavor.unwrap_or(crate::model::FlavorId(0));
+                let (name, az) = (t.server.clone(), t.availability_zone.clone());
                 let project = caller_project.unwrap_or_else(|| "demo".to_string());
-                self.accept_create(
-                    r,
-                    template.server.clone(),
-                    flavor,
-                    template.availability_zone.clone(),
-                    project,
-                );
+                self.accept_create(r, name, flavor, az, project);
             }
             Accepted::Delete { server } => {
                 let project = project_of(&self.world, server);
@@ -388,7 +388,7 @@ impl Sim {
             "os-resetState: vm_state {}, task_state None",
             state.as_str()
         );
-        self.change_server(server, Hop::Api, &step, Some(op), |s| {
+        self.change_server(server, Hop::Api, Step::Text(&step), Some(op), |s| {
             s.vm_state = state;
             s.task_state = None;
         });

@@ -65,6 +65,30 @@ impl Outcome {
     }
 }
 
+/// The step column of a transitions row. Most steps are our own fixed texts (`'static`): the
+/// writer learns once whether such a text needs quotes instead of reading it on every row.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'a> {
+    Fixed(&'static str),
+    /// Built at run time (it names a state, a host…): read on every row.
+    Text(&'a str),
+}
+
+impl From<&'static str> for Step<'static> {
+    fn from(s: &'static str) -> Self {
+        Step::Fixed(s)
+    }
+}
+
+impl Step<'_> {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Step::Fixed(s) => s,
+            Step::Text(s) => s,
+        }
+    }
+}
+
 /// One API request of the run.
 #[derive(Debug, Clone)]
 pub struct RequestRecord {

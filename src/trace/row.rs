@@ -10,6 +10,7 @@
 //! `csv` crate.
 
 use crate::engine::SimTime;
+use rustc_hash::FxHashMap;
 use std::io::{self, Write};
 
 /// Bytes buffered before they are handed to the sink.
@@ -19,6 +20,10 @@ pub struct RowWriter {
     out: Box<dyn Write>,
     /// Every field is followed by a `,`; `end_row` turns the row's last one into `\n`.
     buf: Vec<u8>,
+    /// How each `'static` text given to [`Self::fixed_text`] is written, by its address and
+    /// length: static memory is never freed or changed, so the pair always means the same
+    /// bytes.
+    fixed: FxHashMap<(usize, usize), Scan>,
 }
 
 impl RowWriter {
@@ -27,6 +32,7 @@ impl RowWriter {
         let mut w = RowWriter {
             out,
             buf: Vec::with_capacity(FLUSH_AT + 1024),
+            fixed: FxHashMap::default(),
         };
         for name in header {
             w.text(name);
@@ -39,7 +45,22 @@ impl RowWriter {
     #[inline]
     pub fn text(&mut self, s: impl AsRef<[u8]>) {
         let s = s.as_ref();
-        match scan(s) {
+        self.write_scanned(s, scan(s));
+    }
+
+    /// A `'static` text field (a fixed step text): read for quotes the first time only.
+    #[inline]
+    pub fn fixed_text(&mut self, s: &'static str) {
+        let how = *self
+            .fixed
+            .entry((s.as_ptr() as usize, s.len()))
+            .or_insert_with(|| scan(s.as_bytes()));
+        self.write_scanned(s.as_bytes(), how);
+    }
+
+    #[inline]
+    fn write_scanned(&mut self, s: &[u8], how: Scan) {
+        match how {
             Scan::Plain => {
                 self.buf.extend_from_slice(s);
                 self.buf.push(b',');
@@ -149,7 +170,7 @@ impl RowWriter {
 }
 
 /// How a text field is written.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Scan {
     /// As is.
     Plain,

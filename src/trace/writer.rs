@@ -1,7 +1,7 @@
 //! CSV writers and the atomic results folder.
 
 use super::row::RowWriter;
-use super::{Hop, RequestRecord};
+use super::{Hop, RequestRecord, Step};
 use crate::engine::SimTime;
 use crate::model::{ActionLog, World};
 use std::fs;
@@ -78,7 +78,7 @@ pub struct TransitionRow<'a> {
     pub migration: Option<u32>,
     pub migration_status: &'static str,
     pub hop: Hop,
-    pub step: &'a str,
+    pub step: Step<'a>,
 }
 
 /// The streamed trace files: transitions.csv, hosts.csv and scheduling.csv. This is the hot
@@ -132,7 +132,10 @@ impl TraceWriter {
         w.opt_id("mig-", r.migration.map(u64::from));
         w.label(r.migration_status);
         w.label(r.hop.as_str());
-        w.text(r.step);
+        match r.step {
+            Step::Fixed(s) => w.fixed_text(s),
+            Step::Text(s) => w.text(s),
+        }
         w.end_row()
     }
 
