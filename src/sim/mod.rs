@@ -328,6 +328,7 @@ impl Sim {
         for h in 0..n {
             sim.trace_host(HostId(h as u32));
         }
+        sim.reserve_for_workload();
         sim.place_initial_servers()?;
         sim.schedule_workload();
         for (i, ev) in sim.scenario.service_events.iter().enumerate() {

@@ -148,6 +148,30 @@ impl Sim {
         Ok(())
     }
 
+    /// Sizes the per-request tables for the requests the scenario announces (explicit ones and
+    /// generator counts, follow-ups included), so that they fill without being copied as they
+    /// grow. Only a hint: a generator without a count adds what it issues.
+    pub(super) fn reserve_for_workload(&mut self) {
+        /// A count this large is a bound, not a plan: do not allocate for it up front.
+        const MAX_HINT: u64 = 1 << 20;
+        let generated: u64 = self
+            .generators
+            .iter()
+            .map(|g| {
+                let follow_ups = u64::from(g.follow_up != crate::scenario::FollowUp::None);
+                g.count.unwrap_or(0).saturating_mul(1 + follow_ups)
+            })
+            .fold(0, u64::saturating_add);
+        let requests = generated.saturating_add(self.scenario.requests.len() as u64);
+        let n = requests.min(MAX_HINT) as usize;
+        self.request_specs.reserve(n);
+        self.requests.reserve(n);
+        self.request_pending.reserve(n);
+        self.ops.reserve(n);
+        self.world.actions.actions.reserve(n);
+        self.world.migrations.reserve(n);
+    }
+
     /// Queues the explicit requests and starts the generators.
     pub(super) fn schedule_workload(&mut self) {
         let explicit = self.scenario.requests.clone();
