@@ -550,7 +550,7 @@ impl SchedulerIndex {
         let k = wanted(req);
         let top = if self.scan_only {
             self.scan(part, &f, k)
-        } else if part.by_raw.len() <= self.scan_groups_max {
+        } else if part.by_raw.len() <= self.scan_groups_max.min(SCAN_GROUPS_MAX) {
             self.scan_groups(part, &f, k)
         } else {
             self.search(part, &f, k)
@@ -678,10 +678,19 @@ impl SchedulerIndex {
     /// The best `k` candidates of `part`, in weighed order, weighing each group once.
     fn scan_groups(&self, part: &Lists, f: &Filter, k: usize) -> Vec<HostId> {
         let extras = part.parked.iter().copied().filter(|&h| f.passes(h));
-        let live: Vec<GroupId> = (0..part.groups.len())
-            .filter_map(|g| GroupId::try_from(g).ok())
-            .filter(|&g| self.has_candidate(part, f, g))
-            .collect();
+        // At most `SCAN_GROUPS_MAX` groups have hosts here: a fixed array, no allocation.
+        let mut live = [0 as GroupId; SCAN_GROUPS_MAX];
+        let mut n_live = 0;
+        for g in (0..part.groups.len()).filter_map(|g| GroupId::try_from(g).ok()) {
+            if self.has_candidate(part, f, g) {
+                let Some(slot) = live.get_mut(n_live) else {
+                    return self.search(part, f, k); // unreachable while the caller checks
+                };
+                *slot = g;
+                n_live += 1;
+            }
+        }
+        let live = &live[..n_live];
         let mut ext: [Option<(i128, i128)>; N] = [None; N];
         let raws = live
             .iter()
@@ -706,7 +715,7 @@ impl SchedulerIndex {
         for h in extras {
             s.offer(norm.score(&self.raw[h.index()]), h);
         }
-        for g in live {
+        for &g in live {
             self.offer_hosts(&mut s, f, part.group(g));
         }
         s.top.into_iter().map(|(_, h)| h).collect()

@@ -45,6 +45,7 @@ mod weighers;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use rand::Rng;
@@ -108,8 +109,9 @@ pub(crate) struct Filter<'r> {
     hosts: &'r [Host],
     placement: &'r Placement,
     req: &'r SelectRequest<'r>,
-    /// `ignore_hosts`, sorted, so a long retry list costs log time per test.
-    ignore: Vec<HostId>,
+    /// `ignore_hosts`, sorted, so a long retry list costs log time per test (borrowed when it
+    /// already is: a single source host, most often).
+    ignore: Cow<'r, [HostId]>,
 }
 
 impl<'r> Filter<'r> {
@@ -118,8 +120,13 @@ impl<'r> Filter<'r> {
         placement: &'r Placement,
         req: &'r SelectRequest<'r>,
     ) -> Self {
-        let mut ignore = req.ignore_hosts.to_vec();
-        ignore.sort_unstable();
+        let ignore = if req.ignore_hosts.is_sorted() {
+            Cow::Borrowed(req.ignore_hosts)
+        } else {
+            let mut sorted = req.ignore_hosts.to_vec();
+            sorted.sort_unstable();
+            Cow::Owned(sorted)
+        };
         Filter {
             hosts,
             placement,
