@@ -90,7 +90,17 @@ impl Sim {
     /// Places the scenario's initial servers at t = 0: pinned ones where they are pinned, the
     /// others through the scheduler, in declaration order.
     pub(super) fn place_initial_servers(&mut self) -> Result<(), SetupError> {
-        let initial = self.scenario.servers.clone();
+        // Lent out of the scenario while placing (handlers need `&mut self`), not copied.
+        let initial = std::mem::take(&mut self.scenario.servers);
+        let placed = self.place_servers(&initial);
+        self.scenario.servers = initial;
+        placed
+    }
+
+    fn place_servers(
+        &mut self,
+        initial: &[crate::scenario::InitialServer],
+    ) -> Result<(), SetupError> {
         for s in initial {
             let resources = self.world.flavor(s.flavor).resources();
             let host = match s.host {
