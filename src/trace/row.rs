@@ -20,10 +20,9 @@ pub struct RowWriter {
     out: Box<dyn Write>,
     /// Every field is followed by a `,`; `end_row` turns the row's last one into `\n`.
     buf: Vec<u8>,
-    /// How each `'static` text given to [`Self::fixed_text`] is written, by its address and
-    /// length: static memory is never freed or changed, so the pair always means the same
-    /// bytes.
-    fixed: FxHashMap<(usize, usize), Scan>,
+    /// Each `'static` text given to [`Self::fixed_text`], encoded, by its address and length:
+    /// static memory is never freed or changed, so the pair always means the same bytes.
+    fixed: FxHashMap<(usize, usize), Box<[u8]>>,
 }
 
 impl RowWriter {
@@ -48,43 +47,25 @@ impl RowWriter {
         self.write_scanned(s, scan(s));
     }
 
-    /// A `'static` text field (a fixed step text): read for quotes the first time only.
+    /// A `'static` text field (a fixed step text): encoded the first time only.
     #[inline]
     pub fn fixed_text(&mut self, s: &'static str) {
-        let how = *self
+        let field = self
             .fixed
             .entry((s.as_ptr() as usize, s.len()))
-            .or_insert_with(|| scan(s.as_bytes()));
-        self.write_scanned(s.as_bytes(), how);
+            .or_insert_with(|| encode(&[s]));
+        self.buf.extend_from_slice(field);
+    }
+
+    /// Fields made by [`encode`] (each with its comma), copied as they are.
+    #[inline]
+    pub fn encoded(&mut self, fields: &[u8]) {
+        self.buf.extend_from_slice(fields);
     }
 
     #[inline]
     fn write_scanned(&mut self, s: &[u8], how: Scan) {
-        match how {
-            Scan::Plain => {
-                self.buf.extend_from_slice(s);
-                self.buf.push(b',');
-            }
-            Scan::Quote => {
-                self.buf.push(b'"');
-                self.buf.extend_from_slice(s);
-                self.buf.extend_from_slice(b"\",");
-            }
-            Scan::Escape => self.escaped(s),
-        }
-    }
-
-    /// `s` in quotes, its quotes doubled.
-    #[cold]
-    fn escaped(&mut self, s: &[u8]) {
-        self.buf.push(b'"');
-        for part in s.split_inclusive(|&b| b == b'"') {
-            self.buf.extend_from_slice(part);
-            if part.last() == Some(&b'"') {
-                self.buf.push(b'"');
-            }
-        }
-        self.buf.extend_from_slice(b"\",");
+        put_field(&mut self.buf, s, how);
     }
 
     /// A field that is one of our own fixed labels (a state, a hop): never needs quotes.
@@ -167,6 +148,46 @@ impl RowWriter {
         self.buf.clear();
         self.out.flush()
     }
+}
+
+/// `fields` as a row writes them, each followed by its comma: a writer that sees the same
+/// texts again and again (a server's name, a state triple) encodes them once and copies the
+/// bytes with [`RowWriter::encoded`].
+pub fn encode(fields: &[&str]) -> Box<[u8]> {
+    let mut buf = Vec::new();
+    for f in fields {
+        put_field(&mut buf, f.as_bytes(), scan(f.as_bytes()));
+    }
+    buf.into_boxed_slice()
+}
+
+#[inline]
+fn put_field(buf: &mut Vec<u8>, s: &[u8], how: Scan) {
+    match how {
+        Scan::Plain => {
+            buf.extend_from_slice(s);
+            buf.push(b',');
+        }
+        Scan::Quote => {
+            buf.push(b'"');
+            buf.extend_from_slice(s);
+            buf.extend_from_slice(b"\",");
+        }
+        Scan::Escape => escaped(buf, s),
+    }
+}
+
+/// `s` in quotes, its quotes doubled.
+#[cold]
+fn escaped(buf: &mut Vec<u8>, s: &[u8]) {
+    buf.push(b'"');
+    for part in s.split_inclusive(|&b| b == b'"') {
+        buf.extend_from_slice(part);
+        if part.last() == Some(&b'"') {
+            buf.push(b'"');
+        }
+    }
+    buf.extend_from_slice(b"\",");
 }
 
 /// How a text field is written.
@@ -255,6 +276,9 @@ mod tests {
             w.time(SimTime(ms));
         }
         w.uint(u64::MAX);
+        for n in [0, 9, 10, 99_999_999, 100_000_000] {
+            w.uint(n);
+        }
         w.id("req-", 0);
         w.id("mig-", 40_213);
         w.opt_id("x-", None);
@@ -266,7 +290,8 @@ mod tests {
         assert_eq!(
             text,
             format!(
-                "a\n0.000,0.005,61.250,1.000,123456.789,{},req-0,mig-40213,,\n",
+                "a\n0.000,0.005,61.250,1.000,123456.789,{},0,9,10,99999999,100000000,req-0,\
+                 mig-40213,,\n",
                 u64::MAX
             )
         );

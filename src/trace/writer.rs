@@ -1,12 +1,18 @@
 //! CSV writers and the atomic results folder.
 
-use super::row::RowWriter;
+use super::row::{encode, RowWriter};
 use super::{Hop, RequestRecord, Step};
 use crate::engine::SimTime;
-use crate::model::{ActionLog, World};
+use crate::model::{
+    ActionLog, HostId, MigrationId, MigrationStatus, ServerId, Status, TaskState, VmState, World,
+};
+use rustc_hash::FxHashMap;
+use std::cell::RefCell;
 use std::fs;
 use std::io::{self, BufWriter, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 pub const TRANSITIONS_HEADER: [&str; 11] = [
     "time_s",
@@ -70,13 +76,13 @@ pub struct DecisionRow<'a> {
 pub struct TransitionRow<'a> {
     pub time: SimTime,
     pub request: Option<u32>,
-    pub server: &'a str,
-    pub host: &'a str,
-    pub vm_state: &'static str,
-    pub task_state: &'static str,
-    pub status: &'static str,
-    pub migration: Option<u32>,
-    pub migration_status: &'static str,
+    /// The server's id (its name is encoded once per server) and name.
+    pub server: (ServerId, &'a str),
+    pub host: Option<(HostId, &'a str)>,
+    pub vm_state: VmState,
+    pub task_state: Option<TaskState>,
+    pub status: Status,
+    pub migration: Option<(MigrationId, MigrationStatus)>,
     pub hop: Hop,
     pub step: Step<'a>,
 }
@@ -89,6 +95,24 @@ pub struct TraceWriter {
     scheduling: RowWriter,
     pub transition_rows: u64,
     pub host_rows: u64,
+    /// Encoded fields that recur on every row (see [`encode`]): a server's or a host's name
+    /// (by id; empty until first written — names never change), the state triple, the
+    /// migration status with the hop. Copied whole instead of scanned and written field by field.
+    server_fields: Vec<Box<[u8]>>,
+    host_fields: Vec<Box<[u8]>>,
+    states: FxHashMap<(VmState, Option<TaskState>, Status), Box<[u8]>>,
+    migration_hops: FxHashMap<(Option<MigrationStatus>, Hop), Box<[u8]>>,
+}
+
+/// Entry `i` of `cache`, made by `make` the first time.
+fn cached(cache: &mut Vec<Box<[u8]>>, i: usize, make: impl FnOnce() -> Box<[u8]>) -> &[u8] {
+    if cache.len() <= i {
+        cache.resize(i + 1, Box::default());
+    }
+    if cache[i].is_empty() {
+        cache[i] = make();
+    }
+    &cache[i]
 }
 
 impl TraceWriter {
@@ -103,6 +127,10 @@ impl TraceWriter {
             scheduling: RowWriter::new(scheduling, &SCHEDULING_HEADER)?,
             transition_rows: 0,
             host_rows: 0,
+            server_fields: Vec::new(),
+            host_fields: Vec::new(),
+            states: FxHashMap::default(),
+            migration_hops: FxHashMap::default(),
         })
     }
 
@@ -124,14 +152,33 @@ impl TraceWriter {
         let w = &mut self.transitions;
         w.time(r.time);
         w.opt_id("req-", r.request.map(u64::from));
-        w.text(r.server);
-        w.text(r.host);
-        w.label(r.vm_state);
-        w.label(r.task_state);
-        w.label(r.status);
-        w.opt_id("mig-", r.migration.map(u64::from));
-        w.label(r.migration_status);
-        w.label(r.hop.as_str());
+        let (server, name) = r.server;
+        w.encoded(cached(&mut self.server_fields, server.index(), || {
+            encode(&[name])
+        }));
+        match r.host {
+            Some((h, name)) => {
+                w.encoded(cached(&mut self.host_fields, h.index(), || encode(&[name])))
+            }
+            None => w.empty(),
+        }
+        let states = (r.vm_state, r.task_state, r.status);
+        w.encoded(self.states.entry(states).or_insert_with(|| {
+            encode(&[
+                r.vm_state.as_str(),
+                r.task_state.map_or("", TaskState::as_str),
+                r.status.as_str(),
+            ])
+        }));
+        w.opt_id("mig-", r.migration.map(|(m, _)| u64::from(m.0)));
+        let status = r.migration.map(|(_, s)| s);
+        w.encoded(
+            self.migration_hops
+                .entry((status, r.hop))
+                .or_insert_with(|| {
+                    encode(&[status.map_or("", MigrationStatus::as_str), r.hop.as_str()])
+                }),
+        );
         match r.step {
             Step::Fixed(s) => w.fixed_text(s),
             Step::Text(s) => w.text(s),
@@ -158,7 +205,9 @@ impl TraceWriter {
         };
         let w = &mut self.hosts;
         w.time(time);
-        w.text(&host.name);
+        w.encoded(cached(&mut self.host_fields, h.index(), || {
+            encode(&[&host.name])
+        }));
         for n in [
             u.vcpus,
             u.memory_mb,
@@ -225,21 +274,32 @@ pub fn write_requests(w: Box<dyn Write>, requests: &[RequestRecord]) -> io::Resu
             _ => "",
         };
         out.id("req-", r.id.into());
-        out.text(&r.name);
+        text_or_empty(&mut out, &r.name);
         out.time(r.submitted);
         out.opt_time(r.answered);
         out.label(r.action);
-        out.text(&r.server);
-        out.text(&r.microversion);
+        text_or_empty(&mut out, &r.server);
+        text_or_empty(&mut out, &r.microversion);
         out.label(r.role);
         out.uint(r.code.into());
-        out.text(&r.message);
+        text_or_empty(&mut out, &r.message);
         out.opt_time(r.completed);
         out.label(r.outcome.label());
-        out.text(detail);
+        text_or_empty(&mut out, detail);
         out.end_row()?;
     }
     out.flush()
+}
+
+/// A text field; an empty one (most messages and details) is the same bytes without the quote
+/// scan and copy.
+#[inline]
+fn text_or_empty(out: &mut RowWriter, s: &str) {
+    if s.is_empty() {
+        out.empty();
+    } else {
+        out.text(s);
+    }
 }
 
 pub const ACTIONS_HEADER: [&str; 13] = [
@@ -260,37 +320,108 @@ pub const ACTIONS_HEADER: [&str; 13] = [
 
 /// instance_actions.csv: one row per event; an action without events gets one row with empty
 /// event columns.
-pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::Result<()> {
-    let mut out = RowWriter::new(w, &ACTIONS_HEADER)?;
+///
+/// The seven action columns repeat on every event row of the action, and formatting them again
+/// for each row was a large share of this file's cost: they are formatted once per action and
+/// their bytes copied for its later events. The `RowWriter` still formats (and quotes) every
+/// field, into a buffer shared with this function, which copies the head within it and hands
+/// it to `w` between actions.
+pub fn write_actions(mut w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::Result<()> {
+    let buf = SharedBuf::default();
+    let mut out = RowWriter::new(Box::new(buf.clone()), &ACTIONS_HEADER)?;
+    // `out` is flushed after every row (and the header), so an action's head starts at the end
+    // of `buf`.
+    out.flush()?;
     for a in &log.actions {
-        let head = |out: &mut RowWriter| {
-            out.text(&world.server(a.server).name);
-            out.label(a.action);
-            out.id("req-", a.request.0.into());
-            out.text(a.project.as_deref().unwrap_or(""));
-            out.time(a.start);
-            out.text(if a.message_error { "Error" } else { "" });
-            out.opt_time(a.finish);
-        };
+        out.text(&world.server(a.server).name);
+        out.label(a.action);
+        out.id("req-", a.request.0.into());
+        text_or_empty(&mut out, a.project.as_deref().unwrap_or(""));
+        out.time(a.start);
+        if a.message_error {
+            out.label("Error");
+        } else {
+            out.empty();
+        }
+        out.opt_time(a.finish);
+        let start = buf.len();
+        out.flush()?;
+        let head = start..buf.len();
         if a.events.is_empty() {
-            head(&mut out);
             for _ in 0..6 {
                 out.empty();
             }
             out.end_row()?;
+            out.flush()?;
         }
-        for e in &a.events {
-            head(&mut out);
+        for (i, e) in a.events.iter().enumerate() {
+            if i > 0 {
+                buf.repeat(head.clone());
+            }
             out.label(e.name);
             out.time(e.start);
             out.opt_time(e.finish);
-            out.label(e.result.map_or("", |r| r.as_str()));
-            out.text(e.host.map_or("", |h| world.host(h).name.as_str()));
-            out.text(&e.details);
+            match e.result {
+                Some(r) => out.label(r.as_str()),
+                None => out.empty(),
+            }
+            match e.host {
+                Some(h) => out.text(&world.host(h).name),
+                None => out.empty(),
+            }
+            text_or_empty(&mut out, &e.details);
             out.end_row()?;
+            out.flush()?;
         }
+        buf.drain_to(&mut w, FILE_CHUNK)?;
     }
-    out.flush()
+    buf.drain_to(&mut w, 0)?;
+    w.flush()
+}
+
+/// Bytes of instance_actions.csv gathered before they are written to the file.
+const FILE_CHUNK: usize = 1 << 16;
+
+/// A sink that appends to a buffer its owner can also read and extend: `write_actions` lets a
+/// `RowWriter` format fields into it and copies an action's head within it.
+#[derive(Clone, Default)]
+struct SharedBuf(Rc<RefCell<Vec<u8>>>);
+
+impl SharedBuf {
+    fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+
+    /// Appends a copy of the bytes in `range`.
+    fn repeat(&self, range: Range<usize>) {
+        self.0.borrow_mut().extend_from_within(range);
+    }
+
+    /// Writes the bytes to `w` once there are at least `min` of them.
+    fn drain_to(&self, w: &mut dyn Write, min: usize) -> io::Result<()> {
+        let mut b = self.0.borrow_mut();
+        if b.len() >= min {
+            w.write_all(&b)?;
+            b.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Write for SharedBuf {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A results folder written atomically: files go to a hidden sibling folder that is renamed
@@ -389,4 +520,79 @@ pub fn write_throughput(w: Box<dyn Write>, rows: &[crate::sim::ThroughputRow]) -
         out.end_row()?;
     }
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Sim;
+
+    /// instance_actions.csv as written before the head was formatted once per action: every
+    /// field of every row through the `RowWriter`.
+    fn field_by_field(log: &ActionLog, world: &World) -> String {
+        let sink = SharedBuf::default();
+        let mut out = RowWriter::new(Box::new(sink.clone()), &ACTIONS_HEADER).unwrap();
+        for a in &log.actions {
+            let head = |out: &mut RowWriter| {
+                out.text(&world.server(a.server).name);
+                out.text(a.action);
+                out.id("req-", a.request.0.into());
+                out.text(a.project.as_deref().unwrap_or(""));
+                out.time(a.start);
+                out.text(if a.message_error { "Error" } else { "" });
+                out.opt_time(a.finish);
+            };
+            if a.events.is_empty() {
+                head(&mut out);
+                for _ in 0..6 {
+                    out.empty();
+                }
+                out.end_row().unwrap();
+            }
+            for e in &a.events {
+                head(&mut out);
+                out.text(e.name);
+                out.time(e.start);
+                out.opt_time(e.finish);
+                out.text(e.result.map_or("", |r| r.as_str()));
+                out.text(e.host.map_or("", |h| world.host(h).name.as_str()));
+                out.text(&e.details);
+                out.end_row().unwrap();
+            }
+        }
+        out.flush().unwrap();
+        drop(out);
+        String::from_utf8(sink.0.take()).unwrap()
+    }
+
+    /// The copied heads are the bytes the `RowWriter` formats, quotes included, on every event
+    /// row; actions without events keep their single row.
+    #[test]
+    fn actions_match_field_by_field_writing() {
+        let path = Path::new("scenarios/resetstate-mid-resize.toml");
+        let scenario = crate::scenario::load(path, &[]).unwrap();
+        let mut sim = Sim::new(scenario, TraceWriter::discard()).unwrap();
+        sim.run().unwrap();
+        let (mut world, ..) = sim.into_parts();
+        let actions = &world.actions.actions;
+        assert!(actions.iter().any(|a| a.events.is_empty()));
+        assert!(actions.iter().any(|a| a.events.len() > 1));
+        // Texts that need quotes, in the repeated head and in the event columns.
+        for (i, s) in world.servers.iter_mut().enumerate() {
+            s.name = format!("vm,{i}");
+        }
+        world.hosts[0].name = "host \"zero\"".into();
+        for (i, a) in world.actions.actions.iter_mut().enumerate() {
+            a.project = (i % 2 == 0).then(|| format!("pro\"ject\n{i}"));
+            a.message_error = i % 3 == 0;
+            for e in &mut a.events {
+                e.details = "a, \"b\"".into();
+            }
+        }
+        let sink = SharedBuf::default();
+        write_actions(Box::new(sink.clone()), &world.actions, &world).unwrap();
+        let ours = String::from_utf8(sink.0.take()).unwrap();
+        assert_eq!(ours, field_by_field(&world.actions, &world));
+        assert!(ours.contains("\"vm,"));
+    }
 }
