@@ -237,7 +237,7 @@ impl Sim {
             name: pending.name.clone().unwrap_or_default(),
             action: t.action.as_str(),
             server: t.server.clone(),
-            microversion: t.caller.microversion.to_string(),
+            microversion: t.caller.microversion,
             role: t.caller.role.as_str(),
             submitted: now,
             answered: None,

@@ -96,7 +96,7 @@ pub struct RequestRecord {
     pub name: String,
     pub action: &'static str,
     pub server: String,
-    pub microversion: String,
+    pub microversion: crate::scenario::Microversion,
     pub role: &'static str,
     pub submitted: SimTime,
     pub answered: Option<SimTime>,

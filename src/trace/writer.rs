@@ -6,6 +6,7 @@ use crate::engine::SimTime;
 use crate::model::{
     ActionLog, HostId, MigrationId, MigrationStatus, ServerId, Status, TaskState, VmState, World,
 };
+use crate::scenario::Microversion;
 use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::fs;
@@ -268,6 +269,8 @@ pub const REQUESTS_HEADER: [&str; 13] = [
 
 pub fn write_requests(w: Box<dyn Write>, requests: &[RequestRecord]) -> io::Result<()> {
     let mut out = RowWriter::new(w, &REQUESTS_HEADER)?;
+    // A run uses a handful of microversions: each is formatted once.
+    let mut microversions: FxHashMap<Microversion, Box<[u8]>> = FxHashMap::default();
     for r in requests {
         let detail = match &r.outcome {
             super::Outcome::Failure(d) => d.as_str(),
@@ -279,7 +282,11 @@ pub fn write_requests(w: Box<dyn Write>, requests: &[RequestRecord]) -> io::Resu
         out.opt_time(r.answered);
         out.label(r.action);
         text_or_empty(&mut out, &r.server);
-        text_or_empty(&mut out, &r.microversion);
+        out.encoded(
+            microversions
+                .entry(r.microversion)
+                .or_insert_with(|| encode(&[&r.microversion.to_string()])),
+        );
         out.label(r.role);
         out.uint(r.code.into());
         text_or_empty(&mut out, &r.message);
