@@ -101,8 +101,28 @@ pub struct TraceWriter {
     /// migration status with the hop. Copied whole instead of scanned and written field by field.
     server_fields: Vec<Box<[u8]>>,
     host_fields: Vec<Box<[u8]>>,
-    states: FxHashMap<(VmState, Option<TaskState>, Status), Box<[u8]>>,
-    migration_hops: FxHashMap<(Option<MigrationStatus>, Hop), Box<[u8]>>,
+    /// Indexed by [`state_slot`] and [`migration_hop_slot`].
+    states: Vec<Box<[u8]>>,
+    migration_hops: Vec<Box<[u8]>>,
+}
+
+/// Position of `(vm_state, task_state, status)` in a dense table, by declaration order; `None`
+/// if a value lies beyond its `ALL` list (then the fields are written one by one).
+fn state_slot(vm: VmState, task: Option<TaskState>, status: Status) -> Option<usize> {
+    let (v, t, s) = (
+        vm as usize,
+        task.map_or(0, |t| t as usize + 1),
+        status as usize,
+    );
+    let (nt, ns) = (TaskState::ALL.len() + 1, Status::ALL.len());
+    (v < VmState::ALL.len() && t < nt && s < ns).then_some((v * nt + t) * ns + s)
+}
+
+/// Position of `(migration status, hop)` in a dense table (see [`state_slot`]).
+fn migration_hop_slot(status: Option<MigrationStatus>, hop: Hop) -> Option<usize> {
+    const HOPS: usize = 8;
+    let (m, h) = (status.map_or(0, |m| m as usize + 1), hop as usize);
+    (m <= MigrationStatus::ALL.len() && h < HOPS).then_some(m * HOPS + h)
 }
 
 /// Entry `i` of `cache`, made by `make` the first time.
@@ -130,8 +150,8 @@ impl TraceWriter {
             host_rows: 0,
             server_fields: Vec::new(),
             host_fields: Vec::new(),
-            states: FxHashMap::default(),
-            migration_hops: FxHashMap::default(),
+            states: Vec::new(),
+            migration_hops: Vec::new(),
         })
     }
 
@@ -163,23 +183,25 @@ impl TraceWriter {
             }
             None => w.empty(),
         }
-        let states = (r.vm_state, r.task_state, r.status);
-        w.encoded(self.states.entry(states).or_insert_with(|| {
+        let states = || {
             encode(&[
                 r.vm_state.as_str(),
                 r.task_state.map_or("", TaskState::as_str),
                 r.status.as_str(),
             ])
-        }));
+        };
+        match state_slot(r.vm_state, r.task_state, r.status) {
+            Some(i) => w.encoded(cached(&mut self.states, i, states)),
+            None => w.encoded(&states()),
+        }
         w.opt_id("mig-", r.migration.map(|(m, _)| u64::from(m.0)));
         let status = r.migration.map(|(_, s)| s);
-        w.encoded(
-            self.migration_hops
-                .entry((status, r.hop))
-                .or_insert_with(|| {
-                    encode(&[status.map_or("", MigrationStatus::as_str), r.hop.as_str()])
-                }),
-        );
+        let migration_hop =
+            || encode(&[status.map_or("", MigrationStatus::as_str), r.hop.as_str()]);
+        match migration_hop_slot(status, r.hop) {
+            Some(i) => w.encoded(cached(&mut self.migration_hops, i, migration_hop)),
+            None => w.encoded(&migration_hop()),
+        }
         match r.step {
             Step::Fixed(s) => w.fixed_text(s),
             Step::Text(s) => w.text(s),
@@ -601,5 +623,45 @@ mod tests {
         let ours = String::from_utf8(sink.0.take()).unwrap();
         assert_eq!(ours, field_by_field(&world.actions, &world));
         assert!(ours.contains("\"vm,"));
+    }
+}
+
+#[cfg(test)]
+mod slot_tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Every state triple and every (migration status, hop) pair has a slot of its own, so
+    /// the dense tables never hand one row another's fields.
+    #[test]
+    fn dense_slots_are_distinct() {
+        let tasks = std::iter::once(None).chain(TaskState::ALL.into_iter().map(Some));
+        let mut seen = BTreeSet::new();
+        for t in tasks {
+            for v in VmState::ALL {
+                for s in Status::ALL {
+                    let slot = state_slot(v, t, s).expect("every value is in its ALL list");
+                    assert!(seen.insert(slot), "{v:?} {t:?} {s:?}");
+                }
+            }
+        }
+        let hops = [
+            Hop::Api,
+            Hop::Conductor,
+            Hop::Scheduler,
+            Hop::Source,
+            Hop::Destination,
+            Hop::Compute,
+            Hop::Placement,
+            Hop::Operator,
+        ];
+        let statuses = std::iter::once(None).chain(MigrationStatus::ALL.into_iter().map(Some));
+        let mut seen = BTreeSet::new();
+        for m in statuses {
+            for h in hops {
+                let slot = migration_hop_slot(m, h).expect("every hop has a slot");
+                assert!(seen.insert(slot), "{m:?} {h:?}");
+            }
+        }
     }
 }
