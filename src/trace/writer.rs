@@ -4,7 +4,8 @@ use super::row::{encode, RowWriter};
 use super::{Hop, RequestRecord, Step};
 use crate::engine::SimTime;
 use crate::model::{
-    ActionLog, HostId, MigrationId, MigrationStatus, ServerId, Status, TaskState, VmState, World,
+    ActionLog, HostId, MigrationId, MigrationStatus, Resources, ServerId, Status, TaskState,
+    VmState, World,
 };
 use crate::scenario::Microversion;
 use rustc_hash::FxHashMap;
@@ -104,6 +105,8 @@ pub struct TraceWriter {
     /// Indexed by [`state_slot`] and [`migration_hop_slot`].
     states: Vec<Box<[u8]>>,
     migration_hops: Vec<Box<[u8]>>,
+    /// Per host, the capacity last written and its encoded fields.
+    host_capacities: Vec<Option<(Resources, Box<[u8]>)>>,
 }
 
 /// Position of `(vm_state, task_state, status)` in a dense table, by declaration order; `None`
@@ -152,6 +155,7 @@ impl TraceWriter {
             host_fields: Vec::new(),
             states: Vec::new(),
             migration_hops: Vec::new(),
+            host_capacities: Vec::new(),
         })
     }
 
@@ -231,18 +235,33 @@ impl TraceWriter {
         w.encoded(cached(&mut self.host_fields, h.index(), || {
             encode(&[&host.name])
         }));
-        for n in [
-            u.vcpus,
-            u.memory_mb,
-            u.disk_gb,
-            c.vcpus,
-            c.memory_mb,
-            c.disk_gb,
-            m.vcpus,
-            m.memory_mb,
-            m.disk_gb,
-        ] {
+        for n in [u.vcpus, u.memory_mb, u.disk_gb] {
             w.uint(n);
+        }
+        // A host's capacity rarely changes: its fields are formatted again only when it does.
+        let i = h.index();
+        if self.host_capacities.len() <= i {
+            self.host_capacities.resize(i + 1, None);
+        }
+        match &self.host_capacities[i] {
+            Some((at, text)) if *at == c => w.encoded(text),
+            _ => {
+                let text = encode(&[
+                    &c.vcpus.to_string(),
+                    &c.memory_mb.to_string(),
+                    &c.disk_gb.to_string(),
+                ]);
+                w.encoded(&text);
+                self.host_capacities[i] = Some((c, text));
+            }
+        }
+        if m == Resources::default() {
+            // No migration holds anything here: most rows.
+            w.encoded(b"0,0,0,");
+        } else {
+            for n in [m.vcpus, m.memory_mb, m.disk_gb] {
+                w.uint(n);
+            }
         }
         w.label(state);
         w.end_row()
