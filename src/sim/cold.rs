@@ -209,8 +209,12 @@ impl Sim {
         match answer {
             Ok(dest) => {
                 let s = self.ops[op.index()].server;
-                let az = self.world.host(dest).availability_zone.clone();
-                self.world.servers[s.index()].availability_zone = Some(az);
+                let az = &self.world.hosts[dest.index()].availability_zone;
+                let srv = &mut self.world.servers[s.index()];
+                // Most moves stay in one AZ: no new string then.
+                if srv.availability_zone.as_ref() != Some(az) {
+                    srv.availability_zone = Some(az.clone());
+                }
                 self.event_finish(op, COLD_EVENT, None, EventResult::Success, "");
                 self.event_finish(op, CON_EVENT, None, EventResult::Success, "");
                 if self.ops[op.index()].sync {
