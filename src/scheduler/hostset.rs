@@ -3,8 +3,8 @@
 //! Every allocation change moves a host out of one group and into another, so insert and remove
 //! are the index's hot path. A small group is a sorted vector (a short shift per change); a
 //! group holding a sizeable share of the cloud is a bitset (one bit per change). A group switches
-//! back to a vector once it shrinks to half the threshold, so a bitset never costs more than
-//! a few bits per member and the index stays linear in the host count.
+//! back to a vector once it shrinks to half the threshold: groups are disjoint, so few groups
+//! can be bitsets at once and the index stays linear in the host count.
 
 use crate::model::HostId;
 
@@ -21,8 +21,10 @@ impl Default for HostSet {
 }
 
 /// Beyond this many members a set of a cloud of `hosts` hosts becomes a bitset: at least 64
-/// (a vector that short shifts faster than a bitset iterates), and at least 1/256 of the cloud,
-/// so that all bitsets together take at most 32 bytes per host.
+/// (a vector that short shifts faster than a bitset iterates), and at least 1/256 of the cloud.
+/// A bitset keeps at least half that many of the disjoint groups' hosts, so at most
+/// `hosts / 32` (small clouds) or 512 groups are bitsets of `hosts / 8` bytes: all of them
+/// together take at most 64 bytes per host.
 pub(super) fn dense_threshold(hosts: usize) -> usize {
     (hosts / 256).max(64)
 }

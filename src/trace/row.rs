@@ -306,6 +306,28 @@ mod tests {
     }
 
     proptest! {
+        /// Fields encoded ahead (`encode`, `fixed_text`) are the bytes `text` writes.
+        #[test]
+        fn encoded_fields_are_the_written_ones(
+            cells in prop::collection::vec("[a-z ,\"\r\n]{0,6}", 1..6),
+        ) {
+            let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+            let sink = Shared::default();
+            let mut w = RowWriter::new(Box::new(sink.clone()), &["h"]).unwrap();
+            for c in &refs {
+                w.text(c);
+            }
+            w.end_row().unwrap();
+            w.encoded(&encode(&refs));
+            w.end_row().unwrap();
+            w.flush().unwrap();
+            drop(w);
+            let out = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+            let body = &out["h\n".len()..];
+            let (first, second) = body.split_at(body.len() / 2);
+            prop_assert_eq!(first, second);
+        }
+
         #[test]
         fn same_bytes_as_the_csv_crate(
             width in 1usize..5,
