@@ -200,14 +200,14 @@ fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
         None
     };
     let s = lookup(world, req)?; // row 2
-    let owner = world.server(s).project.clone();
+    let owner = world.server(s).project.as_str();
     // The `:host` rule exists since 28.0.0; before it a host falls under `migrate`.
     let rule = if host_name.is_some() && req.release.major() >= 28 {
         policy::MIGRATE_HOST
     } else {
         policy::MIGRATE
     };
-    policy::authorize(rule, req.caller, &owner, req.release)?; // row 3
+    policy::authorize(rule, req.caller, owner, req.release)?; // row 3
     check_lock(world, s, req.caller, req.server)?; // row 8
     check_state(
         world,
@@ -261,14 +261,14 @@ fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let mv = req.caller.microversion;
     let body = schema::migrate_live(req.body, mv)?; // row 1
     let s = lookup(world, req)?; // row 2
-    let owner = world.server(s).project.clone();
+    let owner = world.server(s).project.as_str();
     // The `:host` rule exists since 32.0.0 (commit 06699f26a5).
     let rule = if body.host.is_some() && req.release.major() >= 32 {
         policy::MIGRATE_LIVE_HOST
     } else {
         policy::MIGRATE_LIVE
     };
-    policy::authorize(rule, req.caller, &owner, req.release)?; // row 3
+    policy::authorize(rule, req.caller, owner, req.release)?; // row 3
                                                                // Row 4: `_get_force_param_for_live_migration` (2.30–2.67).
     let force_in_range = mv >= Microversion(2, 30) && mv < Microversion(2, 68);
     if force_in_range && body.force == Some(true) && body.host.is_none() {
@@ -313,8 +313,8 @@ fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
 fn confirm_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     schema::action_key_only(req.body, "confirmResize")?;
     let s = lookup(world, req)?;
-    let owner = world.server(s).project.clone();
-    policy::authorize(policy::CONFIRM_RESIZE, req.caller, &owner, req.release)?;
+    let owner = world.server(s).project.as_str();
+    policy::authorize(policy::CONFIRM_RESIZE, req.caller, owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
     check_state(world, s, &[VmState::Resized], "confirmResize", req.server)?;
     let m = world
@@ -336,8 +336,8 @@ fn confirm_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError>
 fn revert_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     schema::action_key_only(req.body, "revertResize")?;
     let s = lookup(world, req)?;
-    let owner = world.server(s).project.clone();
-    policy::authorize(policy::REVERT_RESIZE, req.caller, &owner, req.release)?;
+    let owner = world.server(s).project.as_str();
+    policy::authorize(policy::REVERT_RESIZE, req.caller, owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
     check_state(world, s, &[VmState::Resized], "revertResize", req.server)?;
     let m = world
@@ -370,8 +370,8 @@ fn create(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
 /// Server delete: `os_compute_api:servers:delete` (member or admin), lock check, any state.
 fn delete(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let s = lookup(world, req)?;
-    let owner = world.server(s).project.clone();
-    policy::authorize(policy::DELETE, req.caller, &owner, req.release)?;
+    let owner = world.server(s).project.as_str();
+    policy::authorize(policy::DELETE, req.caller, owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
     Ok(Accepted::Delete { server: s })
 }
