@@ -269,7 +269,8 @@ fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
         policy::MIGRATE_LIVE
     };
     policy::authorize(rule, req.caller, owner, req.release)?; // row 3
-                                                               // Row 4: `_get_force_param_for_live_migration` (2.30–2.67).
+
+    // Row 4: `_get_force_param_for_live_migration` (2.30–2.67).
     let force_in_range = mv >= Microversion(2, 30) && mv < Microversion(2, 68);
     if force_in_range && body.force == Some(true) && body.host.is_none() {
         return Err(ApiError::new(
