@@ -22,7 +22,8 @@
 //! # Cost of a decision
 //!
 //! N hosts, G groups (a cloud of identical hosts and a few flavors has tens of groups whatever
-//! N is; G ≤ N). `update`: O(log N) — the host leaves one group and joins another; the sets
+//! N is; G ≤ N). `update`: the host leaves one group and joins another — O(1) for a group kept
+//! as a bitset, O(s) for a small one of s ≤ max(64, N/256) hosts (see `hostset`); the sets
 //! change only when a group appears or empties (O(log G) each). `select` with
 //! `requested_host`: O(1). Otherwise, up to 48 groups: O(P + G) group scores, each group's
 //! lowest-id hosts tested until k candidates; beyond: O(P + C log C + s + r) set steps, where
