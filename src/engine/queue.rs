@@ -399,7 +399,7 @@ mod tests {
         q.schedule(SimTime(5), "a");
         q.schedule(SimTime(10), "b2");
         q.schedule(SimTime(10), "b3");
-        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        let order: Vec<_> = drain(&mut q).into_iter().map(|(_, e)| e).collect();
         assert_eq!(order, vec!["a", "b1", "b2", "b3"]);
     }
 

@@ -80,15 +80,6 @@ impl From<&'static str> for Step<'static> {
     }
 }
 
-impl Step<'_> {
-    pub fn as_str(&self) -> &str {
-        match self {
-            Step::Fixed(s) => s,
-            Step::Text(s) => s,
-        }
-    }
-}
-
 /// One API request of the run.
 #[derive(Debug, Clone)]
 pub struct RequestRecord {

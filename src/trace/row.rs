@@ -20,6 +20,8 @@ pub struct RowWriter {
     out: Box<dyn Write>,
     /// Every field is followed by a `,`; `end_row` turns the row's last one into `\n`.
     buf: Vec<u8>,
+    /// Where the row being written starts in `buf`.
+    row_start: usize,
     /// Each `'static` text given to [`Self::fixed_text`], encoded, by its address and length:
     /// static memory is never freed or changed, so the pair always means the same bytes.
     fixed: FxHashMap<(usize, usize), Box<[u8]>>,
@@ -31,6 +33,7 @@ impl RowWriter {
         let mut w = RowWriter {
             out,
             buf: Vec::with_capacity(FLUSH_AT + 1024),
+            row_start: 0,
             fixed: FxHashMap::default(),
         };
         for name in header {
@@ -44,7 +47,7 @@ impl RowWriter {
     #[inline]
     pub fn text(&mut self, s: impl AsRef<[u8]>) {
         let s = s.as_ref();
-        self.write_scanned(s, scan(s));
+        put_field(&mut self.buf, s, scan(s));
     }
 
     /// A `'static` text field (a fixed step text): encoded the first time only.
@@ -61,11 +64,6 @@ impl RowWriter {
     #[inline]
     pub fn encoded(&mut self, fields: &[u8]) {
         self.buf.extend_from_slice(fields);
-    }
-
-    #[inline]
-    fn write_scanned(&mut self, s: &[u8], how: Scan) {
-        put_field(&mut self.buf, s, how);
     }
 
     /// A field that is one of our own fixed labels (a state, a hop): never needs quotes.
@@ -140,12 +138,20 @@ impl RowWriter {
             self.out.write_all(&self.buf)?;
             self.buf.clear();
         }
+        self.row_start = self.buf.len();
         Ok(())
+    }
+
+    /// The fields written so far in the row not yet ended (each with its comma): a caller whose
+    /// rows share leading fields copies them and writes them again with [`Self::encoded`].
+    pub fn current_row(&self) -> &[u8] {
+        &self.buf[self.row_start..]
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.write_all(&self.buf)?;
         self.buf.clear();
+        self.row_start = 0;
         self.out.flush()
     }
 }
@@ -221,28 +227,38 @@ fn push_decimal(buf: &mut Vec<u8>, n: u64) {
     buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
+/// A sink a test can read after the writer is done with it.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(crate) struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl Shared {
+    /// Everything written so far, as text.
+    pub(crate) fn text(&self) -> String {
+        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+impl Write for Shared {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use std::sync::{Arc, Mutex};
-
-    /// A sink the test can read after the writer is done with it.
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Shared {
-        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.0
-                .lock()
-                .map_err(|_| io::Error::other("poisoned"))?
-                .extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
 
     fn ours(rows: &[Vec<String>]) -> Vec<u8> {
         let sink = Shared::default();

@@ -9,12 +9,9 @@ use crate::model::{
 };
 use crate::scenario::Microversion;
 use rustc_hash::FxHashMap;
-use std::cell::RefCell;
 use std::fs;
 use std::io::{self, BufWriter, Write};
-use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 pub const TRANSITIONS_HEADER: [&str; 11] = [
     "time_s",
@@ -371,15 +368,10 @@ pub const ACTIONS_HEADER: [&str; 13] = [
 ///
 /// The seven action columns repeat on every event row of the action, and formatting them again
 /// for each row was a large share of this file's cost: they are formatted once per action and
-/// their bytes copied for its later events. The `RowWriter` still formats (and quotes) every
-/// field, into a buffer shared with this function, which copies the head within it and hands
-/// it to `w` between actions.
-pub fn write_actions(mut w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::Result<()> {
-    let buf = SharedBuf::default();
-    let mut out = RowWriter::new(Box::new(buf.clone()), &ACTIONS_HEADER)?;
-    // `out` is flushed after every row (and the header), so an action's head starts at the end
-    // of `buf`.
-    out.flush()?;
+/// their bytes copied for its later events.
+pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::Result<()> {
+    let mut out = RowWriter::new(w, &ACTIONS_HEADER)?;
+    let mut head = Vec::new();
     for a in &log.actions {
         out.text(&world.server(a.server).name);
         out.label(a.action);
@@ -392,19 +384,17 @@ pub fn write_actions(mut w: Box<dyn Write>, log: &ActionLog, world: &World) -> i
             out.empty();
         }
         out.opt_time(a.finish);
-        let start = buf.len();
-        out.flush()?;
-        let head = start..buf.len();
+        head.clear();
+        head.extend_from_slice(out.current_row());
         if a.events.is_empty() {
             for _ in 0..6 {
                 out.empty();
             }
             out.end_row()?;
-            out.flush()?;
         }
         for (i, e) in a.events.iter().enumerate() {
             if i > 0 {
-                buf.repeat(head.clone());
+                out.encoded(&head);
             }
             out.label(e.name);
             out.time(e.start);
@@ -419,57 +409,9 @@ pub fn write_actions(mut w: Box<dyn Write>, log: &ActionLog, world: &World) -> i
             }
             text_or_empty(&mut out, &e.details);
             out.end_row()?;
-            out.flush()?;
         }
-        buf.drain_to(&mut w, FILE_CHUNK)?;
     }
-    buf.drain_to(&mut w, 0)?;
-    w.flush()
-}
-
-/// Bytes of instance_actions.csv gathered before they are written to the file.
-const FILE_CHUNK: usize = 1 << 16;
-
-/// A sink that appends to a buffer its owner can also read and extend: `write_actions` lets a
-/// `RowWriter` format fields into it and copies an action's head within it.
-#[derive(Clone, Default)]
-struct SharedBuf(Rc<RefCell<Vec<u8>>>);
-
-impl SharedBuf {
-    fn len(&self) -> usize {
-        self.0.borrow().len()
-    }
-
-    /// Appends a copy of the bytes in `range`.
-    fn repeat(&self, range: Range<usize>) {
-        self.0.borrow_mut().extend_from_within(range);
-    }
-
-    /// Writes the bytes to `w` once there are at least `min` of them.
-    fn drain_to(&self, w: &mut dyn Write, min: usize) -> io::Result<()> {
-        let mut b = self.0.borrow_mut();
-        if b.len() >= min {
-            w.write_all(&b)?;
-            b.clear();
-        }
-        Ok(())
-    }
-}
-
-impl Write for SharedBuf {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.0.borrow_mut().extend_from_slice(bytes);
-        Ok(())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    out.flush()
 }
 
 /// A results folder written atomically: files go to a hidden sibling folder that is renamed
@@ -574,11 +516,13 @@ pub fn write_throughput(w: Box<dyn Write>, rows: &[crate::sim::ThroughputRow]) -
 mod tests {
     use super::*;
     use crate::sim::Sim;
+    use crate::trace::row::Shared;
+    use std::collections::BTreeSet;
 
     /// instance_actions.csv as written before the head was formatted once per action: every
     /// field of every row through the `RowWriter`.
     fn field_by_field(log: &ActionLog, world: &World) -> String {
-        let sink = SharedBuf::default();
+        let sink = Shared::default();
         let mut out = RowWriter::new(Box::new(sink.clone()), &ACTIONS_HEADER).unwrap();
         for a in &log.actions {
             let head = |out: &mut RowWriter| {
@@ -609,8 +553,7 @@ mod tests {
             }
         }
         out.flush().unwrap();
-        drop(out);
-        String::from_utf8(sink.0.take()).unwrap()
+        sink.text()
     }
 
     /// The copied heads are the bytes the `RowWriter` formats, quotes included, on every event
@@ -637,18 +580,12 @@ mod tests {
                 e.details = "a, \"b\"".into();
             }
         }
-        let sink = SharedBuf::default();
+        let sink = Shared::default();
         write_actions(Box::new(sink.clone()), &world.actions, &world).unwrap();
-        let ours = String::from_utf8(sink.0.take()).unwrap();
+        let ours = sink.text();
         assert_eq!(ours, field_by_field(&world.actions, &world));
         assert!(ours.contains("\"vm,"));
     }
-}
-
-#[cfg(test)]
-mod slot_tests {
-    use super::*;
-    use std::collections::BTreeSet;
 
     /// Every state triple and every (migration status, hop) pair has a slot of its own, so
     /// the dense tables never hand one row another's fields.
