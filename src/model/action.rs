@@ -22,13 +22,18 @@ impl EventResult {
 pub struct ActionEvent {
     pub name: &'static str,
     pub start: SimTime,
-    pub finish: Option<SimTime>,
-    pub result: Option<EventResult>,
+    /// When it finished and how; `None` while it runs.
+    pub end: Option<(SimTime, EventResult)>,
     /// The service host that recorded it: a compute host, or `None` for conductor/scheduler.
     pub host: Option<HostId>,
     /// Formatted exception message for failed events (exposed from 2.84 to admins).
-    pub details: String,
+    pub details: Box<str>,
+    /// The next event of the same action (`NO_EVENT` for its last).
+    next: u32,
 }
+
+/// End of an action's chain of events.
+const NO_EVENT: u32 = u32::MAX;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceAction {
@@ -43,13 +48,20 @@ pub struct InstanceAction {
     /// Only set by os-resetState (spec §1.5).
     pub finish: Option<SimTime>,
     pub updated_at: SimTime,
-    pub events: Vec<ActionEvent>,
+    /// First and last of its events in `ActionLog::events` (`NO_EVENT` when it has none).
+    first_event: u32,
+    last_event: u32,
 }
 
-/// All actions of a run, in creation order.
+/// All actions of a run, in creation order, and all their events.
+///
+/// The events of every action live in one table, each chained to the next of its action: a
+/// vector per action cost an allocation per action and another when it grew (a cold migration
+/// records five events), and was most of a large run's memory.
 #[derive(Debug, Clone, Default)]
 pub struct ActionLog {
     pub actions: Vec<InstanceAction>,
+    events: Vec<ActionEvent>,
 }
 
 impl ActionLog {
@@ -71,7 +83,8 @@ impl ActionLog {
             message_error: false,
             finish: None,
             updated_at: now,
-            events: Vec::new(),
+            first_event: NO_EVENT,
+            last_event: NO_EVENT,
         });
         id
     }
@@ -83,16 +96,22 @@ impl ActionLog {
         host: Option<HostId>,
         now: SimTime,
     ) {
-        let a = &mut self.actions[action.index()];
-        a.updated_at = now;
-        a.events.push(ActionEvent {
+        let e = self.events.len() as u32;
+        self.events.push(ActionEvent {
             name,
             start: now,
-            finish: None,
-            result: None,
+            end: None,
             host,
-            details: String::new(),
+            details: Box::default(),
+            next: NO_EVENT,
         });
+        let a = &mut self.actions[action.index()];
+        a.updated_at = now;
+        match a.last_event {
+            NO_EVENT => a.first_event = e,
+            last => self.events[last as usize].next = e,
+        }
+        a.last_event = e;
     }
 
     /// Finishes the most recently started open event called `name` recorded on `host`. Nova
@@ -112,15 +131,19 @@ impl ActionLog {
         if result == EventResult::Error {
             a.message_error = true;
         }
-        if let Some(e) = a
-            .events
-            .iter_mut()
-            .rev()
-            .find(|e| e.name == name && e.host == host && e.result.is_none())
-        {
-            e.finish = Some(now);
-            e.result = Some(result);
-            e.details = details.to_string();
+        let mut latest = None;
+        let mut i = a.first_event;
+        while i != NO_EVENT {
+            let e = &self.events[i as usize];
+            if e.name == name && e.host == host && e.end.is_none() {
+                latest = Some(i as usize);
+            }
+            i = e.next;
+        }
+        if let Some(i) = latest {
+            let e = &mut self.events[i];
+            e.end = Some((now, result));
+            e.details = details.into();
         }
     }
 
@@ -132,6 +155,28 @@ impl ActionLog {
 
     pub fn get(&self, action: ActionId) -> &InstanceAction {
         &self.actions[action.index()]
+    }
+
+    /// The events of `action`, in the order they started.
+    pub fn events<'a>(&'a self, action: &InstanceAction) -> impl Iterator<Item = &'a ActionEvent> {
+        let mut i = action.first_event;
+        std::iter::from_fn(move || {
+            let e = self.events.get(i as usize)?;
+            i = e.next;
+            Some(e)
+        })
+    }
+
+    /// Every event of every action, in the order they started.
+    pub fn all_events_mut(&mut self) -> impl Iterator<Item = &mut ActionEvent> {
+        self.events.iter_mut()
+    }
+
+    /// Sizes the tables for about `actions` more actions.
+    pub fn reserve(&mut self, actions: usize) {
+        self.actions.reserve(actions);
+        // A cold migration records five events, a confirm one.
+        self.events.reserve(actions.saturating_mul(3));
     }
 }
 
@@ -156,8 +201,44 @@ mod tests {
         );
         let act = log.get(a);
         assert!(act.message_error);
-        assert_eq!(act.events[1].result, Some(EventResult::Error));
-        assert_eq!(act.events[0].result, None);
+        let events: Vec<_> = log.events(act).collect();
+        assert_eq!(events[1].end, Some((SimTime(20), EventResult::Error)));
+        assert_eq!(&*events[1].details, "No valid host");
+        assert_eq!(events[0].end, None);
         assert_eq!(act.updated_at, SimTime(20));
+    }
+
+    /// Events of actions started in turn stay with their own action, in the order they started;
+    /// an event finishes the latest open one of its name and host (README, Fidelity).
+    #[test]
+    fn interleaved_actions_keep_their_events() {
+        let mut log = ActionLog::default();
+        let a = log.start_action(ServerId(0), "migrate", RequestId(1), None, SimTime(0));
+        let b = log.start_action(ServerId(1), "migrate", RequestId(2), None, SimTime(0));
+        let empty = log.start_action(ServerId(2), "lock", RequestId(3), None, SimTime(0));
+        log.start_event(a, "e1", None, SimTime(1));
+        log.start_event(b, "e1", None, SimTime(2));
+        log.start_event(a, "e2", Some(HostId(4)), SimTime(3));
+        log.start_event(a, "e2", Some(HostId(4)), SimTime(4));
+        log.start_event(b, "e2", None, SimTime(5));
+        log.finish_event(
+            a,
+            "e2",
+            Some(HostId(4)),
+            EventResult::Success,
+            "",
+            SimTime(6),
+        );
+        let names = |id| {
+            log.events(log.get(id))
+                .map(|e| (e.name, e.start.0, e.end.is_some()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(a),
+            [("e1", 1, false), ("e2", 3, false), ("e2", 4, true)]
+        );
+        assert_eq!(names(b), [("e1", 2, false), ("e2", 5, false)]);
+        assert!(names(empty).is_empty());
     }
 }

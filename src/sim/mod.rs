@@ -182,6 +182,8 @@ pub struct ThroughputRow {
 
 pub struct Sim {
     pub world: World,
+    /// The scenario, less its initial servers and generators, which moved into the world and
+    /// `generators` when the run was built.
     pub scenario: Scenario,
     queue: EventQueue<Event>,
     rngs: RngStreams,
@@ -270,7 +272,9 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(60);
 
 impl Sim {
     /// Builds the world of `scenario` and places its initial servers (t = 0).
-    pub fn new(scenario: Scenario, trace: TraceWriter) -> Result<Sim, SimError> {
+    pub fn new(mut scenario: Scenario, trace: TraceWriter) -> Result<Sim, SimError> {
+        // Moved out, not copied: the run reads them through `Sim::generators` only.
+        let generators = std::mem::take(&mut scenario.generators).into();
         let rngs = RngStreams::new(scenario.seed);
         let world = World::new(scenario.hosts.clone(), scenario.flavors.clone());
         let sched = SchedulerIndex::new(&world.hosts, &world.placement, scenario.nova.weights);
@@ -320,7 +324,7 @@ impl Sim {
             },
             throughput: Vec::new(),
             gens: Vec::new(),
-            generators: scenario.generators.clone().into(),
+            generators,
             io_error: None,
             world,
             scenario,

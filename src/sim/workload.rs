@@ -90,16 +90,15 @@ impl Sim {
     /// Places the scenario's initial servers at t = 0: pinned ones where they are pinned, the
     /// others through the scheduler, in declaration order.
     pub(super) fn place_initial_servers(&mut self) -> Result<(), SetupError> {
-        // Lent out of the scenario while placing (handlers need `&mut self`), not copied.
+        // Taken out of the scenario (handlers need `&mut self`); the servers' strings move into
+        // the world.
         let initial = std::mem::take(&mut self.scenario.servers);
-        let placed = self.place_servers(&initial);
-        self.scenario.servers = initial;
-        placed
+        self.place_servers(initial)
     }
 
     fn place_servers(
         &mut self,
-        initial: &[crate::scenario::InitialServer],
+        initial: Vec<crate::scenario::InitialServer>,
     ) -> Result<(), SetupError> {
         for s in initial {
             let resources = self.world.flavor(s.flavor).resources();
@@ -115,23 +114,26 @@ impl Sim {
                         host_subset_size: self.scenario.nova.host_subset_size as usize,
                     };
                     self.sync_index();
-                    self.sched
-                        .select(
-                            &self.world.hosts,
-                            &self.world.placement,
-                            &req,
-                            &mut self.sched_rng,
-                        )
-                        .map_err(|e| SetupError::Unplaceable {
-                            server: s.name.clone(),
-                            reason: e.message().trim_end().to_string(),
-                        })?
-                        .selected
+                    let chosen = self.sched.select(
+                        &self.world.hosts,
+                        &self.world.placement,
+                        &req,
+                        &mut self.sched_rng,
+                    );
+                    match chosen {
+                        Ok(selection) => selection.selected,
+                        Err(e) => {
+                            return Err(SetupError::Unplaceable {
+                                server: s.name,
+                                reason: e.message().trim_end().to_string(),
+                            })
+                        }
+                    }
                 }
             };
             let server = Server {
-                name: s.name.clone(),
-                project: s.project.clone(),
+                name: s.name,
+                project: s.project,
                 flavor: s.flavor,
                 host: Some(host),
                 vm_state: s.vm_state,
@@ -145,7 +147,7 @@ impl Sim {
                 launched: true,
                 old_vm_state: None,
                 availability_zone: Some(self.world.host(host).availability_zone.clone()),
-                requested_az: s.availability_zone.clone(),
+                requested_az: s.availability_zone,
                 migration: None,
             };
             let id = self.add_server(server, Hop::Scheduler, "initial placement", None);
@@ -178,7 +180,7 @@ impl Sim {
         self.requests.reserve(n);
         self.request_pending.reserve(n);
         self.ops.reserve(n);
-        self.world.actions.actions.reserve(n);
+        self.world.actions.reserve(n);
         self.world.migrations.reserve(n);
     }
 

@@ -386,22 +386,28 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
         out.opt_time(a.finish);
         head.clear();
         head.extend_from_slice(out.current_row());
-        if a.events.is_empty() {
+        let mut events = log.events(a).peekable();
+        if events.peek().is_none() {
             for _ in 0..6 {
                 out.empty();
             }
             out.end_row()?;
         }
-        for (i, e) in a.events.iter().enumerate() {
+        for (i, e) in events.enumerate() {
             if i > 0 {
                 out.encoded(&head);
             }
             out.label(e.name);
             out.time(e.start);
-            out.opt_time(e.finish);
-            match e.result {
-                Some(r) => out.label(r.as_str()),
-                None => out.empty(),
+            match e.end {
+                Some((finish, result)) => {
+                    out.time(finish);
+                    out.label(result.as_str());
+                }
+                None => {
+                    out.empty();
+                    out.empty();
+                }
             }
             match e.host {
                 Some(h) => out.text(&world.host(h).name),
@@ -534,21 +540,21 @@ mod tests {
                 out.text(if a.message_error { "Error" } else { "" });
                 out.opt_time(a.finish);
             };
-            if a.events.is_empty() {
+            if log.events(a).next().is_none() {
                 head(&mut out);
                 for _ in 0..6 {
                     out.empty();
                 }
                 out.end_row().unwrap();
             }
-            for e in &a.events {
+            for e in log.events(a) {
                 head(&mut out);
                 out.text(e.name);
                 out.time(e.start);
-                out.opt_time(e.finish);
-                out.text(e.result.map_or("", |r| r.as_str()));
+                out.opt_time(e.end.map(|(finish, _)| finish));
+                out.text(e.end.map_or("", |(_, r)| r.as_str()));
                 out.text(e.host.map_or("", |h| world.host(h).name.as_str()));
-                out.text(&e.details);
+                out.text(&*e.details);
                 out.end_row().unwrap();
             }
         }
@@ -565,9 +571,9 @@ mod tests {
         let mut sim = Sim::new(scenario, TraceWriter::discard()).unwrap();
         sim.run().unwrap();
         let (mut world, ..) = sim.into_parts();
-        let actions = &world.actions.actions;
-        assert!(actions.iter().any(|a| a.events.is_empty()));
-        assert!(actions.iter().any(|a| a.events.len() > 1));
+        let log = &world.actions;
+        assert!(log.actions.iter().any(|a| log.events(a).count() == 0));
+        assert!(log.actions.iter().any(|a| log.events(a).count() > 1));
         // Texts that need quotes, in the repeated head and in the event columns.
         for (i, s) in world.servers.iter_mut().enumerate() {
             s.name = format!("vm,{i}");
@@ -576,9 +582,9 @@ mod tests {
         for (i, a) in world.actions.actions.iter_mut().enumerate() {
             a.project = (i % 2 == 0).then(|| format!("pro\"ject\n{i}"));
             a.message_error = i % 3 == 0;
-            for e in &mut a.events {
-                e.details = "a, \"b\"".into();
-            }
+        }
+        for e in world.actions.all_events_mut() {
+            e.details = "a, \"b\"".into();
         }
         let sink = Shared::default();
         write_actions(Box::new(sink.clone()), &world.actions, &world).unwrap();
