@@ -8,7 +8,7 @@ use crate::scenario::Microversion;
 pub(super) fn reset_state(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let state = schema::reset_state(req.body)?;
     let s = lookup(world, req)?;
-    let owner = world.server(s).project.as_str();
+    let owner = &*world.server(s).project;
     policy::authorize(policy::RESET_STATE, req.caller, owner, req.release)?;
     Ok(Accepted::ResetState { server: s, state })
 }
@@ -18,7 +18,7 @@ pub(super) fn reset_state(world: &World, req: &ApiRequest) -> Result<Accepted, A
 pub(super) fn inject_network_info(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     schema::action_key_only(req.body, "injectNetworkInfo")?;
     let s = lookup(world, req)?;
-    let owner = world.server(s).project.as_str();
+    let owner = &*world.server(s).project;
     policy::authorize(policy::INJECT_NETWORK_INFO, req.caller, owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
     let host = world.server(s).host.ok_or_else(|| {
@@ -41,7 +41,7 @@ pub(super) fn reset_network(world: &World, req: &ApiRequest) -> Result<Accepted,
     }
     schema::action_key_only(req.body, "resetNetwork")?;
     let s = lookup(world, req)?;
-    let owner = world.server(s).project.as_str();
+    let owner = &*world.server(s).project;
     policy::authorize(policy::RESET_NETWORK, req.caller, owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
     let host = world
@@ -59,7 +59,7 @@ pub(super) fn abort_live_migration(world: &World, req: &ApiRequest) -> Result<Ac
         return Err(ApiError::new(404, "The resource could not be found."));
     }
     let s = lookup(world, req)?;
-    let owner = world.server(s).project.as_str();
+    let owner = &*world.server(s).project;
     policy::authorize(policy::MIGRATIONS_DELETE, req.caller, owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
     let srv = world.server(s);

@@ -200,7 +200,7 @@ fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
         None
     };
     let s = lookup(world, req)?; // row 2
-    let owner = world.server(s).project.as_str();
+    let owner = &*world.server(s).project;
     // The `:host` rule exists since 28.0.0; before it a host falls under `migrate`.
     let rule = if host_name.is_some() && req.release.major() >= 28 {
         policy::MIGRATE_HOST
@@ -261,7 +261,7 @@ fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let mv = req.caller.microversion;
     let body = schema::migrate_live(req.body, mv)?; // row 1
     let s = lookup(world, req)?; // row 2
-    let owner = world.server(s).project.as_str();
+    let owner = &*world.server(s).project;
     // The `:host` rule exists since 32.0.0 (commit 06699f26a5).
     let rule = if body.host.is_some() && req.release.major() >= 32 {
         policy::MIGRATE_LIVE_HOST
@@ -314,7 +314,7 @@ fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
 fn confirm_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     schema::action_key_only(req.body, "confirmResize")?;
     let s = lookup(world, req)?;
-    let owner = world.server(s).project.as_str();
+    let owner = &*world.server(s).project;
     policy::authorize(policy::CONFIRM_RESIZE, req.caller, owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
     check_state(world, s, &[VmState::Resized], "confirmResize", req.server)?;
@@ -337,7 +337,7 @@ fn confirm_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError>
 fn revert_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     schema::action_key_only(req.body, "revertResize")?;
     let s = lookup(world, req)?;
-    let owner = world.server(s).project.as_str();
+    let owner = &*world.server(s).project;
     policy::authorize(policy::REVERT_RESIZE, req.caller, owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
     check_state(world, s, &[VmState::Resized], "revertResize", req.server)?;
@@ -371,7 +371,7 @@ fn create(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
 /// Server delete: `os_compute_api:servers:delete` (member or admin), lock check, any state.
 fn delete(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let s = lookup(world, req)?;
-    let owner = world.server(s).project.as_str();
+    let owner = &*world.server(s).project;
     policy::authorize(policy::DELETE, req.caller, owner, req.release)?;
     check_lock(world, s, req.caller, req.server)?;
     Ok(Accepted::Delete { server: s })

@@ -121,7 +121,7 @@ mod tests {
         Caller {
             microversion: Microversion::MAX,
             role,
-            project: project.map(str::to_string),
+            project: project.map(Into::into),
         }
     }
 

@@ -41,7 +41,7 @@ pub struct InstanceAction {
     pub action: &'static str,
     pub request: RequestId,
     /// `None` for the periodic auto-confirm (null user/project, spec §4.6).
-    pub project: Option<String>,
+    pub project: Option<std::sync::Arc<str>>,
     pub start: SimTime,
     /// `'Error'` once any event finished with Error.
     pub message_error: bool,
@@ -70,7 +70,7 @@ impl ActionLog {
         server: ServerId,
         action: &'static str,
         request: RequestId,
-        project: Option<String>,
+        project: Option<std::sync::Arc<str>>,
         now: SimTime,
     ) -> ActionId {
         let id = ActionId(self.actions.len() as u32);

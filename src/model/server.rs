@@ -14,8 +14,10 @@ pub enum PowerState {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Server {
-    pub name: String,
-    pub project: String,
+    /// Shared with the requests that name the server (and the world's name index).
+    pub name: std::sync::Arc<str>,
+    /// Shared with the instance actions recorded for the server's project.
+    pub project: std::sync::Arc<str>,
     pub flavor: FlavorId,
     /// `instance.host`; `None` until scheduled.
     pub host: Option<HostId>,

@@ -26,7 +26,7 @@ pub struct World {
     pub actions: ActionLog,
     /// Servers by name (names are unique among live servers of a scenario). Only looked up,
     /// never iterated: hashed, as every API request resolves its server here.
-    pub server_names: FxHashMap<String, ServerId>,
+    pub server_names: FxHashMap<std::sync::Arc<str>, ServerId>,
     /// Per destination host, the migrations in status `finished` (the query of
     /// `migration_get_unconfirmed_by_dest_compute`, kept as an index so a periodic tick never
     /// scans every migration). Ordered by id = query order.

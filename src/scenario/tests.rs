@@ -304,11 +304,11 @@ fn full_example_parses_to_expected_values() {
     assert_eq!(s.flavor_id("m1.large"), Some(FlavorId(1)));
 
     // Server groups first, then [[servers]].
-    let names: Vec<&str> = s.servers.iter().map(|v| v.name.as_str()).collect();
+    let names: Vec<&str> = s.servers.iter().map(|v| &*v.name).collect();
     assert_eq!(names, ["vm1", "vm2", "vm3", "db1"]);
     let vm1 = &s.servers[0];
     assert_eq!(vm1.flavor, FlavorId(0));
-    assert_eq!(vm1.project, "demo");
+    assert_eq!(&*vm1.project, "demo");
     assert_eq!(vm1.host, None);
     assert_eq!(vm1.vm_state, VmState::Active);
     assert!(!vm1.locked);
@@ -317,7 +317,7 @@ fn full_example_parses_to_expected_values() {
     assert_eq!(db1.host, Some(HostId(3)));
     assert_eq!(db1.vm_state, VmState::Stopped);
     assert!(db1.locked);
-    assert_eq!(db1.project, "other");
+    assert_eq!(&*db1.project, "other");
     assert_eq!(db1.availability_zone.as_deref(), Some("az1"));
 
     // Requests keep file order.
@@ -326,7 +326,7 @@ fn full_example_parses_to_expected_values() {
     assert_eq!(r1.name.as_deref(), Some("r1"));
     assert_eq!(r1.at, SimTime(10_000));
     assert_eq!(r1.request.action, ActionKind::Migrate);
-    assert_eq!(r1.request.server, "vm1");
+    assert_eq!(&*r1.request.server, "vm1");
     assert_eq!(r1.request.caller.microversion, Microversion(2, 56));
     assert_eq!(r1.request.caller.role, Role::Admin);
     assert_eq!(r1.request.caller.project, None);
@@ -351,7 +351,7 @@ fn full_example_parses_to_expected_values() {
         r3.request.body,
         Some(serde_json::json!({"confirmResize": null}))
     );
-    assert_eq!(s.requests[3].request.server, "spawn-2");
+    assert_eq!(&*s.requests[3].request.server, "spawn-2");
     assert_eq!(s.requests[3].request.caller.microversion, Microversion::MAX);
 
     assert_eq!(s.generators.len(), 3);
@@ -362,7 +362,7 @@ fn full_example_parses_to_expected_values() {
     assert_eq!(g.start, SimTime(100_000));
     assert_eq!(g.stop, Some(SimTime(700_000)));
     assert_eq!(g.count, None);
-    assert_eq!(g.targets, ["vm1", "vm2", "vm3"]);
+    assert_eq!(g.targets, ["vm1".into(), "vm2".into(), "vm3".into()]);
     assert_eq!(g.order, TargetOrder::Random);
     assert_eq!(g.follow_up, FollowUp::Confirm);
     assert_eq!(g.follow_up_delay, Dist::constant_ms(1500));
@@ -390,7 +390,7 @@ fn full_example_parses_to_expected_values() {
             think: Dist::constant_ms(500)
         }
     );
-    assert_eq!(lp.targets, ["vm2", "db1"]);
+    assert_eq!(lp.targets, ["vm2".into(), "db1".into()]);
 
     assert_eq!(s.faults.len(), 2);
     let f = &s.faults[0];
@@ -1239,7 +1239,7 @@ fn replay_csv_rows_become_requests() {
         s.requests[2].request.body,
         Some(serde_json::json!({"confirmResize": null}))
     );
-    assert_eq!(s.requests[3].request.server, "new1");
+    assert_eq!(&*s.requests[3].request.server, "new1");
     assert_eq!(s.faults[0].request.as_deref(), Some("c1"));
 }
 

@@ -443,15 +443,16 @@ pub struct Caller {
     pub microversion: Microversion,
     pub role: Role,
     /// The caller's project; `None` means the target server's own project.
-    pub project: Option<String>,
+    pub project: Option<std::sync::Arc<str>>,
 }
 
 /// One API request of the workload, as submitted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestTemplate {
     pub action: ActionKind,
-    /// Target server name (for create: the new server's name).
-    pub server: String,
+    /// Target server name (for create: the new server's name). Shared: every request a
+    /// generator issues for a server, and the request's record, hold the one string.
+    pub server: std::sync::Arc<str>,
     pub caller: Caller,
     /// The JSON body. `None` = the action's documented minimal body (`{"migrate": null}` …);
     /// a body is validated per microversion by the API layer (spec §3).
@@ -510,7 +511,7 @@ pub struct Generator {
     /// Total requests to issue (required unless `stop` is set).
     pub count: Option<u64>,
     /// Target server names (for create: the name prefix is the generator's name).
-    pub targets: Vec<String>,
+    pub targets: Vec<std::sync::Arc<str>>,
     pub order: TargetOrder,
     pub caller: Caller,
     pub flavor: Option<FlavorId>,
@@ -542,9 +543,9 @@ pub struct ServiceEvent {
 /// A server present at t = 0.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InitialServer {
-    pub name: String,
+    pub name: std::sync::Arc<str>,
     pub flavor: FlavorId,
-    pub project: String,
+    pub project: std::sync::Arc<str>,
     /// Pinned host; `None` = placed by the scheduler at t = 0 in declaration order.
     pub host: Option<HostId>,
     /// `active` or `stopped`.

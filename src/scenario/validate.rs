@@ -13,6 +13,7 @@ use crate::model::{Flavor, FlavorId, Host, HostId, VmState};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 use toml::Spanned;
 
 mod expect;
@@ -26,7 +27,7 @@ struct Names {
     flavors: Vec<Flavor>,
     flavor_ids: HashMap<String, (FlavorId, Range<usize>)>,
     servers: Vec<InitialServer>,
-    server_ids: HashMap<String, Range<usize>>,
+    server_ids: HashMap<Arc<str>, Range<usize>>,
     /// Servers created by explicit create requests (in the file or the replay CSV).
     created: Vec<String>,
     created_set: HashSet<String>,
@@ -79,15 +80,18 @@ impl Names {
     }
 
     /// The name of an existing (initial, created or generated) server.
-    fn server(&self, cx: &Ctx, v: &Spanned<String>, path: &[Seg]) -> R<String> {
+    fn server(&self, cx: &Ctx, v: &Spanned<String>, path: &[Seg]) -> R<Arc<str>> {
         let name = v.get_ref();
+        if let Some((known, _)) = self.server_ids.get_key_value(name.as_str()) {
+            return Ok(Arc::clone(known));
+        }
         if self.server_known(name) {
-            return Ok(name.clone());
+            return Ok(name.as_str().into());
         }
         let known = self
             .servers
             .iter()
-            .map(|s| s.name.as_str())
+            .map(|s| &*s.name)
             .chain(self.created.iter().map(String::as_str));
         let mut msg = format!("unknown server {name:?} (known: {}", known_list(known));
         if !self.create_generators.is_empty() {
@@ -319,7 +323,7 @@ fn caller(
     Ok(Caller {
         microversion,
         role,
-        project,
+        project: project.map(Arc::from),
     })
 }
 
@@ -932,7 +936,7 @@ const VM_STATES: [(&str, VmState); 3] = [
 fn server(
     cx: &Ctx,
     names: &Names,
-    name: String,
+    name: Arc<str>,
     f: &RawServerFields,
     base: &[Seg],
 ) -> R<InitialServer> {
@@ -940,7 +944,7 @@ fn server(
         name,
         flavor: names.flavor(cx, &f.flavor, &at(base, "flavor"))?,
         project: opt_name(cx, &f.project, &at(base, "project"))?
-            .unwrap_or_else(|| defaults::PROJECT.to_string()),
+            .map_or_else(|| defaults::PROJECT.into(), Arc::from),
         host: f
             .host
             .as_ref()
@@ -962,7 +966,7 @@ fn add_server(
     span: &Range<usize>,
     path: &[Seg],
 ) -> R<()> {
-    if let Some(first) = names.server_ids.get(&s.name) {
+    if let Some(first) = names.server_ids.get(&*s.name) {
         return Err(cx.err(
             span,
             path,
@@ -973,7 +977,7 @@ fn add_server(
             ),
         ));
     }
-    names.server_ids.insert(s.name.clone(), span.clone());
+    names.server_ids.insert(Arc::clone(&s.name), span.clone());
     names.servers.push(s);
     Ok(())
 }
@@ -990,10 +994,10 @@ fn servers(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
             defaults::MAX_SERVER_GROUP_COUNT,
         )?;
         let fields = r.fields();
-        let template = server(cx, names, String::new(), &fields, &base)?;
+        let template = server(cx, names, "".into(), &fields, &base)?;
         for n in 1..=count {
             let mut s = template.clone();
-            s.name = format!("{prefix}{n}");
+            s.name = format!("{prefix}{n}").into();
             add_server(cx, names, s, &r.prefix.span(), &at(&base, "prefix"))?;
         }
     }
@@ -1001,7 +1005,7 @@ fn servers(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
         let base = vec![Seg::from("servers"), Seg::from(i)];
         let r = s.get_ref();
         let n = name(cx, &r.name, &at(&base, "name"))?;
-        let srv = server(cx, names, n, &r.fields(), &base)?;
+        let srv = server(cx, names, n.into(), &r.fields(), &base)?;
         add_server(cx, names, srv, &r.name.span(), &at(&base, "name"))?;
     }
     Ok(())
@@ -1014,7 +1018,7 @@ fn register_create(cx: &Ctx, names: &mut Names, r: &RawRequest, base: &[Seg]) ->
     }
     let path = at(base, "server");
     let n = name(cx, &r.server, &path)?;
-    if names.server_ids.contains_key(&n) {
+    if names.server_ids.contains_key(n.as_str()) {
         return Err(cx.err(
             &r.server.span(),
             &path,
@@ -1054,7 +1058,7 @@ fn request(
     let action = choice(cx, &r.action, &at(base, "action"), "action", &actions())?;
     let is_create = action == ActionKind::Create;
     let server = if is_create {
-        name(cx, &r.server, &at(base, "server"))?
+        name(cx, &r.server, &at(base, "server"))?.into()
     } else {
         names.server(cx, &r.server, &at(base, "server"))?
     };
@@ -1271,7 +1275,7 @@ fn generator(cx: &Ctx, names: &Names, g: &Spanned<RawGenerator>, base: &[Seg]) -
     } else {
         let initial = || names.servers.iter().map(|s| s.name.clone());
         let tpath = at(base, "targets");
-        let list: Vec<String> = match &r.targets {
+        let list: Vec<Arc<str>> = match &r.targets {
             None => initial().collect(),
             Some(t) => match t.get_ref() {
                 RawTargets::Word(w) if w == "all" => initial().collect(),
@@ -1292,7 +1296,7 @@ fn generator(cx: &Ctx, names: &Names, g: &Spanned<RawGenerator>, base: &[Seg]) -
                     v
                 }
                 RawTargets::Prefix(p) => {
-                    let v: Vec<String> =
+                    let v: Vec<Arc<str>> =
                         initial().filter(|n| n.starts_with(p.get_ref().as_str())).collect();
                     if v.is_empty() {
                         return Err(cx.err(
@@ -1438,7 +1442,11 @@ fn fault(
         server: f
             .server
             .as_ref()
-            .map(|s| names.server(cx, s, &at(base, "server")))
+            .map(|s| {
+                names
+                    .server(cx, s, &at(base, "server"))
+                    .map(|n| n.to_string())
+            })
             .transpose()?,
         host: f
             .host
@@ -1563,8 +1571,8 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
             let clash = names
                 .servers
                 .iter()
-                .map(|s| &s.name)
-                .chain(names.created.iter())
+                .map(|s| &*s.name)
+                .chain(names.created.iter().map(String::as_str))
                 .find(|n| generated_by(&gname, count, n));
             if let Some(c) = clash {
                 return Err(cx.err(

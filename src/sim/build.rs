@@ -9,6 +9,7 @@ use crate::model::{
 use crate::scenario::FaultStep;
 use crate::scheduler::{NoValidHost, SelectRequest};
 use crate::trace::{Hop, Outcome, Step};
+use std::sync::Arc;
 
 impl Sim {
     /// Adds a server to the world with its first transitions row.
@@ -39,10 +40,10 @@ impl Sim {
     pub(super) fn accept_create(
         &mut self,
         request: u32,
-        name: String,
+        name: Arc<str>,
         flavor: FlavorId,
         availability_zone: Option<String>,
-        project: String,
+        project: Arc<str>,
     ) {
         let request_id = self.request_id_of(request);
         let server = Server {
@@ -191,7 +192,7 @@ impl Sim {
 
     /// `DELETE /servers/{id}` accepted (204): task deleting, then the host deletes it; a server
     /// without a host is deleted locally by the API.
-    pub(super) fn accept_delete(&mut self, request: u32, server: ServerId, project: String) {
+    pub(super) fn accept_delete(&mut self, request: u32, server: ServerId, project: Arc<str>) {
         let request_id = self.request_id_of(request);
         let op = self.begin_op(
             Op {

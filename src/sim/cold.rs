@@ -10,6 +10,7 @@ use crate::model::{
 use crate::scenario::{FaultKind, FaultStep};
 use crate::scheduler::{NoValidHost, SelectRequest};
 use crate::trace::{Hop, Outcome};
+use std::sync::Arc;
 
 const CON_EVENT: &str = "conductor_migrate_server";
 const COLD_EVENT: &str = "cold_migrate";
@@ -24,7 +25,7 @@ impl Sim {
         request: u32,
         server: ServerId,
         requested_host: Option<HostId>,
-        project: String,
+        project: Arc<str>,
         sync: bool,
     ) {
         let request_id = self.request_id_of(request);
@@ -60,7 +61,7 @@ impl Sim {
     pub(super) fn begin_op(
         &mut self,
         op: Op,
-        action: Option<(&'static str, Option<String>)>,
+        action: Option<(&'static str, Option<Arc<str>>)>,
     ) -> OpId {
         let now = self.now();
         let action = action.map(|(name, project)| {

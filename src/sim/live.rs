@@ -13,6 +13,7 @@ use crate::model::{
 use crate::scenario::{FaultKind, FaultStep};
 use crate::scheduler::{NoValidHost, SelectRequest};
 use crate::trace::{Hop, Outcome, Step};
+use std::sync::Arc;
 
 const CHECK_DEST_EVENT: &str = "compute_check_can_live_migrate_destination";
 const CHECK_SRC_EVENT: &str = "compute_check_can_live_migrate_source";
@@ -69,7 +70,7 @@ impl Sim {
         forced: bool,
         block_migration: Option<bool>,
         sync: bool,
-        project: String,
+        project: Arc<str>,
     ) {
         let request_id = self.request_id_of(request);
         // "auto" ⇒ the driver decides from the shared-storage checks.
@@ -865,7 +866,7 @@ impl Sim {
         r: u32,
         server: ServerId,
         migration: MigrationId,
-        project: String,
+        project: Arc<str>,
     ) {
         let request_id = self.request_id_of(r);
         let abort = self.begin_op(

@@ -507,7 +507,7 @@ impl Sim {
     ) -> Option<(FaultKind, String)> {
         let o = &self.ops[op.index()];
         let req_name = o.request.map(|r| self.requests[r as usize].name.as_str());
-        let server = self.world.server(o.server).name.as_str();
+        let server = &*self.world.server(o.server).name;
         for f in &mut self.faults {
             let r = &f.rule;
             if r.step != step

@@ -8,6 +8,7 @@ use crate::model::{
 };
 use crate::scenario::FaultStep;
 use crate::trace::{Hop, Outcome};
+use std::sync::Arc;
 
 const CONFIRM_EVENT: &str = "compute_confirm_resize";
 const REVERT_EVENT: &str = "compute_revert_resize";
@@ -22,7 +23,7 @@ impl Sim {
         request_id: RequestId,
         server: ServerId,
         migration: MigrationId,
-        project: Option<String>,
+        project: Option<Arc<str>>,
         hop: Hop,
     ) {
         let op = self.begin_op(
@@ -134,7 +135,7 @@ impl Sim {
         request: u32,
         server: ServerId,
         migration: MigrationId,
-        project: String,
+        project: Arc<str>,
     ) {
         let request_id = self.request_id_of(request);
         let op = self.begin_op(

@@ -38,7 +38,7 @@ pub(super) enum Origin {
 #[derive(Debug, Default)]
 pub(super) struct DrainState {
     /// Servers still to move, in id order.
-    pending: std::collections::VecDeque<String>,
+    pending: std::collections::VecDeque<Arc<str>>,
 }
 
 /// A request waiting to be submitted.
@@ -124,7 +124,7 @@ impl Sim {
                         Ok(selection) => selection.selected,
                         Err(e) => {
                             return Err(SetupError::Unplaceable {
-                                server: s.name,
+                                server: s.name.to_string(),
                                 reason: e.message().trim_end().to_string(),
                             })
                         }
@@ -356,7 +356,8 @@ impl Sim {
                 let t = &self.request_specs[p].template;
                 let flavor = t.flavor.unwrap_or(crate::model::FlavorId(0));
                 let (name, az) = (t.server.clone(), t.availability_zone.clone());
-                let project = caller_project.unwrap_or_else(|| "demo".to_string());
+                let project =
+                    caller_project.unwrap_or_else(|| crate::scenario::defaults::PROJECT.into());
                 self.accept_create(r, name, flavor, az, project);
             }
             Accepted::Delete { server } => {
@@ -404,7 +405,7 @@ impl Sim {
         r: u32,
         server: crate::model::ServerId,
         state: VmState,
-        project: String,
+        project: Arc<str>,
     ) {
         let request_id = self.request_id_of(r);
         let recorded = self.scenario.release.major() >= 23;
@@ -470,9 +471,9 @@ impl Sim {
         state.issued += 1;
         let server = if spec.action == ActionKind::Create {
             state.created += 1;
-            format!("{}-{}", spec.name, state.created)
+            format!("{}-{}", spec.name, state.created).into()
         } else if spec.targets.is_empty() {
-            String::new()
+            "".into()
         } else {
             let i = match spec.order {
                 TargetOrder::Sequential => {
@@ -604,7 +605,7 @@ impl Sim {
             self.refresh_index(drain.host);
             self.trace_host(drain.host);
         }
-        let on_host: std::collections::VecDeque<String> = self
+        let on_host: std::collections::VecDeque<Arc<str>> = self
             .world
             .servers
             .iter()

@@ -86,7 +86,7 @@ pub struct RequestRecord {
     pub id: u32,
     pub name: String,
     pub action: &'static str,
-    pub server: String,
+    pub server: std::sync::Arc<str>,
     pub microversion: crate::scenario::Microversion,
     pub role: &'static str,
     pub submitted: SimTime,

@@ -373,7 +373,7 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
     let mut out = RowWriter::new(w, &ACTIONS_HEADER)?;
     let mut head = Vec::new();
     for a in &log.actions {
-        out.text(&world.server(a.server).name);
+        out.text(&*world.server(a.server).name);
         out.label(a.action);
         out.id("req-", a.request.0.into());
         text_or_empty(&mut out, a.project.as_deref().unwrap_or(""));
@@ -532,7 +532,7 @@ mod tests {
         let mut out = RowWriter::new(Box::new(sink.clone()), &ACTIONS_HEADER).unwrap();
         for a in &log.actions {
             let head = |out: &mut RowWriter| {
-                out.text(&world.server(a.server).name);
+                out.text(&*world.server(a.server).name);
                 out.text(a.action);
                 out.id("req-", a.request.0.into());
                 out.text(a.project.as_deref().unwrap_or(""));
@@ -576,11 +576,11 @@ mod tests {
         assert!(log.actions.iter().any(|a| log.events(a).count() > 1));
         // Texts that need quotes, in the repeated head and in the event columns.
         for (i, s) in world.servers.iter_mut().enumerate() {
-            s.name = format!("vm,{i}");
+            s.name = format!("vm,{i}").into();
         }
         world.hosts[0].name = "host \"zero\"".into();
         for (i, a) in world.actions.actions.iter_mut().enumerate() {
-            a.project = (i % 2 == 0).then(|| format!("pro\"ject\n{i}"));
+            a.project = (i % 2 == 0).then(|| format!("pro\"ject\n{i}").into());
             a.message_error = i % 3 == 0;
         }
         for e in world.actions.all_events_mut() {

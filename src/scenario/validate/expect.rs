@@ -149,7 +149,9 @@ fn expectation(
     }
     let server = || -> R<String> {
         let v = required(cx, e, base, &r.server, "server")?;
-        names.server(cx, v, &at(base, "server"))
+        names
+            .server(cx, v, &at(base, "server"))
+            .map(|n| n.to_string())
     };
     let action = |v: &Option<Spanned<String>>| -> R<Option<ActionKind>> {
         v.as_ref()
