@@ -32,6 +32,32 @@ pub struct Placement {
     migrations: Vec<Option<Allocation>>,
 }
 
+/// The hosts whose usage one placement operation changed, in the order it changed them: at most
+/// two, so held inline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Touched {
+    hosts: [HostId; 2],
+    len: usize,
+}
+
+impl Touched {
+    /// Records `h` unless it is already recorded.
+    fn add(&mut self, h: HostId) {
+        if !self.contains(&h) {
+            self.hosts[self.len] = h;
+            self.len += 1;
+        }
+    }
+}
+
+impl std::ops::Deref for Touched {
+    type Target = [HostId];
+
+    fn deref(&self) -> &[HostId] {
+        &self.hosts[..self.len]
+    }
+}
+
 impl Placement {
     pub fn new(hosts: &[Host]) -> Self {
         Placement {
@@ -149,18 +175,16 @@ impl Placement {
     /// `move_allocations(from, to)` (`nova/scheduler/client/report.py`): the target consumer's
     /// allocations are overwritten by the source's, and the source ends with none. Returns the
     /// hosts whose usage changed.
-    pub fn move_allocation(&mut self, from: Consumer, to: Consumer) -> Vec<HostId> {
-        let mut touched = Vec::new();
+    pub fn move_allocation(&mut self, from: Consumer, to: Consumer) -> Touched {
+        let mut touched = Touched::default();
         let moving = self.delete(from);
         if let Some(old) = self.delete(to) {
-            touched.push(old.host);
+            touched.add(old.host);
         }
         if let Some(a) = moving {
             self.add_usage(to, a);
             *self.slot(to) = Some(a);
-            if !touched.contains(&a.host) {
-                touched.push(a.host);
-            }
+            touched.add(a.host);
         }
         touched
     }
@@ -226,7 +250,7 @@ mod tests {
         assert_eq!(p.usage(h1), r);
         // revert: migration → instance overwrites I@DST
         let touched = p.move_allocation(m, s);
-        assert_eq!(touched, vec![h1, h0]);
+        assert_eq!(*touched, [h1, h0]);
         assert_eq!(p.usage(h1), Resources::ZERO);
         assert_eq!(p.allocation(s).map(|a| a.host), Some(h0));
         assert_eq!(p.recount(), vec![r, Resources::ZERO]);

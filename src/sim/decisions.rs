@@ -85,18 +85,20 @@ impl Sim {
             }
         }
         let hosts = &self.world.hosts;
-        let (result, selected, alternates, reason) = match outcome {
+        // One buffer for every decision's alternates, not a string each.
+        let names = &mut self.alternate_names;
+        names.clear();
+        let (result, selected, reason) = match outcome {
             Ok((sel, alts)) => {
-                let mut names = String::new();
                 for (i, h) in alts.iter().enumerate() {
                     if i > 0 {
                         names.push(' ');
                     }
                     names.push_str(&hosts[h.index()].name);
                 }
-                ("selected", hosts[sel.index()].name.as_str(), names, "")
+                ("selected", hosts[sel.index()].name.as_str(), "")
             }
-            Err(msg) => ("NoValidHost", "", String::new(), msg),
+            Err(msg) => ("NoValidHost", "", msg),
         };
         let request = op.map(|o| self.ops[o.index()].request_id.0);
         let row = crate::trace::writer::DecisionRow {
@@ -106,7 +108,7 @@ impl Sim {
             purpose,
             result,
             selected,
-            alternates: &alternates,
+            alternates: names,
             reason,
             dropped: &dropped,
         };

@@ -230,6 +230,8 @@ pub struct Sim {
     /// The scenario's generators, shared so a handler can read one while mutating the sim.
     generators: std::sync::Arc<[crate::scenario::Generator]>,
     io_error: Option<io::Error>,
+    /// Scratch text of a scheduling.csv row's alternates, reused by every decision.
+    alternate_names: String,
 }
 
 /// What of a server the per-host counters, status counts and trace depend on.
@@ -326,6 +328,7 @@ impl Sim {
             gens: Vec::new(),
             generators,
             io_error: None,
+            alternate_names: String::new(),
             world,
             scenario,
         };
