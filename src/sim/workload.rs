@@ -93,6 +93,8 @@ impl Sim {
         // Taken out of the scenario (handlers need `&mut self`); the servers' strings move into
         // the world.
         let initial = std::mem::take(&mut self.scenario.servers);
+        self.world.servers.reserve(initial.len());
+        self.world.server_names.reserve(initial.len());
         self.place_servers(initial)
     }
 

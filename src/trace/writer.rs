@@ -372,6 +372,8 @@ pub const ACTIONS_HEADER: [&str; 13] = [
 pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::Result<()> {
     let mut out = RowWriter::new(w, &ACTIONS_HEADER)?;
     let mut head = Vec::new();
+    // A host name is encoded once for all the events recorded on it.
+    let mut host_fields = Vec::new();
     for a in &log.actions {
         out.text(&*world.server(a.server).name);
         out.label(a.action);
@@ -410,7 +412,9 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
                 }
             }
             match e.host {
-                Some(h) => out.text(&world.host(h).name),
+                Some(h) => out.encoded(cached(&mut host_fields, h.index(), || {
+                    encode(&[&world.host(h).name])
+                })),
                 None => out.empty(),
             }
             text_or_empty(&mut out, &e.details);
