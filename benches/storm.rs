@@ -5,7 +5,8 @@
 //! * live: 1,000 hosts, 10,000 servers, every server live-migrated once (one at a time per
 //!   source, `max_concurrent_live_migrations` = 1), 2 % of destination checks failing.
 //!
-//! Run: `cargo bench --bench storm` (`-- --kind cold|live --hosts 2000 --servers 20000`).
+//! Run: `cargo bench --bench storm` (`-- --kind cold|live --hosts 2000 --servers 20000`;
+//! `-- --calibrate` times a fixed workload unrelated to novasim instead, see [`calibrate`]).
 
 use novasim::run::{prepare, Derived};
 use novasim::scenario::parse_str;
@@ -204,7 +205,27 @@ fn run(kind: &str, hosts: u64, servers: u64) {
     );
 }
 
+/// A fixed workload of this machine's own, unrelated to novasim: 20 million random reads over
+/// a 16 MiB table. `storm-series.sh` runs it between the storms, so a series shows how much of
+/// the storms' spread is the machine's (a shared VM slows everything when its host is busy).
+fn calibrate() {
+    let started = Instant::now();
+    let n: u32 = 1 << 22;
+    let table: Vec<u32> = (0..n).map(|i| i.wrapping_mul(2_654_435_761)).collect();
+    let (mut x, mut sum) = (1u32, 0u32);
+    for _ in 0..20_000_000 {
+        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        sum = sum.wrapping_add(table[((x >> 8) & (n - 1)) as usize]);
+    }
+    let wall = started.elapsed().as_secs_f64();
+    println!("calibration: wall time: {wall:.3} s (checksum {})", sum & 1);
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "--calibrate") {
+        calibrate();
+        return;
+    }
     let hosts = arg("--hosts", 1000);
     let servers = arg("--servers", 10_000);
     let args: Vec<String> = std::env::args().collect();
