@@ -535,7 +535,7 @@ impl SchedulerIndex {
         if let Some(h) = req.requested_host {
             // Only that host survives host-set reduction: one candidate, nothing to weigh.
             if h.index() < self.raw.len() && f.passes(h) {
-                return Ok(choose(&[h], req, rng));
+                return Ok(choose(vec![h], req, rng));
             }
             return Err(self.failure(&f, hosts.len()));
         }
@@ -558,7 +558,7 @@ impl SchedulerIndex {
         if top.is_empty() {
             return Err(self.failure(&f, hosts.len()));
         }
-        Ok(choose(&top, req, rng))
+        Ok(choose(top, req, rng))
     }
 
     /// A listed host of the searched set is a candidate: fits (by the copy kept current by

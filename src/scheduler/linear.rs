@@ -45,5 +45,5 @@ pub fn select_linear(
         .collect();
     sort_weighed(&mut weighed);
     let sorted: Vec<HostId> = weighed.into_iter().map(|(_, h)| h).collect();
-    Ok(choose(&sorted, req, rng))
+    Ok(choose(sorted, req, rng))
 }

@@ -185,7 +185,9 @@ pub(crate) fn rank(a: &(f64, HostId), b: &(f64, HostId)) -> Ordering {
 /// `_get_sorted_hosts` step 6 plus the alternates: `sorted` holds the best hosts in weighed
 /// order — all candidates, or at least `host_subset_size + num_alternates` of them — and is
 /// not empty.
-pub(crate) fn choose(sorted: &[HostId], req: &SelectRequest, rng: &mut Stream) -> Selection {
+/// `sorted` (best first, not empty) becomes the selection's alternates: the picked host out, the
+/// rest in order up to `num_alternates`.
+pub(crate) fn choose(mut sorted: Vec<HostId>, req: &SelectRequest, rng: &mut Stream) -> Selection {
     let subset = req.host_subset_size.max(1).min(sorted.len());
     // Draw only for a real choice, so the default subset of 1 leaves the stream untouched.
     let pick = if subset > 1 {
@@ -193,16 +195,11 @@ pub(crate) fn choose(sorted: &[HostId], req: &SelectRequest, rng: &mut Stream) -
     } else {
         0
     };
-    let alternates = sorted
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != pick)
-        .map(|(_, &h)| h)
-        .take(req.num_alternates)
-        .collect();
+    let selected = sorted.remove(pick);
+    sorted.truncate(req.num_alternates);
     Selection {
-        selected: sorted[pick],
-        alternates,
+        selected,
+        alternates: sorted,
     }
 }
 

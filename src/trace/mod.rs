@@ -66,7 +66,8 @@ impl Outcome {
 }
 
 /// The step column of a transitions row. Most steps are our own fixed texts (`'static`): the
-/// writer learns once whether such a text needs quotes instead of reading it on every row.
+/// writer encodes such a text once, with the migration status and hop before it, instead of
+/// reading it on every row.
 #[derive(Debug, Clone, Copy)]
 pub enum Step<'a> {
     Fixed(&'static str),

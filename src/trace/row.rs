@@ -10,7 +10,6 @@
 //! `csv` crate.
 
 use crate::engine::SimTime;
-use rustc_hash::FxHashMap;
 use std::io::{self, Write};
 
 /// Bytes buffered before they are handed to the sink.
@@ -22,9 +21,6 @@ pub struct RowWriter {
     buf: Vec<u8>,
     /// Where the row being written starts in `buf`.
     row_start: usize,
-    /// Each `'static` text given to [`Self::fixed_text`], encoded, by its address and length:
-    /// static memory is never freed or changed, so the pair always means the same bytes.
-    fixed: FxHashMap<(usize, usize), Box<[u8]>>,
 }
 
 impl RowWriter {
@@ -34,7 +30,6 @@ impl RowWriter {
             out,
             buf: Vec::with_capacity(FLUSH_AT + 1024),
             row_start: 0,
-            fixed: FxHashMap::default(),
         };
         for name in header {
             w.text(name);
@@ -48,16 +43,6 @@ impl RowWriter {
     pub fn text(&mut self, s: impl AsRef<[u8]>) {
         let s = s.as_ref();
         put_field(&mut self.buf, s, scan(s));
-    }
-
-    /// A `'static` text field (a fixed step text): encoded the first time only.
-    #[inline]
-    pub fn fixed_text(&mut self, s: &'static str) {
-        let field = self
-            .fixed
-            .entry((s.as_ptr() as usize, s.len()))
-            .or_insert_with(|| encode(&[s]));
-        self.buf.extend_from_slice(field);
     }
 
     /// Fields made by [`encode`] (each with its comma), copied as they are.
@@ -322,7 +307,7 @@ mod tests {
     }
 
     proptest! {
-        /// Fields encoded ahead (`encode`, `fixed_text`) are the bytes `text` writes.
+        /// Fields encoded ahead (`encode`) are the bytes `text` writes.
         #[test]
         fn encoded_fields_are_the_written_ones(
             cells in prop::collection::vec("[a-z ,\"\r\n]{0,6}", 1..6),

@@ -102,6 +102,10 @@ pub struct TraceWriter {
     /// Indexed by [`state_slot`] and [`migration_hop_slot`].
     states: Vec<Box<[u8]>>,
     migration_hops: Vec<Box<[u8]>>,
+    /// The migration status, the hop and a fixed step text, by the hop slot and the text's
+    /// address and length: static memory is never freed or changed, so the key always means
+    /// the same bytes.
+    tails: FxHashMap<(usize, usize, usize), Box<[u8]>>,
     /// Per host, the capacity last written and its encoded fields.
     host_capacities: Vec<Option<(Resources, Box<[u8]>)>>,
 }
@@ -152,6 +156,7 @@ impl TraceWriter {
             host_fields: Vec::new(),
             states: Vec::new(),
             migration_hops: Vec::new(),
+            tails: FxHashMap::default(),
             host_capacities: Vec::new(),
         })
     }
@@ -196,16 +201,30 @@ impl TraceWriter {
             None => w.encoded(&states()),
         }
         w.opt_id("mig-", r.migration.map(|(m, _)| u64::from(m.0)));
-        let status = r.migration.map(|(_, s)| s);
-        let migration_hop =
-            || encode(&[status.map_or("", MigrationStatus::as_str), r.hop.as_str()]);
-        match migration_hop_slot(status, r.hop) {
-            Some(i) => w.encoded(cached(&mut self.migration_hops, i, migration_hop)),
-            None => w.encoded(&migration_hop()),
-        }
-        match r.step {
-            Step::Fixed(s) => w.fixed_text(s),
-            Step::Text(s) => w.text(s),
+        let status = r
+            .migration
+            .map(|(_, s)| s)
+            .map_or("", MigrationStatus::as_str);
+        match (
+            migration_hop_slot(r.migration.map(|(_, s)| s), r.hop),
+            r.step,
+        ) {
+            // Most rows: one copy of the three last fields, encoded once per combination.
+            (Some(i), Step::Fixed(step)) => w.encoded(
+                self.tails
+                    .entry((i, step.as_ptr() as usize, step.len()))
+                    .or_insert_with(|| encode(&[status, r.hop.as_str(), step])),
+            ),
+            (slot, step) => {
+                let migration_hop = || encode(&[status, r.hop.as_str()]);
+                match slot {
+                    Some(i) => w.encoded(cached(&mut self.migration_hops, i, migration_hop)),
+                    None => w.encoded(&migration_hop()),
+                }
+                match step {
+                    Step::Fixed(s) | Step::Text(s) => w.text(s),
+                }
+            }
         }
         w.end_row()
     }
