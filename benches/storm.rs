@@ -205,20 +205,28 @@ fn run(kind: &str, hosts: u64, servers: u64) {
     );
 }
 
-/// A fixed workload of this machine's own, unrelated to novasim: 20 million random reads over
-/// a 16 MiB table. `storm-series.sh` runs it between the storms, so a series shows how much of
-/// the storms' spread is the machine's (a shared VM slows everything when its host is busy).
+/// A fixed workload of this machine's own, unrelated to novasim: sorting 3 million
+/// pseudo-random integers (branchy, compute-bound work like the simulator's, not a memory
+/// stream). `storm-series.sh` runs it between the storms, so a series shows how much of the
+/// storms' spread is the machine's: a shared VM slows everything while its host is busy.
 fn calibrate() {
     let started = Instant::now();
-    let n: u32 = 1 << 22;
-    let table: Vec<u32> = (0..n).map(|i| i.wrapping_mul(2_654_435_761)).collect();
-    let (mut x, mut sum) = (1u32, 0u32);
-    for _ in 0..20_000_000 {
-        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        sum = sum.wrapping_add(table[((x >> 8) & (n - 1)) as usize]);
-    }
+    let mut x = 1u64;
+    let mut values: Vec<u64> = (0..3_000_000)
+        .map(|_| {
+            // xorshift64: the same values on every machine.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        })
+        .collect();
+    values.sort_unstable();
     let wall = started.elapsed().as_secs_f64();
-    println!("calibration: wall time: {wall:.3} s (checksum {})", sum & 1);
+    println!(
+        "calibration: wall time: {wall:.3} s (checksum {})",
+        values[17] & 1
+    );
 }
 
 fn main() {
