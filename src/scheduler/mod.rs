@@ -184,9 +184,8 @@ pub(crate) fn rank(a: &(f64, HostId), b: &(f64, HostId)) -> Ordering {
 
 /// `_get_sorted_hosts` step 6 plus the alternates: `sorted` holds the best hosts in weighed
 /// order — all candidates, or at least `host_subset_size + num_alternates` of them — and is
-/// not empty.
-/// `sorted` (best first, not empty) becomes the selection's alternates: the picked host out, the
-/// rest in order up to `num_alternates`.
+/// not empty. It becomes the selection's alternates: the picked host taken out, the rest kept in
+/// order up to `num_alternates`.
 pub(crate) fn choose(mut sorted: Vec<HostId>, req: &SelectRequest, rng: &mut Stream) -> Selection {
     let subset = req.host_subset_size.max(1).min(sorted.len());
     // Draw only for a real choice, so the default subset of 1 leaves the stream untouched.
