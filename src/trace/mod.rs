@@ -25,6 +25,18 @@ pub enum Hop {
 }
 
 impl Hop {
+    /// Every hop, in declaration order (the trace writer's dense tables are indexed by it).
+    pub const ALL: [Hop; 8] = [
+        Hop::Api,
+        Hop::Conductor,
+        Hop::Scheduler,
+        Hop::Source,
+        Hop::Destination,
+        Hop::Compute,
+        Hop::Placement,
+        Hop::Operator,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Hop::Api => "API",

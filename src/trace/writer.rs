@@ -124,7 +124,7 @@ fn state_slot(vm: VmState, task: Option<TaskState>, status: Status) -> Option<us
 
 /// Position of `(migration status, hop)` in a dense table (see [`state_slot`]).
 fn migration_hop_slot(status: Option<MigrationStatus>, hop: Hop) -> Option<usize> {
-    const HOPS: usize = 8;
+    const HOPS: usize = Hop::ALL.len();
     let (m, h) = (status.map_or(0, |m| m as usize + 1), hop as usize);
     (m <= MigrationStatus::ALL.len() && h < HOPS).then_some(m * HOPS + h)
 }
@@ -630,20 +630,13 @@ mod tests {
                 }
             }
         }
-        let hops = [
-            Hop::Api,
-            Hop::Conductor,
-            Hop::Scheduler,
-            Hop::Source,
-            Hop::Destination,
-            Hop::Compute,
-            Hop::Placement,
-            Hop::Operator,
-        ];
+        for (i, h) in Hop::ALL.into_iter().enumerate() {
+            assert_eq!(h as usize, i, "Hop::ALL is in declaration order");
+        }
         let statuses = std::iter::once(None).chain(MigrationStatus::ALL.into_iter().map(Some));
         let mut seen = BTreeSet::new();
         for m in statuses {
-            for h in hops {
+            for h in Hop::ALL {
                 let slot = migration_hop_slot(m, h).expect("every hop has a slot");
                 assert!(seen.insert(slot), "{m:?} {h:?}");
             }
