@@ -7,17 +7,9 @@ use crate::expect::{self, ExpectResult};
 use crate::scenario::Scenario;
 use crate::sim::Sim;
 use crate::trace::summary::{self, Summary};
-use crate::trace::writer::{self, TraceWriter};
-use std::io::{self, Write};
-
+use crate::trace::writer::{self, buffered_file, TraceWriter};
+use std::io;
 use std::path::Path;
-
-fn file(path: &Path) -> io::Result<Box<dyn Write>> {
-    Ok(Box::new(io::BufWriter::with_capacity(
-        1 << 16,
-        std::fs::File::create(path)?,
-    )))
-}
 
 /// Runs `scenario`; `scratch` (created, then removed) holds transitions.csv and requests.csv
 /// while its expectations are evaluated.
@@ -27,7 +19,7 @@ pub fn run(scenario: Scenario, scratch: &Path) -> Result<(Summary, Vec<ExpectRes
     let trace = if checks {
         std::fs::create_dir_all(scratch).map_err(|e| err(&e))?;
         TraceWriter::new(
-            file(&scratch.join("transitions.csv")).map_err(|e| err(&e))?,
+            buffered_file(&scratch.join("transitions.csv")).map_err(|e| err(&e))?,
             Box::new(io::sink()),
             Box::new(io::sink()),
         )
@@ -44,7 +36,7 @@ pub fn run(scenario: Scenario, scratch: &Path) -> Result<(Summary, Vec<ExpectRes
     }
     let result = (|| {
         // write_requests flushes its writer before returning.
-        let w = file(&scratch.join("requests.csv")).map_err(|e| err(&e))?;
+        let w = buffered_file(&scratch.join("requests.csv")).map_err(|e| err(&e))?;
         writer::write_requests(w, &requests).map_err(|e| err(&e))?;
         expect::evaluate(&scenario.expectations, scratch).map_err(|e| err(&e))
     })();

@@ -443,6 +443,14 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
     out.flush()
 }
 
+/// A new file at `path`, written through a 64 KiB buffer.
+pub fn buffered_file(path: &Path) -> io::Result<Box<dyn Write>> {
+    Ok(Box::new(BufWriter::with_capacity(
+        1 << 16,
+        fs::File::create(path)?,
+    )))
+}
+
 /// A results folder written atomically: files go to a hidden sibling folder that is renamed
 /// into place only when every file is complete. A failed run leaves no folder that looks
 /// complete (the hidden one is removed when this is dropped uncommitted).
@@ -476,10 +484,7 @@ impl ResultsDir {
     }
 
     pub fn file(&self, name: &str) -> io::Result<Box<dyn Write>> {
-        Ok(Box::new(BufWriter::with_capacity(
-            1 << 16,
-            fs::File::create(self.tmp_path.join(name))?,
-        )))
+        buffered_file(&self.tmp_path.join(name))
     }
 
     pub fn path(&self) -> &Path {
