@@ -201,14 +201,9 @@ impl TraceWriter {
             None => w.encoded(&states()),
         }
         w.opt_id("mig-", r.migration.map(|(m, _)| u64::from(m.0)));
-        let status = r
-            .migration
-            .map(|(_, s)| s)
-            .map_or("", MigrationStatus::as_str);
-        match (
-            migration_hop_slot(r.migration.map(|(_, s)| s), r.hop),
-            r.step,
-        ) {
+        let migration_status = r.migration.map(|(_, s)| s);
+        let status = migration_status.map_or("", MigrationStatus::as_str);
+        match (migration_hop_slot(migration_status, r.hop), r.step) {
             // Most rows: one copy of the three last fields, encoded once per combination.
             (Some(i), Step::Fixed(step)) => w.encoded(
                 self.tails
