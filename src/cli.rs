@@ -73,10 +73,15 @@ pub enum Command {
         server: String,
     },
     /// Redraw the charts (throughput, statuses, timeline, allocations, latency; SVG and PNG)
-    /// and report.html of a results folder from its CSVs and summary.json.
+    /// and report.html of a results folder from its CSVs and summary.json. The folder is
+    /// replaced atomically; a folder novasim did not write (e.g. a golden trace) is only read:
+    /// give --out.
     Plot {
         /// Results folder, e.g. results/teaching
         results: PathBuf,
+        /// Write the redrawn folder here instead (same rules as `run --out`).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -123,13 +128,13 @@ fn execute(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Sweep(args) => Ok(crate::sweep::run_cli(&args)?),
         Command::Diff { .. } => unreachable!("diff returns its exit code from main_with_args"),
-        Command::Plot { results } => {
-            let plots = crate::plot::write_all(&results).map_err(|e| e.to_string())?;
-            let report = crate::report::write(&results).map_err(|e| e.to_string())?;
+        Command::Plot { results, out } => {
+            let (dir, drawn) =
+                crate::plot::redraw(&results, out.as_deref()).map_err(|e| e.to_string())?;
             println!(
-                "{} plot files and {} written",
-                plots.len(),
-                report.display()
+                "{} files drawn into {}",
+                drawn.len(),
+                crate::text::shown_path(&dir)
             );
             Ok(())
         }

@@ -1,10 +1,11 @@
 //! One run of a scenario into a results folder: the main job of the CLI, and what the golden
 //! tests and the benchmark call.
 
+use crate::output::{OutputError, ResultsDir};
 use crate::scenario::Scenario;
 use crate::sim::{Sim, SimError};
 use crate::trace::summary::{self, Summary};
-use crate::trace::writer::{self, ResultsDir, TraceWriter};
+use crate::trace::writer::{self, TraceWriter};
 use std::path::{Path, PathBuf};
 
 /// The files every run writes.
@@ -22,11 +23,13 @@ pub const RESULT_FILES: [&str; 7] = [
 pub enum RunError {
     #[error(transparent)]
     Sim(#[from] SimError),
-    #[error("cannot write results to {path}: {source}")]
+    #[error("cannot write results to {}: {source}", crate::text::shown_path(path))]
     Output {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Folder(#[from] OutputError),
     #[error("cannot draw the plots: {0}")]
     Plot(#[from] crate::plot::PlotError),
     #[error("cannot write the report: {0}")]
@@ -80,7 +83,7 @@ pub struct PreparedRun {
 /// servers placed through the scheduler, their first trace rows written).
 pub fn prepare(scenario: Scenario, out: &Path) -> Result<PreparedRun, RunError> {
     let io_err = output_error(out);
-    let dir = ResultsDir::create(out).map_err(io_err)?;
+    let dir = ResultsDir::create(out)?;
     let trace = TraceWriter::new(
         dir.file("transitions.csv").map_err(io_err)?,
         dir.file("hosts.csv").map_err(io_err)?,
@@ -146,7 +149,7 @@ impl PreparedRun {
             crate::plot::write_all(dir.tmp_path())?;
             crate::report::write(dir.tmp_path())?;
         }
-        let dir = dir.commit().map_err(io_err)?;
+        let dir = dir.commit()?;
         Ok(RunReport {
             dir,
             summary,

@@ -150,28 +150,86 @@ impl Point {
             .collect()
     }
 
-    /// A folder name for this run: `<key>=<value>_…-seed<N>`, characters other than
-    /// letters, digits and `.=+-` replaced by `_`.
+    /// A folder name for this run: `<key>=<value>-…-seed<N>`. Distinct runs always get distinct
+    /// names (see [`value_labels`]), so kept runs never share a folder.
     pub fn label(&self, params: &[Param]) -> String {
-        let clean = |s: &str| -> String {
-            s.chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || ".=+-".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect()
-        };
         let mut parts: Vec<String> = params
             .iter()
             .zip(&self.values)
-            .map(|(p, &v)| clean(&format!("{}={}", p.key, p.values[v])))
+            .map(|(p, &v)| format!("{}={}", clean_key(&p.key), value_labels(p)[v]))
             .collect();
         parts.push(format!("seed{}", self.seed));
         parts.join("-")
     }
+}
+
+/// The key with characters other than letters, digits and `._+-` replaced by `_`.
+fn clean_key(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._+-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Longest value written as itself in a folder name.
+const MAX_VALUE_LABEL: usize = 40;
+
+/// How each value of `p` appears in folder names: as itself (quotes of a string removed) when
+/// that is short and made of lower-case letters, digits and `._+-` only, and unlike the other
+/// values' texts; otherwise as `#<position>` (1-based). Texts kept as they are never contain `#`
+/// or `=`, so labels are injective within a parameter, and the `=` signs of a whole label are
+/// exactly its separators; lower case only, so a case-insensitive file system keeps them apart.
+pub fn value_labels(p: &Param) -> Vec<String> {
+    let readable = |v: &str| -> Option<String> {
+        let inner = v
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+            .unwrap_or(v);
+        let ok = !inner.is_empty()
+            && inner.len() <= MAX_VALUE_LABEL
+            && inner
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._+-".contains(c));
+        ok.then(|| inner.to_string())
+    };
+    let texts: Vec<Option<String>> = p.values.iter().map(|v| readable(v)).collect();
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| match t {
+            Some(t) if texts.iter().filter(|o| o.as_ref() == Some(t)).count() == 1 => t.clone(),
+            _ => format!("#{}", i + 1),
+        })
+        .collect()
+}
+
+/// Refuses a grid that sets one option twice (by `--set` or by a value listed twice): two runs
+/// would be the same run.
+pub fn check_distinct(params: &[Param]) -> Result<(), String> {
+    for (i, p) in params.iter().enumerate() {
+        if params[..i].iter().any(|q| q.key == p.key) {
+            return Err(format!(
+                "--set {}: the option is swept twice",
+                crate::text::shown(&p.key)
+            ));
+        }
+        for (j, v) in p.values.iter().enumerate() {
+            if p.values[..j].contains(v) {
+                return Err(format!(
+                    "--set {}: the value {} is listed twice",
+                    crate::text::shown(&p.key),
+                    crate::text::shown(v)
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -232,6 +290,51 @@ mod tests {
         assert_eq!(pts[6].values, [1, 0]);
         assert_eq!(pts[3].overrides(&params), ["a=1", "b=y", "seed=8"]);
         assert_eq!(pts[3].label(&params), "a=1-b=y-seed8");
+    }
+
+    fn param(key: &str, values: &[&str]) -> Param {
+        Param {
+            key: key.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    /// Values that would clean to the same text, or be the same text in another case, get
+    /// their position instead; every run of a grid has its own folder.
+    #[test]
+    fn labels_are_injective() {
+        let p = param(
+            "latency.api",
+            &[
+                "1",
+                "\"1\"",
+                "\"rocky\"",
+                "{ dist = \"constant\", ms = 5 }",
+                "{ dist = \"constant\", ms = 6 }",
+                "1E3",
+                "1e3",
+            ],
+        );
+        assert_eq!(
+            value_labels(&p),
+            ["#1", "#2", "rocky", "#4", "#5", "#6", "1e3"]
+        );
+        let params = vec![p, param("b", &["-1", "1-b"])];
+        let pts = points(&params, &[1, 2]).expect("ok");
+        let labels: std::collections::BTreeSet<String> = pts
+            .iter()
+            .map(|pt| pt.label(&params).to_lowercase())
+            .collect();
+        assert_eq!(labels.len(), pts.len());
+    }
+
+    #[test]
+    fn an_option_or_a_value_given_twice_is_refused() {
+        assert!(check_distinct(&[param("a", &["1", "2"]), param("b", &["1"])]).is_ok());
+        let e = check_distinct(&[param("a", &["1", "2", "1"])]).unwrap_err();
+        assert!(e.contains("listed twice"), "{e}");
+        let e = check_distinct(&[param("a", &["1"]), param("a", &["2"])]).unwrap_err();
+        assert!(e.contains("swept twice"), "{e}");
         assert_eq!(points(&[], &[1, 2]).expect("ok").len(), 2);
     }
 }

@@ -4,10 +4,11 @@
 //! removed afterwards. `tests/expect_sweep.rs` checks that its figures equal a full run's.
 
 use crate::expect::{self, ExpectResult};
+use crate::output::buffered_file;
 use crate::scenario::Scenario;
 use crate::sim::Sim;
 use crate::trace::summary::{self, Summary};
-use crate::trace::writer::{self, buffered_file, TraceWriter};
+use crate::trace::writer::{self, TraceWriter};
 use std::io;
 use std::path::Path;
 

@@ -12,6 +12,7 @@ pub mod progress;
 mod table;
 
 use crate::expect;
+use crate::output::ResultsDir;
 use crate::run::run_to_dir;
 use crate::scenario;
 use crate::trace::summary::Summary;
@@ -88,6 +89,7 @@ pub struct SweepReport {
 
 /// Runs the sweep and writes DIR/sweep.csv and the plot.
 pub fn run(s: &Sweep) -> Result<SweepReport, String> {
+    grid::check_distinct(&s.params)?;
     // Every combination is loaded once before any run, so a bad value fails in a second,
     // not after the first hours of the sweep.
     let probe_seeds = [0];
@@ -103,13 +105,21 @@ pub fn run(s: &Sweep) -> Result<SweepReport, String> {
     if seeds.is_empty() {
         return Err("no seeds".into());
     }
+    let mut sorted = seeds.clone();
+    sorted.sort_unstable();
+    if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("--seeds: seed {} is listed twice", w[0]));
+    }
     let points = grid::points(&s.params, &seeds)?;
     let dir = s
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(format!("{name}-sweep")));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let scratch = dir.join(format!(".runs-{}", std::process::id()));
+    // The sweep's folder follows the rules of a results folder: only a folder novasim wrote is
+    // replaced, and the new one appears whole, kept runs included.
+    let folder = ResultsDir::create(&dir).map_err(|e| e.to_string())?;
+    let work = folder.tmp_path().to_path_buf();
+    let scratch = work.join(".scratch");
 
     let bar = s.progress.then(|| progress::runs(points.len() as u64));
     let results: Vec<Result<RunResult, String>> = points
@@ -117,7 +127,7 @@ pub fn run(s: &Sweep) -> Result<SweepReport, String> {
         .enumerate()
         .map(|(i, p)| {
             let folder = if s.keep_runs {
-                dir.join("runs").join(p.label(&s.params))
+                work.join("runs").join(p.label(&s.params))
             } else {
                 scratch.join(i.to_string())
             };
@@ -135,12 +145,18 @@ pub fn run(s: &Sweep) -> Result<SweepReport, String> {
     let runs = results.into_iter().collect::<Result<Vec<_>, _>>()?;
 
     let (header, rows) = table::build(&s.params, &runs);
-    let csv_path = dir.join("sweep.csv");
-    write_atomically(&csv_path, |w| table::write(&header, &rows, w))?;
+    let csv_path = work.join("sweep.csv");
+    write_file(&csv_path, |w| table::write(&header, &rows, w))?;
     let mut files = vec![csv_path];
     if runs.iter().any(|r| r.metric.is_some()) {
-        files.extend(plot::write(&dir, &s.metric, &s.params, &runs)?);
+        files.extend(plot::write(&work, &s.metric, &s.params, &runs)?);
     }
+    let dir = folder.commit().map_err(|e| e.to_string())?;
+    // Reported by their final paths.
+    let files = files
+        .iter()
+        .filter_map(|f| f.file_name().map(|n| dir.join(n)))
+        .collect();
     Ok(SweepReport {
         dir,
         params: s.params.clone(),
@@ -183,24 +199,16 @@ pub fn metric(summary: &Summary, path: &str) -> Option<f64> {
     }
 }
 
-/// Writes `path` through a hidden temporary file renamed into place.
-fn write_atomically(
+/// Writes `path` (inside the sweep's hidden folder) through a buffer.
+fn write_file(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), String> {
-    let err = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let tmp = path.with_file_name(format!(
-        ".{}.partial-{}",
-        path.file_name()
-            .map_or("out".into(), |n| n.to_string_lossy()),
-        std::process::id()
-    ));
-    let f = std::fs::File::create(&tmp).map_err(err)?;
+    let err = |e: std::io::Error| format!("cannot write {}: {e}", crate::text::shown_path(path));
+    let f = std::fs::File::create(path).map_err(err)?;
     let mut w = std::io::BufWriter::new(f);
     write(&mut w).map_err(err)?;
-    std::io::Write::flush(&mut w).map_err(err)?;
-    drop(w);
-    std::fs::rename(&tmp, path).map_err(err)
+    std::io::Write::flush(&mut w).map_err(err)
 }
 
 /// `novasim sweep`: runs, then prints where the files are and the metric per grid value.

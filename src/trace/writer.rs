@@ -1,4 +1,4 @@
-//! CSV writers and the atomic results folder.
+//! CSV writers.
 
 use super::row::{encode, RowWriter};
 use super::{Hop, RequestRecord, Step};
@@ -9,9 +9,7 @@ use crate::model::{
 };
 use crate::scenario::Microversion;
 use rustc_hash::FxHashMap;
-use std::fs;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
 
 pub const TRANSITIONS_HEADER: [&str; 11] = [
     "time_s",
@@ -438,82 +436,6 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
     out.flush()
 }
 
-/// A new file at `path`, written through a 64 KiB buffer.
-pub fn buffered_file(path: &Path) -> io::Result<Box<dyn Write>> {
-    Ok(Box::new(BufWriter::with_capacity(
-        1 << 16,
-        fs::File::create(path)?,
-    )))
-}
-
-/// A results folder written atomically: files go to a hidden sibling folder that is renamed
-/// into place only when every file is complete. A failed run leaves no folder that looks
-/// complete (the hidden one is removed when this is dropped uncommitted).
-pub struct ResultsDir {
-    final_path: PathBuf,
-    tmp_path: PathBuf,
-    committed: bool,
-}
-
-impl ResultsDir {
-    pub fn create(final_path: &Path) -> io::Result<Self> {
-        let parent = final_path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or_else(|| Path::new("."));
-        fs::create_dir_all(parent)?;
-        let leaf = final_path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "results".into());
-        let tmp_path = parent.join(format!(".{leaf}.partial-{}", std::process::id()));
-        if tmp_path.exists() {
-            fs::remove_dir_all(&tmp_path)?;
-        }
-        fs::create_dir_all(&tmp_path)?;
-        Ok(ResultsDir {
-            final_path: final_path.to_path_buf(),
-            tmp_path,
-            committed: false,
-        })
-    }
-
-    pub fn file(&self, name: &str) -> io::Result<Box<dyn Write>> {
-        buffered_file(&self.tmp_path.join(name))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.final_path
-    }
-
-    /// The hidden folder the files are written to before `commit`.
-    pub fn tmp_path(&self) -> &Path {
-        &self.tmp_path
-    }
-
-    /// Moves the finished folder into place, replacing an older result of the same name.
-    pub fn commit(mut self) -> io::Result<PathBuf> {
-        if self.final_path.exists() {
-            let old = self.tmp_path.with_extension("old");
-            fs::rename(&self.final_path, &old)?;
-            fs::rename(&self.tmp_path, &self.final_path)?;
-            fs::remove_dir_all(&old)?;
-        } else {
-            fs::rename(&self.tmp_path, &self.final_path)?;
-        }
-        self.committed = true;
-        Ok(self.final_path.clone())
-    }
-}
-
-impl Drop for ResultsDir {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.tmp_path);
-        }
-    }
-}
-
 /// throughput.csv: per window, per action submitted / accepted / rejected / succeeded / failed,
 /// then the number of servers in each status at the window's end.
 pub fn write_throughput(w: Box<dyn Write>, rows: &[crate::sim::ThroughputRow]) -> io::Result<()> {
@@ -547,6 +469,7 @@ mod tests {
     use crate::sim::Sim;
     use crate::trace::row::Shared;
     use std::collections::BTreeSet;
+    use std::path::Path;
 
     /// instance_actions.csv as written before the head was formatted once per action: every
     /// field of every row through the `RowWriter`.

@@ -93,3 +93,141 @@ fn a_failed_run_leaves_no_results_folder() {
     assert_eq!(leftovers.len(), 1, "only the scenario file remains");
     let _ = std::fs::remove_dir_all(&bad);
 }
+
+/// Issue 11: `run --out` replaces only a folder novasim wrote; anything else is refused with a
+/// one-line error before the run, and left as it was.
+#[test]
+fn out_refuses_what_novasim_did_not_write_and_leaves_it_intact() {
+    let d = temp_dir("out-refuse");
+    std::fs::create_dir_all(d.join("scenarios")).expect("mkdir");
+    std::fs::write(d.join("scenarios/keep.toml"), "name = \"k\"").expect("write");
+    std::fs::write(d.join("notes.txt"), "mine").expect("write");
+    for target in ["scenarios", "notes.txt", "."] {
+        let out = novasim()
+            .args(["run", "scenarios/teaching.toml", "--quiet", "--out"])
+            .arg(d.join(target))
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{target}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("refusing to replace"), "{err}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(d.join("scenarios/keep.toml")).expect("kept"),
+        "name = \"k\""
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("notes.txt")).expect("kept"),
+        "mine"
+    );
+    let mut names: Vec<_> = std::fs::read_dir(&d)
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["notes.txt", "scenarios"],
+        "nothing left beside them"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Issue 11: a rerun replaces its own earlier folder, and succeeds after runs killed at any
+/// point left their temporaries (a half-written folder; the previous result moved aside with
+/// the results path empty): the previous result is never lost.
+#[test]
+fn a_rerun_replaces_its_own_folder_and_recovers_from_killed_runs() {
+    let d = temp_dir("out-rerun");
+    let out = d.join("teaching");
+    let run = || {
+        novasim()
+            .args(["run", "scenarios/teaching.toml", "--quiet", "--out"])
+            .arg(&out)
+            .status()
+            .expect("runs")
+    };
+    assert!(run().success());
+    assert!(run().success(), "a folder novasim wrote is replaced");
+    // What a run killed between the two renames of a swap leaves (pid 4194999 never exists).
+    std::fs::rename(&out, d.join(".teaching.old-4194999-1")).expect("mv");
+    std::fs::create_dir(d.join(".teaching.partial-4194999-2")).expect("mkdir");
+    assert!(run().success());
+    let names: Vec<_> = std::fs::read_dir(&d)
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names, ["teaching"], "temporaries of dead runs removed");
+    assert!(out.join("summary.json").is_file());
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Issue 11: `plot` never writes into a folder novasim did not write (a golden trace): it
+/// says to use --out, and draws there.
+#[test]
+fn plot_leaves_a_golden_folder_alone_and_draws_into_out() {
+    let d = temp_dir("plot-golden");
+    let out = d.join("drawn");
+    let before = std::fs::read_dir("tests/golden/teaching")
+        .expect("ls")
+        .count();
+    let refused = novasim()
+        .args(["plot", "tests/golden/teaching"])
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--out"));
+    let drawn = novasim()
+        .args(["plot", "tests/golden/teaching", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(drawn.status.success(), "{drawn:?}");
+    assert_eq!(
+        std::fs::read_dir("tests/golden/teaching")
+            .expect("ls")
+            .count(),
+        before
+    );
+    assert!(out.join("report.html").is_file());
+    assert!(out.join("statuses.png").is_file());
+    assert!(out.join(novasim::output::MARKER).is_file());
+    // The drawn folder is novasim's own: plot may now redraw it in place.
+    let again = novasim().arg("plot").arg(&out).output().expect("runs");
+    assert!(again.status.success(), "{again:?}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Issue 11: kept sweep runs each get a folder of their own, whatever their values clean to,
+/// and a value listed twice is refused.
+#[test]
+fn sweep_kept_runs_never_share_a_folder() {
+    let d = temp_dir("sweep-labels");
+    let sweep = |values: &str| {
+        novasim()
+            .args([
+                "sweep",
+                "scenarios/teaching.toml",
+                "--quiet",
+                "--keep-runs",
+                "--seeds",
+                "1",
+                "--set",
+            ])
+            .arg(format!("nova.DEFAULT.resize_confirm_window={values}"))
+            .arg("--out")
+            .arg(&d)
+            .output()
+            .expect("runs")
+    };
+    let dup = sweep("60,60");
+    assert_eq!(dup.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("listed twice"));
+    assert!(!d.exists());
+    let ok = sweep("60,+60");
+    assert!(ok.status.success(), "{ok:?}");
+    let runs = std::fs::read_dir(d.join("runs")).expect("runs/").count();
+    assert_eq!(runs, 2);
+    let _ = std::fs::remove_dir_all(&d);
+}
