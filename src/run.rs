@@ -109,7 +109,10 @@ fn output_error(out: &Path) -> impl Fn(std::io::Error) -> RunError + Copy + '_ {
 impl PreparedRun {
     /// Stage 2: runs every event, streaming transitions.csv, hosts.csv and scheduling.csv.
     pub fn simulate(&mut self) -> Result<(), RunError> {
-        self.sim.run().map_err(output_error(&self.out))
+        self.sim.run().map_err(|e| match e {
+            SimError::Io(e) => output_error(&self.out)(e),
+            e => RunError::Sim(e),
+        })
     }
 
     /// Stage 3: writes the end-of-run files (and the derived ones if asked), checks the

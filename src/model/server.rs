@@ -39,6 +39,16 @@ pub struct Server {
 }
 
 impl Server {
+    /// Drops the pointer to migration `m` when the move it names ends. A later move may have
+    /// replaced it already (a cold migrate accepted once `post_live_migration_at_destination`
+    /// cleared the task_state, before the source finished the live migration): that one is
+    /// kept, as Nova's `migration_context` of the new move is.
+    pub fn end_migration(&mut self, m: MigrationId) {
+        if self.migration == Some(m) {
+            self.migration = None;
+        }
+    }
+
     pub fn status(&self) -> Status {
         status_from_state(self.vm_state, self.task_state)
     }

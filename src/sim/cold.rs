@@ -87,6 +87,9 @@ impl Sim {
         {
             return false;
         }
+        // Every step the operation had scheduled is void: Nova's would each fail with
+        // InstanceNotFound.
+        self.interrupt(op);
         if let Some(m) = self.ops[op.index()].migration {
             if !self.world.migration(m).status.is_terminal() {
                 self.set_migration_status(
@@ -99,6 +102,15 @@ impl Sim {
             }
             // The move's cleanup drops what the migration held; the delete frees the instance.
             self.plc_delete(Consumer::Migration(m));
+        }
+        if self.ops[op.index()].kind == OpKind::LiveMigrate {
+            self.release_live_slot(op);
+        }
+        // A caller still blocked in the synchronous conductor call gets the API's answer to
+        // InstanceNotFound (`MigrateServerController._migrate_live` / `_migrate`: 404).
+        if self.ops[op.index()].sync {
+            let name = self.world.server(self.ops[op.index()].server).name.clone();
+            self.answer_deferred(op, 404, &format!("Instance {name} could not be found."));
         }
         self.complete(
             op,

@@ -124,7 +124,85 @@ pub enum Event {
     CmpDeleteDone(OpId, HostId),
 }
 
+/// An event as queued: with the epoch of the operation it is addressed to at the instant it
+/// was scheduled. An operation's epoch changes when it is cut short (rolled back, aborted, its
+/// server deleted); a step stamped with an older epoch belongs to a course of the operation
+/// that no longer exists and is dropped, never applied.
+#[derive(Debug, Clone)]
+pub struct Stamped {
+    pub event: Event,
+    pub epoch: u32,
+}
+
 impl Event {
+    /// The operation this event is a step of, if any. A live-migration abort is a step of the
+    /// abort request: it acts on the migration in whatever phase it finds it.
+    pub fn op(&self) -> Option<OpId> {
+        use Event::*;
+        match self {
+            ApiReceive(_)
+            | GeneratorFire(_)
+            | ClientSubmit(_)
+            | ClientNext(..)
+            | ServiceChange(_)
+            | ServiceSeenDown(_)
+            | ServiceSeenUp(_)
+            | PollUnconfirmedResizes(_)
+            | DrainStart(_) => None,
+            ConMigrateServer(op)
+            | SchSelectDestinations(op)
+            | ConScheduled(op, _)
+            | DstPrepResize(op, _)
+            | ConReschedule(op, _)
+            | DstRescheduleReturned(op, ..)
+            | SrcResizeInstance(op)
+            | SrcDiskMigrated(op)
+            | DstFinishResize(op)
+            | DstFinishMigration(op)
+            | SrcConfirmResize(op)
+            | SrcConfirmDone(op)
+            | DstRevertResize(op)
+            | DstRevertDone(op)
+            | SrcFinishRevertResize(op)
+            | SrcFinishRevertDone(op)
+            | ConLiveMigrate(op)
+            | SchLiveSelect(op)
+            | ConLiveChecks(op, _)
+            | ConLiveFailed(op, _)
+            | DstCheckCanLiveMigrateDestination(op, _)
+            | SrcCheckCanLiveMigrateSource(op, _)
+            | DstCheckSourceReturned(op, ..)
+            | ConLiveCheckResult(op, ..)
+            | SrcLiveMigration(op)
+            | DstPreLiveMigration(op)
+            | DstPreLiveMigrationDone(op)
+            | SrcPreLiveMigrationReturned(op, _)
+            | SrcLiveTransferStart(op)
+            | SrcLivePostCopy(op)
+            | SrcLiveJobEnded(op, _)
+            | DstPostLiveMigration(op)
+            | DstPostLiveMigrationDone(op)
+            | SrcPostLiveMigrationDone(op)
+            | DstRollbackLiveMigration(op)
+            | SrcLiveMigrationAbort(op, _)
+            | CmpNetworkAction(op, _)
+            | ConBuild(op)
+            | CmpBuild(op, _)
+            | CmpBuildDone(op, _)
+            | CmpDelete(op, _)
+            | CmpDeleteDone(op, _) => Some(*op),
+        }
+    }
+
+    /// The variant's name, for messages about the event loop.
+    pub fn name(&self) -> String {
+        let text = format!("{self:?}");
+        text.split(['(', ' '])
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// The compute host whose nova-compute process handles this event, if any: such events wait
     /// while that process is stopped (spec §10.5, casts are not processed until it returns).
     pub fn compute_host(&self, world: &crate::model::World, ops: &[super::Op]) -> Option<HostId> {
@@ -182,5 +260,6 @@ mod tests {
     #[test]
     fn events_stay_small() {
         assert!(std::mem::size_of::<super::Event>() <= 24);
+        assert!(std::mem::size_of::<super::Stamped>() <= 32);
     }
 }

@@ -4,7 +4,7 @@
 //! and every rollback.
 
 use super::{Event, Op, OpId, OpKind, Sim, D};
-use crate::engine::Duration;
+use crate::engine::{Duration, TimerKey};
 use crate::model::transfer::{self, TransferEnd, TransferInput};
 use crate::model::{
     Consumer, EventResult, HostId, Migration, MigrationId, MigrationStatus, MigrationType,
@@ -30,6 +30,53 @@ pub enum JobEnd {
     Failed,
     /// Job CANCELLED (completion timeout with action abort) ⇒ `cancelled`.
     Cancelled,
+}
+
+/// Where a live migration is once the conductor has cast it to the source (§4.8 steps 10–20).
+/// The abort API acts by phase, as Nova's `ComputeManager.live_migration_abort` does; a job
+/// holds an executor slot from `Preparing` to `Post`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LivePhase {
+    /// API and conductor: checks and the destination loop; not yet on the source.
+    #[default]
+    Conductor,
+    /// In the source's executor queue (`_waiting_live_migrations`), no slot held.
+    Queued,
+    /// `_do_live_migration`: pre_live_migration and the VIF-plug wait.
+    Preparing,
+    /// Preparing, and an abort popped the job from `_waiting_live_migrations`: it rolls back
+    /// with `cancelled` at the check after pre_live_migration (§4.8 step 14).
+    AbortRequested,
+    /// The libvirt job runs; `job` is its planned end (`None`: it never converges).
+    Running { job: Option<TimerKey> },
+    /// The job switched to post-copy.
+    PostCopy { job: Option<TimerKey> },
+    /// The job completed: `_post_live_migration` and the destination's post step. No libvirt
+    /// job is left to abort.
+    Post,
+    /// Completed, rolled back or cut short; no slot held.
+    Ended,
+}
+
+impl LivePhase {
+    fn holds_slot(self) -> bool {
+        matches!(
+            self,
+            LivePhase::Preparing
+                | LivePhase::AbortRequested
+                | LivePhase::Running { .. }
+                | LivePhase::PostCopy { .. }
+                | LivePhase::Post
+        )
+    }
+
+    /// The pending end of the libvirt job.
+    fn job(self) -> Option<TimerKey> {
+        match self {
+            LivePhase::Running { job } | LivePhase::PostCopy { job } => job,
+            _ => None,
+        }
+    }
 }
 
 /// Why the conductor's task failed (§4.9, §5.1).
@@ -484,7 +531,7 @@ impl Sim {
                     srv.vm_state = VmState::Error;
                 }
                 srv.task_state = None;
-                srv.migration = None;
+                srv.end_migration(m);
             },
         );
         self.set_migration_status(
@@ -537,12 +584,14 @@ impl Sim {
             self.live_running[source.index()] += 1;
             self.src_live_start(op);
         } else {
+            self.ops[op.index()].live = LivePhase::Queued;
             self.live_queue[source.index()].push_back(op);
         }
     }
 
     /// An executor slot runs the job: preparing, call DST `pre_live_migration` (§4.8 11–12).
     fn src_live_start(&mut self, op: OpId) {
+        self.ops[op.index()].live = LivePhase::Preparing;
         let m = self.live_migration(op);
         self.set_migration_status(
             m,
@@ -555,10 +604,14 @@ impl Sim {
         self.after(d, Event::DstPreLiveMigration(op));
     }
 
-    /// Frees the executor slot of the source and starts the next queued job.
-    fn release_live_slot(&mut self, op: OpId) {
-        // A job aborted in the queue never held a slot.
-        if std::mem::take(&mut self.ops[op.index()].unqueued) {
+    /// Ends the job: frees its executor slot, if it held one, and starts the next queued job.
+    pub(super) fn release_live_slot(&mut self, op: OpId) {
+        let phase = std::mem::replace(&mut self.ops[op.index()].live, LivePhase::Ended);
+        if let Some(k) = phase.job() {
+            self.queue.cancel(k);
+        }
+        // A job that ended in the queue never held a slot.
+        if !phase.holds_slot() {
             return;
         }
         let source = self.world.migration(self.live_migration(op)).source;
@@ -598,7 +651,7 @@ impl Sim {
         if self.server_gone(op) {
             return self.release_live_slot(op);
         }
-        if self.ops[op.index()].abort_requested {
+        if self.ops[op.index()].live == LivePhase::AbortRequested {
             // §4.8 step 14: aborted while preparing.
             return self.live_rollback(
                 op,
@@ -681,19 +734,30 @@ impl Sim {
         if let Some(at) = plan.post_copy_at_ms {
             self.after(Duration(at), Event::SrcLivePostCopy(op));
         }
-        let (at, end) = match plan.end {
+        let end = match plan.end {
             // A failing job fails where it would have ended (or at the timeout).
-            TransferEnd::Completed { at_ms, .. } if fails => (at_ms, JobEnd::Failed),
-            TransferEnd::Completed { at_ms, .. } => (at_ms, JobEnd::Completed),
-            TransferEnd::Cancelled { at_ms } => (at_ms, JobEnd::Cancelled),
+            TransferEnd::Completed { at_ms, .. } if fails => Some((at_ms, JobEnd::Failed)),
+            TransferEnd::Completed { at_ms, .. } => Some((at_ms, JobEnd::Completed)),
+            TransferEnd::Cancelled { at_ms } => Some((at_ms, JobEnd::Cancelled)),
             // Never converges and no timeout: QEMU keeps copying until the run ends.
-            TransferEnd::Stuck => return,
+            TransferEnd::Stuck => None,
         };
-        let key = self.after_timer(Duration(at), Event::SrcLiveJobEnded(op, end));
-        self.ops[op.index()].job_timer = Some(key);
+        let job =
+            end.map(|(at, end)| self.after_timer(Duration(at), Event::SrcLiveJobEnded(op, end)));
+        self.ops[op.index()].live = LivePhase::Running { job };
     }
 
     pub(super) fn src_live_post_copy(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return;
+        }
+        // Only a running job switches (an abort or a failure ended it, and its epoch dropped
+        // this step, unless the job already ended by itself).
+        let LivePhase::Running { job } = self.ops[op.index()].live else {
+            self.stats.stale_steps += 1;
+            return;
+        };
+        self.ops[op.index()].live = LivePhase::PostCopy { job };
         let m = self.live_migration(op);
         self.set_migration_status(
             m,
@@ -706,7 +770,11 @@ impl Sim {
 
     /// The monitor sees the job end (§4.8 step 16 or §4.11 rows 2–3).
     pub(super) fn src_live_job_ended(&mut self, op: OpId, end: JobEnd) {
-        self.ops[op.index()].job_timer = None;
+        let o = &mut self.ops[op.index()];
+        if let LivePhase::Running { job } | LivePhase::PostCopy { job } = &mut o.live {
+            // Fired, or cancelled by the abort that ends it here.
+            *job = None;
+        }
         if self.server_gone(op) {
             return self.release_live_slot(op);
         }
@@ -721,6 +789,7 @@ impl Sim {
                 "completion timeout: job aborted",
             ),
             JobEnd::Completed => {
+                self.ops[op.index()].live = LivePhase::Post;
                 // `_post_live_migration` on SRC, then the call to DST.
                 let d = self.draw(D::PostLiveMigration) + self.draw(D::Compute);
                 self.after(d, Event::DstPostLiveMigration(op));
@@ -812,7 +881,7 @@ impl Sim {
             Some(op),
         );
         self.plc_delete(Consumer::Migration(m));
-        self.world.servers[s.index()].migration = None;
+        self.world.servers[s.index()].end_migration(m);
         self.release_live_slot(op);
         self.complete(op, Outcome::Success);
     }
@@ -821,6 +890,8 @@ impl Sim {
     /// migration `failed`/`cancelled` (after `error` for a pre_live_migration failure), DST
     /// cleaned up when its disks are not shared.
     fn live_rollback(&mut self, op: OpId, status: MigrationStatus, error_first: bool, why: &str) {
+        // Whatever the job had scheduled (a post-copy switch, say) is void from here on.
+        self.interrupt(op);
         let m = self.live_migration(op);
         let s = self.ops[op.index()].server;
         if error_first {
@@ -836,7 +907,7 @@ impl Sim {
         let step = format!("_rollback_live_migration ({why}): task_state None");
         self.change_server(s, Hop::Source, Step::Text(&step), Some(op), |srv| {
             srv.task_state = None;
-            srv.migration = None;
+            srv.end_migration(m);
         });
         let step = format!("_rollback_live_migration: migration {}", status.as_str());
         self.set_migration_status(m, status, Hop::Source, Step::Text(&step), Some(op));
@@ -902,33 +973,56 @@ impl Sim {
         let m = self.live_migration(op);
         let source = self.world.migration(m).source;
         self.event_start(abort, "compute_live_migration_abort", Some(source));
-        match self.world.migration(m).status {
-            MigrationStatus::Queued => {
+        let refused = match self.ops[op.index()].live {
+            LivePhase::Queued => {
                 self.live_queue[source.index()].retain(|o| *o != op);
-                self.ops[op.index()].unqueued = true;
                 self.live_rollback(
                     op,
                     MigrationStatus::Cancelled,
                     false,
                     "aborted while queued",
                 );
+                None
             }
-            MigrationStatus::Preparing => self.ops[op.index()].abort_requested = true,
-            MigrationStatus::Running | MigrationStatus::RunningPostCopy => {
-                if let Some(k) = self.ops[op.index()].job_timer.take() {
+            LivePhase::Preparing => {
+                self.ops[op.index()].live = LivePhase::AbortRequested;
+                None
+            }
+            LivePhase::Running { job } | LivePhase::PostCopy { job } => {
+                if let Some(k) = job {
                     self.queue.cancel(k);
                 }
                 self.src_live_job_ended(op, JobEnd::Cancelled);
+                None
             }
-            _ => {}
-        }
+            // `driver.live_migration_abort` → libvirt `abortJob()` on a domain whose job ended:
+            // libvirtError, the migration goes on.
+            LivePhase::Post => {
+                Some("libvirtError: Requested operation is not valid: no job is active on the domain".to_string())
+            }
+            // No longer queued nor running (the API saw it running a moment ago):
+            // InvalidMigrationState.
+            LivePhase::AbortRequested | LivePhase::Conductor | LivePhase::Ended => Some(format!(
+                "InvalidMigrationState: Migration {} state of instance {} is {}. Cannot abort live migration while the migration is in this state.",
+                m.0 + 1,
+                self.world.server(self.ops[op.index()].server).name,
+                self.world.migration(m).status.as_str()
+            )),
+        };
+        let (result, details) = match &refused {
+            Some(msg) => (EventResult::Error, msg.as_str()),
+            None => (EventResult::Success, ""),
+        };
         self.event_finish(
             abort,
             "compute_live_migration_abort",
             Some(source),
-            EventResult::Success,
-            "",
+            result,
+            details,
         );
-        self.complete(abort, Outcome::Success);
+        match refused {
+            Some(msg) => self.complete(abort, Outcome::Failure(msg)),
+            None => self.complete(abort, Outcome::Success),
+        }
     }
 }

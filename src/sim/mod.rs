@@ -22,7 +22,8 @@ mod resize;
 mod service;
 mod workload;
 
-pub use events::{Event, OpId};
+pub use events::{Event, OpId, Stamped};
+pub use live::LivePhase;
 pub use workload::SetupError;
 
 /// Why a run could not complete.
@@ -32,6 +33,23 @@ pub enum SimError {
     Setup(#[from] SetupError),
     #[error("writing the trace failed: {0}")]
     Io(#[from] io::Error),
+    #[error(
+        "livelock at t = {at}: {events} events at one instant without time advancing (the last \
+         was {event}); a scenario whose steps take no time and repeat forever"
+    )]
+    Livelock {
+        at: SimTime,
+        events: u64,
+        event: String,
+    },
+}
+
+/// The events of the current instant, against a budget that no finite burst reaches.
+#[derive(Debug, Clone, Copy)]
+struct Instant {
+    time: SimTime,
+    events: u64,
+    budget: u64,
 }
 
 use crate::engine::{Dist, Duration, EventQueue, RngStreams, SimTime, Stream, TimerKey};
@@ -96,12 +114,12 @@ pub struct Op {
     /// vm_state of the instance as the conductor loaded it (its NoValidHost branch writes it
     /// back, undoing a reset made meanwhile).
     pub conductor_vm_state: Option<VmState>,
-    /// Live migration: the pending end of the libvirt job (an abort cancels it).
-    pub job_timer: Option<TimerKey>,
-    /// Live migration: an abort arrived while the job was preparing.
-    pub abort_requested: bool,
-    /// Live migration: aborted while queued, so it holds no executor slot to release.
-    pub unqueued: bool,
+    /// Live migration: its phase past the conductor (what an abort finds, whether it holds an
+    /// executor slot, the pending end of its libvirt job).
+    pub live: LivePhase,
+    /// Changes when the operation is cut short (see [`Stamped`]): steps scheduled before that
+    /// are dropped when they fire.
+    pub epoch: u32,
 }
 
 /// A fault rule with how often it has fired.
@@ -119,6 +137,9 @@ pub struct RunStats {
     /// Peak over time of resources held by migration consumers, cloud-wide (capacity held twice).
     pub peak_migration_vcpus: u64,
     pub peak_migration_memory_mb: u64,
+    /// Steps that fired for an operation that had been cut short since they were scheduled,
+    /// and were dropped (see [`Stamped`]).
+    pub stale_steps: u64,
 }
 
 /// Streams of the durations, one per distribution so that changing one latency's distribution
@@ -185,7 +206,7 @@ pub struct Sim {
     /// The scenario, less its initial servers and generators, which moved into the world and
     /// `generators` when the run was built.
     pub scenario: Scenario,
-    queue: EventQueue<Event>,
+    queue: EventQueue<Stamped>,
     rngs: RngStreams,
     durations: DurationStreams,
     fault_rng: Stream,
@@ -207,7 +228,7 @@ pub struct Sim {
     /// Per host: the pending `_poll_unconfirmed_resizes` tick, if one can act.
     poll_timer: Vec<Option<TimerKey>>,
     /// Per host: events waiting while its nova-compute is stopped.
-    parked: Vec<Vec<Event>>,
+    parked: Vec<Vec<Stamped>>,
     /// Per host: pending "seen down" / "seen up" timer.
     liveness_timer: Vec<Option<TimerKey>>,
     /// Per source host: live migrations holding an executor slot, and those queued for one.
@@ -230,6 +251,7 @@ pub struct Sim {
     /// The scenario's generators, shared so a handler can read one while mutating the sim.
     generators: std::sync::Arc<[crate::scenario::Generator]>,
     io_error: Option<io::Error>,
+    instant: Instant,
     /// Scratch text of a scheduling.csv row's alternates, reused by every decision.
     alternate_names: String,
 }
@@ -328,6 +350,11 @@ impl Sim {
             gens: Vec::new(),
             generators,
             io_error: None,
+            instant: Instant {
+                time: SimTime::ZERO,
+                events: 0,
+                budget: 0,
+            },
             alternate_names: String::new(),
             world,
             scenario,
@@ -338,8 +365,9 @@ impl Sim {
         sim.reserve_for_workload();
         sim.place_initial_servers()?;
         sim.schedule_workload();
-        for (i, ev) in sim.scenario.service_events.iter().enumerate() {
-            sim.queue.schedule(ev.at, Event::ServiceChange(i as u32));
+        for i in 0..sim.scenario.service_events.len() {
+            let at = sim.scenario.service_events[i].at;
+            sim.schedule_at(at, Event::ServiceChange(i as u32));
         }
         Ok(sim)
     }
@@ -350,7 +378,7 @@ impl Sim {
 
     /// Processes every event of the next instant; returns false when none is left (property
     /// tests check invariants between instants).
-    pub fn step(&mut self) -> io::Result<bool> {
+    pub fn step(&mut self) -> Result<bool, SimError> {
         match self.queue.peek_time() {
             Some(t) => self.run_until(t).map(|()| true),
             None => Ok(false),
@@ -359,19 +387,20 @@ impl Sim {
 
     /// Processes every event due at or before `until` (tests use it to look at or poke the
     /// world mid-run).
-    pub fn run_until(&mut self, until: SimTime) -> io::Result<()> {
+    pub fn run_until(&mut self, until: SimTime) -> Result<(), SimError> {
         while let Some(t) = self.queue.peek_time() {
             if t > until {
                 break;
             }
             self.roll_windows(t);
-            let Some((_, event)) = self.queue.pop() else {
+            let Some((_, stamped)) = self.queue.pop() else {
                 break;
             };
             self.stats.events += 1;
-            self.dispatch(event);
+            self.count_instant(t, &stamped.event)?;
+            self.dispatch(stamped);
             if let Some(e) = self.io_error.take() {
-                return Err(e);
+                return Err(SimError::Io(e));
             }
         }
         Ok(())
@@ -379,23 +408,53 @@ impl Sim {
 
     /// Runs until no event is left or the scenario's end time; returns the first I/O error of
     /// the trace, if any.
-    pub fn run(&mut self) -> io::Result<()> {
+    pub fn run(&mut self) -> Result<(), SimError> {
         let end = self.scenario.end;
         self.run_until(end.unwrap_or(SimTime(u64::MAX)))?;
         let end_time = end.map_or(self.queue.now(), |e| e.max(self.queue.now()));
         self.stats.end_time = end_time;
         self.roll_windows(end_time);
         self.close_window(end_time);
-        self.trace.flush()
+        self.trace.flush()?;
+        Ok(())
     }
 
-    fn dispatch(&mut self, event: Event) {
-        if let Some(h) = event.compute_host(&self.world, &self.ops) {
-            if self.world.liveness[h.index()].stopped {
-                self.parked[h.index()].push(event);
+    /// Counts the events of the current instant: past the budget the run is a livelock (time
+    /// no longer advances), reported with the event that fired most.
+    fn count_instant(&mut self, t: SimTime, event: &Event) -> Result<(), SimError> {
+        if t != self.instant.time {
+            self.instant.time = t;
+            self.instant.events = 0;
+        }
+        self.instant.events += 1;
+        if self.instant.events > self.instant.budget {
+            return Err(SimError::Livelock {
+                at: t,
+                events: self.instant.events,
+                event: event.name(),
+            });
+        }
+        Ok(())
+    }
+
+    fn dispatch(&mut self, stamped: Stamped) {
+        let event = &stamped.event;
+        if let Some(op) = event.op() {
+            if self.ops[op.index()].epoch != stamped.epoch {
+                self.stats.stale_steps += 1;
                 return;
             }
         }
+        if let Some(h) = event.compute_host(&self.world, &self.ops) {
+            if self.world.liveness[h.index()].stopped {
+                self.parked[h.index()].push(stamped);
+                return;
+            }
+        }
+        self.handle(stamped.event);
+    }
+
+    fn handle(&mut self, event: Event) {
         use Event::*;
         match event {
             ApiReceive(r) => self.api_receive(r),
@@ -483,16 +542,42 @@ impl Sim {
         dist.sample(&mut self.durations.streams[d as usize])
     }
 
+    /// `event` with the current epoch of the operation it is addressed to.
+    fn stamp(&self, event: Event) -> Stamped {
+        let epoch = event.op().map_or(0, |op| self.ops[op.index()].epoch);
+        Stamped { event, epoch }
+    }
+
+    /// Schedules `event` at `at`.
+    fn schedule_at(&mut self, at: SimTime, event: Event) {
+        let stamped = self.stamp(event);
+        self.queue.schedule(at, stamped);
+    }
+
     /// Schedules `event` after `delay`.
     fn after(&mut self, delay: Duration, event: Event) {
         let at = self.now() + delay;
-        self.queue.schedule(at, event);
+        self.schedule_at(at, event);
     }
 
     /// Schedules `event` after `delay` as a timer that can be cancelled or moved.
     fn after_timer(&mut self, delay: Duration, event: Event) -> TimerKey {
         let at = self.now() + delay;
-        self.queue.schedule_timer(at, event)
+        self.timer_at(at, event)
+    }
+
+    /// Schedules `event` at `at` as a timer that can be cancelled or moved.
+    fn timer_at(&mut self, at: SimTime, event: Event) -> TimerKey {
+        let stamped = self.stamp(event);
+        self.queue.schedule_timer(at, stamped)
+    }
+
+    /// Cuts operation `op` short: every step scheduled for it until now is dropped when it
+    /// fires. What the operation schedules from here on (its rollback's casts) is stamped with
+    /// the new epoch and runs.
+    fn interrupt(&mut self, op: OpId) {
+        let o = &mut self.ops[op.index()];
+        o.epoch = o.epoch.wrapping_add(1);
     }
 
     fn new_request_id(&mut self) -> RequestId {

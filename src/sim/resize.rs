@@ -121,7 +121,7 @@ impl Sim {
                 };
                 srv.task_state = None;
                 srv.old_vm_state = None;
-                srv.migration = None;
+                srv.end_migration(m);
             },
         );
         self.plc_delete(Consumer::Migration(m));
@@ -321,7 +321,7 @@ impl Sim {
                 srv.task_state = None;
                 srv.launched = true;
                 srv.old_vm_state = None;
-                srv.migration = None;
+                srv.end_migration(m);
             },
         );
         self.event_finish(
@@ -363,16 +363,12 @@ impl Sim {
                     self.queue.reschedule(k, at);
                 }
                 None => {
-                    let k = self
-                        .queue
-                        .schedule_timer(at, Event::PollUnconfirmedResizes(host));
+                    let k = self.timer_at(at, Event::PollUnconfirmedResizes(host));
                     self.poll_timer[host.index()] = Some(k);
                 }
             },
             None => {
-                let k = self
-                    .queue
-                    .schedule_timer(at, Event::PollUnconfirmedResizes(host));
+                let k = self.timer_at(at, Event::PollUnconfirmedResizes(host));
                 self.poll_timer[host.index()] = Some(k);
             }
         }

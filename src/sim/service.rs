@@ -53,6 +53,8 @@ impl Sim {
                 // Messages that waited for the process are consumed now, in arrival order.
                 let parked = std::mem::take(&mut self.parked[h.index()]);
                 let now = self.now();
+                // Re-queued with the epoch they were sent with: a step for an operation cut
+                // short meanwhile is still dropped.
                 for e in parked {
                     self.queue.schedule(now, e);
                 }

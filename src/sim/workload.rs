@@ -177,6 +177,12 @@ impl Sim {
             })
             .fold(0, u64::saturating_add);
         let requests = generated.saturating_add(self.scenario.requests.len() as u64);
+        // Every request, server and host can account for a bounded burst of events at one
+        // instant; a million more is a loop that never lets time advance.
+        let parties = requests
+            .saturating_add(self.scenario.servers.len() as u64)
+            .saturating_add(self.world.hosts.len() as u64);
+        self.instant.budget = parties.saturating_mul(64).saturating_add(1_000_000);
         let n = requests.min(MAX_HINT) as usize;
         self.request_specs.reserve(n);
         self.requests.reserve(n);
@@ -191,7 +197,7 @@ impl Sim {
         let explicit = self.scenario.requests.clone();
         for r in explicit {
             let i = self.push_pending(r.name.clone(), r.request.clone(), Origin::Explicit);
-            self.queue.schedule(r.at, Event::ClientSubmit(i));
+            self.schedule_at(r.at, Event::ClientSubmit(i));
         }
         let gens = Arc::clone(&self.generators);
         for (g, spec) in gens.iter().enumerate() {
@@ -201,12 +207,12 @@ impl Sim {
                 rng: self.rngs.stream(&format!("workload.{}", spec.name)),
                 created: 0,
             });
-            self.queue
-                .schedule(spec.start, Event::GeneratorFire(g as u32));
+            self.schedule_at(spec.start, Event::GeneratorFire(g as u32));
         }
-        for (d, drain) in self.scenario.drains.iter().enumerate() {
+        for d in 0..self.scenario.drains.len() {
             self.drains.push(DrainState::default());
-            self.queue.schedule(drain.at, Event::DrainStart(d as u32));
+            let at = self.scenario.drains[d].at;
+            self.schedule_at(at, Event::DrainStart(d as u32));
         }
     }
 
