@@ -17,12 +17,14 @@ mod build;
 mod cold;
 mod decisions;
 mod events;
+mod invariants;
 mod live;
 mod resize;
 mod service;
 mod workload;
 
 pub use events::{Event, OpId, Stamped};
+pub use invariants::{Checks, Violation};
 pub use live::LivePhase;
 pub use workload::SetupError;
 
@@ -33,6 +35,8 @@ pub enum SimError {
     Setup(#[from] SetupError),
     #[error("writing the trace failed: {0}")]
     Io(#[from] io::Error),
+    #[error(transparent)]
+    Invariant(#[from] Violation),
     #[error(
         "livelock at t = {at}: {events} events at one instant without time advancing (the last \
          was {event}); a scenario whose steps take no time and repeat forever"
@@ -140,6 +144,8 @@ pub struct RunStats {
     /// Steps that fired for an operation that had been cut short since they were scheduled,
     /// and were dropped (see [`Stamped`]).
     pub stale_steps: u64,
+    /// Set when a run without `end_s` stopped with only futile retries left.
+    pub ended_early: Option<String>,
 }
 
 /// Streams of the durations, one per distribution so that changing one latency's distribution
@@ -252,6 +258,15 @@ pub struct Sim {
     generators: std::sync::Arc<[crate::scenario::Generator]>,
     io_error: Option<io::Error>,
     instant: Instant,
+    checks: Checks,
+    /// The first broken rule seen inside an instant (a terminal migration reopened), reported
+    /// by the next check.
+    broken: Option<Violation>,
+    /// Per host: its usage after the initial placement when pinned servers put it beyond
+    /// capacity (the capacity rule then holds against that).
+    setup_overcommit: Vec<Option<Resources>>,
+    /// Servers reset by os-resetState while a move was in flight.
+    reset_mid_move: rustc_hash::FxHashSet<ServerId>,
     /// Scratch text of a scheduling.csv row's alternates, reused by every decision.
     alternate_names: String,
 }
@@ -355,6 +370,10 @@ impl Sim {
                 events: 0,
                 budget: 0,
             },
+            checks: Checks::default_for_build(),
+            broken: None,
+            setup_overcommit: Vec::new(),
+            reset_mid_move: Default::default(),
             alternate_names: String::new(),
             world,
             scenario,
@@ -364,6 +383,13 @@ impl Sim {
         }
         sim.reserve_for_workload();
         sim.place_initial_servers()?;
+        sim.setup_overcommit = (0..n)
+            .map(|h| {
+                let h = HostId(h as u32);
+                let usage = sim.world.placement.usage(h);
+                (!usage.fits_in(&sim.world.placement.capacity(h))).then_some(usage)
+            })
+            .collect();
         sim.schedule_workload();
         for i in 0..sim.scenario.service_events.len() {
             let at = sim.scenario.service_events[i].at;
@@ -402,21 +428,91 @@ impl Sim {
             if let Some(e) = self.io_error.take() {
                 return Err(SimError::Io(e));
             }
+            if self.checks == Checks::On && self.queue.peek_time() != Some(t) {
+                self.check_instant()?;
+            }
         }
         Ok(())
+    }
+
+    /// Turns the invariant checks on or off (on by default in debug builds).
+    pub fn set_checks(&mut self, checks: Checks) {
+        self.checks = checks;
     }
 
     /// Runs until no event is left or the scenario's end time; returns the first I/O error of
     /// the trace, if any.
     pub fn run(&mut self) -> Result<(), SimError> {
         let end = self.scenario.end;
-        self.run_until(end.unwrap_or(SimTime(u64::MAX)))?;
+        match end {
+            Some(end) => self.run_until(end)?,
+            None => self.run_while_useful()?,
+        }
         let end_time = end.map_or(self.queue.now(), |e| e.max(self.queue.now()));
         self.stats.end_time = end_time;
         self.roll_windows(end_time);
         self.close_window(end_time);
         self.trace.flush()?;
+        if self.checks == Checks::On {
+            let natural = self.queue.is_empty();
+            self.check_end(natural)?;
+        }
         Ok(())
+    }
+
+    /// Runs instant by instant until no event is left, or only periodic retries that cannot
+    /// succeed are (a run without `end_s` would otherwise never end).
+    fn run_while_useful(&mut self) -> Result<(), SimError> {
+        while let Some(t) = self.queue.peek_time() {
+            if self.queue.len() <= self.world.hosts.len() {
+                if let Some(why) = self.futile_retries_only() {
+                    self.stats.ended_early = Some(why);
+                    return Ok(());
+                }
+            }
+            self.run_until(t)?;
+        }
+        Ok(())
+    }
+
+    /// `Some(why)` when every pending event is a `_poll_unconfirmed_resizes` tick and no tick
+    /// can change anything any more: each unconfirmed migration waits for a source compute that
+    /// is down, or for a task_state (deleting, resize_finish) that nothing left will change.
+    /// No other event is pending, so no service comes back and no operation moves on.
+    fn futile_retries_only(&self) -> Option<String> {
+        let polls: Vec<HostId> = (0..self.world.hosts.len())
+            .map(|h| HostId(h as u32))
+            .filter(|h| self.poll_timer[h.index()].is_some())
+            .collect();
+        if polls.is_empty() || polls.len() != self.queue.len() {
+            return None;
+        }
+        let mut waiting = Vec::new();
+        for &h in &polls {
+            for &m in &self.world.finished_by_dest[h.index()] {
+                let mig = self.world.migration(m);
+                let srv = self.world.server(mig.server);
+                let blocked_task = matches!(
+                    srv.task_state,
+                    Some(TaskState::Deleting | TaskState::SoftDeleting | TaskState::ResizeFinish)
+                );
+                let settled_resized = srv.vm_state == VmState::Resized
+                    && srv.task_state.is_none()
+                    && !srv.is_deleted();
+                let source_down = settled_resized && !self.world.service_up(mig.source);
+                if !(blocked_task || source_down) {
+                    return None;
+                }
+                waiting.push(format!("mig-{}", m.0 + 1));
+            }
+        }
+        Some(format!(
+            "only auto-confirm retries that cannot succeed were left at t = {} s ({} waiting for a \
+             compute service that is down and has no scheduled start, or a task that nothing \
+             will change)",
+            self.now(),
+            waiting.join(" ")
+        ))
     }
 
     /// Counts the events of the current instant: past the budget the run is a livelock (time
@@ -788,6 +884,7 @@ impl Sim {
         }
         mig.status = status;
         let (server, dest) = (mig.server, mig.dest);
+        self.check_migration_change(m, old, status);
         if let Some(d) = dest {
             if old == MigrationStatus::Finished {
                 self.world.finished_by_dest[d.index()].remove(&m);

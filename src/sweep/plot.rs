@@ -428,6 +428,7 @@ mod tests {
                 peak_migration_memory_mb: 0,
                 instance_actions: 0,
                 instance_actions_with_error: 0,
+                ended_early: None,
             },
             expectations: None,
             metric,

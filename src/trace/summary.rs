@@ -81,6 +81,10 @@ pub struct Summary {
     pub peak_migration_memory_mb: u64,
     pub instance_actions: u64,
     pub instance_actions_with_error: u64,
+    /// Why a run without `end_s` stopped before its queue emptied (only retries that cannot
+    /// succeed were left); absent when it ran out of events or reached `end_s`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_early: Option<String>,
 }
 
 /// One action's figures while the requests are counted: failure classes keyed by borrowed
@@ -153,6 +157,7 @@ pub fn build(
         migration_status: count_by_name(world.migrations.iter().map(|m| m.status), |s| s.as_str()),
         peak_migration_vcpus: stats.peak_migration_vcpus,
         peak_migration_memory_mb: stats.peak_migration_memory_mb,
+        ended_early: stats.ended_early.clone(),
         instance_actions: world.actions.actions.len() as u64,
         instance_actions_with_error: world
             .actions
@@ -233,6 +238,9 @@ pub fn render(s: &Summary) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    if let Some(why) = &s.ended_early {
+        let _ = writeln!(out, "ended early: {why}");
+    }
     let _ = writeln!(out, "servers: {}", statuses(&s.final_status));
     if !s.migration_status.is_empty() {
         let _ = writeln!(out, "migrations: {}", statuses(&s.migration_status));
