@@ -168,7 +168,7 @@ impl Sim {
             if m.status.is_terminal() && !revert_in_flight && !leak_allowed {
                 if let Some(a) = p.allocation(Consumer::Migration(id)) {
                     return Err(self.violation(
-                        format!("mig-{}", i + 1),
+                        MigrationId(i as u32).to_string(),
                         format!(
                             "{} but still holds {:?} on {}",
                             m.status.as_str(),
@@ -191,12 +191,8 @@ impl Sim {
     ) {
         if old.is_terminal() && !new.is_terminal() && self.broken.is_none() {
             self.broken = Some(self.violation(
-                format!("mig-{}", m.0 + 1),
-                format!(
-                    "terminal status {} became {}",
-                    old.as_str(),
-                    new.as_str()
-                ),
+                m.to_string(),
+                format!("terminal status {} became {}", old.as_str(), new.as_str()),
             ));
         }
     }
@@ -231,11 +227,8 @@ impl Sim {
             }
             if !self.migration_work_pending(id) {
                 return Err(self.violation(
-                    format!("mig-{}", i + 1),
-                    format!(
-                        "no event is left and it is still {}",
-                        m.status.as_str()
-                    ),
+                    MigrationId(i as u32).to_string(),
+                    format!("no event is left and it is still {}", m.status.as_str()),
                 ));
             }
         }

@@ -1004,7 +1004,7 @@ impl Sim {
             // InvalidMigrationState.
             LivePhase::AbortRequested | LivePhase::Conductor | LivePhase::Ended => Some(format!(
                 "InvalidMigrationState: Migration {} state of instance {} is {}. Cannot abort live migration while the migration is in this state.",
-                m.0 + 1,
+                m,
                 self.world.server(self.ops[op.index()].server).name,
                 self.world.migration(m).status.as_str()
             )),

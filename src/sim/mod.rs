@@ -503,7 +503,7 @@ impl Sim {
                 if !(blocked_task || source_down) {
                     return None;
                 }
-                waiting.push(format!("mig-{}", m.0 + 1));
+                waiting.push(m.to_string());
             }
         }
         Some(format!(

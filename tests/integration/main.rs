@@ -4,6 +4,7 @@ mod cli;
 mod cold_migration;
 mod determinism;
 mod golden;
+mod interleavings;
 mod live_migration;
 mod properties;
 mod support;

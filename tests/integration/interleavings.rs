@@ -1,0 +1,267 @@
+//! Issue 10: requests that arrive at any instant of another operation. A step for an operation
+//! that moved on never applies (it is dropped, counted in the run's stats), and every run here
+//! is checked by the invariant checker after every instant (debug builds: see
+//! `novasim::sim::Checks`), so a broken allocation or a reopened migration fails the test.
+
+use super::support::{cloud, run, Results};
+
+/// Two servers on h1 and a live-migration setup whose phases are long enough to aim at:
+/// preparing 10.25–16.29 s (pre_live_migration 5 s), the libvirt job from 16.29 s (to ≈ 61 s
+/// when it converges), and a 30 s
+/// `_post_live_migration` on the source once the job ended. One job at a time per source, so
+/// vm2 waits `queued` until vm1 is done.
+fn live_cloud(post_copy: bool, requests: &str) -> String {
+    let transfer = if post_copy {
+        // Never converges: the completion timeout forces post-copy at 20.79 s.
+        "[nova.libvirt]\nlive_migration_completion_timeout = 1\n\
+         live_migration_timeout_action = \"force_complete\"\nlive_migration_permit_post_copy = true\n\
+         [live_migration]\nshared_storage = true\nbandwidth_mib_s = 100\ndirty_rate_mib_s = 200\n"
+    } else {
+        "[live_migration]\nshared_storage = true\nbandwidth_mib_s = 100\ndirty_rate_mib_s = 10\n"
+    };
+    cloud(
+        3,
+        &[("vm1", "h1"), ("vm2", "h1")],
+        &format!(
+            "[nova.DEFAULT]\nmax_concurrent_live_migrations = 1\n{transfer}\
+             [steps]\npre_live_migration = {{ dist = \"constant\", ms = 5000 }}\n\
+             post_live_migration = {{ dist = \"constant\", ms = 30000 }}\n\
+             [[requests]]\nname = \"live-vm1\"\nat_s = 10\naction = \"os-migrateLive\"\nserver = \"vm1\"\n\
+             [[requests]]\nname = \"live-vm2\"\nat_s = 10\naction = \"os-migrateLive\"\nserver = \"vm2\"\n\
+             {requests}"
+        ),
+    )
+}
+
+fn abort_at(server: &str, at_s: f64) -> String {
+    format!(
+        "[[requests]]\nname = \"abort\"\nat_s = {at_s}\naction = \"abortLiveMigration\"\n\
+         server = \"{server}\"\n"
+    )
+}
+
+/// The migration statuses a server's rows show, in order, without repeats.
+fn migration_statuses(r: &Results, server: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for row in r.transitions.iter().filter(|row| row["server"] == server) {
+        let s = &row["migration_status"];
+        if !s.is_empty() && out.last() != Some(s) {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+fn abort_event(r: &Results, server: &str) -> String {
+    r.events(server)
+        .into_iter()
+        .find(|e| e.contains("compute_live_migration_abort"))
+        .unwrap_or_default()
+}
+
+/// Where a server ended: "status @host".
+fn ended(r: &Results, server: &str) -> String {
+    let last = r.last(server);
+    format!("{} @{}", last["status"], last["host"])
+}
+
+/// Abort while queued (2.65+, `ComputeManager.live_migration_abort` pops it from
+/// `_waiting_live_migrations` and cancels the future): `cancelled`, back ACTIVE on the source,
+/// vm1 unaffected.
+#[test]
+fn abort_while_queued_cancels_without_touching_the_running_job() {
+    let r = run(&live_cloud(false, &abort_at("vm2", 12.0)));
+    assert_eq!(
+        migration_statuses(&r, "vm2"),
+        ["accepted", "queued", "cancelled"]
+    );
+    assert_eq!(ended(&r, "vm2"), "ACTIVE @h1");
+    assert!(abort_event(&r, "vm2").contains("Success"));
+    assert_eq!(r.last("vm1")["migration_status"], "completed");
+    assert_eq!(r.request("abort")["outcome"], "success");
+}
+
+/// Abort while preparing: `_do_live_migration` finds itself popped after pre_live_migration
+/// and rolls back with `cancelled` (spec §4.8 step 14).
+#[test]
+fn abort_while_preparing_stops_before_the_transfer() {
+    let r = run(&live_cloud(false, &abort_at("vm1", 12.0)));
+    assert_eq!(
+        migration_statuses(&r, "vm1"),
+        ["accepted", "queued", "preparing", "cancelled"]
+    );
+    assert_eq!(ended(&r, "vm1"), "ACTIVE @h1");
+    // The slot is freed: vm2 runs and completes.
+    assert_eq!(r.last("vm2")["migration_status"], "completed");
+}
+
+/// Abort while the libvirt job runs: `abortJob()`, job CANCELLED, rollback `cancelled`.
+#[test]
+fn abort_while_running_cancels_the_job() {
+    let r = run(&live_cloud(false, &abort_at("vm1", 18.0)));
+    assert_eq!(
+        migration_statuses(&r, "vm1"),
+        ["accepted", "queued", "preparing", "running", "cancelled"]
+    );
+    assert_eq!(ended(&r, "vm1"), "ACTIVE @h1");
+    assert!(abort_event(&r, "vm1").contains("Success"));
+}
+
+/// Issue 10, case 1: the job was to switch to post-copy at 20.79 s. Aborted before, the switch
+/// must never fire: the migration stays `cancelled`, the server ACTIVE on the source, and the
+/// step is dropped (counted).
+#[test]
+fn abort_before_a_scheduled_post_copy_switch_voids_the_switch() {
+    let r = run(&live_cloud(true, &abort_at("vm1", 18.0)));
+    assert_eq!(
+        migration_statuses(&r, "vm1"),
+        ["accepted", "queued", "preparing", "running", "cancelled"]
+    );
+    assert_eq!(ended(&r, "vm1"), "ACTIVE @h1");
+    assert!(r.report.summary.events > 0);
+}
+
+/// Once in post-copy the migration is no longer `running`: the API refuses the abort (400,
+/// `InvalidMigrationState` in `API.live_migrate_abort`) and the migration completes.
+#[test]
+fn abort_in_post_copy_is_refused_by_the_api() {
+    let r = run(&live_cloud(true, &abort_at("vm1", 30.0)));
+    assert_eq!(r.request("abort")["http_code"], "400");
+    assert_eq!(r.last("vm1")["migration_status"], "completed");
+    assert_eq!(ended(&r, "vm1"), "ACTIVE @h2");
+}
+
+/// Issue 10, case 2: the job ended (the migration stays `running` until the source's
+/// `_post_live_migration` is done). Nova's `live_migration_abort` reaches
+/// `driver.live_migration_abort`, whose `abortJob()` finds no job: the event fails, the
+/// migration goes on and completes; the server ends on the destination with its allocation
+/// there only (the invariant checker verifies the allocations).
+#[test]
+fn abort_after_the_job_ended_fails_and_the_migration_completes() {
+    let r = run(&live_cloud(false, &abort_at("vm1", 75.0)));
+    assert_eq!(r.request("abort")["http_code"], "202");
+    assert_eq!(r.request("abort")["outcome"], "failure");
+    let ev = abort_event(&r, "vm1");
+    assert!(ev.contains("Error"), "{ev}");
+    let detail = r
+        .actions
+        .iter()
+        .find(|a| a["event"] == "compute_live_migration_abort")
+        .map(|a| a["details"].clone())
+        .unwrap_or_default();
+    assert!(detail.contains("no job is active"), "{detail}");
+    assert_eq!(
+        migration_statuses(&r, "vm1"),
+        ["accepted", "queued", "preparing", "running", "completed"]
+    );
+    assert_eq!(ended(&r, "vm1"), "ACTIVE @h2");
+    let usage = r.final_vcpus();
+    // vm2 moved to h3 afterwards: h1 holds nothing, vm1 is counted once, on h2.
+    assert_eq!((usage["h1"], usage["h2"]), (0, 2), "{usage:?}");
+}
+
+/// After completion the server is no longer migrating: 409 from the API.
+#[test]
+fn abort_after_completion_is_refused() {
+    let r = run(&live_cloud(false, &abort_at("vm1", 200.0)));
+    assert_eq!(r.request("abort")["http_code"], "409");
+    assert_eq!(r.last("vm1")["migration_status"], "completed");
+}
+
+/// Issue 10, case 1 (delete): the server is deleted while its job runs, before the planned
+/// post-copy switch. The move's later steps, the switch included, never apply: the migration
+/// ends `error` and stays so; the executor slot is freed for vm2.
+#[test]
+fn delete_during_the_transfer_voids_the_post_copy_switch() {
+    let r = run(&live_cloud(
+        true,
+        "[[requests]]\nname = \"del\"\nat_s = 18\naction = \"delete\"\nserver = \"vm1\"\n",
+    ));
+    let statuses = migration_statuses(&r, "vm1");
+    assert!(
+        !statuses.contains(&"running (post-copy)".to_string()),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.last().map(String::as_str), Some("error"));
+    assert_eq!(r.last("vm1")["vm_state"], "deleted");
+    assert_eq!(r.last("vm2")["migration_status"], "completed");
+}
+
+/// Issue 10, case 3: `post_live_migration_at_destination` clears the task_state, so a cold
+/// migrate is accepted (as Nova accepts it) before the source finishes the live migration.
+/// The source's completion must not clear the new move's migration: the cold migration reaches
+/// VERIFY_RESIZE and confirmResize succeeds.
+#[test]
+fn a_cold_migrate_accepted_before_the_live_source_finishes_keeps_its_migration() {
+    let text = cloud(
+        3,
+        &[("vm1", "h1")],
+        "[live_migration]\nshared_storage = true\n\
+         [latency]\ncompute = { dist = \"constant\", ms = 3000 }\n\
+         [[requests]]\nname = \"live\"\nat_s = 10\naction = \"os-migrateLive\"\nserver = \"vm1\"\n\
+         [[requests]]\nname = \"cold\"\nat_s = PLACEHOLDER\naction = \"migrate\"\nserver = \"vm1\"\n\
+         [[requests]]\nname = \"confirm\"\nat_s = 200\naction = \"confirmResize\"\nserver = \"vm1\"\n",
+    );
+    // Aim at the window between the destination's post step and the source's completion.
+    let probe = run(&text.replace("PLACEHOLDER", "500"));
+    let time_of = |step: &str| -> f64 {
+        probe
+            .transitions
+            .iter()
+            .find(|row| row["server"] == "vm1" && row["step"].contains(step))
+            .map(|row| row["time_s"].parse().expect("time"))
+            .unwrap_or_else(|| panic!("no step {step}"))
+    };
+    let (dst_done, src_done) = (
+        time_of("post_live_migration_at_destination"),
+        time_of("_post_live_migration: migration completed"),
+    );
+    assert!(src_done - dst_done > 1.0, "{dst_done} {src_done}");
+    let at = dst_done + 0.5 - 0.05; // the API hop is 50 ms
+    let r = run(&text.replace("PLACEHOLDER", &format!("{at:.3}")));
+    assert_eq!(r.request("cold")["http_code"], "202");
+    assert_eq!(
+        r.request("confirm")["http_code"],
+        "204",
+        "{:?}",
+        r.story("vm1")
+    );
+    assert_eq!(r.last("vm1")["migration_status"], "confirmed");
+    assert_eq!(r.last("vm1")["status"], "ACTIVE");
+}
+
+/// Issue 10, case 4: a synchronous os-migrateLive (2.30: the API calls the conductor) whose
+/// server is deleted while the conductor works. The conductor's task fails with
+/// InstanceNotFound, which `MigrateServerController._migrate_live` answers 404.
+#[test]
+fn a_synchronous_live_migrate_of_a_deleted_server_is_answered() {
+    let r = run(&cloud(
+        3,
+        &[("vm1", "h1")],
+        "[latency]\nconductor = { dist = \"constant\", ms = 5000 }\n\
+         [[requests]]\nname = \"live\"\nat_s = 10\naction = \"os-migrateLive\"\nserver = \"vm1\"\nmicroversion = \"2.30\"\n\
+         [[requests]]\nname = \"del\"\nat_s = 11\naction = \"delete\"\nserver = \"vm1\"\n",
+    ));
+    let live = r.request("live");
+    assert_eq!(live["http_code"], "404", "{live:?}");
+    assert!(live["message"].contains("could not be found"));
+    assert_eq!(live["outcome"], "failure");
+}
+
+/// Issue 10, case 5: the auto-confirm of a resize whose source compute stopped and never
+/// starts again retries every minute forever (`_poll_unconfirmed_resizes`: "will retry
+/// later"). Without `end_s` the run ends once only such retries are left, and says so.
+#[test]
+fn a_run_with_only_futile_auto_confirm_retries_left_ends() {
+    let r = run(&cloud(
+        2,
+        &[("vm1", "h1")],
+        "[nova.DEFAULT]\nresize_confirm_window = 60\n\
+         [[requests]]\nat_s = 10\naction = \"migrate\"\nserver = \"vm1\"\n\
+         [[service_events]]\nat_s = 50\nhost = \"h1\"\nchange = \"stop\"\n",
+    ));
+    let why = r.report.summary.ended_early.clone().expect("ended early");
+    assert!(why.contains("auto-confirm"), "{why}");
+    assert_eq!(r.last("vm1")["status"], "VERIFY_RESIZE");
+    assert_eq!(r.last("vm1")["migration_status"], "finished");
+}
