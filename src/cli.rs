@@ -1,6 +1,6 @@
 //! The command line (clap). `main.rs` only calls [`main_with_args`].
 
-use crate::run::run_to_dir;
+use crate::run::{run_to_dir_checked, Derived};
 use crate::scenario;
 use crate::trace::summary;
 use clap::{Parser, Subcommand};
@@ -45,6 +45,10 @@ pub enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Check the simulator's invariants after every instant (always on in debug builds):
+        /// a violation stops the run with one line naming the instant, subject and rule.
+        #[arg(long)]
+        check_invariants: bool,
     },
     /// Run a scenario over a grid of option values × seeds on every core and write
     /// DIR/sweep.csv (one row per run) and a plot of one summary figure, sweep.svg/sweep.png.
@@ -166,6 +170,7 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             out,
             mut set,
             quiet,
+            check_invariants,
         } => {
             if let Some(seed) = seed {
                 set.push(format!("seed={seed}"));
@@ -174,7 +179,13 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
             let seed = sc.seed;
             let progress = (!quiet).then(|| crate::sweep::progress::spinner(&sc.name));
-            let report = run_to_dir(sc, &out).map_err(|e| format!("{e} (seed {seed})"))?;
+            let checks = if check_invariants {
+                crate::sim::Checks::On
+            } else {
+                crate::sim::Checks::default_for_build()
+            };
+            let report = run_to_dir_checked(sc, &out, Derived::Write, checks)
+                .map_err(|e| format!("{e} (seed {seed})"))?;
             drop(progress);
             if !quiet {
                 print!("{}", summary::render(&report.summary));

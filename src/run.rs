@@ -66,7 +66,23 @@ pub fn run_to_dir_with(
     out: &Path,
     derived: Derived,
 ) -> Result<RunReport, RunError> {
+    run_to_dir_checked(
+        scenario,
+        out,
+        derived,
+        crate::sim::Checks::default_for_build(),
+    )
+}
+
+/// Runs `scenario` into `out`, checking the invariants after every instant or not.
+pub fn run_to_dir_checked(
+    scenario: Scenario,
+    out: &Path,
+    derived: Derived,
+    checks: crate::sim::Checks,
+) -> Result<RunReport, RunError> {
     let mut run = prepare(scenario, out)?;
+    run.set_checks(checks);
     run.simulate()?;
     run.finish(derived)
 }
@@ -107,6 +123,12 @@ fn output_error(out: &Path) -> impl Fn(std::io::Error) -> RunError + Copy + '_ {
 }
 
 impl PreparedRun {
+    /// Turns the invariant checks on or off (on by default in debug builds; `run
+    /// --check-invariants` turns them on in release).
+    pub fn set_checks(&mut self, checks: crate::sim::Checks) {
+        self.sim.set_checks(checks);
+    }
+
     /// Stage 2: runs every event, streaming transitions.csv, hosts.csv and scheduling.csv.
     pub fn simulate(&mut self) -> Result<(), RunError> {
         self.sim.run().map_err(|e| match e {

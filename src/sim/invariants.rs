@@ -11,8 +11,8 @@
 //! * a server in ERROR may hold its allocation anywhere, or two;
 //! * `reverted` is saved by the destination's `revert_resize` before the source's
 //!   `finish_revert_resize` moves the allocation back (spec §4.7 steps 3–6);
-//! * a server reset by os-resetState while a move was in flight keeps whatever the move had
-//!   done to its allocations (`ServersController._reset_state` only writes the states).
+//! * a server reset by os-resetState keeps whatever allocations it had (a move in flight, a
+//!   failed build): `AdminActionsController._reset_state` only writes the states.
 
 use super::{LivePhase, OpKind, Sim};
 use crate::engine::SimTime;
@@ -117,7 +117,7 @@ impl Sim {
                 }
                 continue;
             }
-            if s.task_state.is_some() || self.reset_mid_move.contains(&id) {
+            if s.task_state.is_some() || self.reset_by_admin.contains(&id) {
                 continue;
             }
             let size = self.world.flavor(s.flavor).resources();
@@ -164,7 +164,7 @@ impl Sim {
                 && self.world.server(m.server).migration == Some(id);
             let leak_allowed = m.status == MigrationStatus::Error
                 || self.world.server(m.server).vm_state == VmState::Error
-                || self.reset_mid_move.contains(&m.server);
+                || self.reset_by_admin.contains(&m.server);
             if m.status.is_terminal() && !revert_in_flight && !leak_allowed {
                 if let Some(a) = p.allocation(Consumer::Migration(id)) {
                     return Err(self.violation(
@@ -212,8 +212,8 @@ impl Sim {
         if !natural {
             return Ok(());
         }
-        for r in &self.requests {
-            if r.answered.is_none() {
+        for (i, r) in self.requests.iter().enumerate() {
+            if r.answered.is_none() && !self.request_parked(i as u32) {
                 return Err(self.violation(
                     format!("req-{}", r.id),
                     "no event is left and it was never answered",
@@ -235,8 +235,20 @@ impl Sim {
         Ok(())
     }
 
+    /// Whether a step of request `r`'s operation waits at a stopped compute that never starts
+    /// again (a synchronous caller then waits too: RPC timeouts are not modelled).
+    fn request_parked(&self, r: u32) -> bool {
+        self.parked_ops()
+            .any(|op| self.ops[op.index()].request == Some(r))
+    }
+
+    /// The operations with a step waiting at a stopped compute.
+    fn parked_ops(&self) -> impl Iterator<Item = super::OpId> + '_ {
+        self.parked.iter().flatten().filter_map(|p| p.event.op())
+    }
+
     /// Work of migration `m` that outlives the event queue: a libvirt job that never
-    /// converges, or messages parked at a compute that never starts again.
+    /// converges, or a step parked at a compute that never starts again.
     fn migration_work_pending(&self, m: MigrationId) -> bool {
         let stuck = self.ops.iter().any(|o| {
             o.kind == OpKind::LiveMigrate
@@ -246,11 +258,9 @@ impl Sim {
                     LivePhase::Running { job: None } | LivePhase::PostCopy { job: None }
                 )
         });
-        let mig = self.world.migration(m);
-        let parked = [Some(mig.source), mig.dest]
-            .into_iter()
-            .flatten()
-            .any(|h| !self.parked[h.index()].is_empty());
-        stuck || parked
+        stuck
+            || self
+                .parked_ops()
+                .any(|op| self.ops[op.index()].migration == Some(m))
     }
 }

@@ -265,8 +265,8 @@ pub struct Sim {
     /// Per host: its usage after the initial placement when pinned servers put it beyond
     /// capacity (the capacity rule then holds against that).
     setup_overcommit: Vec<Option<Resources>>,
-    /// Servers reset by os-resetState while a move was in flight.
-    reset_mid_move: rustc_hash::FxHashSet<ServerId>,
+    /// Servers that os-resetState reset (their states no longer tell their allocations).
+    reset_by_admin: rustc_hash::FxHashSet<ServerId>,
     /// Scratch text of a scheduling.csv row's alternates, reused by every decision.
     alternate_names: String,
 }
@@ -373,7 +373,7 @@ impl Sim {
             checks: Checks::default_for_build(),
             broken: None,
             setup_overcommit: Vec::new(),
-            reset_mid_move: Default::default(),
+            reset_by_admin: Default::default(),
             alternate_names: String::new(),
             world,
             scenario,

@@ -429,14 +429,9 @@ impl Sim {
         );
         let action = self.ops[op.index()].action;
         let now = self.now();
-        {
-            let srv = self.world.server(server);
-            if srv.task_state.is_some() || srv.migration.is_some() {
-                // The move goes on under a reset state: its allocations are Nova's leak, not
-                // a broken invariant (see `invariants`).
-                self.reset_mid_move.insert(server);
-            }
-        }
+        // os-resetState writes the states only: from here the server's allocations need not
+        // match them (see `invariants`).
+        self.reset_by_admin.insert(server);
         let step = format!(
             "os-resetState: vm_state {}, task_state None",
             state.as_str()

@@ -265,3 +265,259 @@ fn a_run_with_only_futile_auto_confirm_retries_left_ends() {
     assert_eq!(r.last("vm1")["status"], "VERIFY_RESIZE");
     assert_eq!(r.last("vm1")["migration_status"], "finished");
 }
+
+mod random {
+    //! Issue 10: random small clouds under random concurrent requests, at random instants and
+    //! microversions, with random faults on every step and compute services stopped and
+    //! started, under both release profiles. Each case runs with the invariant checker after
+    //! every instant (debug build) and its end-of-run rules; any violation, livelock or panic
+    //! fails the case, and proptest shrinks it to a minimal scenario.
+
+    use novasim::scenario::{parse_str, FaultStep};
+    use novasim::sim::{Checks, Sim};
+    use novasim::trace::writer::TraceWriter;
+    use proptest::prelude::*;
+
+    const ACTIONS: [&str; 11] = [
+        "migrate",
+        "os-migrateLive",
+        "os-migrateLive",
+        "confirmResize",
+        "revertResize",
+        "abortLiveMigration",
+        "delete",
+        "os-resetState",
+        "create",
+        "injectNetworkInfo",
+        "migrate",
+    ];
+    const MICROVERSIONS: [&str; 9] = [
+        "2.1", "2.24", "2.25", "2.30", "2.33", "2.34", "2.56", "2.65", "2.68",
+    ];
+    const CHANGES: [&str; 4] = ["disable", "enable", "stop", "start"];
+    const KINDS: [&str; 3] = ["error", "rollback", "unexpected"];
+
+    #[derive(Debug, Clone)]
+    struct Request {
+        at_ms: u64,
+        action: usize,
+        server: usize,
+        microversion: usize,
+        /// Live migration: 0 scheduler, 1 named host, 2 forced host (body), 3 block (body).
+        variant: u8,
+        host: usize,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Case {
+        rocky: bool,
+        hosts: Vec<(u64, u64)>,
+        servers: usize,
+        requests: Vec<Request>,
+        faults: Vec<(usize, u8, usize)>,
+        service: Vec<(u64, usize, usize)>,
+        /// Every stopped compute starts again at 900 s (else some stay down for good).
+        restart_all: bool,
+        /// resize_confirm_window, migrate_max_retries, max_concurrent_live_migrations,
+        /// max_attempts.
+        knobs: (u64, u32, u32, u32),
+        /// shared storage, dirty rate MiB/s, post-copy permitted, force_complete on timeout.
+        live: (bool, u64, bool, bool),
+        seed: u64,
+    }
+
+    fn request() -> impl Strategy<Value = Request> {
+        (
+            0u64..240_000,
+            0..ACTIONS.len(),
+            0usize..8,
+            0..MICROVERSIONS.len() + 1,
+            0u8..4,
+            0usize..5,
+        )
+            .prop_map(
+                |(at_ms, action, server, microversion, variant, host)| Request {
+                    at_ms,
+                    action,
+                    server,
+                    microversion,
+                    variant,
+                    host,
+                },
+            )
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        (
+            any::<bool>(),
+            proptest::collection::vec((4u64..17, 8192u64..32769), 2..5),
+            1usize..6,
+            proptest::collection::vec(request(), 0..20),
+            proptest::collection::vec((0..FaultStep::ALL.len(), 10u8..101, 0..KINDS.len()), 0..4),
+            proptest::collection::vec((0u64..300, 0usize..5, 0..CHANGES.len()), 0..4),
+            any::<bool>(),
+            (
+                prop_oneof![Just(0u64), 20u64..200],
+                0u32..3,
+                1u32..3,
+                1u32..4,
+            ),
+            (
+                any::<bool>(),
+                prop_oneof![Just(0u64), 10u64..200],
+                any::<bool>(),
+                any::<bool>(),
+            ),
+            any::<u64>(),
+        )
+            .prop_map(
+                |(
+                    rocky,
+                    hosts,
+                    servers,
+                    requests,
+                    faults,
+                    service,
+                    restart_all,
+                    knobs,
+                    live,
+                    seed,
+                )| {
+                    Case {
+                        rocky,
+                        hosts,
+                        servers,
+                        requests,
+                        faults,
+                        service,
+                        restart_all,
+                        knobs,
+                        live,
+                        seed: seed % (1 << 53),
+                    }
+                },
+            )
+    }
+
+    fn text(c: &Case) -> String {
+        let (window, retries, concurrent, attempts) = c.knobs;
+        let (shared, dirty, post_copy, force_complete) = c.live;
+        let mut t = format!(
+            "name = \"interleave\"\nseed = {}\nrelease = \"{}\"\n\
+             [nova.DEFAULT]\nresize_confirm_window = {window}\nmigrate_max_retries = {retries}\n\
+             max_concurrent_live_migrations = {concurrent}\n\
+             [nova.scheduler]\nmax_attempts = {attempts}\n\
+             [nova.libvirt]\nlive_migration_completion_timeout = 2\n\
+             live_migration_permit_post_copy = {post_copy}\n\
+             live_migration_timeout_action = \"{}\"\n\
+             [live_migration]\nshared_storage = {shared}\nbandwidth_mib_s = 100\ndirty_rate_mib_s = {dirty}\n\
+             [latency]\ncompute = {{ dist = \"uniform\", min_ms = 5, max_ms = 400 }}\n\
+             conductor = {{ dist = \"uniform\", min_ms = 5, max_ms = 300 }}\n\
+             [steps]\ndisk_copy = {{ dist = \"exponential\", mean_ms = 8000.0 }}\n\
+             pre_live_migration = {{ dist = \"uniform\", min_ms = 100, max_ms = 6000 }}\n\
+             post_live_migration = {{ dist = \"uniform\", min_ms = 100, max_ms = 6000 }}\n",
+            c.seed,
+            if c.rocky { "rocky" } else { "gazpacho" },
+            if force_complete { "force_complete" } else { "abort" },
+        );
+        for (i, (vcpus, mem)) in c.hosts.iter().enumerate() {
+            t.push_str(&format!(
+                "[[hosts]]\nname = \"h{i}\"\nvcpus = {vcpus}\nmemory_mb = {mem}\ndisk_gb = 400\n\
+                 cpu_allocation_ratio = 1.0\n"
+            ));
+        }
+        t.push_str("[[flavors]]\nname = \"f\"\nvcpus = 2\nmemory_mb = 2048\ndisk_gb = 20\n");
+        // Servers are created at t = 0, so an over-full cloud is a NoValidHost, not a setup
+        // error; later creates add vm<servers>… .
+        for s in 0..c.servers {
+            t.push_str(&format!(
+                "[[requests]]\nat_s = 0\naction = \"create\"\nserver = \"vm{s}\"\nflavor = \"f\"\n\
+                 project = \"demo\"\n"
+            ));
+        }
+        let hosts = c.hosts.len();
+        for (i, r) in c.requests.iter().enumerate() {
+            let action = ACTIONS[r.action];
+            let server = if action == "create" {
+                format!("new{i}")
+            } else {
+                format!("vm{}", r.server % c.servers)
+            };
+            t.push_str(&format!(
+                "[[requests]]\nat_s = {}.{:03}\naction = \"{action}\"\nserver = \"{server}\"\n",
+                20 + r.at_ms / 1000,
+                r.at_ms % 1000
+            ));
+            if let Some(mv) = MICROVERSIONS.get(r.microversion) {
+                t.push_str(&format!("microversion = \"{mv}\"\n"));
+            }
+            let host = format!("h{}", r.host % hosts);
+            match action {
+                "create" => t.push_str("flavor = \"f\"\nproject = \"demo\"\n"),
+                "os-resetState" => t.push_str(if r.variant % 2 == 0 {
+                    "state = \"active\"\n"
+                } else {
+                    "state = \"error\"\n"
+                }),
+                "os-migrateLive" => match r.variant {
+                    1 => t.push_str(&format!("host = \"{host}\"\n")),
+                    2 => t.push_str(&format!(
+                        "body = '{{\"os-migrateLive\": {{\"host\": \"{host}\", \"block_migration\": \"auto\", \"force\": true}}}}'\n"
+                    )),
+                    3 => t.push_str(
+                        "body = '{\"os-migrateLive\": {\"host\": null, \"block_migration\": true}}'\n",
+                    ),
+                    _ => {}
+                },
+                "migrate" if r.variant == 1 => t.push_str(&format!("host = \"{host}\"\n")),
+                _ => {}
+            }
+        }
+        for (step, pct, kind) in &c.faults {
+            t.push_str(&format!(
+                "[[faults]]\nstep = \"{}\"\nprobability = {}\nkind = \"{}\"\n",
+                FaultStep::ALL[*step].as_str(),
+                f64::from(*pct) / 100.0,
+                KINDS[*kind]
+            ));
+        }
+        for (at, h, ch) in &c.service {
+            t.push_str(&format!(
+                "[[service_events]]\nat_s = {at}\nhost = \"h{}\"\nchange = \"{}\"\n",
+                h % hosts,
+                CHANGES[*ch]
+            ));
+        }
+        if c.restart_all {
+            for h in 0..hosts {
+                t.push_str(&format!(
+                    "[[service_events]]\nat_s = 900\nhost = \"h{h}\"\nchange = \"start\"\n"
+                ));
+            }
+        }
+        t
+    }
+
+    /// Cases per CI run: `NOVASIM_INTERLEAVINGS` overrides (e.g. 20000 for a soak).
+    fn cases() -> u32 {
+        std::env::var("NOVASIM_INTERLEAVINGS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2000)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_interleaving_keeps_the_invariants(c in case()) {
+            let text = text(&c);
+            let scenario = parse_str(&text, "interleave.toml", &[])
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+            let mut sim = Sim::new(scenario, TraceWriter::discard())
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            sim.set_checks(Checks::On);
+            sim.run().map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        }
+    }
+}
