@@ -1871,26 +1871,16 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
     if let Some(v) = &raw.output.throughput_window_s {
         output.throughput_window = secs_pos(cx, v, &wpath)?;
     }
-    // One throughput.csv row per window up to end_s: a 1 ms window over days is a file of
-    // billions of rows, which nobody means. Reported at the window if given, else at end_s.
-    if let (Some(end), Some(end_v)) = (end, &raw.end_s) {
-        let windows = end.ms().div_ceil(output.throughput_window.ms().max(1));
-        if windows > defaults::MAX_WINDOWS {
-            let (span, path) = match &raw.output.throughput_window_s {
-                Some(v) => (v.span(), wpath.to_vec()),
-                None => (end_v.span(), vec![Seg::from("end_s")]),
-            };
-            return Err(cx.err(
-                &span,
-                &path,
-                format!(
-                    "throughput_window_s = {} s gives {windows} windows over end_s = {end} s, more than {} (throughput.csv has one row per window)",
-                    output.throughput_window,
-                    defaults::MAX_WINDOWS
-                ),
-            ));
-        }
-    }
+    let live = live_transfer(cx, &raw.live_migration)?;
+    let drains = raw
+        .workload
+        .drains
+        .iter()
+        .enumerate()
+        .map(|(i, d)| drain(cx, &names, d, i))
+        .collect::<R<Vec<_>>>()?;
+    let last = last_time(raw, end, &requests, &service_events, &generators, &drains);
+    window_count(cx, raw, &output, last)?;
 
     let release = match &raw.release {
         Some(r) => {
@@ -1909,14 +1899,6 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
         }
         None => Release::default(),
     };
-    let live = live_transfer(cx, &raw.live_migration)?;
-    let drains = raw
-        .workload
-        .drains
-        .iter()
-        .enumerate()
-        .map(|(i, d)| drain(cx, &names, d, i))
-        .collect::<R<Vec<_>>>()?;
     let expectations = expect::expectations(cx, &names, &raw.expect, end)?;
     let scenario = Scenario {
         name: sname,
@@ -2056,6 +2038,120 @@ fn request_totals(cx: &Ctx, raw: &RawScenario, replay_rows: usize) -> R<()> {
         add_total(cx, &mut total, n, max, what, &c.span(), &path)?;
     }
     Ok(())
+}
+
+/// The latest time the scenario writes down, and where: `end_s` when given (the run stops
+/// there), else the latest request, service event, drain, generator start or stop.
+fn last_time(
+    raw: &RawScenario,
+    end: Option<SimTime>,
+    requests: &[TimedRequest],
+    service_events: &[ServiceEvent],
+    generators: &[Generator],
+    drains: &[Drain],
+) -> Option<(SimTime, Range<usize>, Vec<Seg>)> {
+    if let (Some(end), Some(v)) = (end, &raw.end_s) {
+        return Some((end, v.span(), vec![Seg::from("end_s")]));
+    }
+    let mut last: Option<(SimTime, usize)> = None;
+    let mut see = |t: SimTime, k: usize| {
+        if last.is_none_or(|(l, _)| t > l) {
+            last = Some((t, k));
+        }
+    };
+    // k encodes where the time was written, decoded below only for the latest one.
+    const KINDS: usize = 5;
+    for (i, r) in requests.iter().enumerate() {
+        see(r.at, i * KINDS);
+    }
+    for (i, e) in service_events.iter().enumerate() {
+        see(e.at, i * KINDS + 1);
+    }
+    for (i, g) in generators.iter().enumerate() {
+        see(g.start, i * KINDS + 2);
+        if let Some(stop) = g.stop {
+            see(stop, i * KINDS + 3);
+        }
+    }
+    for (i, d) in drains.iter().enumerate() {
+        see(d.at, i * KINDS + 4);
+    }
+    let (t, k) = last?;
+    let (i, kind) = (k / KINDS, k % KINDS);
+    let key = |section: &[&str], key: &str| -> Vec<Seg> {
+        let mut p: Vec<Seg> = section.iter().map(|s| Seg::from(*s)).collect();
+        p.push(Seg::from(i));
+        p.push(Seg::from(key));
+        p
+    };
+    let gen = || raw.workload.generators.get(i).map(Spanned::get_ref);
+    let (span, path) = match kind {
+        0 => match raw.requests.get(i) {
+            Some(r) => (r.get_ref().at_s.span(), key(&["requests"], "at_s")),
+            // A replay row: reported at the scenario's replay_csv key.
+            None => match &raw.workload.replay_csv {
+                Some(p) => (
+                    p.span(),
+                    vec![Seg::from("workload"), Seg::from("replay_csv")],
+                ),
+                None => (0..0, Vec::new()),
+            },
+        },
+        1 => (
+            raw.service_events.get(i)?.get_ref().at_s.span(),
+            key(&["service_events"], "at_s"),
+        ),
+        2 => (
+            gen()?.start_s.as_ref().map_or(0..0, Spanned::span),
+            key(&["workload", "generators"], "start_s"),
+        ),
+        3 => (
+            gen()?.stop_s.as_ref().map_or(0..0, Spanned::span),
+            key(&["workload", "generators"], "stop_s"),
+        ),
+        _ => (
+            raw.workload.drains.get(i)?.get_ref().at_s.span(),
+            key(&["workload", "drains"], "at_s"),
+        ),
+    };
+    Some((t, span, path))
+}
+
+/// throughput.csv has one row per window up to the run's end: at most
+/// [`defaults::MAX_WINDOWS`] up to the latest time the scenario writes down (a 1 ms window over
+/// days, or a request at 10^9 s with 60 s windows, is a file of millions of rows nobody means).
+/// Reported at `throughput_window_s` when given, else at the time.
+fn window_count(
+    cx: &Ctx,
+    raw: &RawScenario,
+    output: &OutputConfig,
+    last: Option<(SimTime, Range<usize>, Vec<Seg>)>,
+) -> R<()> {
+    let Some((t, span, path)) = last else {
+        return Ok(());
+    };
+    let len = output.throughput_window.ms().max(1);
+    let windows = t.ms().div_ceil(len);
+    if windows <= defaults::MAX_WINDOWS {
+        return Ok(());
+    }
+    let source = super::node::dotted(&path);
+    let (span, path) = match &raw.output.throughput_window_s {
+        Some(v) => (
+            v.span(),
+            vec![Seg::from("output"), Seg::from("throughput_window_s")],
+        ),
+        None => (span, path),
+    };
+    Err(cx.err(
+        &span,
+        &path,
+        format!(
+            "throughput_window_s = {} s gives {windows} windows up to {source} = {t} s, more than {} (throughput.csv has one row per window: raise throughput_window_s)",
+            output.throughput_window,
+            defaults::MAX_WINDOWS
+        ),
+    ))
 }
 
 /// `[live_migration]`: the transfer model.
