@@ -327,6 +327,35 @@ fn servers_and_announced_requests_are_capped() {
     );
 }
 
+#[test]
+fn generators_without_count_announce_rate_times_duration_or_concurrency() {
+    // 1000/s for 10^5 s: 10^8 requests expected, all kept for requests.csv.
+    let t = with(
+        "",
+        "[[workload.generators]]\nname = \"flood\"\naction = \"migrate\"\n\
+         arrival = { kind = \"poisson\", rate_per_s = 1000 }\nstop_s = 100000\n",
+    );
+    assert_at(
+        &fail(&t, &[]),
+        &t,
+        "[[workload.generators]]",
+        &["[[workload.generators]] \"flood\": brings the scenario to 100000000 requests"],
+    );
+    let t = with(
+        "",
+        "[[workload.generators]]\nname = \"tick\"\naction = \"migrate\"\n\
+         arrival = { kind = \"constant\", interval_s = 0.001 }\nstop_s = 100000\n",
+    );
+    assert!(fail(&t, &[]).contains("brings the scenario to 100000001 requests"));
+    let t = with(
+        "",
+        "[[workload.generators]]\nname = \"crowd\"\naction = \"migrate\"\n\
+         arrival = { kind = \"closed_loop\", concurrency = 10000000 }\nstop_s = 10\n\
+         [[requests]]\nat_s = 1\naction = \"migrate\"\nserver = \"vm1\"\n",
+    );
+    assert!(fail(&t, &[]).contains("brings the scenario to 10000001 requests"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. Input files: regular and bounded.
 

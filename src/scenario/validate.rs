@@ -2021,23 +2021,60 @@ fn request_totals(cx: &Ctx, raw: &RawScenario, replay_rows: usize) -> R<()> {
         )?;
     }
     for (i, g) in raw.workload.generators.iter().enumerate() {
-        let g = g.get_ref();
-        let Some(c) = &g.count else { continue };
-        let path = [
-            Seg::from("workload"),
-            Seg::from("generators"),
-            Seg::from(i),
-            Seg::from("count"),
-        ];
-        let n = uint(cx, c, &path, 1, defaults::MAX_COUNT)?;
-        let follow_up = g
+        let base = [Seg::from("workload"), Seg::from("generators"), Seg::from(i)];
+        let r = g.get_ref();
+        let (n, span, path) = match &r.count {
+            Some(c) => {
+                let path = at(&base, "count");
+                (uint(cx, c, &path, 1, defaults::MAX_COUNT)?, c.span(), path)
+            }
+            None => (announced_without_count(r), g.span(), base.to_vec()),
+        };
+        let follow_up = r
             .follow_up
             .as_ref()
             .is_some_and(|f| f.get_ref().as_str() != "none");
         let n = if follow_up { n.saturating_mul(2) } else { n };
-        add_total(cx, &mut total, n, max, what, &c.span(), &path)?;
+        add_total(cx, &mut total, n, max, what, &span, &path)?;
     }
     Ok(())
+}
+
+/// The requests a generator without `count` announces: `rate_per_s × (stop_s − start_s)`
+/// (Poisson, the expected number), `(stop_s − start_s) / interval_s + 1` (constant), or its
+/// `concurrency` (closed loop: the requests in flight at once). Values out of their bounds
+/// count 0 here: their own check reports them, with a better message.
+fn announced_without_count(g: &RawGenerator) -> u64 {
+    let secs = |v: &Option<Spanned<f64>>, default: f64| -> Option<f64> {
+        let x = v.as_ref().map_or(default, |v| *v.get_ref());
+        (0.0..=defaults::MAX_SECONDS).contains(&x).then_some(x)
+    };
+    let a = g.arrival.get_ref();
+    let span = match (secs(&g.start_s, 0.0), secs(&g.stop_s, f64::NAN)) {
+        (Some(start), Some(stop)) => (stop - start).max(0.0),
+        _ => 0.0,
+    };
+    let n = match a.kind.get_ref().as_str() {
+        "poisson" => a
+            .rate_per_s
+            .as_ref()
+            .map(|r| *r.get_ref())
+            .filter(|r| (0.0..=defaults::MAX_RATE_PER_S).contains(r))
+            .map_or(0.0, |r| (r * span).ceil()),
+        "constant" => a
+            .interval_s
+            .as_ref()
+            .map(|i| *i.get_ref())
+            .filter(|i| *i >= 0.001 && *i <= defaults::MAX_SECONDS)
+            .map_or(0.0, |i| (span / i).floor() + 1.0),
+        _ => a
+            .concurrency
+            .as_ref()
+            .map(|c| *c.get_ref())
+            .filter(|c| (1..=defaults::MAX_COUNT as i64).contains(c))
+            .map_or(0.0, |c| c as f64),
+    };
+    n as u64 // saturating; below 2^53 for in-bound values
 }
 
 /// The latest time the scenario writes down, and where: `end_s` when given (the run stops
