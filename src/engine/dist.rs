@@ -106,9 +106,15 @@ impl Dist {
     }
 }
 
+/// The longest draw, in ms: the scenario's bound on every time (10^12 ms ≈ 31.7 years). An
+/// exponential or log-normal tail can go far beyond its parameters; capping each draw keeps
+/// `time + draw` far from overflow, whatever the parameters.
+pub const MAX_DRAW_MS: u64 = 1_000_000_000_000;
+
 fn round_ms(x: f64) -> u64 {
-    if x.is_finite() && x > 0.0 {
-        x.round().min(u64::MAX as f64 / 2.0) as u64
+    if x > 0.0 {
+        // +inf (a log-normal with a huge sigma) is the cap, not 0; NaN fails `x > 0`.
+        x.round().min(MAX_DRAW_MS as f64) as u64
     } else {
         0
     }
@@ -118,6 +124,22 @@ fn round_ms(x: f64) -> u64 {
 mod tests {
     use super::*;
     use crate::engine::rng::RngStreams;
+
+    #[test]
+    fn draws_are_capped_not_wrapped_or_zeroed() {
+        assert_eq!(round_ms(f64::INFINITY), MAX_DRAW_MS);
+        assert_eq!(round_ms(1e300), MAX_DRAW_MS);
+        assert_eq!(round_ms(f64::NAN), 0);
+        assert_eq!(round_ms(-3.0), 0);
+        let mut rng = RngStreams::new(1).stream("t");
+        let l = Dist::LogNormal {
+            median_ms: 1e12,
+            sigma: 10.0,
+        };
+        for _ in 0..1000 {
+            assert!(l.sample(&mut rng).0 <= MAX_DRAW_MS);
+        }
+    }
 
     #[test]
     fn constant_is_exact_and_consumes_nothing() {

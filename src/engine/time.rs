@@ -26,7 +26,7 @@ impl SimTime {
 impl Duration {
     pub const ZERO: Duration = Duration(0);
     pub const fn from_secs(s: u64) -> Duration {
-        Duration(s * 1000)
+        Duration(s.saturating_mul(1000))
     }
     pub const fn from_ms(ms: u64) -> Duration {
         Duration(ms)

@@ -34,13 +34,17 @@ impl Resources {
     }
 }
 
+/// Saturating: the scenario bounds keep a host's capacity below 2^50 and a claim is checked
+/// against it, but pinned initial servers are placed without a check (overcommit), so a sum
+/// over every server on one host is only bounded by 10^6 × 2^40 MiB; saturating at u64::MAX
+/// keeps such a host "full" instead of wrapping to "empty".
 impl Add for Resources {
     type Output = Resources;
     fn add(self, o: Resources) -> Resources {
         Resources::new(
-            self.vcpus + o.vcpus,
-            self.memory_mb + o.memory_mb,
-            self.disk_gb + o.disk_gb,
+            self.vcpus.saturating_add(o.vcpus),
+            self.memory_mb.saturating_add(o.memory_mb),
+            self.disk_gb.saturating_add(o.disk_gb),
         )
     }
 }
@@ -107,6 +111,8 @@ impl Host {
     /// (placement `Inventory` capacity; reserved disk is converted MB → GB rounding up, as
     /// `nova/compute/utils.py` `convert_mb_to_ceil_gb`).
     pub fn capacity(&self) -> Resources {
+        // `as u64` saturates (and maps NaN to 0): with the scenario bounds the product is below
+        // 2^50, and exact in f64.
         let cap = |total: u64, reserved: u64, ratio: f64| -> u64 {
             (total.saturating_sub(reserved) as f64 * ratio).floor() as u64
         };

@@ -21,6 +21,10 @@ use crate::scenario::{LibvirtConfig, TimeoutAction};
 /// Poll period of `_live_migration_monitor`.
 pub const MONITOR_MS: u64 = 500;
 
+/// Past this offset (2^62 ms, 146 million years) a job that has neither converged nor timed out
+/// is `Stuck`: no run lasts that long, and every sum below stays far from u64::MAX.
+const HORIZON_MS: u64 = 1 << 62;
+
 /// Inputs of one transfer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TransferInput {
@@ -62,12 +66,24 @@ fn ceil_div(a: u64, b: u64) -> u64 {
 }
 
 fn round_up_to_tick(ms: u64) -> u64 {
-    ceil_div(ms, MONITOR_MS) * MONITOR_MS
+    ceil_div(ms, MONITOR_MS).saturating_mul(MONITOR_MS)
+}
+
+/// `ms_per_gib × data_gb` seconds in milliseconds, as Nova computes it (`int(x × data_gb)`
+/// seconds). Saturating: a timeout of 10^9 s/GiB on 2^31 GiB would not fit in u64 ms and used
+/// to wrap to a few hundred ms.
+fn per_gib_ms(s_per_gib: u64, gb: f64) -> u64 {
+    ((s_per_gib as f64 * gb) as u64).saturating_mul(1000)
+}
+
+/// Transfer time of `mib` MiB at `bw` MiB/s, in ms (rounded up).
+fn copy_ms(mib: u64, bw: u64) -> u64 {
+    ceil_div(mib.saturating_mul(1000), bw)
 }
 
 /// The first monitor tick strictly after `ms` ("once elapsed time exceeds").
 fn tick_after(ms: u64) -> u64 {
-    (ms / MONITOR_MS + 1) * MONITOR_MS
+    (ms / MONITOR_MS + 1).saturating_mul(MONITOR_MS)
 }
 
 /// `_live_migration_data_gb` (libvirt driver).
@@ -100,11 +116,11 @@ pub fn plan(input: &TransferInput) -> TransferPlan {
     let cfg = &input.libvirt;
     let bw = input.bandwidth_mib_s.max(1);
     let gb = data_gb(input.memory_mib, input.disk_mib);
-    let delay_ms = (cfg.downtime_delay_s.max(3) as f64 * gb) as u64 * 1000;
-    let timeout_ms = (cfg.completion_timeout_s > 0)
-        .then(|| (cfg.completion_timeout_s as f64 * gb) as u64 * 1000);
+    let delay_ms = per_gib_ms(cfg.downtime_delay_s.max(3), gb);
+    let timeout_ms =
+        (cfg.completion_timeout_s > 0).then(|| per_gib_ms(cfg.completion_timeout_s, gb));
     let max_d = max_downtime_ms(cfg, delay_ms, u64::MAX);
-    let mut elapsed = ceil_div(input.disk_mib * 1000, bw);
+    let mut elapsed = copy_ms(input.disk_mib, bw);
     let mut remaining = input.memory_mib;
     let mut iterations = 0u32;
     let forced = |remaining: u64, elapsed: u64, timeout: u64| -> TransferPlan {
@@ -112,7 +128,7 @@ pub fn plan(input: &TransferInput) -> TransferPlan {
         // Memory copied since this iteration started is no longer to copy.
         let copied = (at.saturating_sub(elapsed)).saturating_mul(bw) / 1000;
         let left = remaining.saturating_sub(copied);
-        let done = round_up_to_tick(at + ceil_div(left * 1000, bw));
+        let done = round_up_to_tick(at.saturating_add(copy_ms(left, bw)));
         match cfg.timeout_action {
             TimeoutAction::Abort => TransferPlan {
                 end: TransferEnd::Cancelled { at_ms: at },
@@ -131,20 +147,27 @@ pub fn plan(input: &TransferInput) -> TransferPlan {
         }
     };
     loop {
-        let t = ceil_div(remaining * 1000, bw).max(1);
+        let t = copy_ms(remaining, bw).max(1);
         if let Some(limit) = timeout_ms {
-            if elapsed + t > limit {
+            if elapsed.saturating_add(t) > limit {
                 return with_iterations(forced(remaining, elapsed, limit), iterations);
             }
         }
-        elapsed += t;
-        iterations += 1;
+        if elapsed >= HORIZON_MS {
+            return TransferPlan {
+                end: TransferEnd::Stuck,
+                post_copy_at_ms: None,
+                paused_at_ms: None,
+            };
+        }
+        elapsed = elapsed.saturating_add(t);
+        iterations = iterations.saturating_add(1);
         let dirtied = (input.dirty_rate_mib_s.saturating_mul(t) / 1000).min(input.memory_mib);
-        let need = ceil_div(dirtied * 1000, bw);
+        let need = copy_ms(dirtied, bw);
         if need <= max_downtime_ms(cfg, delay_ms, elapsed) {
             return TransferPlan {
                 end: TransferEnd::Completed {
-                    at_ms: round_up_to_tick(elapsed + need),
+                    at_ms: round_up_to_tick(elapsed.saturating_add(need)),
                     iterations,
                     downtime_ms: need,
                 },
@@ -165,6 +188,22 @@ pub fn plan(input: &TransferInput) -> TransferPlan {
                     with_iterations(forced(dirtied, limit.max(elapsed), limit), iterations)
                 }
             };
+        }
+        let steps = cfg.downtime_steps.max(3);
+        if dirtied == remaining && delay_ms > 0 {
+            // Steady state: every next iteration repeats this one until the max downtime steps
+            // up or the timeout comes. Jump over them: 1 ms iterations under a delay of hours
+            // would otherwise loop billions of times. Exact: the skipped ones change nothing
+            // but the elapsed time and the count.
+            let applied = (elapsed.saturating_sub(1) / delay_ms).min(steps);
+            if applied < steps {
+                let mut k = delay_ms.saturating_mul(applied + 1).saturating_sub(elapsed) / t;
+                if let Some(limit) = timeout_ms {
+                    k = k.min(limit.saturating_sub(elapsed) / t);
+                }
+                elapsed = elapsed.saturating_add(k.saturating_mul(t));
+                iterations = iterations.saturating_add(u32::try_from(k).unwrap_or(u32::MAX));
+            }
         }
         remaining = dirtied;
     }
@@ -257,6 +296,63 @@ mod tests {
             pc.end,
             TransferEnd::Completed { downtime_ms: 0, .. }
         ));
+    }
+
+    /// Issue 11: a completion timeout of 10^18 s/GiB made `int(timeout × data_gb) × 1000`
+    /// wrap (to 384 ms for some sizes) and cancel the job at once. At the largest values the
+    /// bounds allow, and beyond, nothing wraps: the timeout is later than the run can last.
+    #[test]
+    fn huge_timeout_and_sizes_do_not_wrap() {
+        let mut i = input(1 << 40, 1 << 40, 1, 1 << 30);
+        i.libvirt.completion_timeout_s = u64::MAX / 2;
+        i.libvirt.downtime_delay_s = u64::MAX / 2;
+        let p = plan(&i);
+        assert!(
+            !matches!(p.end, TransferEnd::Cancelled { at_ms } if at_ms < 1_000_000_000),
+            "{p:?}"
+        );
+        let mut i = input(2048, 0, 100, 200);
+        i.libvirt.completion_timeout_s = 1_000_000_000;
+        assert_eq!(
+            plan(&i).end,
+            TransferEnd::Cancelled {
+                at_ms: 2_000_000_000_500
+            }
+        );
+    }
+
+    /// A 1 MiB guest on a fast link with 10^7 downtime steps of 10^9 s/GiB each: 1 ms
+    /// iterations for 4·10^16 ms before the max downtime reaches 1 ms. Planned at once (steady
+    /// iterations are jumped over, the count saturates), not in 4·10^16 turns of the loop.
+    #[test]
+    fn steady_iterations_are_jumped_over() {
+        let mut i = input(1, 0, 1 << 30, 1 << 30);
+        i.libvirt.downtime_steps = 10_000_000;
+        i.libvirt.downtime_delay_s = 1_000_000_000;
+        i.libvirt.completion_timeout_s = 0;
+        assert_eq!(
+            plan(&i).end,
+            TransferEnd::Completed {
+                at_ms: 40_000_000_000_000_500,
+                iterations: u32::MAX,
+                downtime_ms: 1
+            }
+        );
+        // By hand: 1 ms iterations dirtying 1 MiB (1 ms to copy); the max downtime
+        // int(0.5 + 0.4975·i) ms reaches 1 ms at step 2, once elapsed > 2 × 6 s (delay
+        // 3 s/GiB × 2 GiB): iteration 12001 ends at 12001 ms, + 1 ms, monitor tick 12500.
+        let mut i = input(1, 0, 1000, 1000);
+        i.libvirt.downtime_steps = 200;
+        i.libvirt.downtime_delay_s = 3;
+        i.libvirt.downtime_ms = 100;
+        assert_eq!(
+            plan(&i).end,
+            TransferEnd::Completed {
+                at_ms: 12_500,
+                iterations: 12_001,
+                downtime_ms: 1
+            }
+        );
     }
 
     #[test]

@@ -91,7 +91,7 @@ impl<'a> Ctx<'a> {
         let (line, col) = if span.start >= OVERRIDE_BASE {
             let i = span.start - OVERRIDE_BASE;
             let o = self.overrides.get(i).map(String::as_str).unwrap_or("?");
-            message = format!("--set {o}: {message}");
+            message = format!("--set {}: {message}", crate::text::shown(o));
             (0, 0)
         } else {
             line_col(self.text, span.start)

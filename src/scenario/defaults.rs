@@ -111,8 +111,56 @@ pub fn output() -> OutputConfig {
     }
 }
 
-/// Upper bounds that keep a typo from allocating the machine away.
+// ---------------------------------------------------------------------------------------------
+// Bounds (docs/scenario-schema.md "Bounds"). Every number a scenario gives is checked against
+// one of these at load. They are far above any real cloud, and chosen so that no computation
+// on in-bound values can overflow a u64: the largest products are a host's capacity
+// (2^40 MiB × ratio 1000 < 2^50), a placement sum over every server (10^6 servers × 2^50 <
+// 2^70 — hence the saturating sums in `model::placement`), and a time plus a draw
+// (10^12 ms + 10^12 ms ≪ 2^64).
+
+/// Largest time or duration, in milliseconds: 10^12 ms ≈ 31.7 years of simulated time.
+pub const MAX_TIME_MS: u64 = 1_000_000_000_000;
+/// [`MAX_TIME_MS`] in seconds, for `_s` keys.
+pub const MAX_SECONDS: f64 = 1e9;
+/// vCPUs of a host or flavor, and `reserved_host_cpus` (2^20 ≈ 10^6).
+pub const MAX_VCPUS: u64 = 1 << 20;
+/// MiB of memory of a host or flavor, `reserved_host_memory_mb`, and `reserved_host_disk_mb`
+/// (2^40 MiB = 1 EiB).
+pub const MAX_MEMORY_MB: u64 = 1 << 40;
+/// GiB of disk of a host or flavor (2^30 GiB = 1 EiB).
+pub const MAX_DISK_GB: u64 = 1 << 30;
+/// Allocation ratios are finite, `> 0` and at most this.
+pub const MAX_RATIO: f64 = 1000.0;
+/// Counts: retries, attempts, subset size, concurrency, fault `times`, generator `count`,
+/// downtime steps, expectation bounds, empirical weights.
+pub const MAX_COUNT: u64 = 10_000_000;
+/// Bandwidth and dirty rates, MiB/s (2^30 MiB/s = 1 EiB/s).
+pub const MAX_RATE_MIB_S: u64 = 1 << 30;
+/// `hypervisor_version` (libvirt's encoding: major × 10^6 + minor × 10^3 + patch).
+pub const MAX_HYPERVISOR_VERSION: u64 = 1_000_000_000_000;
+/// Absolute value of a weigher multiplier.
+pub const MAX_WEIGHT_MULTIPLIER: f64 = 1e6;
+/// `sigma` of a log-normal distribution (e^(10·4) ≈ 10^17 at four standard deviations: any
+/// more is not a latency).
+pub const MAX_SIGMA: f64 = 10.0;
+/// Poisson `rate_per_s` of a generator.
+pub const MAX_RATE_PER_S: f64 = 1e6;
+
+/// One `[[host_groups]]` at most.
 pub const MAX_HOST_GROUP_COUNT: u64 = 100_000;
+/// One `[[server_groups]]` at most.
 pub const MAX_SERVER_GROUP_COUNT: u64 = 1_000_000;
-/// Largest time accepted, in seconds (about 31 700 years).
-pub const MAX_SECONDS: f64 = 1e12;
+/// Hosts of a scenario in total (groups and single hosts), checked before any is built.
+pub const MAX_HOSTS: u64 = 100_000;
+/// Initial servers of a scenario in total, checked before any is built.
+pub const MAX_SERVERS: u64 = 1_000_000;
+/// Requests a scenario announces in total: `[[requests]]`, replay CSV rows, each generator's
+/// `count` (twice with a follow-up).
+pub const MAX_REQUESTS: u64 = 10_000_000;
+/// Rows of throughput.csv when `end_s` is given: `end_s / throughput_window_s` at most.
+pub const MAX_WINDOWS: u64 = 1_000_000;
+/// Size of a scenario file.
+pub const MAX_SCENARIO_BYTES: u64 = 64 << 20;
+/// Size of a replay CSV.
+pub const MAX_REPLAY_BYTES: u64 = 1 << 30;

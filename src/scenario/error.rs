@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The scenario file could not be read.
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read: {source}", crate::text::shown_path(path))]
     Io {
         path: PathBuf,
         #[source]
@@ -60,7 +60,10 @@ impl ScenarioError {
 }
 
 /// `file:line:col: message`, or `file: message` when there is no position (overrides).
+/// The file name and the message are shown with their control characters escaped: both may
+/// carry user text (a path, a `--set`, a name) and the error must stay one harmless line.
 fn location(file: &str, line: usize, col: usize, message: &str) -> String {
+    let (file, message) = (crate::text::shown(file), crate::text::shown(message));
     if line == 0 {
         format!("{file}: {message}")
     } else {

@@ -29,10 +29,11 @@ use std::path::Path;
 /// `overrides` are `--set key.path=value` strings (without `--set`), applied in order to the
 /// parsed document before validation.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        read_bounded(path, defaults::MAX_SCENARIO_BYTES).map_err(|source| ScenarioError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     parse_str(&text, &path.display().to_string(), overrides)
 }
 
@@ -50,6 +51,43 @@ pub fn parse_str(text: &str, file: &str, overrides: &[String]) -> Result<Scenari
     let raw: raw::RawScenario = node::from_node(&root).map_err(|e| cx.de_err(e))?;
     let base_dir = Path::new(file).parent().unwrap_or(Path::new("."));
     validate::build(&cx, &raw, base_dir)
+}
+
+/// Reads a regular file of at most `max` bytes as UTF-8. A FIFO, a device (`/dev/zero`) or a
+/// directory is refused before it is opened (opening a FIFO blocks until a writer comes, and
+/// reading `/dev/zero` never ends); the opened file is checked again, and read through a reader
+/// that stops one byte past `max`, so a file that grows while being read cannot exhaust memory.
+pub(crate) fn read_bounded(path: &Path, max: u64) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let regular = |m: &std::fs::Metadata| -> std::io::Result<()> {
+        if m.is_file() {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::InvalidInput,
+                "not a regular file (a FIFO, device or directory is refused)",
+            ))
+        }
+    };
+    let too_large = || {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("larger than {} MiB, the most accepted", max >> 20),
+        )
+    };
+    let meta = std::fs::metadata(path)?;
+    regular(&meta)?;
+    if meta.len() > max {
+        return Err(too_large());
+    }
+    let file = std::fs::File::open(path)?;
+    regular(&file.metadata()?)?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| Error::new(ErrorKind::InvalidData, e))
 }
 
 fn syntax_error(file: &str, text: &str, e: &toml::de::Error) -> ScenarioError {

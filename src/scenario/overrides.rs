@@ -14,7 +14,11 @@ fn fail(file: &str, o: &str, key: &str, msg: &str) -> ScenarioError {
         line: 0,
         col: 0,
         key: key.to_string(),
-        message: format!("--set {o}: {msg}"),
+        message: format!(
+            "--set {}: {}",
+            crate::text::shown(o),
+            crate::text::shown(msg)
+        ),
     }
 }
 

@@ -57,11 +57,11 @@ pub(crate) fn read(cx: &Ctx, p: &Spanned<String>, path: &[Seg], base_dir: &Path)
         return Err(cx.err(&p.span(), path, "must not be empty"));
     }
     let full = base_dir.join(rel);
-    let text = std::fs::read_to_string(&full).map_err(|e| {
+    let text = super::read_bounded(&full, super::defaults::MAX_REPLAY_BYTES).map_err(|e| {
         cx.err(
             &p.span(),
             path,
-            format!("cannot read {}: {e}", full.display()),
+            format!("cannot read {}: {e}", crate::text::shown_path(&full)),
         )
     })?;
     let file = full.display().to_string();
@@ -184,6 +184,19 @@ pub(crate) fn parse(
         let rec = rec.map_err(|e| csv_err(&cx, &e))?;
         let start = pos(&rec);
         let row_span = start..start;
+        // The rows are kept in memory until the run: stop at the bound, not at the end of a
+        // file that may hold a billion rows.
+        if rows.len() as u64 >= super::defaults::MAX_REQUESTS {
+            return Err(cx.err(
+                &row_span,
+                &[],
+                format!(
+                    "more than {} rows: a scenario may announce at most {} requests",
+                    super::defaults::MAX_REQUESTS,
+                    super::defaults::MAX_REQUESTS
+                ),
+            ));
+        }
         if rec.len() != columns.len() {
             return Err(cx.err(
                 &row_span,

@@ -971,7 +971,7 @@ fn impossible_values() {
         (
             "[latency]\napi = { dist = \"lognormal\", median_ms = 10, sigma = -1 }\n",
             "api",
-            "[latency.api] sigma: must be >= 0 (got -1)",
+            "[latency.api] sigma: must be in [0, 10] (got -1)",
         ),
         (
             "[[requests]]\nat_s = 1\naction = \"migrate\"\nserver = \"vm1\"\nmicroversion = \"2.105\"\n",

@@ -129,22 +129,31 @@ fn known_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 // ---------------------------------------------------------------------------------------------
 // Scalar checks.
 
-fn int_min(cx: &Ctx, v: &Spanned<i64>, path: &[Seg], min: i64) -> R<i64> {
+/// An integer in `min..=max` (the bounds of docs/scenario-schema.md).
+fn int_in(cx: &Ctx, v: &Spanned<i64>, path: &[Seg], min: i64, max: u64) -> R<i64> {
     let x = *v.get_ref();
     if x < min {
         return Err(cx.err(&v.span(), path, format!("must be >= {min} (got {x})")));
     }
+    if u64::try_from(x).is_ok_and(|u| u > max) {
+        return Err(cx.err(
+            &v.span(),
+            path,
+            format!("is too large (got {x}, at most {max})"),
+        ));
+    }
     Ok(x)
 }
 
-/// A non-negative integer ≥ `min`.
-fn uint(cx: &Ctx, v: &Spanned<i64>, path: &[Seg], min: i64) -> R<u64> {
-    let x = int_min(cx, v, path, min.max(0))?;
+/// A non-negative integer in `min..=max`.
+fn uint(cx: &Ctx, v: &Spanned<i64>, path: &[Seg], min: i64, max: u64) -> R<u64> {
+    let x = int_in(cx, v, path, min.max(0), max)?;
     u64::try_from(x).map_err(|_| cx.err(&v.span(), path, "must not be negative"))
 }
 
-fn uint32(cx: &Ctx, v: &Spanned<i64>, path: &[Seg], min: i64) -> R<u32> {
-    let x = uint(cx, v, path, min)?;
+/// A count (`min..=MAX_COUNT`), which fits a u32.
+fn count32(cx: &Ctx, v: &Spanned<i64>, path: &[Seg], min: i64) -> R<u32> {
+    let x = uint(cx, v, path, min, defaults::MAX_COUNT)?;
     u32::try_from(x).map_err(|_| cx.err(&v.span(), path, format!("is too large (got {x})")))
 }
 
@@ -160,10 +169,49 @@ fn finite(cx: &Ctx, v: &Spanned<f64>, path: &[Seg]) -> R<f64> {
     Ok(x)
 }
 
-fn positive(cx: &Ctx, v: &Spanned<f64>, path: &[Seg]) -> R<f64> {
+/// A finite number in `(0, max]`.
+fn positive(cx: &Ctx, v: &Spanned<f64>, path: &[Seg], max: f64) -> R<f64> {
     let x = finite(cx, v, path)?;
     if x <= 0.0 {
         return Err(cx.err(&v.span(), path, format!("must be > 0 (got {x})")));
+    }
+    if x > max {
+        return Err(cx.err(
+            &v.span(),
+            path,
+            format!("is too large (got {x}, at most {max})"),
+        ));
+    }
+    Ok(x)
+}
+
+/// A finite number in `[-max, max]`.
+fn signed(cx: &Ctx, v: &Spanned<f64>, path: &[Seg], max: f64) -> R<f64> {
+    let x = finite(cx, v, path)?;
+    if x.abs() > max {
+        return Err(cx.err(
+            &v.span(),
+            path,
+            format!("must be within [-{max}, {max}] (got {x})"),
+        ));
+    }
+    Ok(x)
+}
+
+/// [`defaults::MAX_SECONDS`] as an integer, for the integer-seconds options of `[nova.libvirt]`.
+const MAX_S: u64 = defaults::MAX_TIME_MS / 1000;
+
+/// A rate per second: at most [`defaults::MAX_RATE_PER_S`], and at least one per
+/// [`defaults::MAX_SECONDS`] (a slower rate would draw gaps beyond the longest time).
+fn rate(cx: &Ctx, v: &Spanned<f64>, path: &[Seg]) -> R<f64> {
+    let x = positive(cx, v, path, defaults::MAX_RATE_PER_S)?;
+    let min = 1.0 / defaults::MAX_SECONDS;
+    if x < min {
+        return Err(cx.err(
+            &v.span(),
+            path,
+            format!("must be >= {min} per second (got {x})"),
+        ));
     }
     Ok(x)
 }
@@ -206,8 +254,15 @@ fn millis(cx: &Ctx, v: &Spanned<f64>, path: &[Seg]) -> R<u64> {
     if x < 0.0 {
         return Err(cx.err(&v.span(), path, format!("must be >= 0 ms (got {x})")));
     }
-    if x > defaults::MAX_SECONDS * 1000.0 {
-        return Err(cx.err(&v.span(), path, format!("is too large (got {x} ms)")));
+    if x > defaults::MAX_TIME_MS as f64 {
+        return Err(cx.err(
+            &v.span(),
+            path,
+            format!(
+                "is too large (got {x} ms, at most {} ms)",
+                defaults::MAX_TIME_MS
+            ),
+        ));
     }
     Ok(x.round() as u64)
 }
@@ -238,10 +293,22 @@ fn choice<T: Copy>(
         })
 }
 
-/// A non-empty name.
+/// A non-empty name without control characters: names are echoed in one-line messages and
+/// written in trace rows and terminal output, where a newline or an escape would forge lines.
 fn name(cx: &Ctx, v: &Spanned<String>, path: &[Seg]) -> R<String> {
     if v.get_ref().trim().is_empty() {
         return Err(cx.err(&v.span(), path, "must not be empty"));
+    }
+    if let Some(c) = crate::text::first_control(v.get_ref()) {
+        return Err(cx.err(
+            &v.span(),
+            path,
+            format!(
+                "must not contain control characters (found {:?} in {:?})",
+                c,
+                v.get_ref()
+            ),
+        ));
     }
     Ok(v.get_ref().clone())
 }
@@ -414,19 +481,19 @@ fn dist(cx: &Ctx, d: &Spanned<RawDist>, path: &[Seg]) -> R<Dist> {
         "exponential" => {
             let m = need(&r.mean_ms, "mean_ms")?;
             Dist::Exponential {
-                mean_ms: positive(cx, &m, &at(path, "mean_ms"))?,
+                mean_ms: positive(cx, &m, &at(path, "mean_ms"), defaults::MAX_TIME_MS as f64)?,
             }
         }
         "lognormal" => {
             let m = need(&r.median_ms, "median_ms")?;
             let s = need(&r.sigma, "sigma")?;
-            let median_ms = positive(cx, &m, &at(path, "median_ms"))?;
+            let median_ms = positive(cx, &m, &at(path, "median_ms"), defaults::MAX_TIME_MS as f64)?;
             let sigma = finite(cx, &s, &at(path, "sigma"))?;
-            if sigma < 0.0 {
+            if !(0.0..=defaults::MAX_SIGMA).contains(&sigma) {
                 return Err(cx.err(
                     &s.span(),
                     &at(path, "sigma"),
-                    format!("must be >= 0 (got {sigma})"),
+                    format!("must be in [0, {}] (got {sigma})", defaults::MAX_SIGMA),
                 ));
             }
             Dist::LogNormal { median_ms, sigma }
@@ -465,7 +532,7 @@ fn dist(cx: &Ctx, d: &Spanned<RawDist>, path: &[Seg]) -> R<Dist> {
                     let mut ws = Vec::with_capacity(values_ms.len());
                     let mut total: u64 = 0;
                     for (i, x) in w.get_ref().iter().enumerate() {
-                        let x = uint(cx, x, &at_index(&wpath, i), 0)?;
+                        let x = uint(cx, x, &at_index(&wpath, i), 0, defaults::MAX_COUNT)?;
                         total = total
                             .checked_add(x)
                             .ok_or_else(|| cx.err(&w.span(), &wpath, "weights are too large"))?;
@@ -510,7 +577,8 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
         cfg.resize_confirm_window = secs(cx, v, &p("resize_confirm_window"))?;
     }
     if let Some(v) = &d.migrate_max_retries {
-        cfg.migrate_max_retries = int_min(cx, v, &p("migrate_max_retries"), -1)?;
+        cfg.migrate_max_retries =
+            int_in(cx, v, &p("migrate_max_retries"), -1, defaults::MAX_COUNT)?;
     }
     if let Some(v) = &d.service_down_time {
         cfg.service_down_time = secs_pos(cx, v, &p("service_down_time"))?;
@@ -523,7 +591,7 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
     }
     if let Some(v) = &d.max_concurrent_live_migrations {
         cfg.max_concurrent_live_migrations =
-            uint32(cx, v, &p("max_concurrent_live_migrations"), 0)?;
+            count32(cx, v, &p("max_concurrent_live_migrations"), 0)?;
     }
     if let Some(v) = &d.vif_plugging_timeout {
         cfg.vif_plugging_timeout = secs(cx, v, &p("vif_plugging_timeout"))?;
@@ -538,17 +606,29 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
     let lv = &n.libvirt;
     // Minimums of `nova/conf/libvirt.py`.
     if let Some(v) = &lv.live_migration_downtime {
-        cfg.libvirt.downtime_ms = uint(cx, v, &lp("live_migration_downtime"), 100)?;
+        cfg.libvirt.downtime_ms = uint(
+            cx,
+            v,
+            &lp("live_migration_downtime"),
+            100,
+            defaults::MAX_TIME_MS,
+        )?;
     }
     if let Some(v) = &lv.live_migration_downtime_steps {
-        cfg.libvirt.downtime_steps = uint(cx, v, &lp("live_migration_downtime_steps"), 3)?;
+        cfg.libvirt.downtime_steps = uint(
+            cx,
+            v,
+            &lp("live_migration_downtime_steps"),
+            3,
+            defaults::MAX_COUNT,
+        )?;
     }
     if let Some(v) = &lv.live_migration_downtime_delay {
-        cfg.libvirt.downtime_delay_s = uint(cx, v, &lp("live_migration_downtime_delay"), 3)?;
+        cfg.libvirt.downtime_delay_s = uint(cx, v, &lp("live_migration_downtime_delay"), 3, MAX_S)?;
     }
     if let Some(v) = &lv.live_migration_completion_timeout {
         cfg.libvirt.completion_timeout_s =
-            uint(cx, v, &lp("live_migration_completion_timeout"), 0)?;
+            uint(cx, v, &lp("live_migration_completion_timeout"), 0, MAX_S)?;
     }
     if let Some(v) = &lv.live_migration_timeout_action {
         cfg.libvirt.timeout_action = choice(
@@ -573,8 +653,8 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
                  default: f64|
      -> R<f64> {
         match (main, initial) {
-            (Some(v), _) => positive(cx, v, &p(main_key)),
-            (None, Some(v)) => positive(cx, v, &p(initial_key)),
+            (Some(v), _) => positive(cx, v, &p(main_key), defaults::MAX_RATIO),
+            (None, Some(v)) => positive(cx, v, &p(initial_key), defaults::MAX_RATIO),
             (None, None) => Ok(default),
         }
     };
@@ -601,15 +681,27 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
             defaults::DISK_ALLOCATION_RATIO,
         )?,
         reserved_host_cpus: match &d.reserved_host_cpus {
-            Some(v) => uint(cx, v, &p("reserved_host_cpus"), 0)?,
+            Some(v) => uint(cx, v, &p("reserved_host_cpus"), 0, defaults::MAX_VCPUS)?,
             None => defaults::RESERVED_HOST_CPUS,
         },
         reserved_host_memory_mb: match &d.reserved_host_memory_mb {
-            Some(v) => uint(cx, v, &p("reserved_host_memory_mb"), 0)?,
+            Some(v) => uint(
+                cx,
+                v,
+                &p("reserved_host_memory_mb"),
+                0,
+                defaults::MAX_MEMORY_MB,
+            )?,
             None => defaults::RESERVED_HOST_MEMORY_MB,
         },
         reserved_host_disk_mb: match &d.reserved_host_disk_mb {
-            Some(v) => uint(cx, v, &p("reserved_host_disk_mb"), 0)?,
+            Some(v) => uint(
+                cx,
+                v,
+                &p("reserved_host_disk_mb"),
+                0,
+                defaults::MAX_MEMORY_MB,
+            )?,
             None => defaults::RESERVED_HOST_DISK_MB,
         },
     };
@@ -619,7 +711,7 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
             Seg::from("scheduler"),
             Seg::from("max_attempts"),
         ];
-        cfg.max_attempts = uint32(cx, v, &path, 1)?;
+        cfg.max_attempts = count32(cx, v, &path, 1)?;
     }
     let f = &n.filter_scheduler;
     let fp = |k: &str| {
@@ -630,7 +722,7 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
         ]
     };
     if let Some(v) = &f.host_subset_size {
-        cfg.host_subset_size = uint32(cx, v, &fp("host_subset_size"), 1)?;
+        cfg.host_subset_size = count32(cx, v, &fp("host_subset_size"), 1)?;
     }
     let w = &mut cfg.weights;
     for (slot, v, key) in [
@@ -666,7 +758,7 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
         ),
     ] {
         if let Some(v) = v {
-            *slot = finite(cx, v, &fp(key))?;
+            *slot = signed(cx, v, &fp(key), defaults::MAX_WEIGHT_MULTIPLIER)?;
         }
     }
     Ok((cfg, hd))
@@ -760,13 +852,13 @@ fn host(
 ) -> R<Host> {
     let ratio = |v: &Option<Spanned<f64>>, k: &str, default: f64| -> R<f64> {
         v.as_ref()
-            .map(|v| positive(cx, v, &at(base, k)))
+            .map(|v| positive(cx, v, &at(base, k), defaults::MAX_RATIO))
             .transpose()
             .map(|x| x.unwrap_or(default))
     };
-    let reserved = |v: &Option<Spanned<i64>>, k: &str, default: u64| -> R<u64> {
+    let reserved = |v: &Option<Spanned<i64>>, k: &str, max: u64, default: u64| -> R<u64> {
         v.as_ref()
-            .map(|v| uint(cx, v, &at(base, k), 0))
+            .map(|v| uint(cx, v, &at(base, k), 0, max))
             .transpose()
             .map(|x| x.unwrap_or(default))
     };
@@ -786,9 +878,21 @@ fn host(
         None => defaults::periodic_phase(seed, &name),
     };
     Ok(Host {
-        vcpus: uint(cx, &f.vcpus, &at(base, "vcpus"), 1)?,
-        memory_mb: uint(cx, &f.memory_mb, &at(base, "memory_mb"), 1)?,
-        disk_gb: uint(cx, &f.disk_gb, &at(base, "disk_gb"), 1)?,
+        vcpus: uint(cx, &f.vcpus, &at(base, "vcpus"), 1, defaults::MAX_VCPUS)?,
+        memory_mb: uint(
+            cx,
+            &f.memory_mb,
+            &at(base, "memory_mb"),
+            1,
+            defaults::MAX_MEMORY_MB,
+        )?,
+        disk_gb: uint(
+            cx,
+            &f.disk_gb,
+            &at(base, "disk_gb"),
+            1,
+            defaults::MAX_DISK_GB,
+        )?,
         cpu_allocation_ratio: ratio(
             &f.cpu_allocation_ratio,
             "cpu_allocation_ratio",
@@ -807,22 +911,31 @@ fn host(
         reserved_host_cpus: reserved(
             &f.reserved_host_cpus,
             "reserved_host_cpus",
+            defaults::MAX_VCPUS,
             hd.reserved_host_cpus,
         )?,
         reserved_host_memory_mb: reserved(
             &f.reserved_host_memory_mb,
             "reserved_host_memory_mb",
+            defaults::MAX_MEMORY_MB,
             hd.reserved_host_memory_mb,
         )?,
         reserved_host_disk_mb: reserved(
             &f.reserved_host_disk_mb,
             "reserved_host_disk_mb",
+            defaults::MAX_MEMORY_MB,
             hd.reserved_host_disk_mb,
         )?,
         hypervisor_type: opt_name(cx, &f.hypervisor_type, &at(base, "hypervisor_type"))?
             .unwrap_or_else(|| defaults::HYPERVISOR_TYPE.to_string()),
         hypervisor_version: match &f.hypervisor_version {
-            Some(v) => uint(cx, v, &at(base, "hypervisor_version"), 0)?,
+            Some(v) => uint(
+                cx,
+                v,
+                &at(base, "hypervisor_version"),
+                0,
+                defaults::MAX_HYPERVISOR_VERSION,
+            )?,
             None => defaults::HYPERVISOR_VERSION,
         },
         availability_zone: opt_name(cx, &f.availability_zone, &at(base, "availability_zone"))?
@@ -858,14 +971,69 @@ fn add_host(cx: &Ctx, names: &mut Names, h: Host, span: &Range<usize>, path: &[S
 }
 
 fn group_count(cx: &Ctx, v: &Spanned<i64>, path: &[Seg], max: u64) -> R<u64> {
-    let n = uint(cx, v, path, 1)?;
+    let n = uint(cx, v, path, 1, max)?;
     if n > max {
         return Err(cx.err(&v.span(), path, format!("must be <= {max} (got {n})")));
     }
     Ok(n)
 }
 
+/// Adds `n` to the running `total` of a kind, failing at `span` (the group or entry that
+/// crosses the bound) when the total would exceed `max`. Run over the counts as written, before
+/// anything proportional to them is built.
+fn add_total(
+    cx: &Ctx,
+    total: &mut u64,
+    n: u64,
+    max: u64,
+    what: &str,
+    span: &Range<usize>,
+    path: &[Seg],
+) -> R<()> {
+    *total = total.saturating_add(n);
+    if *total > max {
+        return Err(cx.err(
+            span,
+            path,
+            format!(
+                "brings the scenario to {} {what}, more than the {max} a scenario may have",
+                total
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn hosts(cx: &Ctx, raw: &RawScenario, seed: u64, hd: &HostDefaults, names: &mut Names) -> R<()> {
+    let mut total = 0;
+    for (i, g) in raw.host_groups.iter().enumerate() {
+        let path = [Seg::from("host_groups"), Seg::from(i), Seg::from("count")];
+        let c = &g.get_ref().count;
+        let n = group_count(cx, c, &path, defaults::MAX_HOST_GROUP_COUNT)?;
+        add_total(
+            cx,
+            &mut total,
+            n,
+            defaults::MAX_HOSTS,
+            "hosts",
+            &c.span(),
+            &path,
+        )?;
+    }
+    for (i, h) in raw.hosts.iter().enumerate() {
+        let path = [Seg::from("hosts"), Seg::from(i), Seg::from("name")];
+        let span = h.get_ref().name.span();
+        add_total(
+            cx,
+            &mut total,
+            1,
+            defaults::MAX_HOSTS,
+            "hosts",
+            &span,
+            &path,
+        )?;
+    }
+    names.hosts.reserve(total as usize);
     for (i, g) in raw.host_groups.iter().enumerate() {
         let base = vec![Seg::from("host_groups"), Seg::from(i)];
         let r = g.get_ref();
@@ -908,13 +1076,33 @@ fn flavors(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
             ));
         }
         let flavor = Flavor {
-            vcpus: uint(cx, &r.vcpus, &at(&base, "vcpus"), 1)?,
-            memory_mb: uint(cx, &r.memory_mb, &at(&base, "memory_mb"), 1)?,
-            disk_gb: uint(cx, &r.disk_gb, &at(&base, "disk_gb"), 0)?,
+            vcpus: uint(cx, &r.vcpus, &at(&base, "vcpus"), 1, defaults::MAX_VCPUS)?,
+            memory_mb: uint(
+                cx,
+                &r.memory_mb,
+                &at(&base, "memory_mb"),
+                1,
+                defaults::MAX_MEMORY_MB,
+            )?,
+            disk_gb: uint(
+                cx,
+                &r.disk_gb,
+                &at(&base, "disk_gb"),
+                0,
+                defaults::MAX_DISK_GB,
+            )?,
             dirty_rate_mib_s: r
                 .dirty_rate_mib_s
                 .as_ref()
-                .map(|v| uint(cx, v, &at(&base, "dirty_rate_mib_s"), 0))
+                .map(|v| {
+                    uint(
+                        cx,
+                        v,
+                        &at(&base, "dirty_rate_mib_s"),
+                        0,
+                        defaults::MAX_RATE_MIB_S,
+                    )
+                })
                 .transpose()?,
             name: n.clone(),
         };
@@ -983,6 +1171,21 @@ fn add_server(
 }
 
 fn servers(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
+    let mut total = 0;
+    for (i, g) in raw.server_groups.iter().enumerate() {
+        let path = [Seg::from("server_groups"), Seg::from(i), Seg::from("count")];
+        let c = &g.get_ref().count;
+        let n = group_count(cx, c, &path, defaults::MAX_SERVER_GROUP_COUNT)?;
+        let (max, what) = (defaults::MAX_SERVERS, "initial servers");
+        add_total(cx, &mut total, n, max, what, &c.span(), &path)?;
+    }
+    for (i, s) in raw.servers.iter().enumerate() {
+        let path = [Seg::from("servers"), Seg::from(i), Seg::from("name")];
+        let span = s.get_ref().name.span();
+        let (max, what) = (defaults::MAX_SERVERS, "initial servers");
+        add_total(cx, &mut total, 1, max, what, &span, &path)?;
+    }
+    names.servers.reserve(total as usize);
     for (i, g) in raw.server_groups.iter().enumerate() {
         let base = vec![Seg::from("server_groups"), Seg::from(i)];
         let r = g.get_ref();
@@ -1205,7 +1408,7 @@ fn arrival(cx: &Ctx, a: &Spanned<RawArrival>, path: &[Seg]) -> R<Arrival> {
         "poisson" => {
             let v = r.rate_per_s.as_ref().ok_or_else(|| missing("rate_per_s"))?;
             Arrival::Poisson {
-                rate_per_s: positive(cx, v, &at(path, "rate_per_s"))?,
+                rate_per_s: rate(cx, v, &at(path, "rate_per_s"))?,
             }
         }
         "constant" => {
@@ -1220,7 +1423,7 @@ fn arrival(cx: &Ctx, a: &Spanned<RawArrival>, path: &[Seg]) -> R<Arrival> {
                 .as_ref()
                 .ok_or_else(|| missing("concurrency"))?;
             Arrival::ClosedLoop {
-                concurrency: uint32(cx, v, &at(path, "concurrency"), 1)?,
+                concurrency: count32(cx, v, &at(path, "concurrency"), 1)?,
                 think: opt_dist(cx, &r.think, &at(path, "think"), defaults::zero_delay())?,
             }
         }
@@ -1261,7 +1464,7 @@ fn generator(cx: &Ctx, names: &Names, g: &Spanned<RawGenerator>, base: &[Seg]) -
     let count = r
         .count
         .as_ref()
-        .map(|v| uint(cx, v, &at(base, "count"), 1))
+        .map(|v| uint(cx, v, &at(base, "count"), 1, defaults::MAX_COUNT))
         .transpose()?;
     if count.is_none() && stop.is_none() {
         return Err(cx.err(
@@ -1460,7 +1663,7 @@ fn fault(
         times: f
             .times
             .as_ref()
-            .map(|t| uint32(cx, t, &at(base, "times"), 1))
+            .map(|t| count32(cx, t, &at(base, "times"), 1))
             .transpose()?,
         message: match &f.message {
             Some(m) => m.get_ref().clone(),
@@ -1494,7 +1697,7 @@ fn scenario_name(cx: &Ctx, v: &Spanned<String>) -> R<String> {
 pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario> {
     let sname = scenario_name(cx, &raw.name)?;
     let seed = match &raw.seed {
-        Some(v) => uint(cx, v, &[Seg::from("seed")], 0)?,
+        Some(v) => uint(cx, v, &[Seg::from("seed")], 0, i64::MAX as u64)?,
         None => defaults::SEED,
     };
     let end = raw
@@ -1532,6 +1735,7 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
         None => None,
     };
     let csv_cx = replay.as_ref().map(|r| r.ctx(cx.overrides));
+    request_totals(cx, raw, replay.as_ref().map_or(0, |r| r.rows.len()))?;
 
     // Names created by explicit creates and create generators.
     for (i, r) in raw.requests.iter().enumerate() {
@@ -1620,9 +1824,22 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
         }
     }
 
-    let mut generators = Vec::new();
+    let mut generators: Vec<Generator> = Vec::new();
+    // Each generator holds its own list of targets ("all" = every initial server): bound the
+    // sum, or a million generators over a million servers would hold 10^12 names.
+    let mut targets = 0;
     for (i, g) in raw.workload.generators.iter().enumerate() {
         let base = [Seg::from("workload"), Seg::from("generators"), Seg::from(i)];
+        let n = match &g.get_ref().targets {
+            _ if g.get_ref().action.get_ref() == ActionKind::Create.as_str() => 0,
+            Some(t) => match t.get_ref() {
+                RawTargets::List(l) => l.len(),
+                _ => names.servers.len(),
+            },
+            None => names.servers.len(),
+        };
+        let (max, what) = (defaults::MAX_REQUESTS, "generator targets");
+        add_total(cx, &mut targets, n as u64, max, what, &g.span(), &base)?;
         generators.push(generator(cx, &names, g, &base)?);
     }
 
@@ -1650,13 +1867,20 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
     }
 
     let mut output = defaults::output();
+    let wpath = [Seg::from("output"), Seg::from("throughput_window_s")];
     if let Some(v) = &raw.output.throughput_window_s {
-        output.throughput_window = secs_pos(
-            cx,
-            v,
-            &[Seg::from("output"), Seg::from("throughput_window_s")],
-        )?;
+        output.throughput_window = secs_pos(cx, v, &wpath)?;
     }
+    let live = live_transfer(cx, &raw.live_migration)?;
+    let drains = raw
+        .workload
+        .drains
+        .iter()
+        .enumerate()
+        .map(|(i, d)| drain(cx, &names, d, i))
+        .collect::<R<Vec<_>>>()?;
+    let last = last_time(raw, end, &requests, &service_events, &generators, &drains);
+    window_count(cx, raw, &output, last)?;
 
     let release = match &raw.release {
         Some(r) => {
@@ -1675,16 +1899,8 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
         }
         None => Release::default(),
     };
-    let live = live_transfer(cx, &raw.live_migration)?;
-    let drains = raw
-        .workload
-        .drains
-        .iter()
-        .enumerate()
-        .map(|(i, d)| drain(cx, &names, d, i))
-        .collect::<R<Vec<_>>>()?;
     let expectations = expect::expectations(cx, &names, &raw.expect, end)?;
-    Ok(Scenario {
+    let scenario = Scenario {
         name: sname,
         seed,
         release,
@@ -1703,7 +1919,276 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
         service_events,
         output,
         expectations,
-    })
+    };
+    initial_placement(cx, raw, &scenario)?;
+    Ok(scenario)
+}
+
+/// Places the initial servers exactly as the run will (the same scheduler, seed and order, on a
+/// copy of the cloud without its workload, traces discarded), so that a server that cannot be
+/// placed is a load error naming its `[[servers]]` or `[[server_groups]]` entry — for `check`
+/// as for `run`, which otherwise would only find it once started.
+fn initial_placement(cx: &Ctx, raw: &RawScenario, sc: &Scenario) -> R<()> {
+    if sc.servers.iter().all(|s| s.host.is_some()) {
+        return Ok(()); // pinned servers are placed without a capacity check
+    }
+    let probe = Scenario {
+        name: sc.name.clone(),
+        seed: sc.seed,
+        release: sc.release,
+        live: sc.live,
+        drains: Vec::new(),
+        end: sc.end,
+        nova: sc.nova.clone(),
+        hosts: sc.hosts.clone(),
+        flavors: sc.flavors.clone(),
+        servers: sc.servers.clone(),
+        latency: sc.latency.clone(),
+        steps: sc.steps.clone(),
+        faults: Vec::new(),
+        requests: Vec::new(),
+        generators: Vec::new(),
+        service_events: Vec::new(),
+        output: sc.output.clone(),
+        expectations: Vec::new(),
+    };
+    let sink = || -> Box<dyn std::io::Write> { Box::new(std::io::sink()) };
+    let trace = crate::trace::writer::TraceWriter::new(sink(), sink(), sink())
+        .expect("writing to io::sink cannot fail");
+    let crate::sim::SimError::Setup(crate::sim::SetupError::Unplaceable { server, reason }) =
+        (match crate::sim::Sim::new(probe, trace) {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        })
+    else {
+        return Ok(()); // an I/O error of a sink: nothing to report about the scenario
+    };
+    let msg = format!("initial server {server:?} cannot be placed at t = 0: {reason}");
+    if let Some((i, r)) = raw
+        .servers
+        .iter()
+        .enumerate()
+        .find(|(_, r)| *r.get_ref().name.get_ref() == server)
+    {
+        let path = [Seg::from("servers"), Seg::from(i), Seg::from("name")];
+        return Err(cx.err(&r.get_ref().name.span(), &path, msg));
+    }
+    for (i, g) in raw.server_groups.iter().enumerate() {
+        let g = g.get_ref();
+        let count = u64::try_from(*g.count.get_ref()).ok();
+        if generated_by_prefix(g.prefix.get_ref(), count, &server) {
+            let path = [
+                Seg::from("server_groups"),
+                Seg::from(i),
+                Seg::from("prefix"),
+            ];
+            return Err(cx.err(&g.prefix.span(), &path, msg));
+        }
+    }
+    Err(cx.err(&(0..0), &[], msg))
+}
+
+/// Whether `name` is `<prefix><n>` with 1 ≤ n ≤ count (a server of that group).
+fn generated_by_prefix(prefix: &str, count: Option<u64>, name: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|n| {
+            let v: u64 = n.parse().ok()?;
+            (v.to_string() == n).then_some(v)
+        })
+        .is_some_and(|n| n >= 1 && count.is_none_or(|c| n <= c))
+}
+
+/// The requests a scenario announces: `[[requests]]`, replay rows, and each generator's `count`
+/// (twice with a follow-up), at most [`defaults::MAX_REQUESTS`] in all — checked before the
+/// requests are built or the run reserves its tables for them.
+fn request_totals(cx: &Ctx, raw: &RawScenario, replay_rows: usize) -> R<()> {
+    let (max, what) = (defaults::MAX_REQUESTS, "requests");
+    let mut total = 0;
+    for (i, r) in raw.requests.iter().enumerate() {
+        let path = [Seg::from("requests"), Seg::from(i)];
+        add_total(cx, &mut total, 1, max, what, &r.span(), &path)?;
+    }
+    if let Some(p) = &raw.workload.replay_csv {
+        let path = [Seg::from("workload"), Seg::from("replay_csv")];
+        add_total(
+            cx,
+            &mut total,
+            replay_rows as u64,
+            max,
+            what,
+            &p.span(),
+            &path,
+        )?;
+    }
+    for (i, g) in raw.workload.generators.iter().enumerate() {
+        let base = [Seg::from("workload"), Seg::from("generators"), Seg::from(i)];
+        let r = g.get_ref();
+        let (n, span, path) = match &r.count {
+            Some(c) => {
+                let path = at(&base, "count");
+                (uint(cx, c, &path, 1, defaults::MAX_COUNT)?, c.span(), path)
+            }
+            None => (announced_without_count(r), g.span(), base.to_vec()),
+        };
+        let follow_up = r
+            .follow_up
+            .as_ref()
+            .is_some_and(|f| f.get_ref().as_str() != "none");
+        let n = if follow_up { n.saturating_mul(2) } else { n };
+        add_total(cx, &mut total, n, max, what, &span, &path)?;
+    }
+    Ok(())
+}
+
+/// The requests a generator without `count` announces: `rate_per_s × (stop_s − start_s)`
+/// (Poisson, the expected number), `(stop_s − start_s) / interval_s + 1` (constant), or its
+/// `concurrency` (closed loop: the requests in flight at once). Values out of their bounds
+/// count 0 here: their own check reports them, with a better message.
+fn announced_without_count(g: &RawGenerator) -> u64 {
+    let secs = |v: &Option<Spanned<f64>>, default: f64| -> Option<f64> {
+        let x = v.as_ref().map_or(default, |v| *v.get_ref());
+        (0.0..=defaults::MAX_SECONDS).contains(&x).then_some(x)
+    };
+    let a = g.arrival.get_ref();
+    let span = match (secs(&g.start_s, 0.0), secs(&g.stop_s, f64::NAN)) {
+        (Some(start), Some(stop)) => (stop - start).max(0.0),
+        _ => 0.0,
+    };
+    let n = match a.kind.get_ref().as_str() {
+        "poisson" => a
+            .rate_per_s
+            .as_ref()
+            .map(|r| *r.get_ref())
+            .filter(|r| (0.0..=defaults::MAX_RATE_PER_S).contains(r))
+            .map_or(0.0, |r| (r * span).ceil()),
+        "constant" => a
+            .interval_s
+            .as_ref()
+            .map(|i| *i.get_ref())
+            .filter(|i| *i >= 0.001 && *i <= defaults::MAX_SECONDS)
+            .map_or(0.0, |i| (span / i).floor() + 1.0),
+        _ => a
+            .concurrency
+            .as_ref()
+            .map(|c| *c.get_ref())
+            .filter(|c| (1..=defaults::MAX_COUNT as i64).contains(c))
+            .map_or(0.0, |c| c as f64),
+    };
+    n as u64 // saturating; below 2^53 for in-bound values
+}
+
+/// The latest time the scenario writes down, and where: `end_s` when given (the run stops
+/// there), else the latest request, service event, drain, generator start or stop.
+fn last_time(
+    raw: &RawScenario,
+    end: Option<SimTime>,
+    requests: &[TimedRequest],
+    service_events: &[ServiceEvent],
+    generators: &[Generator],
+    drains: &[Drain],
+) -> Option<(SimTime, Range<usize>, Vec<Seg>)> {
+    if let (Some(end), Some(v)) = (end, &raw.end_s) {
+        return Some((end, v.span(), vec![Seg::from("end_s")]));
+    }
+    let mut last: Option<(SimTime, usize)> = None;
+    let mut see = |t: SimTime, k: usize| {
+        if last.is_none_or(|(l, _)| t > l) {
+            last = Some((t, k));
+        }
+    };
+    // k encodes where the time was written, decoded below only for the latest one.
+    const KINDS: usize = 5;
+    for (i, r) in requests.iter().enumerate() {
+        see(r.at, i * KINDS);
+    }
+    for (i, e) in service_events.iter().enumerate() {
+        see(e.at, i * KINDS + 1);
+    }
+    for (i, g) in generators.iter().enumerate() {
+        see(g.start, i * KINDS + 2);
+        if let Some(stop) = g.stop {
+            see(stop, i * KINDS + 3);
+        }
+    }
+    for (i, d) in drains.iter().enumerate() {
+        see(d.at, i * KINDS + 4);
+    }
+    let (t, k) = last?;
+    let (i, kind) = (k / KINDS, k % KINDS);
+    let key = |section: &[&str], key: &str| -> Vec<Seg> {
+        let mut p: Vec<Seg> = section.iter().map(|s| Seg::from(*s)).collect();
+        p.push(Seg::from(i));
+        p.push(Seg::from(key));
+        p
+    };
+    let gen = || raw.workload.generators.get(i).map(Spanned::get_ref);
+    let (span, path) = match kind {
+        0 => match raw.requests.get(i) {
+            Some(r) => (r.get_ref().at_s.span(), key(&["requests"], "at_s")),
+            // A replay row: reported at the scenario's replay_csv key.
+            None => match &raw.workload.replay_csv {
+                Some(p) => (
+                    p.span(),
+                    vec![Seg::from("workload"), Seg::from("replay_csv")],
+                ),
+                None => (0..0, Vec::new()),
+            },
+        },
+        1 => (
+            raw.service_events.get(i)?.get_ref().at_s.span(),
+            key(&["service_events"], "at_s"),
+        ),
+        2 => (
+            gen()?.start_s.as_ref().map_or(0..0, Spanned::span),
+            key(&["workload", "generators"], "start_s"),
+        ),
+        3 => (
+            gen()?.stop_s.as_ref().map_or(0..0, Spanned::span),
+            key(&["workload", "generators"], "stop_s"),
+        ),
+        _ => (
+            raw.workload.drains.get(i)?.get_ref().at_s.span(),
+            key(&["workload", "drains"], "at_s"),
+        ),
+    };
+    Some((t, span, path))
+}
+
+/// throughput.csv has one row per window up to the run's end: at most
+/// [`defaults::MAX_WINDOWS`] up to the latest time the scenario writes down (a 1 ms window over
+/// days, or a request at 10^9 s with 60 s windows, is a file of millions of rows nobody means).
+/// Reported at `throughput_window_s` when given, else at the time.
+fn window_count(
+    cx: &Ctx,
+    raw: &RawScenario,
+    output: &OutputConfig,
+    last: Option<(SimTime, Range<usize>, Vec<Seg>)>,
+) -> R<()> {
+    let Some((t, span, path)) = last else {
+        return Ok(());
+    };
+    let len = output.throughput_window.ms().max(1);
+    let windows = t.ms().div_ceil(len);
+    if windows <= defaults::MAX_WINDOWS {
+        return Ok(());
+    }
+    let source = super::node::dotted(&path);
+    let (span, path) = match &raw.output.throughput_window_s {
+        Some(v) => (
+            v.span(),
+            vec![Seg::from("output"), Seg::from("throughput_window_s")],
+        ),
+        None => (span, path),
+    };
+    Err(cx.err(
+        &span,
+        &path,
+        format!(
+            "throughput_window_s = {} s gives {windows} windows up to {source} = {t} s, more than {} (throughput.csv has one row per window: raise throughput_window_s)",
+            output.throughput_window,
+            defaults::MAX_WINDOWS
+        ),
+    ))
 }
 
 /// `[live_migration]`: the transfer model.
@@ -1711,10 +2196,10 @@ fn live_transfer(cx: &Ctx, l: &RawLiveMigration) -> R<LiveTransfer> {
     let mut t = LiveTransfer::default();
     let p = |k: &str| vec![Seg::from("live_migration"), Seg::from(k)];
     if let Some(v) = &l.bandwidth_mib_s {
-        t.bandwidth_mib_s = uint(cx, v, &p("bandwidth_mib_s"), 1)?;
+        t.bandwidth_mib_s = uint(cx, v, &p("bandwidth_mib_s"), 1, defaults::MAX_RATE_MIB_S)?;
     }
     if let Some(v) = &l.dirty_rate_mib_s {
-        t.dirty_rate_mib_s = uint(cx, v, &p("dirty_rate_mib_s"), 0)?;
+        t.dirty_rate_mib_s = uint(cx, v, &p("dirty_rate_mib_s"), 0, defaults::MAX_RATE_MIB_S)?;
     }
     if let Some(v) = &l.shared_storage {
         t.shared_storage = *v.get_ref();
@@ -1788,7 +2273,7 @@ fn drain(cx: &Ctx, names: &Names, d: &Spanned<RawDrain>, i: usize) -> R<Drain> {
         host,
         action,
         concurrency: match &r.concurrency {
-            Some(c) => uint32(cx, c, &at(&base, "concurrency"), 1)?,
+            Some(c) => count32(cx, c, &at(&base, "concurrency"), 1)?,
             None => 1,
         },
         disable_first: r.disable_first.as_ref().is_none_or(|b| *b.get_ref()),

@@ -205,6 +205,10 @@ pub struct ThroughputRow {
     pub per_action: Vec<[u64; 5]>,
     /// Servers per status at the end of the window (Status::ALL order).
     pub statuses: Vec<u64>,
+    /// Windows right after this one, each as long as this one, in which nothing happened: not
+    /// stored (memory follows the events, not simulated time), written by `write_throughput`
+    /// as rows with zero counts and these statuses.
+    pub empty_after: u64,
 }
 
 pub struct Sim {
@@ -360,6 +364,7 @@ impl Sim {
                 end: SimTime::ZERO + window_len,
                 per_action: vec![[0; 5]; crate::scenario::ActionKind::ALL.len()],
                 statuses: Vec::new(),
+                empty_after: 0,
             },
             throughput: Vec::new(),
             gens: Vec::new(),
@@ -1001,9 +1006,20 @@ impl Sim {
     // ------------------------------------------------------------------ throughput windows
 
     fn roll_windows(&mut self, t: SimTime) {
-        while t >= self.window.end && self.window.end > self.window.start {
+        if t >= self.window.end && self.window.end > self.window.start {
             let end = self.window.end;
             self.close_window(end);
+            // The windows that end at or before `t` saw no event: counted on the row just
+            // closed instead of stored (or even visited) one by one.
+            let len = self.window.end.since(self.window.start).ms();
+            if t >= self.window.end && len > 0 {
+                if let Some(last) = self.throughput.last_mut() {
+                    let skip = t.since(self.window.start).ms() / len;
+                    last.empty_after += skip;
+                    self.window.start = SimTime(self.window.start.ms() + skip * len);
+                    self.window.end = self.window.start + Duration(len);
+                }
+            }
         }
     }
 
@@ -1014,6 +1030,7 @@ impl Sim {
             end: end + len,
             per_action: vec![[0; 5]; self.window.per_action.len()],
             statuses: Vec::new(),
+            empty_after: 0,
         };
         std::mem::swap(&mut row, &mut self.window);
         row.end = end;

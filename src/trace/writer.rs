@@ -459,6 +459,22 @@ pub fn write_throughput(w: Box<dyn Write>, rows: &[crate::sim::ThroughputRow]) -
             out.uint(n);
         }
         out.end_row()?;
+        // The empty windows after it, made here rather than stored by the run.
+        let len = r.end.since(r.start);
+        let mut start = r.end;
+        for _ in 0..r.empty_after {
+            let end = start + len;
+            out.time(start);
+            out.time(end);
+            for _ in r.per_action.iter().flatten() {
+                out.uint(0);
+            }
+            for &n in &r.statuses {
+                out.uint(n);
+            }
+            out.end_row()?;
+            start = end;
+        }
     }
     out.flush()
 }

@@ -4,7 +4,7 @@
 //! Which check a table is follows from its one "subject" key; every other key must belong to
 //! that check, so a table never means two things.
 
-use super::{actions, choice, name, opt_name, secs, secs_pos, uint, uint32, Names, R};
+use super::{actions, choice, count32, name, opt_name, secs, secs_pos, uint, Names, R};
 use crate::engine::SimTime;
 use crate::model::{MigrationStatus, Status};
 use crate::scenario::context::{at, at_index, Ctx};
@@ -181,7 +181,7 @@ fn expectation(
                     nth: r
                         .migration
                         .as_ref()
-                        .map(|n| uint32(cx, n, &at(base, "migration"), 1))
+                        .map(|n| count32(cx, n, &at(base, "migration"), 1))
                         .transpose()?,
                     status: choice(
                         cx,
@@ -242,12 +242,28 @@ fn expectation(
                 let at_most = r
                     .at_most
                     .as_ref()
-                    .map(|v| uint(cx, v, &at(base, "at_most"), 0))
+                    .map(|v| {
+                        uint(
+                            cx,
+                            v,
+                            &at(base, "at_most"),
+                            0,
+                            crate::scenario::defaults::MAX_COUNT,
+                        )
+                    })
                     .transpose()?;
                 let at_least = r
                     .at_least
                     .as_ref()
-                    .map(|v| uint(cx, v, &at(base, "at_least"), 0))
+                    .map(|v| {
+                        uint(
+                            cx,
+                            v,
+                            &at(base, "at_least"),
+                            0,
+                            crate::scenario::defaults::MAX_COUNT,
+                        )
+                    })
                     .transpose()?;
                 match (at_least, at_most, &r.at_least) {
                     (None, None, _) => return Err(cx.err(
