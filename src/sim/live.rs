@@ -617,9 +617,15 @@ impl Sim {
         let source = self.world.migration(self.live_migration(op)).source;
         let i = source.index();
         self.live_running[i] = self.live_running[i].saturating_sub(1);
-        if let Some(next) = self.live_queue[i].pop_front() {
+        while let Some(next) = self.live_queue[i].pop_front() {
+            // A queued job whose server was deleted meanwhile (its migration already ended by
+            // the delete) never starts: `_do_live_migration` would fail on InstanceNotFound.
+            if self.server_gone(next) {
+                continue;
+            }
             self.live_running[i] += 1;
             self.src_live_start(next);
+            break;
         }
     }
 
