@@ -251,8 +251,10 @@ fn render(s: &Summary, figures: &[(&str, String)], notes: &[String]) -> String {
         let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(n));
     }
 
-    // Actions in the simulator's order, as in the charts.
-    let mut actions: Vec<(&String, &ActionSummary)> = s.actions.iter().collect();
+    // Actions in the simulator's order, as in the charts; summary.json lists every action
+    // (zeros included), the page only those requested.
+    let mut actions: Vec<(&String, &ActionSummary)> =
+        s.actions.iter().filter(|(_, a)| a.submitted > 0).collect();
     actions.sort_by_key(|(name, _)| (plot::action_rank(name), name.as_str()));
 
     h.push_str("<h2 id=\"requests\">Requests per action</h2>\n");
@@ -394,6 +396,8 @@ fn latency_table(
 }
 
 fn count_table(h: &mut String, what: &str, unit: &str, m: &BTreeMap<String, u64>, none: &str) {
+    // summary.json has every status, zeros included: the table shows those that occur.
+    let m: BTreeMap<&String, &u64> = m.iter().filter(|(_, n)| **n > 0).collect();
     if m.is_empty() {
         let _ = writeln!(h, "<p>{}</p>", esc(none));
         return;

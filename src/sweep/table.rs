@@ -94,8 +94,15 @@ fn action_cells(a: Option<&ActionSummary>) -> [String; 7] {
 }
 
 /// Every action any run submitted, in the order of `ActionKind::ALL` (throughput.csv's).
+/// summary.json lists every action, zeros included; columns of actions no run submitted would
+/// only be zeros.
 fn actions(runs: &[RunResult]) -> Vec<String> {
-    let seen: BTreeSet<&String> = runs.iter().flat_map(|r| r.summary.actions.keys()).collect();
+    let seen: BTreeSet<&String> = runs
+        .iter()
+        .flat_map(|r| r.summary.actions.iter())
+        .filter(|(_, a)| a.submitted > 0)
+        .map(|(name, _)| name)
+        .collect();
     let rank = |a: &str| ActionKind::parse(a).map_or(usize::MAX, ActionKind::index);
     let mut out: Vec<String> = seen.into_iter().cloned().collect();
     out.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
@@ -106,7 +113,9 @@ fn actions(runs: &[RunResult]) -> Vec<String> {
 fn statuses(runs: &[RunResult]) -> Vec<String> {
     let seen: BTreeSet<&String> = runs
         .iter()
-        .flat_map(|r| r.summary.final_status.keys())
+        .flat_map(|r| r.summary.final_status.iter())
+        .filter(|(_, &n)| n > 0)
+        .map(|(status, _)| status)
         .collect();
     let rank = |s: &str| {
         Status::ALL

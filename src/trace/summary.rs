@@ -2,7 +2,8 @@
 
 use super::{Outcome, RequestRecord};
 use crate::engine::SimTime;
-use crate::model::World;
+use crate::model::{MigrationStatus, Status, World};
+use crate::scenario::ActionKind;
 use crate::sim::RunStats;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -101,8 +102,13 @@ pub fn build(
     stats: &RunStats,
 ) -> Summary {
     // Keyed by borrowed names while counting: the owned keys of the summary are made once per
-    // key, not once per request.
-    let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+    // key, not once per request. Every action is present, counts 0 included, so that a sweep
+    // reading `actions.<action>.<count>` gets 0 from a run without such a request instead of
+    // silently dropping that run.
+    let mut tallies: BTreeMap<&str, Tally> = ActionKind::ALL
+        .iter()
+        .map(|a| (a.as_str(), Tally::default()))
+        .collect();
     for r in requests {
         let t = tallies.entry(r.action).or_default();
         let a = &mut t.summary;
@@ -149,8 +155,14 @@ pub fn build(
         events: stats.events,
         requests: requests.len() as u64,
         actions,
-        final_status: count_by_name(world.servers.iter().map(|s| s.status()), |s| s.as_str()),
-        migration_status: count_by_name(world.migrations.iter().map(|m| m.status), |s| s.as_str()),
+        final_status: count_by_name(Status::ALL, world.servers.iter().map(|s| s.status()), |s| {
+            s.as_str()
+        }),
+        migration_status: count_by_name(
+            MigrationStatus::ALL,
+            world.migrations.iter().map(|m| m.status),
+            |s| s.as_str(),
+        ),
         peak_migration_vcpus: stats.peak_migration_vcpus,
         peak_migration_memory_mb: stats.peak_migration_memory_mb,
         instance_actions: world.actions.actions.len() as u64,
@@ -163,13 +175,16 @@ pub fn build(
     }
 }
 
-/// How many of `keys` have each name. The keys (statuses) take few values and compare as
-/// integers, so they are counted in a short list and named once per value, not once per key.
-fn count_by_name<K: Copy + Eq>(
+/// How many of `keys` have each name, every name of `all` present (0 included: a count that
+/// is absent when zero makes a sweep drop exactly the runs where it is 0). The keys
+/// (statuses) take few values and compare as integers, so they are counted in a short list
+/// and named once per value, not once per key.
+fn count_by_name<K: Copy + Eq, const N: usize>(
+    all: [K; N],
     keys: impl Iterator<Item = K>,
     name: impl Fn(K) -> &'static str,
 ) -> BTreeMap<String, u64> {
-    let mut counts: Vec<(K, u64)> = Vec::new();
+    let mut counts: Vec<(K, u64)> = all.iter().map(|&k| (k, 0)).collect();
     for k in keys {
         match counts.iter_mut().find(|(c, _)| *c == k) {
             Some((_, n)) => *n += 1,
@@ -200,7 +215,9 @@ pub fn render(s: &Summary) -> String {
         "{:<14} {:>6} {:>16} {:>7} {:>7} {:>7} {:>9} {:>9} {:>9} {:>9}",
         "action", "sent", "http", "ok", "failed", "pending", "p50 s", "p95 s", "p99 s", "max s"
     );
-    for (name, a) in &s.actions {
+    // summary.json lists every action and status, zeros included; the printed summary only
+    // what happened.
+    for (name, a) in s.actions.iter().filter(|(_, a)| a.submitted > 0) {
         let codes = a
             .http_codes
             .iter()
@@ -229,12 +246,13 @@ pub fn render(s: &Summary) -> String {
     }
     let statuses = |m: &BTreeMap<String, u64>| {
         m.iter()
+            .filter(|(_, v)| **v > 0)
             .map(|(k, v)| format!("{k} {v}"))
             .collect::<Vec<_>>()
             .join(", ")
     };
     let _ = writeln!(out, "servers: {}", statuses(&s.final_status));
-    if !s.migration_status.is_empty() {
+    if s.migration_status.values().any(|&n| n > 0) {
         let _ = writeln!(out, "migrations: {}", statuses(&s.migration_status));
     }
     let _ = writeln!(
