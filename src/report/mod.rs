@@ -5,6 +5,7 @@
 //! depend only on summary.json and the SVGs).
 
 use crate::plot::{self, MAX_TIMELINE_SERVERS};
+use crate::trace::summary::CentiMs;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -75,6 +76,20 @@ struct Percentiles {
     p99_ms: u64,
     max_ms: u64,
     mean_ms: u64,
+    /// Rally's interpolated percentiles (absent from folders written before they existed).
+    p50_rally_ms: Option<f64>,
+    p90_rally_ms: Option<f64>,
+    p95_rally_ms: Option<f64>,
+    p99_rally_ms: Option<f64>,
+}
+
+/// A Rally percentile of summary.json (milliseconds, at most two decimals) in seconds, exact:
+/// read back as integer hundredths, so no float is formatted.
+fn rally_secs(ms: Option<f64>) -> String {
+    match ms {
+        Some(x) if x.is_finite() && x >= 0.0 => CentiMs((x * 100.0).round() as u64).to_string(),
+        _ => "–".to_string(),
+    }
 }
 
 /// What each chart shows, under its heading in the report.
@@ -301,13 +316,18 @@ fn render(s: &Summary, figures: &[(&str, String)], notes: &[String]) -> String {
     latency_table(
         &mut h,
         "Completion: submission to the end of the asynchronous work (a migrate ends at \
-         VERIFY_RESIZE), successful requests only. Nearest-rank percentiles.",
+         VERIFY_RESIZE), successful requests only. p50–p99: nearest rank (the value at rank \
+         ⌈q/100 × n⌉ of the sorted latencies, an observed value); Rally p50–p99: Rally's \
+         definition (linear interpolation between the sorted values around rank \
+         q/100 × (n − 1)), to compare with a Rally report; mean rounded down to the \
+         millisecond.",
         &actions,
         |a| a.completion_latency.as_ref(),
     );
     latency_table(
         &mut h,
-        "Response: submission to the HTTP answer, every answered request.",
+        "Response: submission to the HTTP answer, every answered request. Percentiles as \
+         above.",
         &actions,
         |a| a.response_latency.as_ref(),
     );
@@ -381,7 +401,8 @@ fn latency_table(
     }
     h.push_str(
         "<table>\n<tr><th>action</th><th>count</th><th>min</th><th>p50</th><th>p90</th>\
-         <th>p95</th><th>p99</th><th>max</th><th>mean</th></tr>\n",
+         <th>p95</th><th>p99</th><th>max</th><th>mean</th><th>Rally p50</th>\
+         <th>Rally p90</th><th>Rally p95</th><th>Rally p99</th></tr>\n",
     );
     for (name, p) in rows {
         let _ = write!(h, "<tr><td>{}</td><td>{}</td>", esc(name), p.count);
@@ -389,6 +410,14 @@ fn latency_table(
             p.min_ms, p.p50_ms, p.p90_ms, p.p95_ms, p.p99_ms, p.max_ms, p.mean_ms,
         ] {
             let _ = write!(h, "<td>{}</td>", secs(ms));
+        }
+        for ms in [
+            p.p50_rally_ms,
+            p.p90_rally_ms,
+            p.p95_rally_ms,
+            p.p99_rally_ms,
+        ] {
+            let _ = write!(h, "<td>{}</td>", esc(&rally_secs(ms)));
         }
         h.push_str("</tr>\n");
     }
@@ -421,6 +450,14 @@ mod tests {
         assert!(out.starts_with("<svg viewBox=\"0 0 1200 700\" style=\"max-width:1200px\""));
         assert!(!out.contains("http"));
         assert!(out.contains("<rect/>"));
+    }
+
+    #[test]
+    fn rally_percentiles_show_exactly_in_seconds() {
+        assert_eq!(rally_secs(Some(38.5)), "0.0385");
+        assert_eq!(rally_secs(Some(28_210.0)), "28.210");
+        assert_eq!(rally_secs(Some(28_210.05)), "28.21005");
+        assert_eq!(rally_secs(None), "–");
     }
 
     #[test]

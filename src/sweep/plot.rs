@@ -417,6 +417,7 @@ mod tests {
             point: Point { values, seed },
             summary: Summary {
                 scenario: "t".into(),
+                percentiles: "",
                 seed,
                 end_time_s: "0.000".into(),
                 events: 0,
