@@ -241,8 +241,15 @@ fn teaching_charts_show_what_the_csvs_hold() {
     // Statuses: only statuses that occur, with their peak.
     let st = &t["statuses"];
     assert!(has(st, "Servers per status over time"));
-    assert!(has(st, "servers (at the window's end)"));
-    for (status, peak) in [("ACTIVE", 5), ("RESIZE", 2), ("VERIFY_RESIZE", 3)] {
+    assert!(has(st, "servers (every change at its instant)"));
+    // Exact peaks: 3 servers resizing at 30.05–38.21 s (window-end samples saw 2), and the
+    // 5 s revert (never at a window's end).
+    for (status, peak) in [
+        ("ACTIVE", 5),
+        ("RESIZE", 3),
+        ("REVERT_RESIZE", 1),
+        ("VERIFY_RESIZE", 3),
+    ] {
         assert!(
             has(st, &format!("{status} (peak {peak})")),
             "{status}: {st:?}"

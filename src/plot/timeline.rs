@@ -1,21 +1,12 @@
 //! timeline.svg: one row per server (labelled with its first host), a bar per status span, and
 //! a marker with the new host's name wherever `host` changed.
 
-use super::data::{secs, Timeline, Track};
+use super::data::{secs, status_rank, Timeline, Track};
 use super::style::{self, Legend, Swatch};
 use super::DrawResult;
-use crate::model::Status;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-
-/// Rank of a status in the simulator's order (the legend order of the status chart too).
-fn status_rank(s: &str) -> usize {
-    Status::ALL
-        .iter()
-        .position(|x| x.as_str() == s)
-        .unwrap_or(Status::ALL.len())
-}
 
 /// Width of the row-label column ("server (host)").
 const LABEL_W: u32 = 190;

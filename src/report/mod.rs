@@ -103,7 +103,8 @@ const CAPTIONS: [(&str, &str, &str); 5] = [
     (
         "statuses",
         "Servers per status",
-        "Servers in each status at t = 0 and at each window's end, stacked (throughput.csv).",
+        "Servers in each status over time, stacked: an exact step function of the status \
+         changes, each at its instant (transitions.csv).",
     ),
     (
         "timeline",
