@@ -194,7 +194,10 @@ fn teaching_charts_show_what_the_csvs_hold() {
 
     // Throughput: one panel per action that occurs, named with its totals.
     let tp = &t["throughput"];
-    assert!(has(tp, "Throughput by action and outcome"));
+    assert!(has(
+        tp,
+        "Throughput by action and outcome (each bar spans its window)"
+    ));
     assert!(has(tp, "simulated time (s)"));
     assert!(has(tp, "requests per 30 s window"), "{tp:?}");
     for label in [

@@ -98,7 +98,8 @@ const CAPTIONS: [(&str, &str, &str); 5] = [
         "throughput",
         "Throughput",
         "Per action and window: requests that succeeded, failed after being accepted, or were \
-         rejected with a 4xx, and the requests submitted (throughput.csv).",
+         rejected with a 4xx, stacked in one bar that spans exactly the window (what a bar \
+         counts happened within its span), and the requests submitted (throughput.csv).",
     ),
     (
         "statuses",
