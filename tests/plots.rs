@@ -289,7 +289,10 @@ fn teaching_charts_show_what_the_csvs_hold() {
         al,
         "held by migration consumers (capacity held twice during moves)"
     ));
-    assert!(has(al, "placement capacity"));
+    assert!(has(
+        al,
+        "placement capacity (cloud total: enabled and up hosts only)"
+    ));
     assert!(has(al, "memory (GiB)"), "teaching is memory-bound: {al:?}");
     assert!(
         has(

@@ -388,6 +388,14 @@ pub struct Track {
     pub spans: Vec<(u64, u64, String)>,
     /// (time ms, new host) wherever `host` changed.
     pub moves: Vec<(u64, String)>,
+    /// (time ms, migration id) where one of the server's migrations became `error` or
+    /// `failed` (its first row with that status).
+    pub failed_migrations: Vec<(u64, String)>,
+}
+
+/// Migration statuses that mean the move failed (cold: `error`; live: `failed`, or `error`).
+fn migration_failed(status: &str) -> bool {
+    matches!(status, "error" | "failed")
 }
 
 /// transitions.csv as one track per server, in order of first appearance.
@@ -406,6 +414,9 @@ impl Timeline {
             f.col("host")?,
             f.col("status")?,
         );
+        let (migration, migration_status) = (f.col("migration")?, f.col("migration_status")?);
+        // Migrations already marked failed (later rows repeat the status).
+        let mut failed: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
         let mut tracks: Vec<Track> = Vec::new();
         // Per track: the host now (to see changes) and the open span's start and status.
@@ -416,6 +427,10 @@ impl Timeline {
             let t = row.ms(time)?;
             end = end.max(t);
             let (name, h, st) = (row.str(server), row.str(host), row.str(status));
+            let mig = row.str(migration);
+            let newly_failed = migration_failed(row.str(migration_status))
+                && !mig.is_empty()
+                && failed.insert(mig.to_string());
             let i = match index.get(name) {
                 Some(&i) => i,
                 None => {
@@ -427,9 +442,15 @@ impl Timeline {
                     });
                     hosts.push(h.to_string());
                     open.push((t, st.to_string()));
+                    if let (true, Some(track)) = (newly_failed, tracks.last_mut()) {
+                        track.failed_migrations.push((t, mig.to_string()));
+                    }
                     return Ok(true);
                 }
             };
+            if newly_failed {
+                tracks[i].failed_migrations.push((t, mig.to_string()));
+            }
             if !h.is_empty() && h != hosts[i] {
                 if hosts[i].is_empty() {
                     tracks[i].first_host = h.to_string();
@@ -623,5 +644,33 @@ mod tests {
             s.statuses,
             ["ACTIVE", "RESIZE", "REVERT_RESIZE", "VERIFY_RESIZE"]
         );
+    }
+
+    /// capacity-drain's last four migrations end in NoValidHost (migration `error`), the
+    /// first at 391.114 s: each is on its server's track once, at its first `error` row.
+    #[test]
+    fn failed_migrations_are_on_their_tracks() {
+        let tl = Timeline::load(Path::new("tests/golden/capacity-drain"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let failed: Vec<(&str, u64, &str)> = tl
+            .tracks
+            .iter()
+            .flat_map(|t| {
+                t.failed_migrations
+                    .iter()
+                    .map(move |(at, m)| (t.server.as_str(), *at, m.as_str()))
+            })
+            .collect();
+        assert_eq!(failed.len(), 4, "{failed:?}");
+        assert!(
+            failed.contains(&("drain-d4", 391_114, "mig-24")),
+            "{failed:?}"
+        );
+        let teaching =
+            Timeline::load(Path::new("tests/golden/teaching")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(teaching
+            .tracks
+            .iter()
+            .all(|t| t.failed_migrations.is_empty()));
     }
 }

@@ -111,14 +111,16 @@ const CAPTIONS: [(&str, &str, &str); 5] = [
         "timeline",
         "Server timeline",
         "One row per server: its status over time; a marker where its host changed, labelled \
-         with the new host (transitions.csv).",
+         with the new host; a red cross where one of its migrations failed (migration status \
+         error or failed) (transitions.csv).",
     ),
     (
         "allocations",
         "Allocations",
         "Placement usage of the cloud and of each host, split into the part held by instances \
          and the part held by migration consumers: capacity held twice while servers move or \
-         wait in VERIFY_RESIZE (hosts.csv).",
+         wait in VERIFY_RESIZE; the cloud's capacity line counts enabled and up hosts only \
+         (hosts.csv).",
     ),
     (
         "latency",
