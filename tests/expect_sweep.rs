@@ -359,12 +359,11 @@ fn sweep_output_does_not_depend_on_the_thread_count() {
             .arg(out)
             .output()
             .expect("runs");
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        // TINY's `p50 below 20 s` check fails in every run (its disk copy takes 5–30 s): the
+        // sweep is written and exits 3, as `run` does.
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains("runs failed expectations"), "{stderr}");
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     let grid = [

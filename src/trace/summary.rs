@@ -268,6 +268,36 @@ pub fn build(
     }
 }
 
+/// A summary with every field a run's summary can have filled in (latencies of every action
+/// included, values meaningless): what `novasim sweep --metric` paths are checked against.
+/// HTTP codes and failure classes are open sets, listed as they occur, so they are empty here.
+pub fn schema() -> Summary {
+    let latency = Percentiles::of(vec![0]);
+    let action = ActionSummary {
+        completion_latency: latency.clone(),
+        response_latency: latency,
+        ..ActionSummary::default()
+    };
+    Summary {
+        scenario: String::new(),
+        percentiles: PERCENTILE_DEFINITION,
+        seed: 0,
+        end_time_s: String::new(),
+        events: 0,
+        requests: 0,
+        actions: ActionKind::ALL
+            .iter()
+            .map(|a| (a.as_str().to_string(), action.clone()))
+            .collect(),
+        final_status: count_by_name(Status::ALL, std::iter::empty(), |s| s.as_str()),
+        migration_status: count_by_name(MigrationStatus::ALL, std::iter::empty(), |s| s.as_str()),
+        peak_migration_vcpus: 0,
+        peak_migration_memory_mb: 0,
+        instance_actions: 0,
+        instance_actions_with_error: 0,
+    }
+}
+
 /// How many of `keys` have each name, every name of `all` present (0 included: a count that
 /// is absent when zero makes a sweep drop exactly the runs where it is 0). The keys
 /// (statuses) take few values and compare as integers, so they are counted in a short list
