@@ -275,3 +275,73 @@ fn sweep_gives_a_confidence_interval_of_the_mean() {
     assert!(stdout.contains(&line), "{line}\n{stdout}");
     assert!(stdout.contains("Student's t"), "{stdout}");
 }
+
+/// report.html shows the `[[expect]]` results, failures first, and the scenario it ran (kept
+/// in the folder as scenario.toml, with the overrides as comments), everything escaped.
+#[test]
+fn report_shows_expectations_failures_first_and_the_scenario() {
+    let tmp = Scratch::new("report");
+    let scenario = tmp.path("t.toml");
+    let text = format!(
+        "# <script>alert('x')</script> & \"quoted\"\n{}\n[[expect]]\nname = \"<b>vm3</b> & co\"\n\
+         server = \"vm3\"\nstatus = \"VERIFY_RESIZE\"\nat_s = 50\n",
+        teaching()
+    );
+    std::fs::write(&scenario, &text).expect("write scenario");
+    let out = tmp.path("res");
+    let o = novasim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--quiet", "--seed", "1", "--set"])
+        .arg("nova.DEFAULT.resize_confirm_window=120")
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(3));
+    let kept = read(&out.join("scenario.toml"));
+    assert!(
+        kept.ends_with(&text),
+        "the text as read, after the overrides"
+    );
+    assert!(kept.starts_with("# novasim: this run applied these overrides"));
+    assert!(kept.contains("#   --set nova.DEFAULT.resize_confirm_window=120\n"));
+    assert!(kept.contains("#   --set seed=1\n"));
+
+    let html = read(&out.join("report.html"));
+    assert!(html.contains("<h2 id=\"expectations\">"), "section");
+    assert!(html.contains("5 of 6 passed, 1 failed (listed first)."));
+    let (first_fail, first_pass) = (
+        html.find("<tr class=\"fail\">").expect("a failed row"),
+        html.find("<tr class=\"pass\">").expect("a passed row"),
+    );
+    assert!(first_fail < first_pass, "failures first");
+    assert!(html.contains(
+        "<td class=\"text\">&lt;b&gt;vm3&lt;/b&gt; &amp; co</td><td class=\"text\">status</td>\
+         <td class=\"text\">vm3 VERIFY_RESIZE at 50.000 s</td>\
+         <td class=\"text\">was RESIZE (since 30.050 s)</td>"
+    ));
+    // The scenario, escaped.
+    assert!(html.contains("<h2 id=\"scenario\">Scenario</h2>"));
+    assert!(
+        html.contains("# &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quoted&quot;")
+    );
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("<b>vm3"));
+    // Redrawn by `novasim plot`: the same page (scenario.toml and expectations.csv are kept).
+    let again = tmp.path("again");
+    let o = novasim()
+        .arg("plot")
+        .arg(&out)
+        .arg("--out")
+        .arg(&again)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(read(&again.join("report.html")), html);
+}

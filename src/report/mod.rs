@@ -1,8 +1,10 @@
-//! `report.html`: one self-contained page per run — the summary (per action: requests, HTTP
-//! codes, outcomes, latency percentiles like Rally's report table), final server and migration
-//! statuses, the peak capacity held twice, and the charts inlined as SVG. Inline CSS, no
-//! script, no network reference, so it opens anywhere, offline, and is diffable (the bytes
-//! depend only on summary.json and the SVGs).
+//! `report.html`: one self-contained page per run — the `[[expect]]` results (failures first)
+//! when the folder has expectations.csv, the summary (per action: requests, HTTP codes,
+//! outcomes, latency percentiles by nearest rank and by Rally's definition), final server and
+//! migration statuses, the peak capacity held twice, the charts inlined as SVG, and the
+//! scenario that ran (scenario.toml). Inline CSS, no script, no network reference, so it opens
+//! anywhere, offline, and is diffable (the bytes depend only on the folder's files); every
+//! text from them is HTML-escaped.
 
 use crate::plot::{self, MAX_TIMELINE_SERVERS};
 use crate::trace::summary::CentiMs;
@@ -33,6 +35,69 @@ pub enum ReportError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error("{}: {source}", path.display())]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("{}: no column {column:?}", path.display())]
+    Column { path: PathBuf, column: String },
+}
+
+/// One row of expectations.csv.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Expectation {
+    index: u64,
+    name: String,
+    kind: String,
+    passed: bool,
+    expected: String,
+    actual: String,
+}
+
+/// expectations.csv of `dir`, failures first (each group in the scenario's order); `None`
+/// when the folder has none (a scenario without `[[expect]]`).
+fn expectations(dir: &Path) -> Result<Option<Vec<Expectation>>, ReportError> {
+    let path = dir.join(crate::expect::FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let csv_err = |source| ReportError::Csv {
+        path: path.clone(),
+        source,
+    };
+    let mut r = csv::Reader::from_path(&path).map_err(csv_err)?;
+    let headers = r.headers().map_err(csv_err)?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| ReportError::Column {
+                path: path.clone(),
+                column: name.to_string(),
+            })
+    };
+    let c = [
+        col("index")?,
+        col("name")?,
+        col("kind")?,
+        col("result")?,
+        col("expected")?,
+        col("actual")?,
+    ];
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(csv_err)?;
+        let get = |i: usize| rec.get(c[i]).unwrap_or("").to_string();
+        rows.push(Expectation {
+            index: get(0).parse().unwrap_or(0),
+            name: get(1),
+            kind: get(2),
+            passed: get(3) == "pass",
+            expected: get(4),
+            actual: get(5),
+        });
+    }
+    // Failures first: they are what a reader opens the report for.
+    rows.sort_by_key(|e| (e.passed, e.index));
+    Ok(Some(rows))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -162,7 +227,20 @@ pub fn write(dir: &Path) -> Result<PathBuf, ReportError> {
         }
         figures.push((stem, inline_svg(&read(&path)?)));
     }
-    let html = render(&summary, &figures, &notes);
+    let checks = expectations(dir)?;
+    let scenario_path = dir.join(crate::run::SCENARIO_FILE);
+    let scenario = if scenario_path.is_file() {
+        Some(read(&scenario_path)?)
+    } else {
+        None
+    };
+    let html = render(
+        &summary,
+        &figures,
+        &notes,
+        checks.as_deref(),
+        scenario.as_deref(),
+    );
     let out = dir.join(REPORT_FILE);
     std::fs::write(&out, html).map_err(|source| ReportError::Io {
         path: out.clone(),
@@ -237,9 +315,18 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}\
 td.text,th.text{text-align:left}\
 figure{margin:1em 0 2em}figure svg{width:100%;height:auto;border:1px solid #eee}\
 figcaption{color:#444;margin-bottom:.5em}.files{font-size:.9em;color:#555}\
-.note{background:#fff8e1;border-left:4px solid #fbc02d;padding:.4em .8em}";
+.note{background:#fff8e1;border-left:4px solid #fbc02d;padding:.4em .8em}\
+tr.fail td{background:#ffebee}p.fail{color:#b71c1c;font-weight:bold}\
+pre.scenario{background:#f7f7f7;border:1px solid #ddd;padding:.6em;overflow-x:auto;\
+font-size:.85em}";
 
-fn render(s: &Summary, figures: &[(&str, String)], notes: &[String]) -> String {
+fn render(
+    s: &Summary,
+    figures: &[(&str, String)],
+    notes: &[String],
+    checks: Option<&[Expectation]>,
+    scenario: Option<&str>,
+) -> String {
     let mut h = String::new();
     let title = format!("novasim report: {}", s.scenario);
     let _ = write!(
@@ -261,13 +348,24 @@ fn render(s: &Summary, figures: &[(&str, String)], notes: &[String]) -> String {
         s.instance_actions,
         s.instance_actions_with_error
     );
+    h.push_str("<nav>");
+    if checks.is_some() {
+        h.push_str("<a href=\"#expectations\">Expectations</a>");
+    }
     h.push_str(
-        "<nav><a href=\"#requests\">Requests</a><a href=\"#latency\">Latency</a>\
+        "<a href=\"#requests\">Requests</a><a href=\"#latency\">Latency</a>\
          <a href=\"#statuses\">Statuses</a><a href=\"#capacity\">Capacity held twice</a>\
-         <a href=\"#charts\">Charts</a></nav>\n",
+         <a href=\"#charts\">Charts</a>",
     );
+    if scenario.is_some() {
+        h.push_str("<a href=\"#scenario\">Scenario</a>");
+    }
+    h.push_str("</nav>\n");
     for n in notes {
         let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(n));
+    }
+    if let Some(checks) = checks {
+        expectations_section(&mut h, checks);
     }
 
     // Actions in the simulator's order, as in the charts; summary.json lists every action
@@ -379,6 +477,16 @@ fn render(s: &Summary, figures: &[(&str, String)], notes: &[String]) -> String {
             esc(caption)
         );
     }
+    if let Some(text) = scenario {
+        let _ = writeln!(
+            h,
+            "<h2 id=\"scenario\">Scenario</h2>\n<p>The scenario this run simulated \
+             (<a href=\"{file}\">{file}</a>), with the overrides it applied as comments at \
+             the top.</p>\n<pre class=\"scenario\">{}</pre>",
+            esc(text),
+            file = crate::run::SCENARIO_FILE
+        );
+    }
     let _ = writeln!(
         h,
         "<p class=\"meta\">Made by novasim {} from summary.json and the CSVs of this \
@@ -386,6 +494,45 @@ fn render(s: &Summary, figures: &[(&str, String)], notes: &[String]) -> String {
         env!("CARGO_PKG_VERSION")
     );
     h
+}
+
+/// The `[[expect]]` results, failures first, as `run` prints them: expected, then actual.
+fn expectations_section(h: &mut String, checks: &[Expectation]) {
+    let failed = checks.iter().filter(|e| !e.passed).count();
+    let _ = writeln!(
+        h,
+        "<h2 id=\"expectations\">Expectations</h2>\n<p class=\"{}\">{} of {} passed{}.</p>",
+        if failed > 0 { "fail" } else { "pass" },
+        checks.len() - failed,
+        checks.len(),
+        match failed {
+            0 => String::new(),
+            n => format!(", {n} failed (listed first)"),
+        }
+    );
+    if checks.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<table>\n<tr><th>result</th><th>#</th><th class=\"text\">name</th>\
+         <th class=\"text\">check</th><th class=\"text\">expected</th>\
+         <th class=\"text\">actual</th></tr>\n",
+    );
+    for e in checks {
+        let _ = writeln!(
+            h,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td class=\"text\">{}</td>\
+             <td class=\"text\">{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td></tr>",
+            if e.passed { "pass" } else { "fail" },
+            if e.passed { "pass" } else { "FAIL" },
+            e.index,
+            esc(&e.name),
+            esc(&e.kind),
+            esc(&e.expected),
+            esc(&e.actual)
+        );
+    }
+    h.push_str("</table>\n");
 }
 
 fn latency_table(

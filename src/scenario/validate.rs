@@ -1685,6 +1685,8 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
         .collect::<R<Vec<_>>>()?;
     let expectations = expect::expectations(cx, &names, &raw.expect, end)?;
     Ok(Scenario {
+        // Filled in by `scenario::parse_str`, which has the text.
+        source: std::sync::Arc::from(""),
         name: sname,
         seed,
         release,
