@@ -150,9 +150,12 @@ impl super::Chart for Chart<'_> {
         // Failed migrations last, over bars and host markers: a red cross at the instant the
         // migration became error/failed (the status bars alone do not show it: a failed cold
         // migration often leaves the server ACTIVE where it was).
-        let cross = style::FAILED.stroke_width(3);
+        // A white halo under the red, so the cross reads over an ERROR bar too.
+        let (halo, cross) = (WHITE.stroke_width(6), style::FAILED.stroke_width(3));
         chart.draw_series(failure_marks(tracks).into_iter().map(|(t, y)| {
             EmptyElement::at((t, y))
+                + PathElement::new(vec![(-half, -half), (half, half)], halo)
+                + PathElement::new(vec![(-half, half), (half, -half)], halo)
                 + PathElement::new(vec![(-half, -half), (half, half)], cross)
                 + PathElement::new(vec![(-half, half), (half, -half)], cross)
         }))?;
