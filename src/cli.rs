@@ -51,7 +51,13 @@ pub enum Command {
         check_invariants: bool,
     },
     /// Run a scenario over a grid of option values × seeds on every core and write
-    /// DIR/sweep.csv (one row per run) and a plot of one summary figure, sweep.svg/sweep.png.
+    /// DIR/sweep.csv (one row per run, with the --metric's median, range, mean and 95 %
+    /// confidence interval over the seeds of its grid point) and a plot of that figure,
+    /// sweep.svg/sweep.png.
+    ///
+    /// A --metric that is not a number of summary.json is an error (exit 1) before any run.
+    /// Exit code 3 when the scenario's [[expect]] checks failed in some run (sweep.csv is
+    /// still written; the failed runs and checks are printed).
     Sweep(crate::sweep::SweepArgs),
     /// Validate a scenario without running it.
     Check {
@@ -130,7 +136,11 @@ impl From<String> for Failure {
 
 fn execute(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Sweep(args) => Ok(crate::sweep::run_cli(&args)?),
+        // A sweep whose runs failed their `[[expect]]` checks exits 3, like `run`.
+        Command::Sweep(args) => match crate::sweep::run_cli(&args)? {
+            None => Ok(()),
+            Some(failed) => Err(Failure::Expectations(failed)),
+        },
         Command::Diff { .. } => unreachable!("diff returns its exit code from main_with_args"),
         Command::Plot { results, out } => {
             let (dir, drawn) =

@@ -19,6 +19,10 @@ pub const RESULT_FILES: [&str; 7] = [
     "summary.json",
 ];
 
+/// The scenario text a run keeps in its folder (with the overrides it applied, as comments).
+/// Not one of [`RESULT_FILES`]: the golden traces do not hold it.
+pub const SCENARIO_FILE: &str = "scenario.toml";
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
@@ -155,6 +159,11 @@ impl PreparedRun {
         writer::write_throughput(dir.file("throughput.csv").map_err(io_err)?, &throughput)
             .map_err(io_err)?;
         let summary = summary::build(&scenario.name, scenario.seed, &world, &requests, &stats);
+        // The scenario as run, so that the folder (and its report) says what produced it.
+        let mut f = dir.file(SCENARIO_FILE).map_err(io_err)?;
+        f.write_all(scenario.source.as_bytes()).map_err(io_err)?;
+        f.flush().map_err(io_err)?;
+        drop(f);
         // What follows reads the files back: the simulation state is not held meanwhile.
         drop((world, requests, throughput));
         let mut f = dir.file("summary.json").map_err(io_err)?;

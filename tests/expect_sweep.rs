@@ -331,7 +331,9 @@ fn sweep_rows_equal_single_runs() {
             let want = s.final_status.get(status).copied().unwrap_or(0);
             assert_eq!(*v, want.to_string(), "row {i} column {col}");
         }
-        for status in s.final_status.keys() {
+        // summary.json lists every status (zeros included); those the run ended with have a
+        // column.
+        for (status, _) in s.final_status.iter().filter(|(_, &n)| n > 0) {
             assert!(row.contains_key(&format!("final_{status}")), "{status}");
         }
         assert_eq!(&report.runs[i].summary, s, "run {i}");
@@ -357,12 +359,11 @@ fn sweep_output_does_not_depend_on_the_thread_count() {
             .arg(out)
             .output()
             .expect("runs");
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        // TINY's `p50 below 20 s` check fails in every run (its disk copy takes 5–30 s): the
+        // sweep is written and exits 3, as `run` does.
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains("runs failed expectations"), "{stderr}");
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     let grid = [

@@ -11,6 +11,9 @@ use super::DrawResult;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+/// hosts.csv `enabled_up` of a host the scheduler can place on.
+const ENABLED_UP: &str = "enabled/up";
+
 /// Above this many hosts, only the cloud total is drawn: small multiples would be unreadable.
 pub const MAX_HOST_PANELS: usize = 16;
 const TOTAL_H: u32 = 330;
@@ -127,8 +130,17 @@ impl Chart {
         let mut cur: Vec<[u64; 3]> = vec![[0; 3]; h.names.len()];
         let mut sum = [0u64; 3];
         let mut total = Series::default();
+        // The cloud's capacity counts enabled-and-up hosts only: a disabled or down host's
+        // capacity is not where the scheduler can place anything (the per-host panels keep
+        // each host's own placement capacity, and name its state).
+        let usable = h.states.iter().position(|s| s == ENABLED_UP);
         for (i, row) in h.rows.iter().enumerate() {
-            let new = [row.used[r], row.migration[r], row.capacity[r]];
+            let capacity = if Some(row.state) == usable {
+                row.capacity[r]
+            } else {
+                0
+            };
+            let new = [row.used[r], row.migration[r], capacity];
             for k in 0..3 {
                 sum[k] = sum[k] - cur[row.host][k] + new[k];
             }
@@ -139,7 +151,7 @@ impl Chart {
             let t = secs(row.t);
             if let Some((_, s)) = hosts.get_mut(row.host) {
                 let f = |x: u64| x as f64 * scale;
-                s.push(t, f(new[0]), f(new[1]), f(new[2]));
+                s.push(t, f(new[0]), f(new[1]), f(row.capacity[r]));
             }
             // One total point per instant, after all its rows.
             if h.rows.get(i + 1).is_none_or(|next| next.t != row.t) {
@@ -151,7 +163,7 @@ impl Chart {
         for (i, (name, s)) in hosts.iter_mut().enumerate() {
             s.close(end);
             let seen: Vec<&str> = states[i].iter().map(|&k| h.states[k].as_str()).collect();
-            if seen.iter().any(|s| *s != "enabled/up") {
+            if seen.iter().any(|s| *s != ENABLED_UP) {
                 let shown = seen.iter().take(3).copied().collect::<Vec<_>>().join(" → ");
                 let more = if seen.len() > 3 { " → …" } else { "" };
                 *name = format!("{name} ({shown}{more})");
@@ -163,7 +175,10 @@ impl Chart {
                 "held by migration consumers (capacity held twice during moves)".into(),
                 Swatch::Box(style::MIGRATIONS),
             ),
-            ("placement capacity".into(), Swatch::Dashed(style::CAPACITY)),
+            (
+                "placement capacity (cloud total: enabled and up hosts only)".into(),
+                Swatch::Dashed(style::CAPACITY),
+            ),
         ]);
         Chart {
             resource,
@@ -335,6 +350,47 @@ fn panel<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plot::data::HostRow;
+    use std::path::Path;
+
+    /// capacity-drain declares 4 disabled hosts among 16: the cloud total's capacity line is
+    /// the capacity of the 12 enabled-and-up hosts (recomputed here from hosts.csv), while a
+    /// disabled host's panel still shows its own capacity.
+    #[test]
+    fn cloud_capacity_counts_enabled_and_up_hosts_only() {
+        let dir = Path::new("tests/golden/capacity-drain");
+        let h = Hosts::load(dir).unwrap_or_else(|e| panic!("{e}"));
+        let c = Chart::new(&h);
+        let r = c.resource as usize;
+        let scale = if c.resource == Resource::MemoryMb {
+            1024.0
+        } else {
+            1.0
+        };
+        // Each host's last row at t = 0 (placing the initial servers writes several).
+        let mut at0: std::collections::BTreeMap<usize, &HostRow> = Default::default();
+        for row in h.rows.iter().filter(|row| row.t == 0) {
+            at0.insert(row.host, row);
+        }
+        let first = |state: &str| -> f64 {
+            at0.values()
+                .filter(|row| h.states[row.state] == state)
+                .map(|row| row.capacity[r] as f64)
+                .sum::<f64>()
+                / scale
+        };
+        let (usable, disabled) = (first("enabled/up"), first("disabled/up"));
+        assert!(usable > 0.0 && disabled > 0.0);
+        assert_eq!(c.total.capacity[0].1, usable);
+        let drain = c.hosts.iter().find(|(n, _)| n.starts_with("drain1 "));
+        let drain = drain.unwrap_or_else(|| panic!("no drain1 panel"));
+        assert!(drain.1.capacity[0].1 > 0.0);
+        assert!(c
+            .legend
+            .entries
+            .iter()
+            .any(|e| e.0.contains("enabled and up")));
+    }
 
     #[test]
     fn envelope_keeps_short_peaks() {

@@ -2,6 +2,7 @@
 //! CSV later does not break them). Times are kept as integer milliseconds, like the files.
 
 use super::PlotError;
+use crate::model::Status;
 use crate::scenario::ActionKind;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -212,10 +213,6 @@ pub struct Throughput {
     pub windows: Vec<(u64, u64)>,
     /// Every action of the header, in its order.
     pub actions: Vec<ActionCounts>,
-    /// Servers per status at each window's end, in header order.
-    pub statuses: Vec<(String, Vec<u64>)>,
-    /// Servers per status at t = 0 (after initial placement), from transitions.csv.
-    pub initial: BTreeMap<String, u64>,
 }
 
 impl Throughput {
@@ -223,14 +220,12 @@ impl Throughput {
         let mut f = CsvFile::open(dir, "throughput.csv")?;
         let (start, end) = (f.col("window_start_s")?, f.col("window_end_s")?);
         let mut actions: Vec<ActionCounts> = Vec::new();
-        // (column, action index, which count) and (column, status index).
+        // (column, action index, which count). The `servers_<STATUS>` columns (samples at the
+        // windows' ends) are not read: the status chart is drawn from transitions.csv, exactly.
         let mut action_cols: Vec<(usize, usize, usize)> = Vec::new();
-        let mut status_cols: Vec<(usize, usize)> = Vec::new();
-        let mut statuses = Vec::new();
         for (i, h) in f.headers.iter().enumerate() {
-            if let Some(status) = h.strip_prefix("servers_") {
-                status_cols.push((i, statuses.len()));
-                statuses.push((status.to_string(), Vec::new()));
+            if h.starts_with("servers_") {
+                continue;
             } else if let Some((action, what)) = h.rsplit_once('_') {
                 let which = match what {
                     "submitted" => 0,
@@ -265,38 +260,122 @@ impl Throughput {
                     _ => a.failed.push(n),
                 }
             }
-            for &(i, s) in &status_cols {
-                statuses[s].1.push(row.count(i)?);
-            }
             Ok(true)
         })?;
-        Ok(Throughput {
-            windows,
-            actions,
-            statuses,
-            initial: initial_statuses(dir)?,
-        })
+        Ok(Throughput { windows, actions })
     }
 }
 
-/// Servers per status after the rows at t = 0 of transitions.csv (it is in time order, so
-/// only its first rows are read).
-fn initial_statuses(dir: &Path) -> Result<BTreeMap<String, u64>, PlotError> {
-    let mut f = CsvFile::open(dir, "transitions.csv")?;
-    let (time, server, status) = (f.col("time_s")?, f.col("server")?, f.col("status")?);
-    let mut last: BTreeMap<String, String> = BTreeMap::new();
-    f.each(|row| {
-        if row.ms(time)? > 0 {
-            return Ok(false);
+/// Rank of a status in the simulator's order (`Status::ALL`, the columns of throughput.csv),
+/// so layers and legends are in the same order in every chart; unknown names go last.
+pub fn status_rank(s: &str) -> usize {
+    Status::ALL
+        .iter()
+        .position(|x| x.as_str() == s)
+        .unwrap_or(Status::ALL.len())
+}
+
+/// Servers per status as an exact step function of time, from transitions.csv: each step
+/// starts at an instant where some server's status changed and holds the counts after every
+/// row of that instant, until the next step (the last one until `end_ms`). A state that lasts
+/// 1 ms is a step of 1 ms; nothing is sampled.
+#[derive(Debug, Default)]
+pub struct StatusSteps {
+    /// Statuses that some server had at some instant, in [`status_rank`] order.
+    pub statuses: Vec<String>,
+    /// (start ms, servers per status of `statuses`), strictly increasing starts.
+    pub steps: Vec<(u64, Vec<u64>)>,
+    /// The run's end (summary.json `end_time_s`, or the last row if later).
+    pub end_ms: u64,
+}
+
+impl StatusSteps {
+    pub fn load(dir: &Path) -> Result<StatusSteps, PlotError> {
+        let mut f = CsvFile::open(dir, "transitions.csv")?;
+        let (time, server, status) = (f.col("time_s")?, f.col("server")?, f.col("status")?);
+        // Status names seen, in order of first sight, and each server's current one.
+        let mut names: Vec<String> = Vec::new();
+        let mut servers: BTreeMap<String, usize> = BTreeMap::new();
+        let mut current: Vec<usize> = Vec::new();
+        let mut counts: Vec<u64> = Vec::new();
+        let mut steps: Vec<(u64, Vec<u64>)> = Vec::new();
+        let mut last_t = 0;
+        f.each(|row| {
+            let t = row.ms(time)?;
+            // Rows are in time order; the counts of an instant are those after its last row.
+            if t != last_t || steps.is_empty() {
+                steps.push((t, counts.clone()));
+            }
+            last_t = t;
+            let st = row.str(status);
+            let k = match names.iter().position(|n| n == st) {
+                Some(k) => k,
+                None => {
+                    names.push(st.to_string());
+                    counts.push(0);
+                    names.len() - 1
+                }
+            };
+            let name = row.str(server);
+            match servers.get(name) {
+                Some(&i) => {
+                    counts[current[i]] -= 1;
+                    current[i] = k;
+                }
+                None => {
+                    servers.insert(name.to_string(), current.len());
+                    current.push(k);
+                }
+            }
+            counts[k] += 1;
+            if let Some(last) = steps.last_mut() {
+                last.1.clone_from(&counts);
+            }
+            Ok(true)
+        })?;
+        let end_ms = last_t.max(end_ms(dir)?.unwrap_or(0));
+        // Steps that change nothing (a row that kept its status) are merged into the one before.
+        let mut merged: Vec<(u64, Vec<u64>)> = Vec::with_capacity(steps.len());
+        for (t, mut c) in steps {
+            c.resize(names.len(), 0);
+            if merged.last().is_none_or(|(_, prev)| *prev != c) {
+                merged.push((t, c));
+            }
         }
-        last.insert(row.str(server).to_string(), row.str(status).to_string());
-        Ok(true)
-    })?;
-    let mut counts = BTreeMap::new();
-    for s in last.into_values() {
-        *counts.entry(s).or_default() += 1;
+        // Columns in the simulator's status order.
+        let mut order: Vec<usize> = (0..names.len()).collect();
+        order.sort_by(|&a, &b| {
+            (status_rank(&names[a]), &names[a]).cmp(&(status_rank(&names[b]), &names[b]))
+        });
+        Ok(StatusSteps {
+            statuses: order.iter().map(|&k| names[k].clone()).collect(),
+            steps: merged
+                .into_iter()
+                .map(|(t, c)| (t, order.iter().map(|&k| c[k]).collect()))
+                .collect(),
+            end_ms,
+        })
     }
-    Ok(counts)
+
+    /// The intervals `[start, end)` (ms) where `status` has a non-zero count, with the count;
+    /// adjacent steps of equal count merged. (What the tests read the step function by.)
+    #[cfg(test)]
+    pub fn intervals(&self, status: &str) -> Vec<(u64, u64, u64)> {
+        let Some(k) = self.statuses.iter().position(|s| s == status) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(u64, u64, u64)> = Vec::new();
+        for (i, (t, c)) in self.steps.iter().enumerate() {
+            let end = self.steps.get(i + 1).map_or(self.end_ms, |s| s.0);
+            let n = c[k];
+            match out.last_mut() {
+                Some(last) if last.1 == *t && last.2 == n => last.1 = end,
+                _ => out.push((*t, end, n)),
+            }
+        }
+        out.retain(|iv| iv.2 > 0);
+        out
+    }
 }
 
 /// One server's row of the timeline.
@@ -309,6 +388,14 @@ pub struct Track {
     pub spans: Vec<(u64, u64, String)>,
     /// (time ms, new host) wherever `host` changed.
     pub moves: Vec<(u64, String)>,
+    /// (time ms, migration id) where one of the server's migrations became `error` or
+    /// `failed` (its first row with that status).
+    pub failed_migrations: Vec<(u64, String)>,
+}
+
+/// Migration statuses that mean the move failed (cold: `error`; live: `failed`, or `error`).
+fn migration_failed(status: &str) -> bool {
+    matches!(status, "error" | "failed")
 }
 
 /// transitions.csv as one track per server, in order of first appearance.
@@ -327,6 +414,9 @@ impl Timeline {
             f.col("host")?,
             f.col("status")?,
         );
+        let (migration, migration_status) = (f.col("migration")?, f.col("migration_status")?);
+        // Migrations already marked failed (later rows repeat the status).
+        let mut failed: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
         let mut tracks: Vec<Track> = Vec::new();
         // Per track: the host now (to see changes) and the open span's start and status.
@@ -337,6 +427,10 @@ impl Timeline {
             let t = row.ms(time)?;
             end = end.max(t);
             let (name, h, st) = (row.str(server), row.str(host), row.str(status));
+            let mig = row.str(migration);
+            let newly_failed = migration_failed(row.str(migration_status))
+                && !mig.is_empty()
+                && failed.insert(mig.to_string());
             let i = match index.get(name) {
                 Some(&i) => i,
                 None => {
@@ -348,9 +442,15 @@ impl Timeline {
                     });
                     hosts.push(h.to_string());
                     open.push((t, st.to_string()));
+                    if let (true, Some(track)) = (newly_failed, tracks.last_mut()) {
+                        track.failed_migrations.push((t, mig.to_string()));
+                    }
                     return Ok(true);
                 }
             };
+            if newly_failed {
+                tracks[i].failed_migrations.push((t, mig.to_string()));
+            }
             if !h.is_empty() && h != hosts[i] {
                 if hosts[i].is_empty() {
                     tracks[i].first_host = h.to_string();
@@ -515,5 +615,62 @@ mod tests {
         assert_eq!(parse_ms("1.2345"), None);
         assert_eq!(parse_ms("x.000"), None);
         assert_eq!(parse_ms("-1.000"), None);
+    }
+
+    /// The golden teaching trace: vm2's revert shows REVERT_RESIZE from 70.050 s (the API's
+    /// save) until 75.140 s (finish_revert_resize on the source), exactly; sampled at the
+    /// windows' ends (every 30 s) it was never seen.
+    #[test]
+    fn statuses_are_an_exact_step_function_of_the_transitions() {
+        let s =
+            StatusSteps::load(Path::new("tests/golden/teaching")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.intervals("REVERT_RESIZE"), vec![(70_050, 75_140, 1)]);
+        // vm1: RESIZE from the API's save at 10.050 s, VERIFY_RESIZE at 38.210 s.
+        assert_eq!(s.intervals("RESIZE")[0], (10_050, 20_050, 1));
+        assert_eq!(
+            s.intervals("VERIFY_RESIZE"),
+            vec![
+                (38_210, 48_210, 1),
+                (48_210, 58_210, 2),
+                (58_210, 62_070, 3),
+                (62_070, 70_050, 2),
+                (70_050, 202_020, 1),
+            ]
+        );
+        assert_eq!(s.end_ms, 202_020);
+        // Every instant counts all 5 servers.
+        assert!(s.steps.iter().all(|(_, c)| c.iter().sum::<u64>() == 5));
+        assert_eq!(
+            s.statuses,
+            ["ACTIVE", "RESIZE", "REVERT_RESIZE", "VERIFY_RESIZE"]
+        );
+    }
+
+    /// capacity-drain's last four migrations end in NoValidHost (migration `error`), the
+    /// first at 391.114 s: each is on its server's track once, at its first `error` row.
+    #[test]
+    fn failed_migrations_are_on_their_tracks() {
+        let tl = Timeline::load(Path::new("tests/golden/capacity-drain"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let failed: Vec<(&str, u64, &str)> = tl
+            .tracks
+            .iter()
+            .flat_map(|t| {
+                t.failed_migrations
+                    .iter()
+                    .map(move |(at, m)| (t.server.as_str(), *at, m.as_str()))
+            })
+            .collect();
+        assert_eq!(failed.len(), 4, "{failed:?}");
+        assert!(
+            failed.contains(&("drain-d4", 391_114, "mig-24")),
+            "{failed:?}"
+        );
+        let teaching =
+            Timeline::load(Path::new("tests/golden/teaching")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(teaching
+            .tracks
+            .iter()
+            .all(|t| t.failed_migrations.is_empty()));
     }
 }

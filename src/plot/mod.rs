@@ -2,7 +2,8 @@
 //!
 //! * `throughput` — per action, requests per window that succeeded, failed after their 2xx
 //!   answer, or were rejected (4xx), with the number submitted (throughput.csv);
-//! * `statuses` — servers per status over time, stacked (throughput.csv `servers_*`);
+//! * `statuses` — servers per status over time, stacked, an exact step function of
+//!   transitions.csv (every change at its instant);
 //! * `timeline` — one row per server, its status over time and where its host changed
 //!   (transitions.csv; runs of at most [`MAX_TIMELINE_SERVERS`] servers);
 //! * `allocations` — placement usage per host and for the cloud, with the part held by
@@ -88,6 +89,7 @@ pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     // Every input is read before anything is drawn: a missing or bad CSV leaves the folder's
     // charts as they were.
     let tp = data::Throughput::load(dir)?;
+    let st = data::StatusSteps::load(dir)?;
     let tl = match server_count(dir)? {
         n if n <= MAX_TIMELINE_SERVERS => Some(data::Timeline::load(dir)?),
         _ => None,
@@ -96,7 +98,7 @@ pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let lat = data::Latencies::load(dir)?;
     let mut written = Vec::new();
     written.extend(render(dir, "throughput", &throughput::Chart::new(&tp))?);
-    written.extend(render(dir, "statuses", &statuses::Chart::new(&tp))?);
+    written.extend(render(dir, "statuses", &statuses::Chart::new(&st))?);
     if let Some(tl) = &tl {
         written.extend(render(dir, "timeline", &timeline::Chart::new(tl))?);
     } else {

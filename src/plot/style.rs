@@ -90,6 +90,8 @@ pub enum Swatch {
     Line(RGBColor),
     Dashed(RGBColor),
     Marker(RGBColor),
+    /// A cross (✕), e.g. a failed migration on the timeline.
+    Cross(RGBColor),
 }
 
 pub struct Legend {
@@ -165,6 +167,14 @@ impl Legend {
                     vec![(x + 6, mid - 6), (x + 18, mid - 6), (x + 12, mid + 6)],
                     c.filled(),
                 ))?,
+                Swatch::Cross(c) => {
+                    for (dy0, dy1) in [(-6, 6), (6, -6)] {
+                        area.draw(&PathElement::new(
+                            vec![(x + 6, mid + dy0), (x + 18, mid + dy1)],
+                            c.stroke_width(3),
+                        ))?;
+                    }
+                }
             }
             area.draw(&Text::new(
                 label.clone(),

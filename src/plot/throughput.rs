@@ -1,6 +1,7 @@
-//! throughput.svg: one panel per action that occurs in the run; per window, bars of requests
-//! that succeeded, failed after being accepted, or were rejected with a 4xx, and a line of the
-//! requests submitted.
+//! throughput.svg: one panel per action that occurs in the run; per window, one stacked bar
+//! spanning exactly the window's time (so a bar's x position is a time: the requests it counts
+//! happened within its span) — requests that succeeded, then failed after being accepted, then
+//! rejected with a 4xx — and a step line of the requests submitted.
 
 use super::data::{secs, ActionCounts, Throughput};
 use super::style::{self, Legend, Swatch};
@@ -50,7 +51,11 @@ impl super::Chart for Chart<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let body = style::frame(root, "Throughput by action and outcome", &self.legend)?;
+        let body = style::frame(
+            root,
+            "Throughput by action and outcome (each bar spans its window)",
+            &self.legend,
+        )?;
         if self.actions.is_empty() {
             return style::note(&body, "No API request in this run.", (60, 40));
         }
@@ -64,6 +69,39 @@ impl super::Chart for Chart<'_> {
         }
         Ok(())
     }
+}
+
+/// One bar of a panel: `outcome` 0 succeeded, 1 failed, 2 rejected, stacked in that order
+/// from `low` to `high` requests, over the window `[start_ms, end_ms)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bar {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub low: u64,
+    pub high: u64,
+    pub outcome: usize,
+}
+
+/// The bars of one action, window by window; empty counts have no bar.
+pub fn bars(a: &ActionCounts, windows: &[(u64, u64)]) -> Vec<Bar> {
+    let mut out = Vec::new();
+    for (w, &(start_ms, end_ms)) in windows.iter().enumerate() {
+        let mut low = 0;
+        for (outcome, counts) in [&a.succeeded, &a.failed, &a.rejected].iter().enumerate() {
+            let n = counts.get(w).copied().unwrap_or(0);
+            if n > 0 {
+                out.push(Bar {
+                    start_ms,
+                    end_ms,
+                    low,
+                    high: low + n,
+                    outcome,
+                });
+                low += n;
+            }
+        }
+    }
+    out
 }
 
 fn draw_panel<DB: DrawingBackend>(
@@ -82,11 +120,14 @@ fn draw_panel<DB: DrawingBackend>(
         total(&a.failed),
         total(&a.rejected)
     );
-    let ymax = [&a.submitted, &a.succeeded, &a.failed, &a.rejected]
+    let stacked = bars(a, windows).iter().map(|b| b.high).max().unwrap_or(0);
+    let ymax = a
+        .submitted
         .iter()
-        .flat_map(|v| v.iter().copied())
+        .copied()
         .max()
         .unwrap_or(0)
+        .max(stacked)
         .max(1);
     let mut chart = ChartBuilder::on(area)
         .caption(caption, style::font(style::CAPTION_SIZE))
@@ -111,28 +152,91 @@ fn draw_panel<DB: DrawingBackend>(
         .zip(&a.submitted)
         .flat_map(|(&(s, e), &n)| [(secs(s), n), (secs(e), n)]);
     chart.draw_series(LineSeries::new(steps, style::SUBMITTED.stroke_width(2)))?;
-    // Three bars side by side in each window, in legend order; at least 4 px wide, so a
-    // short last window (the run ends inside it) still shows its bars.
-    let px = chart.plotting_area().get_pixel_range().0;
-    let min_w = 4.0 * end / f64::from((px.end - px.start).max(1));
-    for (k, (counts, color)) in [
-        (&a.succeeded, style::SUCCEEDED),
-        (&a.failed, style::FAILED),
-        (&a.rejected, style::REJECTED),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        chart.draw_series(windows.iter().zip(counts).filter(|(_, &n)| n > 0).map(
-            |(&(s, e), &n)| {
-                let (s, e, w) = (secs(s), secs(e), secs(e.saturating_sub(s)));
-                let (bar, gap) = ((w * 0.26).max(min_w), w * 0.02);
-                // Bars that do not fit their window end at its end.
-                let first = (s + w * 0.08).min(e - 3.0 * bar - 2.0 * gap);
-                let x0 = first + (bar + gap) * k as f64;
-                Rectangle::new([(x0, 0), (x0 + bar, n)], color.filled())
-            },
-        ))?;
+    // Stacked bars, each exactly as wide as its window, so where a bar is says when; a white
+    // outline separates neighbouring windows of one colour.
+    for bar in bars(a, windows) {
+        let color = [style::SUCCEEDED, style::FAILED, style::REJECTED][bar.outcome];
+        let corners = [(secs(bar.start_ms), bar.low), (secs(bar.end_ms), bar.high)];
+        chart.draw_series([
+            Rectangle::new(corners, color.filled()),
+            Rectangle::new(corners, WHITE.stroke_width(1)),
+        ])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// A failure in the first 30 s window is drawn over [0 s, 30 s) — where it happened — not
+    /// at a position inside the window that reads as another time.
+    #[test]
+    fn bars_span_exactly_their_window() {
+        let windows = [(0, 30_000), (30_000, 60_000), (60_000, 75_500)];
+        let a = ActionCounts {
+            name: "migrate".into(),
+            submitted: vec![3, 1, 0],
+            rejected: vec![0, 1, 0],
+            succeeded: vec![2, 0, 1],
+            failed: vec![1, 0, 0],
+        };
+        let b = bars(&a, &windows);
+        let bar = |start_ms, end_ms, low, high, outcome| Bar {
+            start_ms,
+            end_ms,
+            low,
+            high,
+            outcome,
+        };
+        assert_eq!(
+            b,
+            vec![
+                bar(0, 30_000, 0, 2, 0),
+                bar(0, 30_000, 2, 3, 1),
+                bar(30_000, 60_000, 0, 1, 2),
+                bar(60_000, 75_500, 0, 1, 0),
+            ]
+        );
+    }
+
+    /// On the golden teaching throughput: every bar is one of the windows, and within a
+    /// window the bars stack without gap or overlap up to the window's total.
+    #[test]
+    fn teaching_bars_are_windows_stacked() {
+        let tp =
+            Throughput::load(Path::new("tests/golden/teaching")).unwrap_or_else(|e| panic!("{e}"));
+        for a in &tp.actions {
+            let b = bars(a, &tp.windows);
+            for (w, &(s, e)) in tp.windows.iter().enumerate() {
+                let mine: Vec<&Bar> = b.iter().filter(|x| x.start_ms == s).collect();
+                assert!(mine.iter().all(|x| x.end_ms == e));
+                assert!(mine.windows(2).all(|p| p[0].high == p[1].low));
+                let total = a.succeeded[w] + a.failed[w] + a.rejected[w];
+                assert_eq!(mine.last().map_or(0, |x| x.high), total);
+            }
+        }
+        let migrate = &tp.actions[0];
+        assert_eq!(migrate.name, "migrate");
+        assert_eq!(
+            bars(migrate, &tp.windows),
+            vec![
+                Bar {
+                    start_ms: 30_000,
+                    end_ms: 60_000,
+                    low: 0,
+                    high: 3,
+                    outcome: 0
+                },
+                Bar {
+                    start_ms: 30_000,
+                    end_ms: 60_000,
+                    low: 3,
+                    high: 4,
+                    outcome: 2
+                },
+            ]
+        );
+    }
 }

@@ -1,21 +1,13 @@
 //! timeline.svg: one row per server (labelled with its first host), a bar per status span, and
-//! a marker with the new host's name wherever `host` changed.
+//! a marker with the new host's name wherever `host` changed, and a red cross where one of the
+//! server's migrations failed.
 
-use super::data::{secs, Timeline, Track};
+use super::data::{secs, status_rank, Timeline, Track};
 use super::style::{self, Legend, Swatch};
 use super::DrawResult;
-use crate::model::Status;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-
-/// Rank of a status in the simulator's order (the legend order of the status chart too).
-fn status_rank(s: &str) -> usize {
-    Status::ALL
-        .iter()
-        .position(|x| x.as_str() == s)
-        .unwrap_or(Status::ALL.len())
-}
 
 /// Width of the row-label column ("server (host)").
 const LABEL_W: u32 = 190;
@@ -44,6 +36,12 @@ impl<'a> Chart<'a> {
             "host changed (→ new host)".into(),
             Swatch::Marker(style::MARKER),
         ));
+        if tl.tracks.iter().any(|t| !t.failed_migrations.is_empty()) {
+            entries.push((
+                "migration failed (migration status error/failed)".into(),
+                Swatch::Cross(style::FAILED),
+            ));
+        }
         let n = tl.tracks.len();
         // Rows as tall as the count allows while the chart stays a readable page.
         let row_h = match n {
@@ -149,8 +147,35 @@ impl super::Chart for Chart<'_> {
                 .collect();
             chart.draw_series(markers)?;
         }
+        // Failed migrations last, over bars and host markers: a red cross at the instant the
+        // migration became error/failed (the status bars alone do not show it: a failed cold
+        // migration often leaves the server ACTIVE where it was).
+        // A white halo under the red, so the cross reads over an ERROR bar too.
+        let (halo, cross) = (WHITE.stroke_width(6), style::FAILED.stroke_width(3));
+        chart.draw_series(failure_marks(tracks).into_iter().map(|(t, y)| {
+            EmptyElement::at((t, y))
+                + PathElement::new(vec![(-half, -half), (half, half)], halo)
+                + PathElement::new(vec![(-half, half), (half, -half)], halo)
+                + PathElement::new(vec![(-half, -half), (half, half)], cross)
+                + PathElement::new(vec![(-half, half), (half, -half)], cross)
+        }))?;
         Ok(())
     }
+}
+
+/// Where each failed migration is marked: (time s, centre of its server's row band).
+fn failure_marks(tracks: &[Track]) -> Vec<(f64, f64)> {
+    let n = tracks.len();
+    tracks
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| {
+            let y = (n - 1 - i) as f64 + 0.5;
+            t.failed_migrations
+                .iter()
+                .map(move |(at, _)| (secs(*at), y))
+        })
+        .collect()
 }
 
 /// The status bars of one track at band `y` (a deleted server's row ends at its deletion).
@@ -164,4 +189,38 @@ fn bars(t: &Track, y: f64) -> impl Iterator<Item = Rectangle<(f64, f64)>> + '_ {
                 style::status_color(status).filled(),
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// capacity-drain: a cross per failed migration, on its server's row at its instant, and
+    /// the legend says what a cross means; teaching (no failure) has neither.
+    #[test]
+    fn failed_migrations_are_crossed_on_their_row() {
+        let tl = Timeline::load(Path::new("tests/golden/capacity-drain"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let marks = failure_marks(&tl.tracks);
+        assert_eq!(marks.len(), 4);
+        let n = tl.tracks.len();
+        let row = tl.tracks.iter().position(|t| t.server == "drain-d4");
+        let row = row.unwrap_or_else(|| panic!("no drain-d4"));
+        assert!(
+            marks.contains(&(391.114, (n - 1 - row) as f64 + 0.5)),
+            "{marks:?}"
+        );
+        let has_entry = |c: &Chart| {
+            c.legend
+                .entries
+                .iter()
+                .any(|e| e.0.starts_with("migration failed"))
+        };
+        assert!(has_entry(&Chart::new(&tl)));
+        let teaching =
+            Timeline::load(Path::new("tests/golden/teaching")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(failure_marks(&teaching.tracks).is_empty());
+        assert!(!has_entry(&Chart::new(&teaching)));
+    }
 }

@@ -1,10 +1,13 @@
-//! `report.html`: one self-contained page per run — the summary (per action: requests, HTTP
-//! codes, outcomes, latency percentiles like Rally's report table), final server and migration
-//! statuses, the peak capacity held twice, and the charts inlined as SVG. Inline CSS, no
-//! script, no network reference, so it opens anywhere, offline, and is diffable (the bytes
-//! depend only on summary.json and the SVGs).
+//! `report.html`: one self-contained page per run — the `[[expect]]` results (failures first)
+//! when the folder has expectations.csv, the summary (per action: requests, HTTP codes,
+//! outcomes, latency percentiles by nearest rank and by Rally's definition), final server and
+//! migration statuses, the peak capacity held twice, the charts inlined as SVG, and the
+//! scenario that ran (scenario.toml). Inline CSS, no script, no network reference, so it opens
+//! anywhere, offline, and is diffable (the bytes depend only on the folder's files); every
+//! text from them is HTML-escaped.
 
 use crate::plot::{self, MAX_TIMELINE_SERVERS};
+use crate::trace::summary::CentiMs;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -32,6 +35,69 @@ pub enum ReportError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error("{}: {source}", path.display())]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("{}: no column {column:?}", path.display())]
+    Column { path: PathBuf, column: String },
+}
+
+/// One row of expectations.csv.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Expectation {
+    index: u64,
+    name: String,
+    kind: String,
+    passed: bool,
+    expected: String,
+    actual: String,
+}
+
+/// expectations.csv of `dir`, failures first (each group in the scenario's order); `None`
+/// when the folder has none (a scenario without `[[expect]]`).
+fn expectations(dir: &Path) -> Result<Option<Vec<Expectation>>, ReportError> {
+    let path = dir.join(crate::expect::FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let csv_err = |source| ReportError::Csv {
+        path: path.clone(),
+        source,
+    };
+    let mut r = csv::Reader::from_path(&path).map_err(csv_err)?;
+    let headers = r.headers().map_err(csv_err)?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| ReportError::Column {
+                path: path.clone(),
+                column: name.to_string(),
+            })
+    };
+    let c = [
+        col("index")?,
+        col("name")?,
+        col("kind")?,
+        col("result")?,
+        col("expected")?,
+        col("actual")?,
+    ];
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(csv_err)?;
+        let get = |i: usize| rec.get(c[i]).unwrap_or("").to_string();
+        rows.push(Expectation {
+            index: get(0).parse().unwrap_or(0),
+            name: get(1),
+            kind: get(2),
+            passed: get(3) == "pass",
+            expected: get(4),
+            actual: get(5),
+        });
+    }
+    // Failures first: they are what a reader opens the report for.
+    rows.sort_by_key(|e| (e.passed, e.index));
+    Ok(Some(rows))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +141,20 @@ struct Percentiles {
     p99_ms: u64,
     max_ms: u64,
     mean_ms: u64,
+    /// Rally's interpolated percentiles (absent from folders written before they existed).
+    p50_rally_ms: Option<f64>,
+    p90_rally_ms: Option<f64>,
+    p95_rally_ms: Option<f64>,
+    p99_rally_ms: Option<f64>,
+}
+
+/// A Rally percentile of summary.json (milliseconds, at most two decimals) in seconds, exact:
+/// read back as integer hundredths, so no float is formatted.
+fn rally_secs(ms: Option<f64>) -> String {
+    match ms {
+        Some(x) if x.is_finite() && x >= 0.0 => CentiMs((x * 100.0).round() as u64).to_string(),
+        _ => "–".to_string(),
+    }
 }
 
 /// What each chart shows, under its heading in the report.
@@ -83,25 +163,29 @@ const CAPTIONS: [(&str, &str, &str); 5] = [
         "throughput",
         "Throughput",
         "Per action and window: requests that succeeded, failed after being accepted, or were \
-         rejected with a 4xx, and the requests submitted (throughput.csv).",
+         rejected with a 4xx, stacked in one bar that spans exactly the window (what a bar \
+         counts happened within its span), and the requests submitted (throughput.csv).",
     ),
     (
         "statuses",
         "Servers per status",
-        "Servers in each status at t = 0 and at each window's end, stacked (throughput.csv).",
+        "Servers in each status over time, stacked: an exact step function of the status \
+         changes, each at its instant (transitions.csv).",
     ),
     (
         "timeline",
         "Server timeline",
         "One row per server: its status over time; a marker where its host changed, labelled \
-         with the new host (transitions.csv).",
+         with the new host; a red cross where one of its migrations failed (migration status \
+         error or failed) (transitions.csv).",
     ),
     (
         "allocations",
         "Allocations",
         "Placement usage of the cloud and of each host, split into the part held by instances \
          and the part held by migration consumers: capacity held twice while servers move or \
-         wait in VERIFY_RESIZE (hosts.csv).",
+         wait in VERIFY_RESIZE; the cloud's capacity line counts enabled and up hosts only \
+         (hosts.csv).",
     ),
     (
         "latency",
@@ -143,7 +227,20 @@ pub fn write(dir: &Path) -> Result<PathBuf, ReportError> {
         }
         figures.push((stem, inline_svg(&read(&path)?)));
     }
-    let html = render(&summary, &figures, &notes);
+    let checks = expectations(dir)?;
+    let scenario_path = dir.join(crate::run::SCENARIO_FILE);
+    let scenario = if scenario_path.is_file() {
+        Some(read(&scenario_path)?)
+    } else {
+        None
+    };
+    let html = render(
+        &summary,
+        &figures,
+        &notes,
+        checks.as_deref(),
+        scenario.as_deref(),
+    );
     let out = dir.join(REPORT_FILE);
     std::fs::write(&out, html).map_err(|source| ReportError::Io {
         path: out.clone(),
@@ -218,9 +315,18 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}\
 td.text,th.text{text-align:left}\
 figure{margin:1em 0 2em}figure svg{width:100%;height:auto;border:1px solid #eee}\
 figcaption{color:#444;margin-bottom:.5em}.files{font-size:.9em;color:#555}\
-.note{background:#fff8e1;border-left:4px solid #fbc02d;padding:.4em .8em}";
+.note{background:#fff8e1;border-left:4px solid #fbc02d;padding:.4em .8em}\
+tr.fail td{background:#ffebee}p.fail{color:#b71c1c;font-weight:bold}\
+pre.scenario{background:#f7f7f7;border:1px solid #ddd;padding:.6em;overflow-x:auto;\
+font-size:.85em}";
 
-fn render(s: &Summary, figures: &[(&str, String)], notes: &[String]) -> String {
+fn render(
+    s: &Summary,
+    figures: &[(&str, String)],
+    notes: &[String],
+    checks: Option<&[Expectation]>,
+    scenario: Option<&str>,
+) -> String {
     let mut h = String::new();
     let title = format!("novasim report: {}", s.scenario);
     let _ = write!(
@@ -242,17 +348,30 @@ fn render(s: &Summary, figures: &[(&str, String)], notes: &[String]) -> String {
         s.instance_actions,
         s.instance_actions_with_error
     );
+    h.push_str("<nav>");
+    if checks.is_some() {
+        h.push_str("<a href=\"#expectations\">Expectations</a>");
+    }
     h.push_str(
-        "<nav><a href=\"#requests\">Requests</a><a href=\"#latency\">Latency</a>\
+        "<a href=\"#requests\">Requests</a><a href=\"#latency\">Latency</a>\
          <a href=\"#statuses\">Statuses</a><a href=\"#capacity\">Capacity held twice</a>\
-         <a href=\"#charts\">Charts</a></nav>\n",
+         <a href=\"#charts\">Charts</a>",
     );
+    if scenario.is_some() {
+        h.push_str("<a href=\"#scenario\">Scenario</a>");
+    }
+    h.push_str("</nav>\n");
     for n in notes {
         let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(n));
     }
+    if let Some(checks) = checks {
+        expectations_section(&mut h, checks);
+    }
 
-    // Actions in the simulator's order, as in the charts.
-    let mut actions: Vec<(&String, &ActionSummary)> = s.actions.iter().collect();
+    // Actions in the simulator's order, as in the charts; summary.json lists every action
+    // (zeros included), the page only those requested.
+    let mut actions: Vec<(&String, &ActionSummary)> =
+        s.actions.iter().filter(|(_, a)| a.submitted > 0).collect();
     actions.sort_by_key(|(name, _)| (plot::action_rank(name), name.as_str()));
 
     h.push_str("<h2 id=\"requests\">Requests per action</h2>\n");
@@ -299,13 +418,18 @@ fn render(s: &Summary, figures: &[(&str, String)], notes: &[String]) -> String {
     latency_table(
         &mut h,
         "Completion: submission to the end of the asynchronous work (a migrate ends at \
-         VERIFY_RESIZE), successful requests only. Nearest-rank percentiles.",
+         VERIFY_RESIZE), successful requests only. p50–p99: nearest rank (the value at rank \
+         ⌈q/100 × n⌉ of the sorted latencies, an observed value); Rally p50–p99: Rally's \
+         definition (linear interpolation between the sorted values around rank \
+         q/100 × (n − 1)), to compare with a Rally report; mean rounded down to the \
+         millisecond.",
         &actions,
         |a| a.completion_latency.as_ref(),
     );
     latency_table(
         &mut h,
-        "Response: submission to the HTTP answer, every answered request.",
+        "Response: submission to the HTTP answer, every answered request. Percentiles as \
+         above.",
         &actions,
         |a| a.response_latency.as_ref(),
     );
@@ -353,6 +477,16 @@ fn render(s: &Summary, figures: &[(&str, String)], notes: &[String]) -> String {
             esc(caption)
         );
     }
+    if let Some(text) = scenario {
+        let _ = writeln!(
+            h,
+            "<h2 id=\"scenario\">Scenario</h2>\n<p>The scenario this run simulated \
+             (<a href=\"{file}\">{file}</a>), with the overrides it applied as comments at \
+             the top.</p>\n<pre class=\"scenario\">{}</pre>",
+            esc(text),
+            file = crate::run::SCENARIO_FILE
+        );
+    }
     let _ = writeln!(
         h,
         "<p class=\"meta\">Made by novasim {} from summary.json and the CSVs of this \
@@ -360,6 +494,45 @@ fn render(s: &Summary, figures: &[(&str, String)], notes: &[String]) -> String {
         env!("CARGO_PKG_VERSION")
     );
     h
+}
+
+/// The `[[expect]]` results, failures first, as `run` prints them: expected, then actual.
+fn expectations_section(h: &mut String, checks: &[Expectation]) {
+    let failed = checks.iter().filter(|e| !e.passed).count();
+    let _ = writeln!(
+        h,
+        "<h2 id=\"expectations\">Expectations</h2>\n<p class=\"{}\">{} of {} passed{}.</p>",
+        if failed > 0 { "fail" } else { "pass" },
+        checks.len() - failed,
+        checks.len(),
+        match failed {
+            0 => String::new(),
+            n => format!(", {n} failed (listed first)"),
+        }
+    );
+    if checks.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<table>\n<tr><th>result</th><th>#</th><th class=\"text\">name</th>\
+         <th class=\"text\">check</th><th class=\"text\">expected</th>\
+         <th class=\"text\">actual</th></tr>\n",
+    );
+    for e in checks {
+        let _ = writeln!(
+            h,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td class=\"text\">{}</td>\
+             <td class=\"text\">{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td></tr>",
+            if e.passed { "pass" } else { "fail" },
+            if e.passed { "pass" } else { "FAIL" },
+            e.index,
+            esc(&e.name),
+            esc(&e.kind),
+            esc(&e.expected),
+            esc(&e.actual)
+        );
+    }
+    h.push_str("</table>\n");
 }
 
 fn latency_table(
@@ -379,7 +552,8 @@ fn latency_table(
     }
     h.push_str(
         "<table>\n<tr><th>action</th><th>count</th><th>min</th><th>p50</th><th>p90</th>\
-         <th>p95</th><th>p99</th><th>max</th><th>mean</th></tr>\n",
+         <th>p95</th><th>p99</th><th>max</th><th>mean</th><th>Rally p50</th>\
+         <th>Rally p90</th><th>Rally p95</th><th>Rally p99</th></tr>\n",
     );
     for (name, p) in rows {
         let _ = write!(h, "<tr><td>{}</td><td>{}</td>", esc(name), p.count);
@@ -388,12 +562,22 @@ fn latency_table(
         ] {
             let _ = write!(h, "<td>{}</td>", secs(ms));
         }
+        for ms in [
+            p.p50_rally_ms,
+            p.p90_rally_ms,
+            p.p95_rally_ms,
+            p.p99_rally_ms,
+        ] {
+            let _ = write!(h, "<td>{}</td>", esc(&rally_secs(ms)));
+        }
         h.push_str("</tr>\n");
     }
     h.push_str("</table>\n");
 }
 
 fn count_table(h: &mut String, what: &str, unit: &str, m: &BTreeMap<String, u64>, none: &str) {
+    // summary.json has every status, zeros included: the table shows those that occur.
+    let m: BTreeMap<&String, &u64> = m.iter().filter(|(_, n)| **n > 0).collect();
     if m.is_empty() {
         let _ = writeln!(h, "<p>{}</p>", esc(none));
         return;
@@ -417,6 +601,14 @@ mod tests {
         assert!(out.starts_with("<svg viewBox=\"0 0 1200 700\" style=\"max-width:1200px\""));
         assert!(!out.contains("http"));
         assert!(out.contains("<rect/>"));
+    }
+
+    #[test]
+    fn rally_percentiles_show_exactly_in_seconds() {
+        assert_eq!(rally_secs(Some(38.5)), "0.0385");
+        assert_eq!(rally_secs(Some(28_210.0)), "28.210");
+        assert_eq!(rally_secs(Some(28_210.05)), "28.21005");
+        assert_eq!(rally_secs(None), "–");
     }
 
     #[test]

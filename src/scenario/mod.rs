@@ -50,7 +50,28 @@ pub fn parse_str(text: &str, file: &str, overrides: &[String]) -> Result<Scenari
     };
     let raw: raw::RawScenario = node::from_node(&root).map_err(|e| cx.de_err(e))?;
     let base_dir = Path::new(file).parent().unwrap_or(Path::new("."));
-    validate::build(&cx, &raw, base_dir)
+    let mut scenario = validate::build(&cx, &raw, base_dir)?;
+    scenario.source = recorded_source(text, overrides).into();
+    Ok(scenario)
+}
+
+/// The text a results folder keeps of its scenario: the overrides (which `--set` and `--seed`
+/// applied after reading it) as TOML comments, then the file's text as read. No file path:
+/// the same scenario gives the same bytes wherever it was read from.
+fn recorded_source(text: &str, overrides: &[String]) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    if !overrides.is_empty() {
+        out.push_str("# novasim: this run applied these overrides to the text below:\n");
+        for o in overrides {
+            // An override is one line (clap gives one argument); a newline inside would end
+            // the comment, so it is shown escaped.
+            out.push_str("#   --set ");
+            out.push_str(&o.replace('\n', "\\n"));
+            out.push('\n');
+        }
+    }
+    out.push_str(text);
+    out
 }
 
 /// Reads a regular file of at most `max` bytes as UTF-8. A FIFO, a device (`/dev/zero`) or a

@@ -587,6 +587,10 @@ pub struct Scenario {
     pub output: OutputConfig,
     /// `[[expect]]`: checks of the run's outcome, evaluated after the run (`crate::expect`).
     pub expectations: Vec<Expectation>,
+    /// The scenario as its results folder records it (`scenario.toml`): the file's text, headed
+    /// by the `--set` overrides applied to it as comments. Shared, not copied, by the clones
+    /// a sweep makes.
+    pub source: std::sync::Arc<str>,
 }
 
 /// When a state expectation looks at the trace.

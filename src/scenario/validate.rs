@@ -1901,6 +1901,8 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
     };
     let expectations = expect::expectations(cx, &names, &raw.expect, end)?;
     let scenario = Scenario {
+        // Filled in by `scenario::parse_str`, which has the text.
+        source: std::sync::Arc::from(""),
         name: sname,
         seed,
         release,
@@ -1933,6 +1935,7 @@ fn initial_placement(cx: &Ctx, raw: &RawScenario, sc: &Scenario) -> R<()> {
         return Ok(()); // pinned servers are placed without a capacity check
     }
     let probe = Scenario {
+        source: sc.source.clone(),
         name: sc.name.clone(),
         seed: sc.seed,
         release: sc.release,

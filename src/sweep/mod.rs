@@ -9,13 +9,14 @@
 pub mod grid;
 mod lean;
 pub mod progress;
+pub mod stats;
 mod table;
 
 use crate::expect;
 use crate::output::ResultsDir;
 use crate::run::run_to_dir;
 use crate::scenario;
-use crate::trace::summary::Summary;
+use crate::trace::summary::{self, Summary};
 use grid::{Param, Point};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -73,6 +74,8 @@ pub struct RunResult {
     pub summary: Summary,
     /// (passed, failed) of the scenario's `[[expect]]`, `None` when it has none.
     pub expectations: Option<(usize, usize)>,
+    /// The failed checks, described as `run` prints them (expected vs actual).
+    pub failed_expectations: Vec<String>,
     /// The value of the plotted metric, when the summary has it.
     pub metric: Option<f64>,
 }
@@ -90,6 +93,7 @@ pub struct SweepReport {
 /// Runs the sweep and writes DIR/sweep.csv and the plot.
 pub fn run(s: &Sweep) -> Result<SweepReport, String> {
     grid::check_distinct(&s.params)?;
+    check_metric(&s.metric)?;
     // Every combination is loaded once before any run, so a bad value fails in a second,
     // not after the first hours of the sweep.
     let probe_seeds = [0];
@@ -144,7 +148,7 @@ pub fn run(s: &Sweep) -> Result<SweepReport, String> {
     }
     let runs = results.into_iter().collect::<Result<Vec<_>, _>>()?;
 
-    let (header, rows) = table::build(&s.params, &runs);
+    let (header, rows) = table::build(&s.params, &runs, &s.metric);
     let csv_path = work.join("sweep.csv");
     write_file(&csv_path, |w| table::write(&header, &rows, w))?;
     let mut files = vec![csv_path];
@@ -180,6 +184,11 @@ fn run_one(s: &Sweep, p: &Point, folder: &Path) -> Result<RunResult, String> {
     };
     let failed = expect::failures(&expectations);
     Ok(RunResult {
+        failed_expectations: expectations
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| r.describe())
+            .collect(),
         point: p.clone(),
         metric: metric(&summary, &s.metric),
         expectations: has_expectations.then(|| (expectations.len() - failed, failed)),
@@ -187,16 +196,111 @@ fn run_one(s: &Sweep, p: &Point, folder: &Path) -> Result<RunResult, String> {
     })
 }
 
+/// Maps of summary.json whose keys are open sets, listed as they occur (HTTP codes, failure
+/// classes): any key is a valid path there, and a key absent from a run is a count of 0.
+const OPEN_MAPS: [&str; 2] = ["http_codes", "failures"];
+
+/// Whether `keys[i]` is a key of one of the [`OPEN_MAPS`] (the last key, right under one).
+fn in_open_map(keys: &[&str], i: usize) -> bool {
+    i + 1 == keys.len() && i > 0 && OPEN_MAPS.contains(&keys[i - 1])
+}
+
 /// The figure at the dotted `path` of summary.json (`end_time_s`, a string there, is read as
 /// a number); `None` when the summary has no such number, e.g. no successful migrate.
 pub fn metric(summary: &Summary, path: &str) -> Option<f64> {
     let json = serde_json::to_value(summary).ok()?;
-    let v = path.split('.').try_fold(&json, |v, key| v.get(key))?;
+    let keys: Vec<&str> = path.split('.').collect();
+    let mut v = &json;
+    for (i, key) in keys.iter().enumerate() {
+        match v.get(key) {
+            Some(next) => v = next,
+            None if in_open_map(&keys, i) && v.is_object() => return Some(0.0),
+            None => return None,
+        }
+    }
     match v {
         serde_json::Value::Number(n) => n.as_f64(),
         serde_json::Value::String(s) => s.parse().ok(),
         _ => None,
     }
+}
+
+/// Checks that `path` names a number of summary.json's schema ([`summary::schema`]), so that
+/// a mistyped `--metric` fails before the runs instead of giving a sweep without its figure.
+/// The error is one line naming the metric and the closest valid paths.
+pub fn check_metric(path: &str) -> Result<(), String> {
+    let schema = serde_json::to_value(summary::schema()).map_err(|e| e.to_string())?;
+    let keys: Vec<&str> = path.split('.').collect();
+    let mut v = &schema;
+    let mut found = true;
+    for (i, key) in keys.iter().enumerate() {
+        match v.get(key) {
+            Some(next) => v = next,
+            None if in_open_map(&keys, i) && v.is_object() => return Ok(()),
+            None => {
+                found = false;
+                break;
+            }
+        }
+    }
+    let number = found && (v.is_number() || path == "end_time_s");
+    if number {
+        return Ok(());
+    }
+    let mut leaves = Vec::new();
+    number_paths(&schema, &mut String::new(), &mut leaves);
+    let mut close: Vec<(usize, &String)> =
+        leaves.iter().map(|l| (edit_distance(path, l), l)).collect();
+    close.sort();
+    let close: Vec<&str> = close.iter().take(3).map(|(_, l)| l.as_str()).collect();
+    let what = if found {
+        "is not a number in summary.json"
+    } else {
+        "is not in summary.json"
+    };
+    Err(format!(
+        "--metric {path:?} {what}; closest valid paths: {} (any HTTP code or failure class \
+         after actions.<action>.http_codes. or .failures.)",
+        close.join(", ")
+    ))
+}
+
+/// Every dotted path of `v` that holds a number (and `end_time_s`), in key order.
+fn number_paths(v: &serde_json::Value, prefix: &mut String, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                let len = prefix.len();
+                if !prefix.is_empty() {
+                    prefix.push('.');
+                }
+                prefix.push_str(k);
+                number_paths(x, prefix, out);
+                prefix.truncate(len);
+            }
+        }
+        serde_json::Value::Number(_) => out.push(prefix.clone()),
+        _ if prefix == "end_time_s" => out.push(prefix.clone()),
+        _ => {}
+    }
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diag + usize::from(ca != cb));
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// Writes `path` (inside the sweep's hidden folder) through a buffer.
@@ -212,7 +316,9 @@ fn write_file(
 }
 
 /// `novasim sweep`: runs, then prints where the files are and the metric per grid value.
-pub fn run_cli(args: &SweepArgs) -> Result<(), String> {
+/// `Ok(Some(message))` when the scenario's `[[expect]]` checks failed in some runs (the sweep
+/// is written; the caller exits 3 with the message, as `run` does).
+pub fn run_cli(args: &SweepArgs) -> Result<Option<String>, String> {
     let params = args
         .set
         .iter()
@@ -250,7 +356,36 @@ pub fn run_cli(args: &SweepArgs) -> Result<(), String> {
                 .join(", ")
         );
     }
-    Ok(())
+    Ok(expectation_failures(&report))
+}
+
+/// Which runs failed an `[[expect]]` check, and how, or `None` when none did.
+pub fn expectation_failures(report: &SweepReport) -> Option<String> {
+    let failed: Vec<&RunResult> = report
+        .runs
+        .iter()
+        .filter(|r| !r.failed_expectations.is_empty())
+        .collect();
+    if failed.is_empty() {
+        return None;
+    }
+    let mut msg = format!(
+        "{} of {} runs failed expectations (sweep.csv is written, column expectations_failed):",
+        failed.len(),
+        report.runs.len()
+    );
+    for r in failed {
+        let (passed, n_failed) = r.expectations.unwrap_or((0, r.failed_expectations.len()));
+        msg.push_str(&format!(
+            "\n  {}: {n_failed} of {} failed",
+            r.point.label(&report.params),
+            passed + n_failed
+        ));
+        for d in &r.failed_expectations {
+            msg.push_str(&format!("\n    {d}"));
+        }
+    }
+    Some(msg)
 }
 
 mod plot;

@@ -3,6 +3,7 @@
 //! spread (band and whiskers). Also the same numbers as text for the terminal.
 
 use super::grid::Param;
+use super::stats::{num, Stats};
 use super::{RunResult, SweepReport};
 use crate::plot::DrawResult;
 use plotters::coord::Shift;
@@ -24,6 +25,9 @@ pub struct Spread {
     pub max: f64,
     /// Seeds with a value (a run without the figure, e.g. no successful migrate, is left out).
     pub n: usize,
+    pub mean: f64,
+    /// 95 % confidence interval of the mean over the seeds (Student's t); `None` for one seed.
+    pub ci95: Option<(f64, f64)>,
 }
 
 /// One line of the plot: a combination of the options after the first.
@@ -45,15 +49,6 @@ pub struct Figure {
     /// Metric values are divided by this (1000 for `_ms` figures, shown in seconds).
     pub y_scale: f64,
     pub series: Vec<Series>,
-}
-
-fn median(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    }
 }
 
 /// The metric values of one x value of one series.
@@ -123,16 +118,17 @@ pub fn figure(metric: &str, params: &[Param], runs: &[RunResult]) -> Figure {
             label,
             points: cells
                 .into_iter()
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(x, mut v)| {
-                    v.sort_by(f64::total_cmp);
-                    Spread {
+                .filter_map(|(x, v)| {
+                    let st = Stats::of(&v)?;
+                    Some(Spread {
                         x,
-                        min: v[0],
-                        median: median(&v),
-                        max: v[v.len() - 1],
-                        n: v.len(),
-                    }
+                        min: st.min,
+                        median: st.median,
+                        max: st.max,
+                        n: st.n,
+                        mean: st.mean,
+                        ci95: st.ci95,
+                    })
                 })
                 .collect(),
         })
@@ -147,24 +143,14 @@ pub fn figure(metric: &str, params: &[Param], runs: &[RunResult]) -> Figure {
     }
 }
 
-/// "1.5", "28.21", "300": short numbers for text and labels.
-fn num(v: f64) -> String {
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
-    } else {
-        s.to_string()
-    }
-}
-
 /// The plotted numbers as a table for the terminal.
 pub fn render_text(report: &SweepReport, metric: &str) -> String {
     let f = figure(metric, &report.params, &report.runs);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} over seeds, by {} (median [min … max]):",
+        "{} over seeds, by {}: median [min … max], mean and its 95 % confidence interval \
+         (Student's t):",
         f.y_label, f.x_label
     );
     for s in &f.series {
@@ -172,22 +158,55 @@ pub fn render_text(report: &SweepReport, metric: &str) -> String {
             let _ = writeln!(out, "  {}", s.label);
         }
         for p in &s.points {
-            let _ = writeln!(
-                out,
-                "    {:>12}  {} [{} … {}]  ({} run{})",
-                f.x_values[p.x],
-                num(p.median),
-                num(p.min),
-                num(p.max),
-                p.n,
-                if p.n == 1 { "" } else { "s" }
-            );
+            let st = Stats {
+                n: p.n,
+                min: p.min,
+                median: p.median,
+                max: p.max,
+                mean: p.mean,
+                ci95: p.ci95,
+            };
+            line(&mut out, &f.x_values[p.x], &st);
         }
         if s.points.is_empty() {
             let _ = writeln!(out, "    (no value)");
         }
     }
+    // Nothing swept: one run per x value (seed), so the figures across seeds are on a line of
+    // their own.
+    if report.params.is_empty() {
+        let values: Vec<f64> = report
+            .runs
+            .iter()
+            .filter_map(|r| r.metric)
+            .map(|m| m / f.y_scale)
+            .collect();
+        if let Some(st) = Stats::of(&values) {
+            line(&mut out, "all seeds", &st);
+        }
+    }
     out
+}
+
+/// One line of the terminal table: `label  median [min … max]  mean m 95 % CI [lo … hi]`.
+fn line(out: &mut String, label: &str, st: &Stats) {
+    let ci = st
+        .ci95
+        .map_or("(no CI from one run)".to_string(), |(lo, hi)| {
+            format!("95 % CI [{} … {}]", num(lo), num(hi))
+        });
+    let _ = writeln!(
+        out,
+        "    {:>12}  {} [{} … {}]  mean {} {}  ({} run{})",
+        label,
+        num(st.median),
+        num(st.min),
+        num(st.max),
+        num(st.mean),
+        ci,
+        st.n,
+        if st.n == 1 { "" } else { "s" }
+    );
 }
 
 /// Picture size in pixels.
@@ -417,6 +436,7 @@ mod tests {
             point: Point { values, seed },
             summary: Summary {
                 scenario: "t".into(),
+                percentiles: "",
                 seed,
                 end_time_s: "0.000".into(),
                 events: 0,
@@ -431,6 +451,7 @@ mod tests {
                 ended_early: None,
             },
             expectations: None,
+            failed_expectations: Vec::new(),
             metric,
         }
     }
@@ -467,14 +488,21 @@ mod tests {
                     min: 1.0,
                     median: 2.0,
                     max: 3.0,
-                    n: 2
+                    n: 2,
+                    mean: 2.0,
+                    ci95: Some((2.0 - 12.706, 2.0 + 12.706)),
                 },
                 Spread {
                     x: 1,
                     min: 2.0,
                     median: 4.0,
                     max: 9.0,
-                    n: 3
+                    n: 3,
+                    mean: 5.0,
+                    ci95: Some((
+                        5.0 - 4.303 * (13.0f64 / 3.0).sqrt(),
+                        5.0 + 4.303 * (13.0f64 / 3.0).sqrt()
+                    )),
                 },
             ]
         );

@@ -2,6 +2,7 @@
 //! finished in), so the file is the same whatever the number of threads.
 
 use super::grid::Param;
+use super::stats::{num, Stats};
 use super::RunResult;
 use crate::model::Status;
 use crate::scenario::ActionKind;
@@ -9,7 +10,29 @@ use crate::trace::summary::{ActionSummary, Summary};
 use std::collections::BTreeSet;
 
 /// The header and rows of sweep.csv.
-pub fn build(params: &[Param], runs: &[RunResult]) -> (Vec<String>, Vec<Vec<String>>) {
+pub fn build(
+    params: &[Param],
+    runs: &[RunResult],
+    metric: &str,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    // The metric over the seeds of each grid point, repeated on each of its rows: every row
+    // then reads alone, and the file stays one table.
+    let mut points: Vec<(&[usize], Vec<f64>)> = Vec::new();
+    for r in runs {
+        let values = r.point.values.as_slice();
+        let i = match points.iter().position(|(v, _)| *v == values) {
+            Some(i) => i,
+            None => {
+                points.push((values, Vec::new()));
+                points.len() - 1
+            }
+        };
+        points[i].1.extend(r.metric);
+    }
+    let stats: Vec<(&[usize], Option<Stats>)> = points
+        .into_iter()
+        .map(|(v, xs)| (v, Stats::of(&xs)))
+        .collect();
     let actions = actions(runs);
     let statuses = statuses(runs);
     let with_expectations = runs.iter().any(|r| r.expectations.is_some());
@@ -38,6 +61,20 @@ pub fn build(params: &[Param], runs: &[RunResult]) -> (Vec<String>, Vec<Vec<Stri
         header.push("expectations_passed".into());
         header.push("expectations_failed".into());
     }
+    header.extend(
+        [
+            "metric",
+            "metric_value",
+            "metric_seeds",
+            "metric_median",
+            "metric_min",
+            "metric_max",
+            "metric_mean",
+            "metric_ci95_low",
+            "metric_ci95_high",
+        ]
+        .map(String::from),
+    );
 
     let rows = runs
         .iter()
@@ -65,6 +102,32 @@ pub fn build(params: &[Param], runs: &[RunResult]) -> (Vec<String>, Vec<Vec<Stri
                 let (passed, failed) = r.expectations.unwrap_or((0, 0));
                 row.push(passed.to_string());
                 row.push(failed.to_string());
+            }
+            row.push(metric.to_string());
+            row.push(r.metric.map_or(String::new(), num));
+            let st = stats
+                .iter()
+                .find(|(v, _)| *v == r.point.values.as_slice())
+                .and_then(|(_, st)| st.as_ref());
+            match st {
+                Some(st) => {
+                    let (lo, hi) = st
+                        .ci95
+                        .map_or((String::new(), String::new()), |(a, b)| (num(a), num(b)));
+                    row.extend([
+                        st.n.to_string(),
+                        num(st.median),
+                        num(st.min),
+                        num(st.max),
+                        num(st.mean),
+                        lo,
+                        hi,
+                    ]);
+                }
+                None => {
+                    row.push("0".into());
+                    row.extend(std::iter::repeat_n(String::new(), 6));
+                }
             }
             row
         })
@@ -94,8 +157,15 @@ fn action_cells(a: Option<&ActionSummary>) -> [String; 7] {
 }
 
 /// Every action any run submitted, in the order of `ActionKind::ALL` (throughput.csv's).
+/// summary.json lists every action, zeros included; columns of actions no run submitted would
+/// only be zeros.
 fn actions(runs: &[RunResult]) -> Vec<String> {
-    let seen: BTreeSet<&String> = runs.iter().flat_map(|r| r.summary.actions.keys()).collect();
+    let seen: BTreeSet<&String> = runs
+        .iter()
+        .flat_map(|r| r.summary.actions.iter())
+        .filter(|(_, a)| a.submitted > 0)
+        .map(|(name, _)| name)
+        .collect();
     let rank = |a: &str| ActionKind::parse(a).map_or(usize::MAX, ActionKind::index);
     let mut out: Vec<String> = seen.into_iter().cloned().collect();
     out.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
@@ -106,7 +176,9 @@ fn actions(runs: &[RunResult]) -> Vec<String> {
 fn statuses(runs: &[RunResult]) -> Vec<String> {
     let seen: BTreeSet<&String> = runs
         .iter()
-        .flat_map(|r| r.summary.final_status.keys())
+        .flat_map(|r| r.summary.final_status.iter())
+        .filter(|(_, &n)| n > 0)
+        .map(|(status, _)| status)
         .collect();
     let rank = |s: &str| {
         Status::ALL
