@@ -506,8 +506,19 @@ mod random {
             .unwrap_or(2000)
     }
 
+    /// A soak (`NOVASIM_INTERLEAVINGS` set) runs each case in a child process with a time limit,
+    /// so a run that never ends is reported with its scenario instead of hanging.
+    fn config() -> ProptestConfig {
+        let soak = std::env::var_os("NOVASIM_INTERLEAVINGS").is_some();
+        ProptestConfig {
+            cases: cases(),
+            timeout: if soak { 20_000 } else { 0 },
+            ..ProptestConfig::default()
+        }
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+        #![proptest_config(config())]
 
         #[test]
         fn any_interleaving_keeps_the_invariants(c in case()) {
