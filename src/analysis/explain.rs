@@ -8,7 +8,7 @@
 //!   failed events with their details, the periodic auto-confirm (an action with no project);
 //! * hosts.csv — the compute service of a host involved going down or up.
 //!
-//! The wording follows the spec (../shared/spec/nova-semantics.md); the sentence for each step
+//! The wording follows the spec (docs/nova-semantics.md); the sentence for each step
 //! text is in [`transition_sentence`].
 
 use super::data::{dropped, ActionEvent, Decision, MigrationInfo, Request, Results, Transition};
