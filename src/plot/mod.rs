@@ -172,7 +172,7 @@ pub fn render<C: Chart>(dir: &Path, stem: &str, chart: &C) -> Result<[PathBuf; 2
         chart.draw(&root).map_err(|e| render_err(&png_path, &e))?;
         root.present().map_err(|e| render_err(&png_path, &e))?;
     }
-    let png = encode::png_rgb(&pixels, w, h);
+    let png = encode::png_rgb(&pixels, w, h).map_err(|e| render_err(&png_path, &e))?;
     write_file(&png_path, &png)?;
     Ok([svg_path, png_path])
 }
