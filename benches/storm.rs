@@ -9,7 +9,7 @@
 //! `-- --calibrate` times a fixed workload unrelated to novasim instead, see [`calibrate`]).
 
 use novasim::run::{prepare, Derived};
-use novasim::scenario::parse_str;
+use novasim::scenario::{parse_str_with, InitialPlacement};
 use std::time::Instant;
 
 fn scenario_text(hosts: u64, servers: u64) -> String {
@@ -152,7 +152,9 @@ fn run(kind: &str, hosts: u64, servers: u64) {
         "live" => live_scenario_text(hosts, servers),
         _ => scenario_text(hosts, servers),
     };
-    let scenario = match parse_str(&text, "bench-storm.toml", &[]) {
+    // As `novasim run` loads it: the run places the initial servers itself.
+    let scenario = match parse_str_with(&text, "bench-storm.toml", &[], InitialPlacement::LeftToRun)
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("bench scenario invalid: {e}");

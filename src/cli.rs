@@ -1,6 +1,6 @@
 //! The command line (clap). `main.rs` only calls [`main_with_args`].
 
-use crate::run::{run_to_dir_checked, Derived};
+use crate::run::{run_to_dir_checked, Derived, RunError};
 use crate::scenario;
 use crate::trace::summary;
 use clap::{Parser, Subcommand};
@@ -185,7 +185,9 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             if let Some(seed) = seed {
                 set.push(format!("seed={seed}"));
             }
-            let sc = scenario::load(&path, &set).map_err(|e| e.to_string())?;
+            // The run places the initial servers itself; only if that fails is the file loaded
+            // again with the placement probe, whose error names the server's entry.
+            let sc = scenario::load_for_run(&path, &set).map_err(|e| e.to_string())?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
             let seed = sc.seed;
             let progress = (!quiet).then(|| crate::sweep::progress::spinner(&sc.name));
@@ -194,8 +196,15 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             } else {
                 crate::sim::Checks::default_for_build()
             };
-            let report = run_to_dir_checked(sc, &out, Derived::Write, checks)
-                .map_err(|e| format!("{e} (seed {seed})"))?;
+            let report = run_to_dir_checked(sc, &out, Derived::Write, checks).map_err(|e| {
+                use crate::sim::{SetupError, SimError};
+                if let RunError::Sim(SimError::Setup(SetupError::Unplaceable { .. })) = e {
+                    if let Err(located) = scenario::load(&path, &set) {
+                        return located.to_string();
+                    }
+                }
+                format!("{e} (seed {seed})")
+            })?;
             drop(progress);
             if !quiet {
                 print!("{}", summary::render(&report.summary));

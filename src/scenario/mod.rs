@@ -28,18 +28,52 @@ use std::path::Path;
 ///
 /// `overrides` are `--set key.path=value` strings (without `--set`), applied in order to the
 /// parsed document before validation.
+///
+/// It also places the initial servers as the run will (on a copy), so that a server that
+/// cannot be placed is an error at its entry. A run does that placement itself: it loads with
+/// [`load_for_run`] and, only if the placement fails, loads again with this to name the entry.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    load_with(path, overrides, InitialPlacement::Probe)
+}
+
+/// [`load`] without the probe of the initial placement (the run places the servers once).
+pub fn load_for_run(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    load_with(path, overrides, InitialPlacement::LeftToRun)
+}
+
+/// Whether loading tries the initial placement (see [`load`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitialPlacement {
+    Probe,
+    LeftToRun,
+}
+
+fn load_with(
+    path: &Path,
+    overrides: &[String],
+    placement: InitialPlacement,
+) -> Result<Scenario, ScenarioError> {
     let text =
         read_bounded(path, defaults::MAX_SCENARIO_BYTES).map_err(|source| ScenarioError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-    parse_str(&text, &path.display().to_string(), overrides)
+    parse_str_with(&text, &path.display().to_string(), overrides, placement)
 }
 
 /// Like [`load`] for text already in memory; `file` names it in errors, and relative paths in
 /// it (`replay_csv`) are resolved against `file`'s directory.
 pub fn parse_str(text: &str, file: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    parse_str_with(text, file, overrides, InitialPlacement::Probe)
+}
+
+/// [`parse_str`], choosing whether the initial placement is probed.
+pub fn parse_str_with(
+    text: &str,
+    file: &str,
+    overrides: &[String],
+    placement: InitialPlacement,
+) -> Result<Scenario, ScenarioError> {
     let mut root = node::parse_document(text).map_err(|e| syntax_error(file, text, &e))?;
     overrides::apply(&mut root, overrides, file)?;
     let cx = Ctx {
@@ -50,7 +84,7 @@ pub fn parse_str(text: &str, file: &str, overrides: &[String]) -> Result<Scenari
     };
     let raw: raw::RawScenario = node::from_node(&root).map_err(|e| cx.de_err(e))?;
     let base_dir = Path::new(file).parent().unwrap_or(Path::new("."));
-    let mut scenario = validate::build(&cx, &raw, base_dir)?;
+    let mut scenario = validate::build(&cx, &raw, base_dir, placement)?;
     scenario.source = recorded_source(text, overrides).into();
     Ok(scenario)
 }

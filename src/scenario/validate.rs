@@ -1694,7 +1694,12 @@ fn scenario_name(cx: &Ctx, v: &Spanned<String>) -> R<String> {
 }
 
 /// Builds the validated scenario. `base_dir` is where relative paths (the replay CSV) start.
-pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario> {
+pub(crate) fn build(
+    cx: &Ctx,
+    raw: &RawScenario,
+    base_dir: &Path,
+    placement: super::InitialPlacement,
+) -> R<Scenario> {
     let sname = scenario_name(cx, &raw.name)?;
     let seed = match &raw.seed {
         Some(v) => uint(cx, v, &[Seg::from("seed")], 0, i64::MAX as u64)?,
@@ -1922,7 +1927,9 @@ pub(crate) fn build(cx: &Ctx, raw: &RawScenario, base_dir: &Path) -> R<Scenario>
         output,
         expectations,
     };
-    initial_placement(cx, raw, &scenario)?;
+    if placement == super::InitialPlacement::Probe {
+        initial_placement(cx, raw, &scenario)?;
+    }
     Ok(scenario)
 }
 

@@ -237,6 +237,8 @@ pub struct Sim {
     trace: TraceWriter,
     /// Per host: the pending `_poll_unconfirmed_resizes` tick, if one can act.
     poll_timer: Vec<Option<TimerKey>>,
+    /// How many hosts have a pending poll tick (kept by `set_poll_timer`).
+    polls_pending: usize,
     /// Per host: events waiting while its nova-compute is stopped.
     parked: Vec<Vec<Stamped>>,
     /// Per host: pending "seen down" / "seen up" timer.
@@ -348,6 +350,7 @@ impl Sim {
             faults,
             trace,
             poll_timer: vec![None; n],
+            polls_pending: 0,
             parked: vec![Vec::new(); n],
             liveness_timer: vec![None; n],
             live_running: vec![0; n],
@@ -465,15 +468,21 @@ impl Sim {
         Ok(())
     }
 
+    /// Sets host `h`'s pending poll tick; returns the previous one.
+    fn set_poll_timer(&mut self, h: HostId, key: Option<TimerKey>) -> Option<TimerKey> {
+        let old = std::mem::replace(&mut self.poll_timer[h.index()], key);
+        self.polls_pending =
+            self.polls_pending + usize::from(key.is_some()) - usize::from(old.is_some());
+        old
+    }
+
     /// Runs instant by instant until no event is left, or only periodic retries that cannot
     /// succeed are (a run without `end_s` would otherwise never end).
     fn run_while_useful(&mut self) -> Result<(), SimError> {
         while let Some(t) = self.queue.peek_time() {
-            if self.queue.len() <= self.world.hosts.len() {
-                if let Some(why) = self.futile_retries_only() {
-                    self.stats.ended_early = Some(why);
-                    return Ok(());
-                }
+            if let Some(why) = self.futile_retries_only() {
+                self.stats.ended_early = Some(why);
+                return Ok(());
             }
             self.run_until(t)?;
         }
@@ -485,6 +494,10 @@ impl Sim {
     /// is down, or for a task_state (deleting, resize_finish) that nothing left will change.
     /// No other event is pending, so no service comes back and no operation moves on.
     fn futile_retries_only(&self) -> Option<String> {
+        // Every pending event a poll tick: checked in O(1) before any host is looked at.
+        if self.polls_pending == 0 || self.polls_pending != self.queue.len() {
+            return None;
+        }
         let polls: Vec<HostId> = (0..self.world.hosts.len())
             .map(|h| HostId(h as u32))
             .filter(|h| self.poll_timer[h.index()].is_some())
@@ -895,7 +908,7 @@ impl Sim {
                 self.world.finished_by_dest[d.index()].remove(&m);
                 // Nothing left to confirm on this host: its pending tick could not act.
                 if self.world.finished_by_dest[d.index()].is_empty() {
-                    if let Some(k) = self.poll_timer[d.index()].take() {
+                    if let Some(k) = self.set_poll_timer(d, None) {
                         self.queue.cancel(k);
                     }
                 }

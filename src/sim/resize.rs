@@ -364,19 +364,19 @@ impl Sim {
                 }
                 None => {
                     let k = self.timer_at(at, Event::PollUnconfirmedResizes(host));
-                    self.poll_timer[host.index()] = Some(k);
+                    self.set_poll_timer(host, Some(k));
                 }
             },
             None => {
                 let k = self.timer_at(at, Event::PollUnconfirmedResizes(host));
-                self.poll_timer[host.index()] = Some(k);
+                self.set_poll_timer(host, Some(k));
             }
         }
     }
 
     /// `ComputeManager._poll_unconfirmed_resizes` on `host` (spec §6.2).
     pub(super) fn poll_unconfirmed_resizes(&mut self, host: HostId) {
-        self.poll_timer[host.index()] = None;
+        self.set_poll_timer(host, None);
         let window = self.scenario.nova.resize_confirm_window;
         if window.ms() == 0 {
             return;

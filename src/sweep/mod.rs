@@ -173,7 +173,8 @@ pub fn run(s: &Sweep) -> Result<SweepReport, String> {
 /// run (`folder` is then its scratch space).
 fn run_one(s: &Sweep, p: &Point, folder: &Path) -> Result<RunResult, String> {
     let label = p.label(&s.params);
-    let sc = scenario::load(&s.scenario, &p.overrides(&s.params))
+    // Every grid point was loaded with the placement probe before the runs started.
+    let sc = scenario::load_for_run(&s.scenario, &p.overrides(&s.params))
         .map_err(|e| format!("run {label}: {e}"))?;
     let has_expectations = !sc.expectations.is_empty();
     let (summary, expectations) = if s.keep_runs {

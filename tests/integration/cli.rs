@@ -87,7 +87,10 @@ fn a_failed_run_leaves_no_results_folder() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("vm1"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("vm1"), "{err}");
+    // The error names the server's entry, as `check` does.
+    assert!(err.contains("s.toml:13:"), "{err}");
     assert!(!out_dir.exists());
     let leftovers: Vec<_> = std::fs::read_dir(&bad).expect("ls").collect();
     assert_eq!(leftovers.len(), 1, "only the scenario file remains");
