@@ -426,6 +426,13 @@ impl Sim {
             if t > until {
                 break;
             }
+            // Without `end_s`, a queue of nothing but futile retries would never empty.
+            if self.polls_pending == self.queue.len() && self.scenario.end.is_none() {
+                if let Some(why) = self.futile_retries_only() {
+                    self.stats.ended_early = Some(why);
+                    break;
+                }
+            }
             self.roll_windows(t);
             let Some((_, stamped)) = self.queue.pop() else {
                 break;
@@ -452,10 +459,7 @@ impl Sim {
     /// the trace, if any.
     pub fn run(&mut self) -> Result<(), SimError> {
         let end = self.scenario.end;
-        match end {
-            Some(end) => self.run_until(end)?,
-            None => self.run_while_useful()?,
-        }
+        self.run_until(end.unwrap_or(SimTime(u64::MAX)))?;
         let end_time = end.map_or(self.queue.now(), |e| e.max(self.queue.now()));
         self.stats.end_time = end_time;
         self.roll_windows(end_time);
@@ -474,19 +478,6 @@ impl Sim {
         self.polls_pending =
             self.polls_pending + usize::from(key.is_some()) - usize::from(old.is_some());
         old
-    }
-
-    /// Runs instant by instant until no event is left, or only periodic retries that cannot
-    /// succeed are (a run without `end_s` would otherwise never end).
-    fn run_while_useful(&mut self) -> Result<(), SimError> {
-        while let Some(t) = self.queue.peek_time() {
-            if let Some(why) = self.futile_retries_only() {
-                self.stats.ended_early = Some(why);
-                return Ok(());
-            }
-            self.run_until(t)?;
-        }
-        Ok(())
     }
 
     /// `Some(why)` when every pending event is a `_poll_unconfirmed_resizes` tick and no tick
