@@ -173,7 +173,7 @@ proptest! {
         let sc = parse_str(&text, "p.toml", &[]).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let sim = run(sc);
         // The stored windows follow the events, not the up to 10^5 windows of the run.
-        prop_assert!(sim.throughput.len() < 200, "{} windows stored", sim.throughput.len());
+        prop_assert!(sim.throughput().len() < 200, "{} windows stored", sim.throughput().len());
     }
 }
 
@@ -206,11 +206,11 @@ fn a_late_request_stores_a_few_windows_and_writes_them_all() {
     let sc = parse_str(&t, "x.toml", &[]).unwrap();
     let sim = run(sc);
     assert!(
-        sim.throughput.len() <= 4,
+        sim.throughput().len() <= 4,
         "{} rows stored",
-        sim.throughput.len()
+        sim.throughput().len()
     );
-    let end = sim.stats.end_time;
+    let end = sim.stats().end_time;
     let (_, _, rows, _, _) = sim.into_parts();
     let count = Count::default();
     write_throughput(Box::new(count.clone()), &rows).unwrap();
@@ -242,11 +242,11 @@ fn a_request_at_a_billion_seconds_runs_in_bounded_memory() {
     );
     let sim = run(parse_str(&t, "x.toml", &[]).unwrap());
     assert!(
-        sim.throughput.len() <= 4,
+        sim.throughput().len() <= 4,
         "{} rows stored",
-        sim.throughput.len()
+        sim.throughput().len()
     );
-    let last = sim.throughput.last().unwrap();
+    let last = sim.throughput().last().unwrap();
     assert!(last.end.ms() > 1_000_000_000_000);
 }
 

@@ -20,15 +20,18 @@ impl Sim {
         step: impl Into<Step<'a>>,
         op: Option<OpId>,
     ) -> ServerId {
-        let id = ServerId(self.world.servers.len() as u32);
-        self.world.server_names.insert(server.name.clone(), id);
-        self.status_counts[server.status().index()] += 1;
+        let id = ServerId(self.cloud.world.servers.len() as u32);
+        self.cloud
+            .world
+            .server_names
+            .insert(server.name.clone(), id);
+        self.metrics.status_counts[server.status().index()] += 1;
         if let Some(h) = server.host {
-            self.world.io_ops[h.index()] += Self::io_weight(&server);
-            self.world.num_instances[h.index()] += 1;
+            self.cloud.world.io_ops[h.index()] += Self::io_weight(&server);
+            self.cloud.world.num_instances[h.index()] += 1;
         }
         let host = server.host;
-        self.world.servers.push(server);
+        self.cloud.world.servers.push(server);
         if let Some(h) = host {
             self.refresh_index(h);
         }
@@ -62,7 +65,7 @@ impl Sim {
             migration: None,
         };
         // The operation exists first so that the server's first row carries its request id.
-        let id = ServerId(self.world.servers.len() as u32);
+        let id = ServerId(self.cloud.world.servers.len() as u32);
         let op = self.begin_op(
             Op {
                 kind: OpKind::Create,
@@ -84,8 +87,8 @@ impl Sim {
             return;
         }
         let s = self.ops[op.index()].server;
-        let srv = self.world.server(s);
-        let resources = self.world.flavor(srv.flavor).resources();
+        let srv = self.cloud.world.server(s);
+        let resources = self.cloud.world.flavor(srv.flavor).resources();
         let az = srv.requested_az.clone();
         let req = SelectRequest {
             resources,
@@ -168,7 +171,7 @@ impl Sim {
             self.complete(op, Outcome::Failure(format!("build: {msg} -> error")));
             return;
         }
-        self.world.servers[s.index()].power_state = PowerState::Running;
+        self.cloud.world.servers[s.index()].power_state = PowerState::Running;
         self.change_server(
             s,
             Hop::Compute,
@@ -213,7 +216,7 @@ impl Sim {
                 srv.task_state = Some(TaskState::Deleting);
             },
         );
-        match self.world.server(server).host {
+        match self.cloud.world.server(server).host {
             Some(h) => {
                 let d = self.draw(D::Compute);
                 self.after(d, Event::CmpDelete(op, h));
@@ -236,8 +239,8 @@ impl Sim {
     /// (`API._confirm_resize_on_deleting`).
     fn finish_delete(&mut self, op: OpId, hop: Hop) {
         let s = self.ops[op.index()].server;
-        if let Some(m) = self.world.server(s).migration {
-            let status = self.world.migration(m).status;
+        if let Some(m) = self.cloud.world.server(s).migration {
+            let status = self.cloud.world.migration(m).status;
             let next = if status == MigrationStatus::Finished {
                 MigrationStatus::Confirmed
             } else {

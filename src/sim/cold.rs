@@ -65,7 +65,8 @@ impl Sim {
     ) -> OpId {
         let now = self.now();
         let action = action.map(|(name, project)| {
-            self.world
+            self.cloud
+                .world
                 .actions
                 .start_action(op.server, name, op.request_id, project, now)
         });
@@ -82,8 +83,8 @@ impl Sim {
     /// flight: every later step of Nova would fail with InstanceNotFound.
     pub(super) fn server_gone(&mut self, op: OpId) -> bool {
         let s = self.ops[op.index()].server;
-        if !self.world.server(s).is_deleted()
-            && self.world.server(s).task_state != Some(TaskState::Deleting)
+        if !self.cloud.world.server(s).is_deleted()
+            && self.cloud.world.server(s).task_state != Some(TaskState::Deleting)
         {
             return false;
         }
@@ -91,7 +92,7 @@ impl Sim {
         // InstanceNotFound.
         self.interrupt(op);
         if let Some(m) = self.ops[op.index()].migration {
-            if !self.world.migration(m).status.is_terminal() {
+            if !self.cloud.world.migration(m).status.is_terminal() {
                 self.set_migration_status(
                     m,
                     MigrationStatus::Error,
@@ -109,7 +110,12 @@ impl Sim {
         // A caller still blocked in the synchronous conductor call gets the API's answer to
         // InstanceNotFound (`MigrateServerController._migrate_live` / `_migrate`: 404).
         if self.ops[op.index()].sync {
-            let name = self.world.server(self.ops[op.index()].server).name.clone();
+            let name = self
+                .cloud
+                .world
+                .server(self.ops[op.index()].server)
+                .name
+                .clone();
             self.answer_deferred(op, 404, &format!("Instance {name} could not be found."));
         }
         self.complete(
@@ -136,15 +142,15 @@ impl Sim {
         self.event_start(op, CON_EVENT, None);
         self.event_start(op, COLD_EVENT, None);
         let s = self.ops[op.index()].server;
-        let srv = self.world.server(s);
+        let srv = self.cloud.world.server(s);
         let (Some(source), flavor) = (srv.host, srv.flavor) else {
             // The API refused host-less servers (row 10); a delete may have raced.
             self.complete(op, Outcome::Failure("InstanceNotReady".into()));
             return;
         };
         let now = self.now();
-        let m = MigrationId(self.world.migrations.len() as u32);
-        self.world.migrations.push(Migration {
+        let m = MigrationId(self.cloud.world.migrations.len() as u32);
+        self.cloud.world.migrations.push(Migration {
             server: s,
             kind: MigrationType::Migration,
             source,
@@ -157,8 +163,8 @@ impl Sim {
             updated_at: now,
         });
         self.ops[op.index()].migration = Some(m);
-        self.ops[op.index()].conductor_vm_state = Some(self.world.server(s).vm_state);
-        self.world.servers[s.index()].migration = Some(m);
+        self.ops[op.index()].conductor_vm_state = Some(self.cloud.world.server(s).vm_state);
+        self.cloud.world.servers[s.index()].migration = Some(m);
         self.trace_server(
             s,
             Some(op),
@@ -181,10 +187,10 @@ impl Sim {
             let o = &self.ops[op.index()];
             (o.server, o.requested_host)
         };
-        let srv = self.world.server(server);
+        let srv = self.cloud.world.server(server);
         let m = self.migration_of(op);
-        let source = self.world.migration(m).source;
-        let resources = self.world.flavor(srv.flavor).resources();
+        let source = self.cloud.world.migration(m).source;
+        let resources = self.cloud.world.flavor(srv.flavor).resources();
         let az = srv.requested_az.clone();
         let ignore = [source];
         let req = SelectRequest {
@@ -222,8 +228,8 @@ impl Sim {
         match answer {
             Ok(dest) => {
                 let s = self.ops[op.index()].server;
-                let az = &self.world.hosts[dest.index()].availability_zone;
-                let srv = &mut self.world.servers[s.index()];
+                let az = &self.cloud.world.hosts[dest.index()].availability_zone;
+                let srv = &mut self.cloud.world.servers[s.index()];
                 // Most moves stay in one AZ: no new string then.
                 if srv.availability_zone.as_ref() != Some(az) {
                     srv.availability_zone = Some(az.clone());
@@ -293,10 +299,10 @@ impl Sim {
         let m = self.migration_of(op);
         let s = self.ops[op.index()].server;
         // `_move_claim` fills the destination and re-saves the migration (status unchanged).
-        self.world.migrations[m.index()].dest = Some(dest);
-        self.world.migrations[m.index()].updated_at = self.now();
-        let vm = self.world.server(s).vm_state;
-        self.world.servers[s.index()].old_vm_state = Some(vm);
+        self.cloud.world.migrations[m.index()].dest = Some(dest);
+        self.cloud.world.migrations[m.index()].updated_at = self.now();
+        let vm = self.cloud.world.server(s).vm_state;
+        self.cloud.world.servers[s.index()].old_vm_state = Some(vm);
         if let Some(fault) = self.fault_for(FaultStep::PrepResize, op, dest) {
             self.ops[op.index()].pending_fault = Some(fault);
             // `_revert_allocation`: the migration's allocation goes back to the instance,
@@ -336,7 +342,11 @@ impl Sim {
         let m = self.migration_of(op);
         let s = self.ops[op.index()].server;
         self.plc_move(Consumer::Instance(s), Consumer::Migration(m));
-        let resources = self.world.flavor(self.world.server(s).flavor).resources();
+        let resources = self
+            .cloud
+            .world
+            .flavor(self.cloud.world.server(s).flavor)
+            .resources();
         let mut delay = self.draw(D::Placement);
         let mut chosen = None;
         while !self.ops[op.index()].alternates.is_empty() {
@@ -351,8 +361,8 @@ impl Sim {
         self.log_reschedule(op, s, chosen);
         match chosen {
             Some(alt) => {
-                let az = self.world.host(alt).availability_zone.clone();
-                self.world.servers[s.index()].availability_zone = Some(az);
+                let az = self.cloud.world.host(alt).availability_zone.clone();
+                self.cloud.world.servers[s.index()].availability_zone = Some(az);
                 self.event_finish(op, COLD_EVENT, None, EventResult::Success, "");
                 self.event_finish(op, CON_EVENT, None, EventResult::Success, "");
                 let d = self.draw(D::Compute);
@@ -360,7 +370,7 @@ impl Sim {
                 self.after(delay + back, Event::DstRescheduleReturned(op, failed, true));
             }
             None => {
-                let name = self.world.server(s).name.clone();
+                let name = self.cloud.world.server(s).name.clone();
                 let msg = format!(
                     "Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance {name}."
                 );
@@ -377,7 +387,11 @@ impl Sim {
 
     /// scheduling.csv row of a reschedule: the alternate claimed, or exhaustion.
     fn log_reschedule(&mut self, op: OpId, s: ServerId, chosen: Option<HostId>) {
-        let resources = self.world.flavor(self.world.server(s).flavor).resources();
+        let resources = self
+            .cloud
+            .world
+            .flavor(self.cloud.world.server(s).flavor)
+            .resources();
         let rest = self.ops[op.index()].alternates.clone();
         let req = SelectRequest {
             resources,
@@ -447,7 +461,7 @@ impl Sim {
     /// `errors_out_migration_ctxt` into migration `error` (`reverts_task_state` leaves the
     /// task_state alone: "the current task is preempted"). Returns the exception message.
     pub(super) fn unexpected_task(&self, op: OpId, expected: TaskState) -> Option<String> {
-        let srv = self.world.server(self.ops[op.index()].server);
+        let srv = self.cloud.world.server(self.ops[op.index()].server);
         if srv.task_state == Some(expected) {
             return None;
         }
@@ -462,7 +476,7 @@ impl Sim {
     /// The vm_state a failed compute step leaves: `InstanceFaultRollback` restores the stashed
     /// state, anything else errors the instance (`_error_out_instance_on_exception`).
     fn fail_vm_state(&self, op: OpId, kind: FaultKind) -> VmState {
-        let srv = self.world.server(self.ops[op.index()].server);
+        let srv = self.cloud.world.server(self.ops[op.index()].server);
         match kind {
             FaultKind::Rollback => srv.old_vm_state.unwrap_or(srv.vm_state),
             FaultKind::Error | FaultKind::Unexpected => VmState::Error,
@@ -475,7 +489,10 @@ impl Sim {
             return;
         }
         let m = self.migration_of(op);
-        let (source, s) = (self.world.migration(m).source, self.ops[op.index()].server);
+        let (source, s) = (
+            self.cloud.world.migration(m).source,
+            self.ops[op.index()].server,
+        );
         self.event_start(op, RESIZE_EVENT, Some(source));
         self.set_migration_status(
             m,
@@ -503,7 +520,7 @@ impl Sim {
         );
         // `migrate_disk_and_power_off`: a clean shutdown (capped by shutdown_timeout) of a
         // running guest, then the disk copy.
-        let shutdown = if self.world.server(s).power_state == PowerState::Running {
+        let shutdown = if self.cloud.world.server(s).power_state == PowerState::Running {
             self.draw(D::GuestShutdown)
                 .min(self.scenario.nova.shutdown_timeout)
         } else {
@@ -521,7 +538,10 @@ impl Sim {
         }
         let m = self.migration_of(op);
         let s = self.ops[op.index()].server;
-        let (source, dest) = (self.world.migration(m).source, self.world.migration(m).dest);
+        let (source, dest) = (
+            self.cloud.world.migration(m).source,
+            self.cloud.world.migration(m).dest,
+        );
         // Step 15 saves host := DST and task resize_migrated, expecting resize_migrating.
         let injected = self.ops[op.index()].pending_fault.take();
         let unexpected = match injected {
@@ -569,7 +589,7 @@ impl Sim {
             "resize_instance: migration post-migrating",
             Some(op),
         );
-        self.world.servers[s.index()].power_state = PowerState::Shutdown;
+        self.cloud.world.servers[s.index()].power_state = PowerState::Shutdown;
         self.change_server(
             s,
             Hop::Source,
@@ -592,7 +612,7 @@ impl Sim {
         }
         let m = self.migration_of(op);
         let s = self.ops[op.index()].server;
-        let dest = self.world.migration(m).dest;
+        let dest = self.cloud.world.migration(m).dest;
         self.event_start(op, FINISH_EVENT, dest);
         // Step 17 saves with expected_task_state resize_migrated.
         if let Some(msg) = self.unexpected_task(op, TaskState::ResizeMigrated) {
@@ -624,7 +644,7 @@ impl Sim {
         }
         let m = self.migration_of(op);
         let s = self.ops[op.index()].server;
-        let dest = self.world.migration(m).dest;
+        let dest = self.cloud.world.migration(m).dest;
         // Step 20 saves with expected_task_state resize_finish.
         let unexpected = self
             .unexpected_task(op, TaskState::ResizeFinish)
@@ -670,8 +690,8 @@ impl Sim {
             "finish_resize: migration finished",
             Some(op),
         );
-        let was_stopped = self.world.server(s).old_vm_state == Some(VmState::Stopped);
-        self.world.servers[s.index()].power_state = if was_stopped {
+        let was_stopped = self.cloud.world.server(s).old_vm_state == Some(VmState::Stopped);
+        self.cloud.world.servers[s.index()].power_state = if was_stopped {
             PowerState::Shutdown
         } else {
             PowerState::Running

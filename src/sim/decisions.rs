@@ -14,10 +14,10 @@ pub const EXPLAIN_MAX_HOSTS: usize = 200;
 impl Sim {
     /// Why `h` is not a candidate for `req`, if it is not (spec §8.1 steps 1–4, in order).
     fn drop_reason(&self, h: HostId, req: &SelectRequest) -> Option<&'static str> {
-        let host = self.world.host(h);
+        let host = self.cloud.world.host(h);
         if !host.enabled {
             Some("disabled")
-        } else if !self.world.placement.fits(h, &req.resources) {
+        } else if !self.cloud.world.placement.fits(h, &req.resources) {
             Some("no-capacity")
         } else if req.requested_host.is_some_and(|r| r != h) {
             Some("not-requested")
@@ -44,11 +44,11 @@ impl Sim {
         req: &SelectRequest,
     ) -> Result<crate::scheduler::Selection, crate::scheduler::NoValidHost> {
         self.sync_index();
-        let result = self.sched.select(
-            &self.world.hosts,
-            &self.world.placement,
+        let result = self.cloud.sched.select(
+            &self.cloud.world.hosts,
+            &self.cloud.world.placement,
             req,
-            &mut self.sched_rng,
+            &mut self.engine.sched_rng,
         );
         match &result {
             Ok(sel) => self.log_decision(
@@ -73,20 +73,20 @@ impl Sim {
         outcome: Result<(HostId, &[HostId]), &str>,
     ) {
         let mut dropped = String::new();
-        if self.world.hosts.len() <= EXPLAIN_MAX_HOSTS {
-            for i in 0..self.world.hosts.len() {
+        if self.cloud.world.hosts.len() <= EXPLAIN_MAX_HOSTS {
+            for i in 0..self.cloud.world.hosts.len() {
                 let h = HostId(i as u32);
                 if let Some(reason) = self.drop_reason(h, req) {
                     if !dropped.is_empty() {
                         dropped.push(' ');
                     }
-                    let _ = write!(dropped, "{}:{reason}", self.world.host(h).name);
+                    let _ = write!(dropped, "{}:{reason}", self.cloud.world.host(h).name);
                 }
             }
         }
-        let hosts = &self.world.hosts;
+        let hosts = &self.cloud.world.hosts;
         // One buffer for every decision's alternates, not a string each.
-        let names = &mut self.alternate_names;
+        let names = &mut self.trace.alternate_names;
         names.clear();
         let (result, selected, reason) = match outcome {
             Ok((sel, alts)) => {
@@ -102,9 +102,9 @@ impl Sim {
         };
         let request = op.map(|o| self.ops[o.index()].request_id.0);
         let row = crate::trace::writer::DecisionRow {
-            time: self.queue.now(),
+            time: self.engine.queue.now(),
             request,
-            server: &self.world.servers[server.index()].name,
+            server: &self.cloud.world.servers[server.index()].name,
             purpose,
             result,
             selected,
@@ -112,7 +112,7 @@ impl Sim {
             reason,
             dropped: &dropped,
         };
-        let r = self.trace.decision(&row);
+        let r = self.trace.writer.decision(&row);
         self.record_io(r);
     }
 }

@@ -57,12 +57,12 @@ impl Sim {
     }
 
     fn host_name(&self, h: HostId) -> String {
-        format!("host {}", self.world.host(h).name)
+        format!("host {}", self.cloud.world.host(h).name)
     }
 
     /// The rules that hold between any two instants.
     pub fn check_instant(&self) -> Result<(), Violation> {
-        if let Some(v) = &self.broken {
+        if let Some(v) = &self.checker.broken {
             return Err(v.clone());
         }
         self.check_placement()?;
@@ -73,7 +73,7 @@ impl Sim {
     /// Usage is the sum of the allocations, and within capacity (beyond it only where the
     /// scenario pinned initial servers beyond it, and never further).
     fn check_placement(&self) -> Result<(), Violation> {
-        let p = &self.world.placement;
+        let p = &self.cloud.world.placement;
         for (i, counted) in p.recount().into_iter().enumerate() {
             let h = HostId(i as u32);
             let usage = p.usage(h);
@@ -84,7 +84,7 @@ impl Sim {
                 ));
             }
             let cap = p.capacity(h);
-            let limit = match self.setup_overcommit.get(i).copied().flatten() {
+            let limit = match self.checker.setup_overcommit.get(i).copied().flatten() {
                 Some(pinned) => Resources::new(
                     cap.vcpus.max(pinned.vcpus),
                     cap.memory_mb.max(pinned.memory_mb),
@@ -106,8 +106,8 @@ impl Sim {
     /// flavor's size, on its own host; a deleted one holds none; VERIFY_RESIZE holds its
     /// destination as the instance and its source as the migration (spec §8.5).
     fn check_servers(&self) -> Result<(), Violation> {
-        let p = &self.world.placement;
-        for (i, s) in self.world.servers.iter().enumerate() {
+        let p = &self.cloud.world.placement;
+        for (i, s) in self.cloud.world.servers.iter().enumerate() {
             let id = crate::model::ServerId(i as u32);
             let subject = || format!("server {}", s.name);
             let inst = p.allocation(Consumer::Instance(id));
@@ -117,10 +117,10 @@ impl Sim {
                 }
                 continue;
             }
-            if s.task_state.is_some() || self.reset_by_admin.contains(&id) {
+            if s.task_state.is_some() || self.checker.reset_by_admin.contains(&id) {
                 continue;
             }
-            let size = self.world.flavor(s.flavor).resources();
+            let size = self.cloud.world.flavor(s.flavor).resources();
             match (s.vm_state, s.migration) {
                 (VmState::Active | VmState::Stopped, None) => {
                     let want = s.host.map(|host| (host, size));
@@ -130,14 +130,14 @@ impl Sim {
                             subject(),
                             format!(
                                 "settled on {:?} but allocated {:?}",
-                                s.host.map(|h| &self.world.host(h).name),
-                                inst.map(|a| &self.world.host(a.host).name)
+                                s.host.map(|h| &self.cloud.world.host(h).name),
+                                inst.map(|a| &self.cloud.world.host(a.host).name)
                             ),
                         ));
                     }
                 }
                 (VmState::Resized, Some(m)) => {
-                    let mig = self.world.migration(m);
+                    let mig = self.cloud.world.migration(m);
                     let held = p.allocation(Consumer::Migration(m)).map(|a| a.host);
                     if mig.status == MigrationStatus::Finished
                         && (held != Some(mig.source) || inst.map(|a| a.host) != s.host)
@@ -157,14 +157,14 @@ impl Sim {
 
     /// A terminal migration holds nothing (but for the leaks named in the module doc).
     fn check_migrations(&self) -> Result<(), Violation> {
-        let p = &self.world.placement;
-        for (i, m) in self.world.migrations.iter().enumerate() {
+        let p = &self.cloud.world.placement;
+        for (i, m) in self.cloud.world.migrations.iter().enumerate() {
             let id = MigrationId(i as u32);
             let revert_in_flight = m.status == MigrationStatus::Reverted
-                && self.world.server(m.server).migration == Some(id);
+                && self.cloud.world.server(m.server).migration == Some(id);
             let leak_allowed = m.status == MigrationStatus::Error
-                || self.world.server(m.server).vm_state == VmState::Error
-                || self.reset_by_admin.contains(&m.server);
+                || self.cloud.world.server(m.server).vm_state == VmState::Error
+                || self.checker.reset_by_admin.contains(&m.server);
             if m.status.is_terminal() && !revert_in_flight && !leak_allowed {
                 if let Some(a) = p.allocation(Consumer::Migration(id)) {
                     return Err(self.violation(
@@ -173,7 +173,7 @@ impl Sim {
                             "{} but still holds {:?} on {}",
                             m.status.as_str(),
                             a.resources,
-                            self.world.host(a.host).name
+                            self.cloud.world.host(a.host).name
                         ),
                     ));
                 }
@@ -189,8 +189,8 @@ impl Sim {
         old: MigrationStatus,
         new: MigrationStatus,
     ) {
-        if old.is_terminal() && !new.is_terminal() && self.broken.is_none() {
-            self.broken = Some(self.violation(
+        if old.is_terminal() && !new.is_terminal() && self.checker.broken.is_none() {
+            self.checker.broken = Some(self.violation(
                 m.to_string(),
                 format!("terminal status {} became {}", old.as_str(), new.as_str()),
             ));
@@ -220,7 +220,7 @@ impl Sim {
                 ));
             }
         }
-        for (i, m) in self.world.migrations.iter().enumerate() {
+        for (i, m) in self.cloud.world.migrations.iter().enumerate() {
             let id = MigrationId(i as u32);
             if m.status.is_terminal() || m.status == MigrationStatus::Finished {
                 continue;
@@ -244,7 +244,7 @@ impl Sim {
 
     /// The operations with a step waiting at a stopped compute.
     fn parked_ops(&self) -> impl Iterator<Item = super::OpId> + '_ {
-        self.parked.iter().flatten().filter_map(|p| p.event.op())
+        self.computes.parked_ops()
     }
 
     /// Work of migration `m` that outlives the event queue: a libvirt job that never

@@ -158,7 +158,7 @@ impl Sim {
         let ev = self.conductor_event(op);
         self.event_start(op, ev, None);
         let s = self.ops[op.index()].server;
-        let srv = self.world.server(s);
+        let srv = self.cloud.world.server(s);
         let (Some(source), flavor, power) = (srv.host, srv.flavor, srv.power_state) else {
             self.complete(op, Outcome::Failure("InstanceNotReady".into()));
             return;
@@ -169,8 +169,8 @@ impl Sim {
             None
         };
         let now = self.now();
-        let m = MigrationId(self.world.migrations.len() as u32);
-        self.world.migrations.push(Migration {
+        let m = MigrationId(self.cloud.world.migrations.len() as u32);
+        self.cloud.world.migrations.push(Migration {
             server: s,
             kind: MigrationType::LiveMigration,
             source,
@@ -184,7 +184,7 @@ impl Sim {
         });
         self.ops[op.index()].migration = Some(m);
         self.ops[op.index()].attempted = vec![source];
-        self.world.servers[s.index()].migration = Some(m);
+        self.cloud.world.servers[s.index()].migration = Some(m);
         self.trace_server(
             s,
             Some(op),
@@ -193,7 +193,7 @@ impl Sim {
         );
         // Step 4: power state, then the source service.
         if !matches!(power, PowerState::Running | PowerState::Paused) {
-            let name = self.world.server(s).name.clone();
+            let name = self.cloud.world.server(s).name.clone();
             return self.live_precheck_failed(
                 op,
                 PreCheckFailure {
@@ -205,8 +205,8 @@ impl Sim {
                 },
             );
         }
-        if !self.world.service_up(source) {
-            let host = self.world.host(source).name.clone();
+        if !self.cloud.world.service_up(source) {
+            let host = self.cloud.world.host(source).name.clone();
             return self.live_precheck_failed(
                 op,
                 PreCheckFailure {
@@ -233,9 +233,9 @@ impl Sim {
             message,
             unexpected: false,
         };
-        let dname = self.world.host(dest).name.clone();
+        let dname = self.cloud.world.host(dest).name.clone();
         if dest == source {
-            let name = self.world.server(s).name.clone();
+            let name = self.cloud.world.server(s).name.clone();
             return self.live_precheck_failed(
                 op,
                 fail(
@@ -245,7 +245,7 @@ impl Sim {
             );
         }
         // A disabled but up host is accepted; a down one is not.
-        if !self.world.service_up(dest) {
+        if !self.cloud.world.service_up(dest) {
             return self.live_precheck_failed(
                 op,
                 fail(
@@ -254,15 +254,19 @@ impl Sim {
                 ),
             );
         }
-        let resources = self.world.flavor(self.world.server(s).flavor).resources();
-        let free = self.world.placement.free(dest);
+        let resources = self
+            .cloud
+            .world
+            .flavor(self.cloud.world.server(s).flavor)
+            .resources();
+        let free = self.cloud.world.placement.free(dest);
         if free.memory_mb < resources.memory_mb {
-            return self.live_precheck_failed(op, fail("MigrationPreCheckError", format!("Migration pre-check error: Unable to migrate {}: lack of memory on {dname}", self.world.server(s).name)));
+            return self.live_precheck_failed(op, fail("MigrationPreCheckError", format!("Migration pre-check error: Unable to migrate {}: lack of memory on {dname}", self.cloud.world.server(s).name)));
         }
         // The claim copies the source allocation onto the destination.
         let delay = self.draw(D::Placement);
         if !self.plc_claim(Consumer::Instance(s), dest, resources) {
-            return self.live_precheck_failed(op, fail("NoValidHost", format!("No valid host was found. Unable to move instance {} to host {dname}. There is not enough capacity on the host for the instance.", self.world.server(s).name)));
+            return self.live_precheck_failed(op, fail("NoValidHost", format!("No valid host was found. Unable to move instance {} to host {dname}. There is not enough capacity on the host for the instance.", self.cloud.world.server(s).name)));
         }
         self.after(delay, Event::ConLiveChecks(op, dest));
     }
@@ -280,7 +284,12 @@ impl Sim {
                 "_find_destination: max retries exceeded, migration failed",
                 Some(op),
             );
-            let name = self.world.server(self.ops[op.index()].server).name.clone();
+            let name = self
+                .cloud
+                .world
+                .server(self.ops[op.index()].server)
+                .name
+                .clone();
             return self.live_precheck_failed(
                 op,
                 PreCheckFailure {
@@ -303,8 +312,8 @@ impl Sim {
             self.ops[op.index()].server,
             self.ops[op.index()].requested_host,
         );
-        let srv = self.world.server(s);
-        let resources = self.world.flavor(srv.flavor).resources();
+        let srv = self.cloud.world.server(s);
+        let resources = self.cloud.world.flavor(srv.flavor).resources();
         let az = srv.requested_az.clone();
         let ignore = self.ops[op.index()].attempted.clone();
         let req = SelectRequest {
@@ -349,7 +358,7 @@ impl Sim {
             return;
         }
         let source = self.ops[op.index()].attempted[0];
-        let (src, dst) = (self.world.host(source), self.world.host(dest));
+        let (src, dst) = (self.cloud.world.host(source), self.cloud.world.host(dest));
         let failure = if src.hypervisor_type != dst.hypervisor_type {
             Some((
                 "InvalidHypervisorType",
@@ -467,10 +476,10 @@ impl Sim {
             Ok(()) => {
                 // Steps 7–9: AZ, the migration's destination, cast to SRC, event Success.
                 let m = self.live_migration(op);
-                let az = self.world.host(dest).availability_zone.clone();
-                self.world.servers[s.index()].availability_zone = Some(az);
-                self.world.migrations[m.index()].dest = Some(dest);
-                self.world.migrations[m.index()].updated_at = self.now();
+                let az = self.cloud.world.host(dest).availability_zone.clone();
+                self.cloud.world.servers[s.index()].availability_zone = Some(az);
+                self.cloud.world.migrations[m.index()].dest = Some(dest);
+                self.cloud.world.migrations[m.index()].updated_at = self.now();
                 let ev = self.conductor_event(op);
                 self.event_finish(op, ev, None, EventResult::Success, "");
                 if self.ops[op.index()].sync {
@@ -513,6 +522,7 @@ impl Sim {
         let m = self.live_migration(op);
         let s = self.ops[op.index()].server;
         if self
+            .cloud
             .world
             .placement
             .allocation(Consumer::Migration(m))
@@ -565,7 +575,7 @@ impl Sim {
             return;
         }
         let m = self.live_migration(op);
-        let source = self.world.migration(m).source;
+        let source = self.cloud.world.migration(m).source;
         self.event_start(op, LIVE_EVENT, Some(source));
         self.set_migration_status(
             m,
@@ -580,12 +590,12 @@ impl Sim {
             0 => 1000,
             n => n,
         };
-        if self.live_running[source.index()] < limit {
-            self.live_running[source.index()] += 1;
+        if self.computes.hosts[source.index()].live_running < limit {
+            self.computes.hosts[source.index()].live_running += 1;
             self.src_live_start(op);
         } else {
             self.ops[op.index()].live = LivePhase::Queued;
-            self.live_queue[source.index()].push_back(op);
+            self.computes.hosts[source.index()].live_queue.push_back(op);
         }
     }
 
@@ -608,22 +618,22 @@ impl Sim {
     pub(super) fn release_live_slot(&mut self, op: OpId) {
         let phase = std::mem::replace(&mut self.ops[op.index()].live, LivePhase::Ended);
         if let Some(k) = phase.job() {
-            self.queue.cancel(k);
+            self.engine.queue.cancel(k);
         }
         // A job that ended in the queue never held a slot.
         if !phase.holds_slot() {
             return;
         }
-        let source = self.world.migration(self.live_migration(op)).source;
+        let source = self.cloud.world.migration(self.live_migration(op)).source;
         let i = source.index();
-        self.live_running[i] = self.live_running[i].saturating_sub(1);
-        while let Some(next) = self.live_queue[i].pop_front() {
+        self.computes.hosts[i].live_running = self.computes.hosts[i].live_running.saturating_sub(1);
+        while let Some(next) = self.computes.hosts[i].live_queue.pop_front() {
             // A queued job whose server was deleted meanwhile (its migration already ended by
             // the delete) never starts: `_do_live_migration` would fail on InstanceNotFound.
             if self.server_gone(next) {
                 continue;
             }
-            self.live_running[i] += 1;
+            self.computes.hosts[i].live_running += 1;
             self.src_live_start(next);
             break;
         }
@@ -631,7 +641,7 @@ impl Sim {
 
     pub(super) fn dst_pre_live_migration(&mut self, op: OpId) {
         let m = self.live_migration(op);
-        let dest = self.world.migration(m).dest;
+        let dest = self.cloud.world.migration(m).dest;
         self.event_start(op, PRE_EVENT, dest);
         if let Some(d) = dest {
             self.ops[op.index()].pending_fault = self.fault_for(FaultStep::PreLiveMigration, op, d);
@@ -641,7 +651,7 @@ impl Sim {
     }
 
     pub(super) fn dst_pre_live_migration_done(&mut self, op: OpId) {
-        let dest = self.world.migration(self.live_migration(op)).dest;
+        let dest = self.cloud.world.migration(self.live_migration(op)).dest;
         let fault = self.ops[op.index()].pending_fault.take();
         let (result, msg) = match &fault {
             Some((_, msg)) => (EventResult::Error, msg.clone()),
@@ -719,7 +729,11 @@ impl Sim {
             Some(op),
         );
         let s = self.ops[op.index()].server;
-        let flavor = self.world.flavor(self.world.server(s).flavor).clone();
+        let flavor = self
+            .cloud
+            .world
+            .flavor(self.cloud.world.server(s).flavor)
+            .clone();
         let live = self.scenario.live;
         let input = TransferInput {
             memory_mib: flavor.memory_mb,
@@ -733,7 +747,7 @@ impl Sim {
             libvirt: self.scenario.nova.libvirt,
         };
         let plan = transfer::plan(&input);
-        let source = self.world.migration(m).source;
+        let source = self.cloud.world.migration(m).source;
         let fails = self
             .fault_for(FaultStep::LiveMigrationTransfer, op, source)
             .is_some();
@@ -760,7 +774,7 @@ impl Sim {
         // Only a running job switches (an abort or a failure ended it, and its epoch dropped
         // this step, unless the job already ended by itself).
         let LivePhase::Running { job } = self.ops[op.index()].live else {
-            self.stats.stale_steps += 1;
+            self.metrics.stats.stale_steps += 1;
             return;
         };
         self.ops[op.index()].live = LivePhase::PostCopy { job };
@@ -805,7 +819,7 @@ impl Sim {
 
     pub(super) fn dst_post_live_migration(&mut self, op: OpId) {
         let m = self.live_migration(op);
-        let dest = self.world.migration(m).dest;
+        let dest = self.cloud.world.migration(m).dest;
         self.event_start(op, POST_DEST_EVENT, dest);
         if let Some(d) = dest {
             self.ops[op.index()].pending_fault =
@@ -819,7 +833,7 @@ impl Sim {
     pub(super) fn dst_post_live_migration_done(&mut self, op: OpId) {
         let m = self.live_migration(op);
         let s = self.ops[op.index()].server;
-        let Some(dest) = self.world.migration(m).dest else {
+        let Some(dest) = self.cloud.world.migration(m).dest else {
             unreachable!("the conductor saved the destination before casting live_migration");
         };
         // Step 17 saves with expected_task_state migrating (os-resetState preempts it).
@@ -887,7 +901,7 @@ impl Sim {
             Some(op),
         );
         self.plc_delete(Consumer::Migration(m));
-        self.world.servers[s.index()].end_migration(m);
+        self.cloud.world.servers[s.index()].end_migration(m);
         self.release_live_slot(op);
         self.complete(op, Outcome::Success);
     }
@@ -930,7 +944,7 @@ impl Sim {
 
     /// `rollback_live_migration_at_destination` (cast, event on DST).
     pub(super) fn dst_rollback_live_migration(&mut self, op: OpId) {
-        let dest = self.world.migration(self.live_migration(op)).dest;
+        let dest = self.cloud.world.migration(self.live_migration(op)).dest;
         self.event_start(op, ROLLBACK_DEST_EVENT, dest);
         self.event_finish(op, ROLLBACK_DEST_EVENT, dest, EventResult::Success, "");
     }
@@ -977,11 +991,11 @@ impl Sim {
     /// (libvirt job CANCELLED); each rolls back with `cancelled` (§4.11).
     pub(super) fn src_live_migration_abort(&mut self, abort: OpId, op: OpId) {
         let m = self.live_migration(op);
-        let source = self.world.migration(m).source;
+        let source = self.cloud.world.migration(m).source;
         self.event_start(abort, "compute_live_migration_abort", Some(source));
         let refused = match self.ops[op.index()].live {
             LivePhase::Queued => {
-                self.live_queue[source.index()].retain(|o| *o != op);
+                self.computes.hosts[source.index()].live_queue.retain(|o| *o != op);
                 self.live_rollback(
                     op,
                     MigrationStatus::Cancelled,
@@ -996,7 +1010,7 @@ impl Sim {
             }
             LivePhase::Running { job } | LivePhase::PostCopy { job } => {
                 if let Some(k) = job {
-                    self.queue.cancel(k);
+                    self.engine.queue.cancel(k);
                 }
                 self.src_live_job_ended(op, JobEnd::Cancelled);
                 None
@@ -1011,8 +1025,8 @@ impl Sim {
             LivePhase::AbortRequested | LivePhase::Conductor | LivePhase::Ended => Some(format!(
                 "InvalidMigrationState: Migration {} state of instance {} is {}. Cannot abort live migration while the migration is in this state.",
                 m,
-                self.world.server(self.ops[op.index()].server).name,
-                self.world.migration(m).status.as_str()
+                self.cloud.world.server(self.ops[op.index()].server).name,
+                self.cloud.world.migration(m).status.as_str()
             )),
         };
         let (result, details) = match &refused {

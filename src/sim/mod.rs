@@ -19,6 +19,7 @@ mod decisions;
 mod events;
 mod invariants;
 mod live;
+mod owners;
 mod resize;
 mod service;
 mod workload;
@@ -26,6 +27,7 @@ mod workload;
 pub use events::{Event, OpId, Stamped};
 pub use invariants::{Checks, Violation};
 pub use live::LivePhase;
+use owners::{Checker, Cloud, Computes, Engine, Faults, Metrics, TraceSink, Workload};
 pub use workload::SetupError;
 
 /// Why a run could not complete.
@@ -56,7 +58,7 @@ struct Instant {
     budget: u64,
 }
 
-use crate::engine::{Dist, Duration, EventQueue, RngStreams, SimTime, Stream, TimerKey};
+use crate::engine::{Dist, Duration, SimTime, TimerKey};
 use crate::model::{
     ActionId, Consumer, EventResult, HostId, MigrationId, MigrationStatus, RequestId, Resources,
     Server, ServerId, Status, TaskState, VmState, World,
@@ -148,12 +150,6 @@ pub struct RunStats {
     pub ended_early: Option<String>,
 }
 
-/// Streams of the durations, one per distribution so that changing one latency's distribution
-/// does not shift the draws of another.
-struct DurationStreams {
-    streams: Vec<Stream>,
-}
-
 /// Which distribution a duration is drawn from (index into `DurationStreams`).
 #[derive(Debug, Clone, Copy)]
 enum D {
@@ -212,69 +208,21 @@ pub struct ThroughputRow {
 }
 
 pub struct Sim {
-    pub world: World,
     /// The scenario, less its initial servers and generators, which moved into the world and
-    /// `generators` when the run was built.
+    /// the workload when the run was built.
     pub scenario: Scenario,
-    queue: EventQueue<Stamped>,
-    rngs: RngStreams,
-    durations: DurationStreams,
-    fault_rng: Stream,
-    sched_rng: Stream,
-    pub(crate) sched: SchedulerIndex,
+    engine: Engine,
+    cloud: Cloud,
+    computes: Computes,
+    workload: Workload,
+    faults: Faults,
+    metrics: Metrics,
+    trace: TraceSink,
+    checker: Checker,
+    /// Every operation of the run (an accepted request, or a periodic auto-confirm).
     pub ops: Vec<Op>,
+    /// One record per submitted API request.
     pub requests: Vec<RequestRecord>,
-    /// Requests prepared by the workload, submitted or not yet.
-    request_specs: Vec<workload::PendingRequest>,
-    /// For each submitted request record, its index in `request_specs`.
-    request_pending: Vec<u32>,
-    /// The documented minimal body of an action at a microversion, for requests without one.
-    default_bodies: rustc_hash::FxHashMap<
-        (crate::scenario::ActionKind, crate::scenario::Microversion),
-        serde_json::Value,
-    >,
-    faults: Vec<FaultState>,
-    trace: TraceWriter,
-    /// Per host: the pending `_poll_unconfirmed_resizes` tick, if one can act.
-    poll_timer: Vec<Option<TimerKey>>,
-    /// How many hosts have a pending poll tick (kept by `set_poll_timer`).
-    polls_pending: usize,
-    /// Per host: events waiting while its nova-compute is stopped.
-    parked: Vec<Vec<Stamped>>,
-    /// Per host: pending "seen down" / "seen up" timer.
-    liveness_timer: Vec<Option<TimerKey>>,
-    /// Per source host: live migrations holding an executor slot, and those queued for one.
-    live_running: Vec<u32>,
-    /// Per host: the inputs the scheduler's index holds (`None` before the first update).
-    index_inputs: Vec<Option<IndexInputs>>,
-    /// Hosts whose inputs may have changed since the index last read them, each once: read
-    /// just before the next decision, so a host touched several times between two decisions
-    /// (claim, then I/O ops up and down) costs one index update or none.
-    index_stale: Vec<HostId>,
-    index_stale_flag: Vec<bool>,
-    live_queue: Vec<std::collections::VecDeque<OpId>>,
-    drains: Vec<workload::DrainState>,
-    next_request_id: u32,
-    pub stats: RunStats,
-    status_counts: Vec<u64>,
-    window: ThroughputRow,
-    pub throughput: Vec<ThroughputRow>,
-    gens: Vec<workload::GeneratorState>,
-    /// The scenario's generators, shared so a handler can read one while mutating the sim.
-    generators: std::sync::Arc<[crate::scenario::Generator]>,
-    io_error: Option<io::Error>,
-    instant: Instant,
-    checks: Checks,
-    /// The first broken rule seen inside an instant (a terminal migration reopened), reported
-    /// by the next check.
-    broken: Option<Violation>,
-    /// Per host: its usage after the initial placement when pinned servers put it beyond
-    /// capacity (the capacity rule then holds against that).
-    setup_overcommit: Vec<Option<Resources>>,
-    /// Servers that os-resetState reset (their states no longer tell their allocations).
-    reset_by_admin: rustc_hash::FxHashSet<ServerId>,
-    /// Scratch text of a scheduling.csv row's alternates, reused by every decision.
-    alternate_names: String,
 }
 
 /// What of a server the per-host counters, status counts and trace depend on.
@@ -320,70 +268,67 @@ impl Sim {
     pub fn new(mut scenario: Scenario, trace: TraceWriter) -> Result<Sim, SimError> {
         // Moved out, not copied: the run reads them through `Sim::generators` only.
         let generators = std::mem::take(&mut scenario.generators).into();
-        let rngs = RngStreams::new(scenario.seed);
+        let engine = Engine::new(scenario.seed);
         let world = World::new(scenario.hosts.clone(), scenario.flavors.clone());
         let sched = SchedulerIndex::new(&world.hosts, &world.placement, scenario.nova.weights);
         let n = world.hosts.len();
-        let faults = scenario
-            .faults
-            .iter()
-            .map(|r| FaultState {
-                rule: r.clone(),
-                fired: 0,
-            })
-            .collect();
+        let faults = Faults {
+            rules: scenario
+                .faults
+                .iter()
+                .map(|r| FaultState {
+                    rule: r.clone(),
+                    fired: 0,
+                })
+                .collect(),
+            rng: engine.rngs.stream("faults"),
+        };
         let window_len = scenario.output.throughput_window;
         let mut sim = Sim {
-            queue: EventQueue::new(),
-            durations: DurationStreams {
-                streams: D_NAMES.iter().map(|n| rngs.stream(n)).collect(),
+            engine,
+            cloud: Cloud {
+                world,
+                sched,
+                index_inputs: vec![None; n],
+                index_stale: Vec::new(),
+                index_stale_flag: vec![false; n],
             },
-            fault_rng: rngs.stream("faults"),
-            sched_rng: rngs.stream("scheduler"),
-            rngs,
-            sched,
+            computes: Computes::new(n),
+            workload: Workload {
+                request_specs: Vec::new(),
+                request_pending: Vec::new(),
+                default_bodies: Default::default(),
+                drains: Vec::new(),
+                gens: Vec::new(),
+                generators,
+                next_request_id: 1,
+            },
+            faults,
+            metrics: Metrics {
+                stats: RunStats::default(),
+                status_counts: vec![0; Status::ALL.len()],
+                window: ThroughputRow {
+                    start: SimTime::ZERO,
+                    end: SimTime::ZERO + window_len,
+                    per_action: vec![[0; 5]; crate::scenario::ActionKind::ALL.len()],
+                    statuses: Vec::new(),
+                    empty_after: 0,
+                },
+                throughput: Vec::new(),
+            },
+            trace: TraceSink {
+                writer: trace,
+                io_error: None,
+                alternate_names: String::new(),
+            },
+            checker: Checker {
+                checks: Checks::default_for_build(),
+                broken: None,
+                setup_overcommit: Vec::new(),
+                reset_by_admin: Default::default(),
+            },
             ops: Vec::new(),
             requests: Vec::new(),
-            request_specs: Vec::new(),
-            request_pending: Vec::new(),
-            default_bodies: Default::default(),
-            faults,
-            trace,
-            poll_timer: vec![None; n],
-            polls_pending: 0,
-            parked: vec![Vec::new(); n],
-            liveness_timer: vec![None; n],
-            live_running: vec![0; n],
-            index_inputs: vec![None; n],
-            index_stale: Vec::new(),
-            index_stale_flag: vec![false; n],
-            live_queue: vec![std::collections::VecDeque::new(); n],
-            drains: Vec::new(),
-            next_request_id: 1,
-            stats: RunStats::default(),
-            status_counts: vec![0; Status::ALL.len()],
-            window: ThroughputRow {
-                start: SimTime::ZERO,
-                end: SimTime::ZERO + window_len,
-                per_action: vec![[0; 5]; crate::scenario::ActionKind::ALL.len()],
-                statuses: Vec::new(),
-                empty_after: 0,
-            },
-            throughput: Vec::new(),
-            gens: Vec::new(),
-            generators,
-            io_error: None,
-            instant: Instant {
-                time: SimTime::ZERO,
-                events: 0,
-                budget: 0,
-            },
-            checks: Checks::default_for_build(),
-            broken: None,
-            setup_overcommit: Vec::new(),
-            reset_by_admin: Default::default(),
-            alternate_names: String::new(),
-            world,
             scenario,
         };
         for h in 0..n {
@@ -391,11 +336,11 @@ impl Sim {
         }
         sim.reserve_for_workload();
         sim.place_initial_servers()?;
-        sim.setup_overcommit = (0..n)
+        sim.checker.setup_overcommit = (0..n)
             .map(|h| {
                 let h = HostId(h as u32);
-                let usage = sim.world.placement.usage(h);
-                (!usage.fits_in(&sim.world.placement.capacity(h))).then_some(usage)
+                let usage = sim.cloud.world.placement.usage(h);
+                (!usage.fits_in(&sim.cloud.world.placement.capacity(h))).then_some(usage)
             })
             .collect();
         sim.schedule_workload();
@@ -407,13 +352,28 @@ impl Sim {
     }
 
     pub fn now(&self) -> SimTime {
-        self.queue.now()
+        self.engine.queue.now()
+    }
+
+    /// The simulated cloud (for tests and checks between instants).
+    pub fn world(&self) -> &World {
+        &self.cloud.world
+    }
+
+    /// The run's counters so far.
+    pub fn stats(&self) -> &RunStats {
+        &self.metrics.stats
+    }
+
+    /// The throughput windows stored so far (runs of empty windows are one row each).
+    pub fn throughput(&self) -> &[ThroughputRow] {
+        &self.metrics.throughput
     }
 
     /// Processes every event of the next instant; returns false when none is left (property
     /// tests check invariants between instants).
     pub fn step(&mut self) -> Result<bool, SimError> {
-        match self.queue.peek_time() {
+        match self.engine.queue.peek_time() {
             Some(t) => self.run_until(t).map(|()| true),
             None => Ok(false),
         }
@@ -422,28 +382,29 @@ impl Sim {
     /// Processes every event due at or before `until` (tests use it to look at or poke the
     /// world mid-run).
     pub fn run_until(&mut self, until: SimTime) -> Result<(), SimError> {
-        while let Some(t) = self.queue.peek_time() {
+        while let Some(t) = self.engine.queue.peek_time() {
             if t > until {
                 break;
             }
             // Without `end_s`, a queue of nothing but futile retries would never empty.
-            if self.polls_pending == self.queue.len() && self.scenario.end.is_none() {
+            if self.computes.polls_pending == self.engine.queue.len() && self.scenario.end.is_none()
+            {
                 if let Some(why) = self.futile_retries_only() {
-                    self.stats.ended_early = Some(why);
+                    self.metrics.stats.ended_early = Some(why);
                     break;
                 }
             }
             self.roll_windows(t);
-            let Some((_, stamped)) = self.queue.pop() else {
+            let Some((_, stamped)) = self.engine.queue.pop() else {
                 break;
             };
-            self.stats.events += 1;
+            self.metrics.stats.events += 1;
             self.count_instant(t, &stamped.event)?;
             self.dispatch(stamped);
-            if let Some(e) = self.io_error.take() {
+            if let Some(e) = self.trace.io_error.take() {
                 return Err(SimError::Io(e));
             }
-            if self.checks == Checks::On && self.queue.peek_time() != Some(t) {
+            if self.checker.checks == Checks::On && self.engine.queue.peek_time() != Some(t) {
                 self.check_instant()?;
             }
         }
@@ -452,7 +413,7 @@ impl Sim {
 
     /// Turns the invariant checks on or off (on by default in debug builds).
     pub fn set_checks(&mut self, checks: Checks) {
-        self.checks = checks;
+        self.checker.checks = checks;
     }
 
     /// Runs until no event is left or the scenario's end time; returns the first I/O error of
@@ -460,13 +421,13 @@ impl Sim {
     pub fn run(&mut self) -> Result<(), SimError> {
         let end = self.scenario.end;
         self.run_until(end.unwrap_or(SimTime(u64::MAX)))?;
-        let end_time = end.map_or(self.queue.now(), |e| e.max(self.queue.now()));
-        self.stats.end_time = end_time;
+        let end_time = end.map_or(self.engine.queue.now(), |e| e.max(self.engine.queue.now()));
+        self.metrics.stats.end_time = end_time;
         self.roll_windows(end_time);
         self.close_window(end_time);
-        self.trace.flush()?;
-        if self.checks == Checks::On {
-            let natural = self.queue.is_empty();
+        self.trace.writer.flush()?;
+        if self.checker.checks == Checks::On {
+            let natural = self.engine.queue.is_empty();
             self.check_end(natural)?;
         }
         Ok(())
@@ -474,9 +435,9 @@ impl Sim {
 
     /// Sets host `h`'s pending poll tick; returns the previous one.
     fn set_poll_timer(&mut self, h: HostId, key: Option<TimerKey>) -> Option<TimerKey> {
-        let old = std::mem::replace(&mut self.poll_timer[h.index()], key);
-        self.polls_pending =
-            self.polls_pending + usize::from(key.is_some()) - usize::from(old.is_some());
+        let old = std::mem::replace(&mut self.computes.hosts[h.index()].poll_timer, key);
+        self.computes.polls_pending =
+            self.computes.polls_pending + usize::from(key.is_some()) - usize::from(old.is_some());
         old
     }
 
@@ -486,21 +447,23 @@ impl Sim {
     /// No other event is pending, so no service comes back and no operation moves on.
     fn futile_retries_only(&self) -> Option<String> {
         // Every pending event a poll tick: checked in O(1) before any host is looked at.
-        if self.polls_pending == 0 || self.polls_pending != self.queue.len() {
+        if self.computes.polls_pending == 0
+            || self.computes.polls_pending != self.engine.queue.len()
+        {
             return None;
         }
-        let polls: Vec<HostId> = (0..self.world.hosts.len())
+        let polls: Vec<HostId> = (0..self.cloud.world.hosts.len())
             .map(|h| HostId(h as u32))
-            .filter(|h| self.poll_timer[h.index()].is_some())
+            .filter(|h| self.computes.hosts[h.index()].poll_timer.is_some())
             .collect();
-        if polls.is_empty() || polls.len() != self.queue.len() {
+        if polls.is_empty() || polls.len() != self.engine.queue.len() {
             return None;
         }
         let mut waiting = Vec::new();
         for &h in &polls {
-            for &m in &self.world.finished_by_dest[h.index()] {
-                let mig = self.world.migration(m);
-                let srv = self.world.server(mig.server);
+            for &m in &self.cloud.world.finished_by_dest[h.index()] {
+                let mig = self.cloud.world.migration(m);
+                let srv = self.cloud.world.server(mig.server);
                 let blocked_task = matches!(
                     srv.task_state,
                     Some(TaskState::Deleting | TaskState::SoftDeleting | TaskState::ResizeFinish)
@@ -508,7 +471,7 @@ impl Sim {
                 let settled_resized = srv.vm_state == VmState::Resized
                     && srv.task_state.is_none()
                     && !srv.is_deleted();
-                let source_down = settled_resized && !self.world.service_up(mig.source);
+                let source_down = settled_resized && !self.cloud.world.service_up(mig.source);
                 if !(blocked_task || source_down) {
                     return None;
                 }
@@ -527,15 +490,15 @@ impl Sim {
     /// Counts the events of the current instant: past the budget the run is a livelock (time
     /// no longer advances), reported with the event that fired most.
     fn count_instant(&mut self, t: SimTime, event: &Event) -> Result<(), SimError> {
-        if t != self.instant.time {
-            self.instant.time = t;
-            self.instant.events = 0;
+        if t != self.engine.instant.time {
+            self.engine.instant.time = t;
+            self.engine.instant.events = 0;
         }
-        self.instant.events += 1;
-        if self.instant.events > self.instant.budget {
+        self.engine.instant.events += 1;
+        if self.engine.instant.events > self.engine.instant.budget {
             return Err(SimError::Livelock {
                 at: t,
-                events: self.instant.events,
+                events: self.engine.instant.events,
                 event: event.name(),
             });
         }
@@ -546,13 +509,13 @@ impl Sim {
         let event = &stamped.event;
         if let Some(op) = event.op() {
             if self.ops[op.index()].epoch != stamped.epoch {
-                self.stats.stale_steps += 1;
+                self.metrics.stats.stale_steps += 1;
                 return;
             }
         }
-        if let Some(h) = event.compute_host(&self.world, &self.ops) {
-            if self.world.liveness[h.index()].stopped {
-                self.parked[h.index()].push(stamped);
+        if let Some(h) = event.compute_host(&self.cloud.world, &self.ops) {
+            if self.cloud.world.liveness[h.index()].stopped {
+                self.computes.hosts[h.index()].parked.push(stamped);
                 return;
             }
         }
@@ -644,7 +607,7 @@ impl Sim {
                 &self.scenario.steps.post_live_migration_at_destination
             }
         };
-        dist.sample(&mut self.durations.streams[d as usize])
+        dist.sample(&mut self.engine.durations[d as usize])
     }
 
     /// `event` with the current epoch of the operation it is addressed to.
@@ -656,7 +619,7 @@ impl Sim {
     /// Schedules `event` at `at`.
     fn schedule_at(&mut self, at: SimTime, event: Event) {
         let stamped = self.stamp(event);
-        self.queue.schedule(at, stamped);
+        self.engine.queue.schedule(at, stamped);
     }
 
     /// Schedules `event` after `delay`.
@@ -674,7 +637,7 @@ impl Sim {
     /// Schedules `event` at `at` as a timer that can be cancelled or moved.
     fn timer_at(&mut self, at: SimTime, event: Event) -> TimerKey {
         let stamped = self.stamp(event);
-        self.queue.schedule_timer(at, stamped)
+        self.engine.queue.schedule_timer(at, stamped)
     }
 
     /// Cuts operation `op` short: every step scheduled for it until now is dropped when it
@@ -686,8 +649,8 @@ impl Sim {
     }
 
     fn new_request_id(&mut self) -> RequestId {
-        let id = RequestId(self.next_request_id);
-        self.next_request_id += 1;
+        let id = RequestId(self.workload.next_request_id);
+        self.workload.next_request_id += 1;
         id
     }
 
@@ -700,8 +663,8 @@ impl Sim {
     ) -> Option<(FaultKind, String)> {
         let o = &self.ops[op.index()];
         let req_name = o.request.map(|r| self.requests[r as usize].name.as_str());
-        let server = &*self.world.server(o.server).name;
-        for f in &mut self.faults {
+        let server = &*self.cloud.world.server(o.server).name;
+        for f in &mut self.faults.rules {
             let r = &f.rule;
             if r.step != step
                 || r.host.is_some_and(|h| h != host)
@@ -717,7 +680,7 @@ impl Sim {
             } else if r.probability <= 0.0 {
                 false
             } else {
-                self.fault_rng.gen_bool(r.probability)
+                self.faults.rng.gen_bool(r.probability)
             };
             if fires {
                 f.fired += 1;
@@ -731,8 +694,8 @@ impl Sim {
 
     fn record_io(&mut self, r: io::Result<()>) {
         if let Err(e) = r {
-            if self.io_error.is_none() {
-                self.io_error = Some(e);
+            if self.trace.io_error.is_none() {
+                self.trace.io_error = Some(e);
             }
         }
     }
@@ -758,29 +721,31 @@ impl Sim {
         op: Option<OpId>,
         change: impl FnOnce(&mut Server),
     ) {
-        let before = Snapshot::of(self.world.server(s));
-        change(&mut self.world.servers[s.index()]);
-        let after = Snapshot::of(self.world.server(s));
+        let before = Snapshot::of(self.cloud.world.server(s));
+        change(&mut self.cloud.world.servers[s.index()]);
+        let after = Snapshot::of(self.cloud.world.server(s));
         if before == after {
             return;
         }
-        self.status_counts[before.status.index()] =
-            self.status_counts[before.status.index()].saturating_sub(1);
-        self.status_counts[after.status.index()] += 1;
+        self.metrics.status_counts[before.status.index()] =
+            self.metrics.status_counts[before.status.index()].saturating_sub(1);
+        self.metrics.status_counts[after.status.index()] += 1;
         let mut touched: [Option<HostId>; 2] = [None, None];
         if let Some(h) = before.host {
             let i = h.index();
-            self.world.io_ops[i] = self.world.io_ops[i].saturating_sub(before.io_weight);
+            self.cloud.world.io_ops[i] =
+                self.cloud.world.io_ops[i].saturating_sub(before.io_weight);
             if !before.deleted {
-                self.world.num_instances[i] = self.world.num_instances[i].saturating_sub(1);
+                self.cloud.world.num_instances[i] =
+                    self.cloud.world.num_instances[i].saturating_sub(1);
             }
             touched[0] = Some(h);
         }
         if let Some(h) = after.host {
             let i = h.index();
-            self.world.io_ops[i] += after.io_weight;
+            self.cloud.world.io_ops[i] += after.io_weight;
             if !after.deleted {
-                self.world.num_instances[i] += 1;
+                self.cloud.world.num_instances[i] += 1;
             }
             if touched[0] != Some(h) {
                 touched[1] = Some(h);
@@ -795,10 +760,10 @@ impl Sim {
     /// Notes that host `h`'s scheduler inputs may have changed; the index reads them before
     /// the next decision ([`Self::sync_index`]).
     fn refresh_index(&mut self, h: HostId) {
-        if let Some(flag) = self.index_stale_flag.get_mut(h.index()) {
+        if let Some(flag) = self.cloud.index_stale_flag.get_mut(h.index()) {
             if !*flag {
                 *flag = true;
-                self.index_stale.push(h);
+                self.cloud.index_stale.push(h);
             }
         }
     }
@@ -807,31 +772,31 @@ impl Sim {
     /// differ from what the index holds (most state changes touch none of them: the index
     /// update is the costliest step of an event). Called before every decision.
     fn sync_index(&mut self) {
-        let mut stale = std::mem::take(&mut self.index_stale);
+        let mut stale = std::mem::take(&mut self.cloud.index_stale);
         for h in stale.drain(..) {
             let i = h.index();
-            self.index_stale_flag[i] = false;
-            let host = &self.world.hosts[i];
+            self.cloud.index_stale_flag[i] = false;
+            let host = &self.cloud.world.hosts[i];
             let inputs = IndexInputs {
-                usage: self.world.placement.usage(h),
-                io_ops: self.world.io_ops[i],
-                num_instances: self.world.num_instances[i],
+                usage: self.cloud.world.placement.usage(h),
+                io_ops: self.cloud.world.io_ops[i],
+                num_instances: self.cloud.world.num_instances[i],
                 enabled: host.enabled,
                 up: host.up,
             };
-            if self.index_inputs[i] == Some(inputs) {
+            if self.cloud.index_inputs[i] == Some(inputs) {
                 continue;
             }
-            self.index_inputs[i] = Some(inputs);
-            self.sched.update(
+            self.cloud.index_inputs[i] = Some(inputs);
+            self.cloud.sched.update(
                 h,
-                &self.world.hosts,
-                &self.world.placement,
+                &self.cloud.world.hosts,
+                &self.cloud.world.placement,
                 inputs.io_ops,
                 inputs.num_instances,
             );
         }
-        self.index_stale = stale; // keeps its capacity
+        self.cloud.index_stale = stale; // keeps its capacity
     }
 
     /// Writes one transitions row with the server's and its current migration's state.
@@ -842,9 +807,9 @@ impl Sim {
         hop: Hop,
         step: impl Into<Step<'a>>,
     ) {
-        let mig = op
-            .and_then(|o| self.ops[o.index()].migration)
-            .or(self.world.server(s).migration);
+        let mig =
+            op.and_then(|o| self.ops[o.index()].migration)
+                .or(self.cloud.world.server(s).migration);
         self.trace_row(s, mig, op, hop, step.into());
     }
 
@@ -857,20 +822,22 @@ impl Sim {
         hop: Hop,
         step: Step,
     ) {
-        let srv = self.world.server(s);
+        let srv = self.cloud.world.server(s);
         let row = TransitionRow {
-            time: self.queue.now(),
+            time: self.engine.queue.now(),
             request: op.map(|o| self.ops[o.index()].request_id.0),
             server: (s, &srv.name),
-            host: srv.host.map(|h| (h, self.world.host(h).name.as_str())),
+            host: srv
+                .host
+                .map(|h| (h, self.cloud.world.host(h).name.as_str())),
             vm_state: srv.vm_state,
             task_state: srv.task_state,
             status: srv.status(),
-            migration: mig.map(|m| (m, self.world.migration(m).status)),
+            migration: mig.map(|m| (m, self.cloud.world.migration(m).status)),
             hop,
             step,
         };
-        let r = self.trace.transition(&row);
+        let r = self.trace.writer.transition(&row);
         self.record_io(r);
     }
 
@@ -885,7 +852,7 @@ impl Sim {
         op: Option<OpId>,
     ) {
         let now = self.now();
-        let mig = &mut self.world.migrations[m.index()];
+        let mig = &mut self.cloud.world.migrations[m.index()];
         let old = mig.status;
         mig.updated_at = now;
         if old == status {
@@ -896,16 +863,16 @@ impl Sim {
         self.check_migration_change(m, old, status);
         if let Some(d) = dest {
             if old == MigrationStatus::Finished {
-                self.world.finished_by_dest[d.index()].remove(&m);
+                self.cloud.world.finished_by_dest[d.index()].remove(&m);
                 // Nothing left to confirm on this host: its pending tick could not act.
-                if self.world.finished_by_dest[d.index()].is_empty() {
+                if self.cloud.world.finished_by_dest[d.index()].is_empty() {
                     if let Some(k) = self.set_poll_timer(d, None) {
-                        self.queue.cancel(k);
+                        self.engine.queue.cancel(k);
                     }
                 }
             }
             if status == MigrationStatus::Finished {
-                self.world.finished_by_dest[d.index()].insert(m);
+                self.cloud.world.finished_by_dest[d.index()].insert(m);
                 self.ensure_poll(d, now + self.scenario.nova.resize_confirm_window);
             }
         }
@@ -916,20 +883,25 @@ impl Sim {
 
     fn trace_host(&mut self, h: HostId) {
         let now = self.now();
-        let r = self.trace.host_usage(now, &self.world, h);
+        let r = self.trace.writer.host_usage(now, &self.cloud.world, h);
         self.record_io(r);
     }
 
     /// Placement operations that also keep the trace, the scheduler index and the peak of
     /// capacity held twice current.
     fn plc_move(&mut self, from: Consumer, to: Consumer) {
-        let touched = self.world.placement.move_allocation(from, to);
+        let touched = self.cloud.world.placement.move_allocation(from, to);
         self.after_plc(&touched);
     }
 
     fn plc_claim(&mut self, consumer: Consumer, host: HostId, res: Resources) -> bool {
-        let old_host = self.world.placement.allocation(consumer).map(|a| a.host);
-        if !self.world.placement.claim(consumer, host, res) {
+        let old_host = self
+            .cloud
+            .world
+            .placement
+            .allocation(consumer)
+            .map(|a| a.host);
+        if !self.cloud.world.placement.claim(consumer, host, res) {
             return false;
         }
         match old_host.filter(|o| *o != host) {
@@ -940,7 +912,7 @@ impl Sim {
     }
 
     fn plc_delete(&mut self, consumer: Consumer) {
-        if let Some(a) = self.world.placement.delete(consumer) {
+        if let Some(a) = self.cloud.world.placement.delete(consumer) {
             self.after_plc(&[a.host]);
         }
     }
@@ -950,10 +922,14 @@ impl Sim {
             self.refresh_index(h);
             self.trace_host(h);
         }
-        let held = self.world.placement.total_migration_usage();
-        self.stats.peak_migration_vcpus = self.stats.peak_migration_vcpus.max(held.vcpus);
-        self.stats.peak_migration_memory_mb =
-            self.stats.peak_migration_memory_mb.max(held.memory_mb);
+        let held = self.cloud.world.placement.total_migration_usage();
+        self.metrics.stats.peak_migration_vcpus =
+            self.metrics.stats.peak_migration_vcpus.max(held.vcpus);
+        self.metrics.stats.peak_migration_memory_mb = self
+            .metrics
+            .stats
+            .peak_migration_memory_mb
+            .max(held.memory_mb);
     }
 
     // ------------------------------------------------------------------ instance actions
@@ -961,7 +937,7 @@ impl Sim {
     fn event_start(&mut self, op: OpId, name: &'static str, host: Option<HostId>) {
         if let Some(a) = self.ops[op.index()].action {
             let now = self.now();
-            self.world.actions.start_event(a, name, host, now);
+            self.cloud.world.actions.start_event(a, name, host, now);
         }
     }
 
@@ -975,7 +951,8 @@ impl Sim {
     ) {
         if let Some(a) = self.ops[op.index()].action {
             let now = self.now();
-            self.world
+            self.cloud
+                .world
                 .actions
                 .finish_event(a, name, host, result, details, now);
         }
@@ -1002,7 +979,7 @@ impl Sim {
                 .iter()
                 .position(|a| *a == k)
                 .unwrap_or(0);
-            self.window.per_action[i][if ok { 3 } else { 4 }] += 1;
+            self.metrics.window.per_action[i][if ok { 3 } else { 4 }] += 1;
         }
         self.on_request_done(r, ok);
     }
@@ -1010,18 +987,24 @@ impl Sim {
     // ------------------------------------------------------------------ throughput windows
 
     fn roll_windows(&mut self, t: SimTime) {
-        if t >= self.window.end && self.window.end > self.window.start {
-            let end = self.window.end;
+        if t >= self.metrics.window.end && self.metrics.window.end > self.metrics.window.start {
+            let end = self.metrics.window.end;
             self.close_window(end);
             // The windows that end at or before `t` saw no event: counted on the row just
             // closed instead of stored (or even visited) one by one.
-            let len = self.window.end.since(self.window.start).ms();
-            if t >= self.window.end && len > 0 {
-                if let Some(last) = self.throughput.last_mut() {
-                    let skip = t.since(self.window.start).ms() / len;
+            let len = self
+                .metrics
+                .window
+                .end
+                .since(self.metrics.window.start)
+                .ms();
+            if t >= self.metrics.window.end && len > 0 {
+                if let Some(last) = self.metrics.throughput.last_mut() {
+                    let skip = t.since(self.metrics.window.start).ms() / len;
                     last.empty_after += skip;
-                    self.window.start = SimTime(self.window.start.ms() + skip * len);
-                    self.window.end = self.window.start + Duration(len);
+                    self.metrics.window.start =
+                        SimTime(self.metrics.window.start.ms() + skip * len);
+                    self.metrics.window.end = self.metrics.window.start + Duration(len);
                 }
             }
         }
@@ -1032,15 +1015,15 @@ impl Sim {
         let mut row = ThroughputRow {
             start: end,
             end: end + len,
-            per_action: vec![[0; 5]; self.window.per_action.len()],
+            per_action: vec![[0; 5]; self.metrics.window.per_action.len()],
             statuses: Vec::new(),
             empty_after: 0,
         };
-        std::mem::swap(&mut row, &mut self.window);
+        std::mem::swap(&mut row, &mut self.metrics.window);
         row.end = end;
-        row.statuses = self.status_counts.clone();
-        if row.end > row.start || self.throughput.is_empty() {
-            self.throughput.push(row);
+        row.statuses = self.metrics.status_counts.clone();
+        if row.end > row.start || self.metrics.throughput.is_empty() {
+            self.metrics.throughput.push(row);
         }
     }
 
@@ -1055,15 +1038,15 @@ impl Sim {
         Scenario,
     ) {
         (
-            self.world,
+            self.cloud.world,
             self.requests,
-            self.throughput,
-            self.stats,
+            self.metrics.throughput,
+            self.metrics.stats,
             self.scenario,
         )
     }
 
     pub fn transition_rows(&self) -> u64 {
-        self.trace.transition_rows
+        self.trace.writer.transition_rows
     }
 }

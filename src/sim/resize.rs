@@ -51,12 +51,12 @@ impl Sim {
     /// SRC `confirm_resize` (spec §4.5 steps 2–3).
     pub(super) fn src_confirm_resize(&mut self, op: OpId) {
         let m = self.ops[op.index()].migration.unwrap_or(MigrationId(0));
-        let source = self.world.migration(m).source;
+        let source = self.cloud.world.migration(m).source;
         self.event_start(op, CONFIRM_EVENT, Some(source));
         if self.server_gone(op) {
             return;
         }
-        let status = self.world.migration(m).status;
+        let status = self.cloud.world.migration(m).status;
         if !matches!(
             status,
             MigrationStatus::Finished | MigrationStatus::Confirming
@@ -78,7 +78,7 @@ impl Sim {
         }
         let m = self.ops[op.index()].migration.unwrap_or(MigrationId(0));
         let s = self.ops[op.index()].server;
-        let source = self.world.migration(m).source;
+        let source = self.cloud.world.migration(m).source;
         if let Some((_, msg)) = self.ops[op.index()].pending_fault.take() {
             self.set_migration_status(
                 m,
@@ -107,7 +107,7 @@ impl Sim {
             "confirm_resize: migration confirmed",
             Some(op),
         );
-        let stopped = self.world.server(s).power_state == PowerState::Shutdown;
+        let stopped = self.cloud.world.server(s).power_state == PowerState::Shutdown;
         self.change_server(
             s,
             Hop::Source,
@@ -149,9 +149,9 @@ impl Sim {
             },
             Some(("revertResize", Some(project))),
         );
-        let source = self.world.migration(migration).source;
-        let az = self.world.host(source).availability_zone.clone();
-        self.world.servers[server.index()].availability_zone = Some(az);
+        let source = self.cloud.world.migration(migration).source;
+        let az = self.cloud.world.host(source).availability_zone.clone();
+        self.cloud.world.servers[server.index()].availability_zone = Some(az);
         self.change_server(
             server,
             Hop::Api,
@@ -176,7 +176,7 @@ impl Sim {
     /// to SRC (one round trip) and `driver.destroy`.
     pub(super) fn dst_revert_resize(&mut self, op: OpId) {
         let m = self.ops[op.index()].migration.unwrap_or(MigrationId(0));
-        let dest = self.world.migration(m).dest;
+        let dest = self.cloud.world.migration(m).dest;
         self.event_start(op, REVERT_EVENT, dest);
         if self.server_gone(op) {
             return;
@@ -220,7 +220,7 @@ impl Sim {
             return;
         }
         let m = self.ops[op.index()].migration.unwrap_or(MigrationId(0));
-        let dest = self.world.migration(m).dest;
+        let dest = self.cloud.world.migration(m).dest;
         // Step 3's save expects resize_reverting but only dirties instance_extra fields, and
         // `Instance.save` skips the compare when no column changed: a reset does not stop it.
         if let Some((_, msg)) = self.ops[op.index()].pending_fault.take() {
@@ -245,7 +245,7 @@ impl Sim {
     pub(super) fn src_finish_revert_resize(&mut self, op: OpId) {
         let m = self.ops[op.index()].migration.unwrap_or(MigrationId(0));
         let s = self.ops[op.index()].server;
-        let source = self.world.migration(m).source;
+        let source = self.cloud.world.migration(m).source;
         self.event_start(op, FINISH_REVERT_EVENT, Some(source));
         if self.server_gone(op) {
             return;
@@ -286,12 +286,12 @@ impl Sim {
         }
         let m = self.ops[op.index()].migration.unwrap_or(MigrationId(0));
         let s = self.ops[op.index()].server;
-        let source = self.world.migration(m).source;
+        let source = self.cloud.world.migration(m).source;
         if let Some((_, msg)) = self.ops[op.index()].pending_fault.take() {
             self.revert_failed(op, Hop::Source, FINISH_REVERT_EVENT, Some(source), &msg);
             return;
         }
-        let was_stopped = self.world.server(s).old_vm_state == Some(VmState::Stopped);
+        let was_stopped = self.cloud.world.server(s).old_vm_state == Some(VmState::Stopped);
         if was_stopped {
             // 8b: powering-off first (vm still resized ⇒ VERIFY_RESIZE), then stop_instance.
             self.change_server(
@@ -303,9 +303,9 @@ impl Sim {
                     srv.task_state = Some(TaskState::PoweringOff);
                 },
             );
-            self.world.servers[s.index()].power_state = PowerState::Shutdown;
+            self.cloud.world.servers[s.index()].power_state = PowerState::Shutdown;
         } else {
-            self.world.servers[s.index()].power_state = PowerState::Running;
+            self.cloud.world.servers[s.index()].power_state = PowerState::Running;
         }
         self.change_server(
             s,
@@ -339,7 +339,7 @@ impl Sim {
     /// The first `_poll_unconfirmed_resizes` tick of `host` at or after `due`: ticks run at
     /// `phase + 60 s × k`, k ≥ 1 (spec §6.3, deterministic-phase model).
     pub fn first_tick_at_or_after(&self, host: HostId, due: SimTime) -> SimTime {
-        let phase = self.world.host(host).periodic_phase.ms();
+        let phase = self.cloud.world.host(host).periodic_phase.ms();
         let p = POLL_INTERVAL.ms();
         let first = phase + p;
         if due.ms() <= first {
@@ -356,11 +356,11 @@ impl Sim {
             return;
         }
         let at = self.first_tick_at_or_after(host, due);
-        match self.poll_timer[host.index()] {
-            Some(k) => match self.queue.time_of(k) {
+        match self.computes.hosts[host.index()].poll_timer {
+            Some(k) => match self.engine.queue.time_of(k) {
                 Some(t) if t <= at => {}
                 Some(_) => {
-                    self.queue.reschedule(k, at);
+                    self.engine.queue.reschedule(k, at);
                 }
                 None => {
                     let k = self.timer_at(at, Event::PollUnconfirmedResizes(host));
@@ -383,7 +383,7 @@ impl Sim {
         }
         let now = self.now();
         let cutoff = now - window;
-        let finished: Vec<MigrationId> = self.world.finished_by_dest[host.index()]
+        let finished: Vec<MigrationId> = self.cloud.world.finished_by_dest[host.index()]
             .iter()
             .copied()
             .collect();
@@ -391,7 +391,7 @@ impl Sim {
         let mut next_due: Option<SimTime> = None;
         let mut retry_next_tick = false;
         for m in finished {
-            let mig = self.world.migration(m);
+            let mig = self.cloud.world.migration(m);
             // `updated_at <= utcnow − resize_confirm_window`, inclusive (spec §6.3).
             if now.ms() < window.ms() || mig.updated_at > cutoff {
                 let due = mig.updated_at + window;
@@ -399,7 +399,7 @@ impl Sim {
                 continue;
             }
             let s = mig.server;
-            let srv = self.world.server(s);
+            let srv = self.cloud.world.server(s);
             let step_err = "_poll_unconfirmed_resizes: migration error";
             if srv.is_deleted() || srv.vm_state == VmState::Error {
                 self.set_migration_status(
@@ -425,13 +425,13 @@ impl Sim {
                     step_err,
                     None,
                 );
-            } else if !self.world.service_up(mig.source) {
+            } else if !self.cloud.world.service_up(mig.source) {
                 // `API.confirm_resize` raises ServiceUnavailable: "will retry later".
                 retry_next_tick = true;
             } else {
                 let rid = *request_id.get_or_insert_with(|| {
-                    let id = RequestId(self.next_request_id);
-                    self.next_request_id += 1;
+                    let id = RequestId(self.workload.next_request_id);
+                    self.workload.next_request_id += 1;
                     id
                 });
                 self.accept_confirm(None, rid, s, m, None, Hop::Destination);

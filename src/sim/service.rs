@@ -25,38 +25,38 @@ impl Sim {
         let ev = self.scenario.service_events[i as usize].clone();
         let h = ev.host;
         match ev.change {
-            ServiceChange::Disable => self.world.hosts[h.index()].enabled = false,
-            ServiceChange::Enable => self.world.hosts[h.index()].enabled = true,
+            ServiceChange::Disable => self.cloud.world.hosts[h.index()].enabled = false,
+            ServiceChange::Enable => self.cloud.world.hosts[h.index()].enabled = true,
             ServiceChange::Stop => {
-                if self.world.liveness[h.index()].stopped {
+                if self.cloud.world.liveness[h.index()].stopped {
                     return;
                 }
-                self.world.liveness[h.index()].stopped = true;
+                self.cloud.world.liveness[h.index()].stopped = true;
                 self.cancel_liveness_timer(h);
-                if self.world.host(h).up {
+                if self.cloud.world.host(h).up {
                     // The last heartbeat is taken at the stop: seen down service_down_time later.
                     let d = self.effective_down_time();
                     let k = self.after_timer(d, Event::ServiceSeenDown(h));
-                    self.liveness_timer[h.index()] = Some(k);
+                    self.computes.hosts[h.index()].liveness_timer = Some(k);
                 }
             }
             ServiceChange::Start => {
-                if !self.world.liveness[h.index()].stopped {
+                if !self.cloud.world.liveness[h.index()].stopped {
                     return;
                 }
-                self.world.liveness[h.index()].stopped = false;
+                self.cloud.world.liveness[h.index()].stopped = false;
                 self.cancel_liveness_timer(h);
-                if !self.world.host(h).up {
+                if !self.cloud.world.host(h).up {
                     let k = self.after_timer(INITIAL_REPORTING_DELAY, Event::ServiceSeenUp(h));
-                    self.liveness_timer[h.index()] = Some(k);
+                    self.computes.hosts[h.index()].liveness_timer = Some(k);
                 }
                 // Messages that waited for the process are consumed now, in arrival order.
-                let parked = std::mem::take(&mut self.parked[h.index()]);
+                let parked = std::mem::take(&mut self.computes.hosts[h.index()].parked);
                 let now = self.now();
                 // Re-queued with the epoch they were sent with: a step for an operation cut
                 // short meanwhile is still dropped.
                 for e in parked {
-                    self.queue.schedule(now, e);
+                    self.engine.queue.schedule(now, e);
                 }
             }
         }
@@ -65,14 +65,14 @@ impl Sim {
     }
 
     fn cancel_liveness_timer(&mut self, h: HostId) {
-        if let Some(k) = self.liveness_timer[h.index()].take() {
-            self.queue.cancel(k);
+        if let Some(k) = self.computes.hosts[h.index()].liveness_timer.take() {
+            self.engine.queue.cancel(k);
         }
     }
 
     pub(super) fn service_seen(&mut self, h: HostId, up: bool) {
-        self.liveness_timer[h.index()] = None;
-        self.world.hosts[h.index()].up = up;
+        self.computes.hosts[h.index()].liveness_timer = None;
+        self.cloud.world.hosts[h.index()].up = up;
         self.refresh_index(h);
         self.trace_host(h);
     }

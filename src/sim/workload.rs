@@ -93,8 +93,8 @@ impl Sim {
         // Taken out of the scenario (handlers need `&mut self`); the servers' strings move into
         // the world.
         let initial = std::mem::take(&mut self.scenario.servers);
-        self.world.servers.reserve(initial.len());
-        self.world.server_names.reserve(initial.len());
+        self.cloud.world.servers.reserve(initial.len());
+        self.cloud.world.server_names.reserve(initial.len());
         self.place_servers(initial)
     }
 
@@ -103,7 +103,7 @@ impl Sim {
         initial: Vec<crate::scenario::InitialServer>,
     ) -> Result<(), SetupError> {
         for s in initial {
-            let resources = self.world.flavor(s.flavor).resources();
+            let resources = self.cloud.world.flavor(s.flavor).resources();
             let host = match s.host {
                 Some(h) => h,
                 None => {
@@ -116,11 +116,11 @@ impl Sim {
                         host_subset_size: self.scenario.nova.host_subset_size as usize,
                     };
                     self.sync_index();
-                    let chosen = self.sched.select(
-                        &self.world.hosts,
-                        &self.world.placement,
+                    let chosen = self.cloud.sched.select(
+                        &self.cloud.world.hosts,
+                        &self.cloud.world.placement,
                         &req,
-                        &mut self.sched_rng,
+                        &mut self.engine.sched_rng,
                     );
                     match chosen {
                         Ok(selection) => selection.selected,
@@ -148,13 +148,14 @@ impl Sim {
                 locked: s.locked,
                 launched: true,
                 old_vm_state: None,
-                availability_zone: Some(self.world.host(host).availability_zone.clone()),
+                availability_zone: Some(self.cloud.world.host(host).availability_zone.clone()),
                 requested_az: s.availability_zone,
                 migration: None,
             };
             let id = self.add_server(server, Hop::Scheduler, "initial placement", None);
             // Pinned servers may overcommit, as an existing cloud can.
-            self.world
+            self.cloud
+                .world
                 .placement
                 .force_claim(Consumer::Instance(id), host, resources);
             self.after_plc(&[host]);
@@ -169,6 +170,7 @@ impl Sim {
         /// A count this large is a bound, not a plan: do not allocate for it up front.
         const MAX_HINT: u64 = 1 << 20;
         let generated: u64 = self
+            .workload
             .generators
             .iter()
             .map(|g| {
@@ -181,15 +183,15 @@ impl Sim {
         // instant; a million more is a loop that never lets time advance.
         let parties = requests
             .saturating_add(self.scenario.servers.len() as u64)
-            .saturating_add(self.world.hosts.len() as u64);
-        self.instant.budget = parties.saturating_mul(64).saturating_add(1_000_000);
+            .saturating_add(self.cloud.world.hosts.len() as u64);
+        self.engine.instant.budget = parties.saturating_mul(64).saturating_add(1_000_000);
         let n = requests.min(MAX_HINT) as usize;
-        self.request_specs.reserve(n);
+        self.workload.request_specs.reserve(n);
         self.requests.reserve(n);
-        self.request_pending.reserve(n);
+        self.workload.request_pending.reserve(n);
         self.ops.reserve(n);
-        self.world.actions.reserve(n);
-        self.world.migrations.reserve(n);
+        self.cloud.world.actions.reserve(n);
+        self.cloud.world.migrations.reserve(n);
     }
 
     /// Queues the explicit requests and starts the generators.
@@ -199,18 +201,18 @@ impl Sim {
             let i = self.push_pending(r.name.clone(), r.request.clone(), Origin::Explicit);
             self.schedule_at(r.at, Event::ClientSubmit(i));
         }
-        let gens = Arc::clone(&self.generators);
+        let gens = Arc::clone(&self.workload.generators);
         for (g, spec) in gens.iter().enumerate() {
-            self.gens.push(GeneratorState {
+            self.workload.gens.push(GeneratorState {
                 issued: 0,
                 next_target: 0,
-                rng: self.rngs.stream(&format!("workload.{}", spec.name)),
+                rng: self.engine.rngs.stream(&format!("workload.{}", spec.name)),
                 created: 0,
             });
             self.schedule_at(spec.start, Event::GeneratorFire(g as u32));
         }
         for d in 0..self.scenario.drains.len() {
-            self.drains.push(DrainState::default());
+            self.workload.drains.push(DrainState::default());
             let at = self.scenario.drains[d].at;
             self.schedule_at(at, Event::DrainStart(d as u32));
         }
@@ -222,13 +224,13 @@ impl Sim {
         template: RequestTemplate,
         origin: Origin,
     ) -> u32 {
-        self.request_specs.push(PendingRequest {
+        self.workload.request_specs.push(PendingRequest {
             name,
             template,
             origin,
             record: None,
         });
-        (self.request_specs.len() - 1) as u32
+        (self.workload.request_specs.len() - 1) as u32
     }
 
     pub(super) fn request_id_of(&self, record: u32) -> RequestId {
@@ -240,7 +242,7 @@ impl Sim {
     pub(super) fn submit_now(&mut self, p: u32) {
         let id = self.new_request_id();
         let now = self.now();
-        let pending = &self.request_specs[p as usize];
+        let pending = &self.workload.request_specs[p as usize];
         let t = &pending.template;
         let record = RequestRecord {
             id: id.0,
@@ -260,23 +262,24 @@ impl Sim {
             .iter()
             .position(|a| *a == t.action)
             .unwrap_or(0);
-        self.window.per_action[action_index][0] += 1;
+        self.metrics.window.per_action[action_index][0] += 1;
         let r = self.requests.len() as u32;
         self.requests.push(record);
-        self.request_specs[p as usize].record = Some(r);
-        self.request_pending.push(p);
+        self.workload.request_specs[p as usize].record = Some(r);
+        self.workload.request_pending.push(p);
         let d = self.draw(D::Api);
         self.after(d, Event::ApiReceive(r));
     }
 
     /// nova-api handles request `r`: every synchronous check, then the accepted work.
     pub(super) fn api_receive(&mut self, r: u32) {
-        let p = self.request_pending[r as usize] as usize;
-        let template = &self.request_specs[p].template;
+        let p = self.workload.request_pending[r as usize] as usize;
+        let template = &self.workload.request_specs[p].template;
         let body = match &template.body {
             Some(b) => b,
             // Built once per action and microversion, not per request.
             None => self
+                .workload
                 .default_bodies
                 .entry((template.action, template.caller.microversion))
                 .or_insert_with(|| default_body(template.action, template.caller.microversion)),
@@ -288,7 +291,7 @@ impl Sim {
             body,
             release: self.scenario.release,
         };
-        let result = api::handle(&self.world, &req);
+        let result = api::handle(&self.cloud.world, &req);
         let caller_project = template.caller.project.clone();
         let action_index = template.action.index();
         let now = self.now();
@@ -300,7 +303,7 @@ impl Sim {
                 rec.message = e.message;
                 rec.completed = Some(now);
                 rec.outcome = Outcome::Failure(format!("HTTP {}", e.code));
-                self.window.per_action[action_index][2] += 1;
+                self.metrics.window.per_action[action_index][2] += 1;
                 self.on_request_done(r, false);
                 return;
             }
@@ -315,7 +318,7 @@ impl Sim {
             let rec = &mut self.requests[r as usize];
             rec.answered = Some(now);
             rec.code = acc.http_code();
-            self.window.per_action[action_index][1] += 1;
+            self.metrics.window.per_action[action_index][1] += 1;
         }
         let project_of = |world: &crate::model::World, s: crate::model::ServerId| {
             caller_project
@@ -329,7 +332,7 @@ impl Sim {
                 sync,
                 ..
             } => {
-                let project = project_of(&self.world, server);
+                let project = project_of(&self.cloud.world, server);
                 self.accept_migrate(r, server, requested_host, project, sync);
             }
             Accepted::LiveMigrate {
@@ -340,7 +343,7 @@ impl Sim {
                 sync,
                 ..
             } => {
-                let project = project_of(&self.world, server);
+                let project = project_of(&self.cloud.world, server);
                 self.accept_live_migrate(
                     r,
                     server,
@@ -352,16 +355,16 @@ impl Sim {
                 );
             }
             Accepted::Confirm { server, migration } => {
-                let project = project_of(&self.world, server);
+                let project = project_of(&self.cloud.world, server);
                 let rid = self.request_id_of(r);
                 self.accept_confirm(Some(r), rid, server, migration, Some(project), Hop::Api);
             }
             Accepted::Revert { server, migration } => {
-                let project = project_of(&self.world, server);
+                let project = project_of(&self.cloud.world, server);
                 self.accept_revert(r, server, migration, project);
             }
             Accepted::Create => {
-                let t = &self.request_specs[p].template;
+                let t = &self.workload.request_specs[p].template;
                 let flavor = t.flavor.unwrap_or(crate::model::FlavorId(0));
                 let (name, az) = (t.server.clone(), t.availability_zone.clone());
                 let project =
@@ -369,11 +372,11 @@ impl Sim {
                 self.accept_create(r, name, flavor, az, project);
             }
             Accepted::Delete { server } => {
-                let project = project_of(&self.world, server);
+                let project = project_of(&self.cloud.world, server);
                 self.accept_delete(r, server, project);
             }
             Accepted::ResetState { server, state } => {
-                let project = project_of(&self.world, server);
+                let project = project_of(&self.cloud.world, server);
                 self.accept_reset_state(r, server, state, project);
             }
             Accepted::InjectNetworkInfo { server, host }
@@ -381,7 +384,7 @@ impl Sim {
                 self.accept_network_action(r, server, host);
             }
             Accepted::AbortLiveMigration { server, migration } => {
-                let project = project_of(&self.world, server);
+                let project = project_of(&self.cloud.world, server);
                 self.accept_live_abort(r, server, migration, project);
             }
         }
@@ -403,7 +406,7 @@ impl Sim {
         rec.code = code;
         rec.message = message.to_string();
         let action = ActionKind::parse(rec.action).map_or(0, ActionKind::index);
-        self.window.per_action[action][if code < 300 { 1 } else { 2 }] += 1;
+        self.metrics.window.per_action[action][if code < 300 { 1 } else { 2 }] += 1;
     }
 
     /// `os-resetState` (spec §3.5, §4.12): synchronous in the API; since 23.0.0 a `resetState`
@@ -431,7 +434,7 @@ impl Sim {
         let now = self.now();
         // os-resetState writes the states only: from here the server's allocations need not
         // match them (see `invariants`).
-        self.reset_by_admin.insert(server);
+        self.checker.reset_by_admin.insert(server);
         let step = format!(
             "os-resetState: vm_state {}, task_state None",
             state.as_str()
@@ -441,7 +444,7 @@ impl Sim {
             s.task_state = None;
         });
         if let Some(a) = action {
-            self.world.actions.finish_action(a, now);
+            self.cloud.world.actions.finish_action(a, now);
         }
         self.complete(op, Outcome::Success);
     }
@@ -469,16 +472,16 @@ impl Sim {
     // ------------------------------------------------------------------ generators
 
     fn generator_may_issue(&self, g: usize) -> bool {
-        let spec = &self.generators[g];
-        let state = &self.gens[g];
+        let spec = &self.workload.generators[g];
+        let state = &self.workload.gens[g];
         spec.count.is_none_or(|c| state.issued < c) && spec.stop.is_none_or(|s| self.now() < s)
     }
 
     /// Builds and submits the next request of generator `g` (for closed-loop client `client`).
     fn generator_issue(&mut self, g: usize, client: Option<u32>) {
-        let spec = Arc::clone(&self.generators);
+        let spec = Arc::clone(&self.workload.generators);
         let spec = &spec[g];
-        let state = &mut self.gens[g];
+        let state = &mut self.workload.gens[g];
         state.issued += 1;
         let server = if spec.action == ActionKind::Create {
             state.created += 1;
@@ -517,7 +520,7 @@ impl Sim {
 
     pub(super) fn generator_fire(&mut self, g: u32) {
         let gi = g as usize;
-        match self.generators[gi].arrival {
+        match self.workload.generators[gi].arrival {
             Arrival::ClosedLoop { concurrency, .. } => {
                 for c in 0..concurrency {
                     if self.generator_may_issue(gi) {
@@ -531,7 +534,7 @@ impl Sim {
                 }
                 self.generator_issue(gi, None);
                 let gap = match Exp::new(rate_per_s / 1000.0) {
-                    Ok(e) => e.sample(&mut self.gens[gi].rng).round() as u64,
+                    Ok(e) => e.sample(&mut self.workload.gens[gi].rng).round() as u64,
                     Err(_) => return,
                 };
                 self.after(Duration(gap), Event::GeneratorFire(g));
@@ -548,8 +551,8 @@ impl Sim {
 
     /// A request finished (answered with an error, or its asynchronous work ended).
     pub(super) fn on_request_done(&mut self, r: u32, ok: bool) {
-        let p = self.request_pending[r as usize];
-        let origin = self.request_specs[p as usize].origin;
+        let p = self.workload.request_pending[r as usize];
+        let origin = self.workload.request_specs[p as usize].origin;
         let (gen, client, follow_up_done) = match origin {
             Origin::Explicit => return,
             Origin::Drain { drain, follow_up } => {
@@ -558,7 +561,7 @@ impl Sim {
             Origin::Generated { gen, client } => (gen as usize, client, false),
             Origin::FollowUp { gen, client } => (gen as usize, client, true),
         };
-        let specs = Arc::clone(&self.generators);
+        let specs = Arc::clone(&self.workload.generators);
         let spec = &specs[gen];
         if !follow_up_done
             && ok
@@ -569,7 +572,10 @@ impl Sim {
                 FollowUp::Confirm => ActionKind::ConfirmResize,
                 _ => ActionKind::RevertResize,
             };
-            let server = self.request_specs[p as usize].template.server.clone();
+            let server = self.workload.request_specs[p as usize]
+                .template
+                .server
+                .clone();
             let template = RequestTemplate {
                 action,
                 server,
@@ -586,13 +592,15 @@ impl Sim {
                     client,
                 },
             );
-            let d = spec.follow_up_delay.sample(&mut self.gens[gen].rng);
+            let d = spec
+                .follow_up_delay
+                .sample(&mut self.workload.gens[gen].rng);
             self.after(d, Event::ClientSubmit(np));
             return;
         }
         if let (Some(c), Arrival::ClosedLoop { think, .. }) = (client, &spec.arrival) {
             if self.generator_may_issue(gen) {
-                let d = think.sample(&mut self.gens[gen].rng);
+                let d = think.sample(&mut self.workload.gens[gen].rng);
                 self.after(d, Event::ClientNext(gen as u32, c));
             }
         }
@@ -612,25 +620,26 @@ impl Sim {
     pub(super) fn drain_start(&mut self, d: u32) {
         let drain = self.scenario.drains[d as usize].clone();
         if drain.disable_first {
-            self.world.hosts[drain.host.index()].enabled = false;
+            self.cloud.world.hosts[drain.host.index()].enabled = false;
             self.refresh_index(drain.host);
             self.trace_host(drain.host);
         }
         let on_host: std::collections::VecDeque<Arc<str>> = self
+            .cloud
             .world
             .servers
             .iter()
             .filter(|s| s.host == Some(drain.host) && !s.is_deleted())
             .map(|s| s.name.clone())
             .collect();
-        self.drains[d as usize].pending = on_host;
+        self.workload.drains[d as usize].pending = on_host;
         for _ in 0..drain.concurrency {
             self.drain_next(d);
         }
     }
 
     fn drain_next(&mut self, d: u32) {
-        let Some(server) = self.drains[d as usize].pending.pop_front() else {
+        let Some(server) = self.workload.drains[d as usize].pending.pop_front() else {
             return;
         };
         let drain = &self.scenario.drains[d as usize];
@@ -669,10 +678,13 @@ impl Sim {
             && drain.action == ActionKind::Migrate
             && drain.follow_up == FollowUp::Confirm
         {
-            let p = self.request_pending[r as usize];
+            let p = self.workload.request_pending[r as usize];
             let template = RequestTemplate {
                 action: ActionKind::ConfirmResize,
-                server: self.request_specs[p as usize].template.server.clone(),
+                server: self.workload.request_specs[p as usize]
+                    .template
+                    .server
+                    .clone(),
                 caller: drain.caller.clone(),
                 body: None,
                 flavor: None,

@@ -113,7 +113,7 @@ fn scenario_text(c: &Case) -> String {
 }
 
 fn check_invariants(sim: &Sim) -> Result<(), TestCaseError> {
-    let w = &sim.world;
+    let w = sim.world();
     let p = &w.placement;
     // Scheduler accounting: no host beyond capacity (nothing here is pinned).
     for h in 0..w.hosts.len() {
@@ -205,7 +205,7 @@ proptest! {
             prop_assert!(steps < 200_000, "runaway simulation");
         }
         // At the end no move is half-done: every migration is terminal or awaits confirmation.
-        for m in &sim.world.migrations {
+        for m in &sim.world().migrations {
             prop_assert!(m.status.is_terminal() || m.status == MigrationStatus::Finished, "{:?}", m.status);
         }
     }
