@@ -1,7 +1,7 @@
 //! Server create and delete: the demand side of a capacity what-if. Scheduled by the same
 //! scheduler; building → active after a boot time (README, Fidelity: no build reschedule).
 
-use super::{Event, Op, OpId, OpKind, Sim, D};
+use super::{Event, Flow, Op, OpId, Sim, D};
 use crate::model::{
     Consumer, EventResult, FlavorId, HostId, MigrationStatus, PowerState, Server, ServerId,
     TaskState, VmState,
@@ -67,13 +67,7 @@ impl Sim {
         // The operation exists first so that the server's first row carries its request id.
         let id = ServerId(self.cloud.world.servers.len() as u32);
         let op = self.begin_op(
-            Op {
-                kind: OpKind::Create,
-                request: Some(request),
-                request_id,
-                server: id,
-                ..Default::default()
-            },
+            Op::new(Flow::Create, Some(request), request_id, id),
             Some(("create", Some(project))),
         );
         self.add_server(server, Hop::Api, "create: vm_state building", Some(op));
@@ -198,13 +192,7 @@ impl Sim {
     pub(super) fn accept_delete(&mut self, request: u32, server: ServerId, project: Arc<str>) {
         let request_id = self.request_id_of(request);
         let op = self.begin_op(
-            Op {
-                kind: OpKind::Delete,
-                request: Some(request),
-                request_id,
-                server,
-                ..Default::default()
-            },
+            Op::new(Flow::Delete, Some(request), request_id, server),
             Some(("delete", Some(project))),
         );
         self.change_server(

@@ -2,7 +2,7 @@
 //! (spec §4.1), NoValidHost (§4.2), rescheduling to alternates (§4.3) and failures after
 //! prep_resize (§4.4).
 
-use super::{Event, Op, OpId, OpKind, Sim, D};
+use super::{Event, Flow, Op, OpId, Sim, D};
 use crate::model::{
     Consumer, EventResult, HostId, Migration, MigrationId, MigrationStatus, MigrationType,
     PowerState, ServerId, TaskState, VmState,
@@ -30,17 +30,19 @@ impl Sim {
     ) {
         let request_id = self.request_id_of(request);
         let op = self.begin_op(
-            Op {
-                kind: OpKind::Migrate,
-                request: Some(request),
+            Op::new(
+                Flow::ColdMigration(super::ColdMigration {
+                    requested_host,
+                    // `populate_retry` is skipped for a requested host and disabled by
+                    // max_attempts = 1.
+                    retry: requested_host.is_none() && self.scenario.nova.max_attempts > 1,
+                    sync,
+                    ..Default::default()
+                }),
+                Some(request),
                 request_id,
                 server,
-                requested_host,
-                // `populate_retry` is skipped for a requested host and disabled by max_attempts = 1.
-                retry: requested_host.is_none() && self.scenario.nova.max_attempts > 1,
-                sync,
-                ..Default::default()
-            },
+            ),
             Some(("migrate", Some(project))),
         );
         self.change_server(
@@ -104,12 +106,12 @@ impl Sim {
             // The move's cleanup drops what the migration held; the delete frees the instance.
             self.plc_delete(Consumer::Migration(m));
         }
-        if self.ops[op.index()].kind == OpKind::LiveMigrate {
+        if self.ops[op.index()].live().is_some() {
             self.release_live_slot(op);
         }
         // A caller still blocked in the synchronous conductor call gets the API's answer to
         // InstanceNotFound (`MigrateServerController._migrate_live` / `_migrate`: 404).
-        if self.ops[op.index()].sync {
+        if self.ops[op.index()].sync() {
             let name = self
                 .cloud
                 .world
@@ -163,7 +165,7 @@ impl Sim {
             updated_at: now,
         });
         self.ops[op.index()].migration = Some(m);
-        self.ops[op.index()].conductor_vm_state = Some(self.cloud.world.server(s).vm_state);
+        self.cold_flow(op).conductor_vm_state = Some(self.cloud.world.server(s).vm_state);
         self.cloud.world.servers[s.index()].migration = Some(m);
         self.trace_server(
             s,
@@ -183,10 +185,8 @@ impl Sim {
         if self.server_gone(op) {
             return;
         }
-        let (server, requested_host) = {
-            let o = &self.ops[op.index()];
-            (o.server, o.requested_host)
-        };
+        let server = self.ops[op.index()].server;
+        let requested_host = self.cold_flow(op).requested_host;
         let srv = self.cloud.world.server(server);
         let m = self.migration_of(op);
         let source = self.cloud.world.migration(m).source;
@@ -208,7 +208,7 @@ impl Sim {
             Ok(sel) => {
                 delay = delay + self.draw(D::Placement);
                 if self.plc_claim(Consumer::Instance(server), sel.selected, resources) {
-                    self.ops[op.index()].alternates = sel.alternates;
+                    self.cold_flow(op).alternates = sel.alternates;
                     Ok(sel.selected)
                 } else {
                     Err(NoValidHost::NoCandidates)
@@ -236,7 +236,7 @@ impl Sim {
                 }
                 self.event_finish(op, COLD_EVENT, None, EventResult::Success, "");
                 self.event_finish(op, CON_EVENT, None, EventResult::Success, "");
-                if self.ops[op.index()].sync {
+                if self.ops[op.index()].sync() {
                     // Before 21.0.0 `migrate_server` was a call: the API answers now.
                     self.answer_deferred(op, 202, "");
                 }
@@ -254,7 +254,7 @@ impl Sim {
                     EventResult::Error,
                     "No valid host found for cold migrate",
                 );
-                if self.ops[op.index()].sync {
+                if self.ops[op.index()].sync() {
                     // Before 21.0.0 NoValidHost reached the API through the call: 400.
                     self.answer_deferred(op, 400, "No valid host found for cold migrate");
                 }
@@ -275,7 +275,7 @@ impl Sim {
         self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
         // `_cold_migrate` writes the vm_state it loaded (a reset made meanwhile is undone) and
         // task None, without an expected task_state.
-        let stale = self.ops[op.index()].conductor_vm_state;
+        let stale = self.cold_flow(op).conductor_vm_state;
         self.change_server(
             s,
             Hop::Conductor,
@@ -308,7 +308,7 @@ impl Sim {
             // `_revert_allocation`: the migration's allocation goes back to the instance,
             // overwriting (freeing) the instance's claim on this host.
             self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
-            if self.ops[op.index()].retry {
+            if self.cold_flow(op).retry {
                 // `_reschedule_resize_or_reraise`: task_state resize_prep again, call CON.
                 self.change_server(
                     s,
@@ -349,8 +349,8 @@ impl Sim {
             .resources();
         let mut delay = self.draw(D::Placement);
         let mut chosen = None;
-        while !self.ops[op.index()].alternates.is_empty() {
-            let alt = self.ops[op.index()].alternates.remove(0);
+        while !self.cold_flow(op).alternates.is_empty() {
+            let alt = self.cold_flow(op).alternates.remove(0);
             delay = delay + self.draw(D::Placement);
             if self.plc_claim(Consumer::Instance(s), alt, resources) {
                 chosen = Some(alt);
@@ -392,7 +392,7 @@ impl Sim {
             .world
             .flavor(self.cloud.world.server(s).flavor)
             .resources();
-        let rest = self.ops[op.index()].alternates.clone();
+        let rest = self.cold_flow(op).alternates.clone();
         let req = SelectRequest {
             resources,
             ignore_hosts: &[],

@@ -14,7 +14,7 @@
 //! * a server reset by os-resetState keeps whatever allocations it had (a move in flight, a
 //!   failed build): `AdminActionsController._reset_state` only writes the states.
 
-use super::{LivePhase, OpKind, Sim};
+use super::{LivePhase, Sim};
 use crate::engine::SimTime;
 use crate::model::{Consumer, HostId, MigrationId, MigrationStatus, Resources, VmState};
 
@@ -251,12 +251,13 @@ impl Sim {
     /// converges, or a step parked at a compute that never starts again.
     fn migration_work_pending(&self, m: MigrationId) -> bool {
         let stuck = self.ops.iter().any(|o| {
-            o.kind == OpKind::LiveMigrate
-                && o.migration == Some(m)
-                && matches!(
-                    o.live,
-                    LivePhase::Running { job: None } | LivePhase::PostCopy { job: None }
-                )
+            o.migration == Some(m)
+                && o.live().is_some_and(|l| {
+                    matches!(
+                        l.phase,
+                        LivePhase::Running { job: None } | LivePhase::PostCopy { job: None }
+                    )
+                })
         });
         stuck
             || self

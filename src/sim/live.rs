@@ -3,7 +3,7 @@
 //! source pre-checks, the per-source executor, pre_live_migration, the transfer, post-migration
 //! and every rollback.
 
-use super::{Event, Op, OpId, OpKind, Sim, D};
+use super::{Event, Flow, Op, OpId, Sim, D};
 use crate::engine::{Duration, TimerKey};
 use crate::model::transfer::{self, TransferEnd, TransferInput};
 use crate::model::{
@@ -91,7 +91,7 @@ pub struct PreCheckFailure {
 
 impl Sim {
     fn conductor_event(&self, op: OpId) -> &'static str {
-        if self.ops[op.index()].sync {
+        if self.ops[op.index()].sync() {
             "conductor_migrate_server"
         } else {
             "conductor_live_migrate_instance"
@@ -123,17 +123,18 @@ impl Sim {
         // "auto" ⇒ the driver decides from the shared-storage checks.
         let block = block_migration.unwrap_or(!self.scenario.live.shared_storage);
         let op = self.begin_op(
-            Op {
-                kind: OpKind::LiveMigrate,
-                request: Some(request),
+            Op::new(
+                Flow::LiveMigration(super::LiveMigration {
+                    requested_host,
+                    forced,
+                    block_migration: block,
+                    sync,
+                    ..Default::default()
+                }),
+                Some(request),
                 request_id,
                 server,
-                requested_host,
-                forced,
-                block_migration: block,
-                sync,
-                ..Default::default()
-            },
+            ),
             Some(("live-migration", Some(project))),
         );
         self.change_server(
@@ -163,8 +164,9 @@ impl Sim {
             self.complete(op, Outcome::Failure("InstanceNotReady".into()));
             return;
         };
-        let forced_dest = if self.ops[op.index()].forced {
-            self.ops[op.index()].requested_host
+        let live = self.live_flow(op);
+        let forced_dest = if live.forced {
+            live.requested_host
         } else {
             None
         };
@@ -183,7 +185,7 @@ impl Sim {
             updated_at: now,
         });
         self.ops[op.index()].migration = Some(m);
-        self.ops[op.index()].attempted = vec![source];
+        self.live_flow(op).attempted = vec![source];
         self.cloud.world.servers[s.index()].migration = Some(m);
         self.trace_server(
             s,
@@ -227,7 +229,7 @@ impl Sim {
     /// §4.8 step 6b / §8.2: the forced destination, no scheduler and no retry.
     fn con_live_forced(&mut self, op: OpId, dest: HostId) {
         let s = self.ops[op.index()].server;
-        let source = self.ops[op.index()].attempted[0];
+        let source = self.live_flow(op).attempted[0];
         let fail = |class: &'static str, message: String| PreCheckFailure {
             class,
             message,
@@ -274,7 +276,7 @@ impl Sim {
     /// One turn of `_find_destination` (§5.1 step 2): the retry guard, then the scheduler.
     fn con_live_next_attempt(&mut self, op: OpId) {
         let max = self.scenario.nova.migrate_max_retries;
-        let tried = self.ops[op.index()].attempted.len() as i64 - 1;
+        let tried = self.live_flow(op).attempted.len() as i64 - 1;
         if max != -1 && tried > max {
             let m = self.live_migration(op);
             self.set_migration_status(
@@ -310,12 +312,12 @@ impl Sim {
         }
         let (s, requested_host) = (
             self.ops[op.index()].server,
-            self.ops[op.index()].requested_host,
+            self.live_flow(op).requested_host,
         );
         let srv = self.cloud.world.server(s);
         let resources = self.cloud.world.flavor(srv.flavor).resources();
         let az = srv.requested_az.clone();
-        let ignore = self.ops[op.index()].attempted.clone();
+        let ignore = self.live_flow(op).attempted.clone();
         let req = SelectRequest {
             resources,
             ignore_hosts: &ignore,
@@ -357,7 +359,7 @@ impl Sim {
         if self.server_gone(op) {
             return;
         }
-        let source = self.ops[op.index()].attempted[0];
+        let source = self.live_flow(op).attempted[0];
         let (src, dst) = (self.cloud.world.host(source), self.cloud.world.host(dest));
         let failure = if src.hypervisor_type != dst.hypervisor_type {
             Some((
@@ -405,7 +407,7 @@ impl Sim {
 
     /// SRC `check_can_live_migrate_source`, answering DST.
     pub(super) fn src_check_source(&mut self, op: OpId, dest: HostId) {
-        let source = self.ops[op.index()].attempted[0];
+        let source = self.live_flow(op).attempted[0];
         self.event_start(op, CHECK_SRC_EVENT, Some(source));
         let fault = self.fault_for(FaultStep::CheckCanLiveMigrateSource, op, source);
         let result = if fault.is_some() {
@@ -482,7 +484,7 @@ impl Sim {
                 self.cloud.world.migrations[m.index()].updated_at = self.now();
                 let ev = self.conductor_event(op);
                 self.event_finish(op, ev, None, EventResult::Success, "");
-                if self.ops[op.index()].sync {
+                if self.ops[op.index()].sync() {
                     self.answer_deferred(op, 202, "");
                 }
                 let d = self.draw(D::Compute);
@@ -499,8 +501,8 @@ impl Sim {
             Err((class, message, _)) => {
                 // An `Invalid` or MigrationPreCheckError: drop the claim, try the next host.
                 self.plc_delete(Consumer::Instance(s));
-                self.ops[op.index()].attempted.push(dest);
-                if self.ops[op.index()].forced {
+                self.live_flow(op).attempted.push(dest);
+                if self.live_flow(op).forced {
                     return self.live_precheck_failed(
                         op,
                         PreCheckFailure {
@@ -554,7 +556,7 @@ impl Sim {
         let ev = self.conductor_event(op);
         let details = format!("{}: {}", f.class, f.message);
         self.event_finish(op, ev, None, EventResult::Error, &details);
-        if self.ops[op.index()].sync {
+        if self.ops[op.index()].sync() {
             let code = if unexpected {
                 500
             } else if f.class == "InstanceInvalidState" {
@@ -594,14 +596,14 @@ impl Sim {
             self.computes.hosts[source.index()].live_running += 1;
             self.src_live_start(op);
         } else {
-            self.ops[op.index()].live = LivePhase::Queued;
+            self.live_flow(op).phase = LivePhase::Queued;
             self.computes.hosts[source.index()].live_queue.push_back(op);
         }
     }
 
     /// An executor slot runs the job: preparing, call DST `pre_live_migration` (§4.8 11–12).
     fn src_live_start(&mut self, op: OpId) {
-        self.ops[op.index()].live = LivePhase::Preparing;
+        self.live_flow(op).phase = LivePhase::Preparing;
         let m = self.live_migration(op);
         self.set_migration_status(
             m,
@@ -616,7 +618,7 @@ impl Sim {
 
     /// Ends the job: frees its executor slot, if it held one, and starts the next queued job.
     pub(super) fn release_live_slot(&mut self, op: OpId) {
-        let phase = std::mem::replace(&mut self.ops[op.index()].live, LivePhase::Ended);
+        let phase = std::mem::replace(&mut self.live_flow(op).phase, LivePhase::Ended);
         if let Some(k) = phase.job() {
             self.engine.queue.cancel(k);
         }
@@ -667,7 +669,7 @@ impl Sim {
         if self.server_gone(op) {
             return self.release_live_slot(op);
         }
-        if self.ops[op.index()].live == LivePhase::AbortRequested {
+        if self.live_flow(op).phase == LivePhase::AbortRequested {
             // §4.8 step 14: aborted while preparing.
             return self.live_rollback(
                 op,
@@ -693,7 +695,7 @@ impl Sim {
         let mut delay = Duration::ZERO;
         let mut vif_ok = true;
         if wait {
-            let source = self.ops[op.index()].attempted[0];
+            let source = self.live_flow(op).attempted[0];
             let plugged = self.draw(D::VifPlug);
             let lost = self.fault_for(FaultStep::VifPlug, op, source).is_some();
             if lost || plugged > timeout {
@@ -703,7 +705,7 @@ impl Sim {
                 delay = plugged;
             }
         }
-        self.ops[op.index()].vif_ok = vif_ok;
+        self.live_flow(op).vif_ok = vif_ok;
         self.after(delay, Event::SrcLiveTransferStart(op));
     }
 
@@ -712,7 +714,7 @@ impl Sim {
         if self.server_gone(op) {
             return self.release_live_slot(op);
         }
-        if !self.ops[op.index()].vif_ok {
+        if !self.live_flow(op).vif_ok {
             return self.live_rollback(
                 op,
                 MigrationStatus::Failed,
@@ -737,7 +739,7 @@ impl Sim {
         let live = self.scenario.live;
         let input = TransferInput {
             memory_mib: flavor.memory_mb,
-            disk_mib: if self.ops[op.index()].block_migration {
+            disk_mib: if self.live_flow(op).block_migration {
                 flavor.disk_gb * 1024
             } else {
                 0
@@ -764,7 +766,7 @@ impl Sim {
         };
         let job =
             end.map(|(at, end)| self.after_timer(Duration(at), Event::SrcLiveJobEnded(op, end)));
-        self.ops[op.index()].live = LivePhase::Running { job };
+        self.live_flow(op).phase = LivePhase::Running { job };
     }
 
     pub(super) fn src_live_post_copy(&mut self, op: OpId) {
@@ -773,11 +775,11 @@ impl Sim {
         }
         // Only a running job switches (an abort or a failure ended it, and its epoch dropped
         // this step, unless the job already ended by itself).
-        let LivePhase::Running { job } = self.ops[op.index()].live else {
+        let LivePhase::Running { job } = self.live_flow(op).phase else {
             self.metrics.stats.stale_steps += 1;
             return;
         };
-        self.ops[op.index()].live = LivePhase::PostCopy { job };
+        self.live_flow(op).phase = LivePhase::PostCopy { job };
         let m = self.live_migration(op);
         self.set_migration_status(
             m,
@@ -790,8 +792,9 @@ impl Sim {
 
     /// The monitor sees the job end (§4.8 step 16 or §4.11 rows 2–3).
     pub(super) fn src_live_job_ended(&mut self, op: OpId, end: JobEnd) {
-        let o = &mut self.ops[op.index()];
-        if let LivePhase::Running { job } | LivePhase::PostCopy { job } = &mut o.live {
+        if let LivePhase::Running { job } | LivePhase::PostCopy { job } =
+            &mut self.live_flow(op).phase
+        {
             // Fired, or cancelled by the abort that ends it here.
             *job = None;
         }
@@ -809,7 +812,7 @@ impl Sim {
                 "completion timeout: job aborted",
             ),
             JobEnd::Completed => {
-                self.ops[op.index()].live = LivePhase::Post;
+                self.live_flow(op).phase = LivePhase::Post;
                 // `_post_live_migration` on SRC, then the call to DST.
                 let d = self.draw(D::PostLiveMigration) + self.draw(D::Compute);
                 self.after(d, Event::DstPostLiveMigration(op));
@@ -931,7 +934,7 @@ impl Sim {
         });
         let step = format!("_rollback_live_migration: migration {}", status.as_str());
         self.set_migration_status(m, status, Hop::Source, Step::Text(&step), Some(op));
-        if self.ops[op.index()].block_migration {
+        if self.live_flow(op).block_migration {
             let d = self.draw(D::Compute);
             self.after(d, Event::DstRollbackLiveMigration(op));
         }
@@ -962,19 +965,15 @@ impl Sim {
         let request_id = self.request_id_of(r);
         let abort = self.begin_op(
             Op {
-                kind: OpKind::AbortLiveMigration,
-                request: Some(r),
-                request_id,
-                server,
                 migration: Some(migration),
-                ..Default::default()
+                ..Op::new(Flow::AbortLiveMigration, Some(r), request_id, server)
             },
             Some(("live_migration_cancel", Some(project))),
         );
         let target = self
             .ops
             .iter()
-            .rposition(|o| o.kind == OpKind::LiveMigrate && o.migration == Some(migration))
+            .rposition(|o| o.live().is_some() && o.migration == Some(migration))
             .map(|i| OpId(i as u32));
         let Some(target) = target else {
             return self.complete(
@@ -993,7 +992,7 @@ impl Sim {
         let m = self.live_migration(op);
         let source = self.cloud.world.migration(m).source;
         self.event_start(abort, "compute_live_migration_abort", Some(source));
-        let refused = match self.ops[op.index()].live {
+        let refused = match self.live_flow(op).phase {
             LivePhase::Queued => {
                 self.computes.hosts[source.index()].live_queue.retain(|o| *o != op);
                 self.live_rollback(
@@ -1005,7 +1004,7 @@ impl Sim {
                 None
             }
             LivePhase::Preparing => {
-                self.ops[op.index()].live = LivePhase::AbortRequested;
+                self.live_flow(op).phase = LivePhase::AbortRequested;
                 None
             }
             LivePhase::Running { job } | LivePhase::PostCopy { job } => {

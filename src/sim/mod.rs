@@ -17,6 +17,7 @@ mod build;
 mod cold;
 mod decisions;
 mod events;
+mod flows;
 mod invariants;
 mod live;
 mod owners;
@@ -25,6 +26,7 @@ mod service;
 mod workload;
 
 pub use events::{Event, OpId, Stamped};
+pub use flows::{ColdMigration, Flow, LiveMigration, Op};
 pub use invariants::{Checks, Violation};
 pub use live::LivePhase;
 use owners::{Checker, Cloud, Computes, Engine, Faults, Metrics, TraceSink, Workload};
@@ -60,8 +62,8 @@ struct Instant {
 
 use crate::engine::{Dist, Duration, SimTime, TimerKey};
 use crate::model::{
-    ActionId, Consumer, EventResult, HostId, MigrationId, MigrationStatus, RequestId, Resources,
-    Server, ServerId, Status, TaskState, VmState, World,
+    Consumer, EventResult, HostId, MigrationId, MigrationStatus, RequestId, Resources, Server,
+    ServerId, Status, TaskState, VmState, World,
 };
 use crate::scenario::{FaultKind, FaultStep, Scenario};
 use crate::scheduler::SchedulerIndex;
@@ -69,64 +71,6 @@ use crate::trace::writer::{TraceWriter, TransitionRow};
 use crate::trace::{Hop, Outcome, RequestRecord, Step};
 use rand::Rng;
 use std::io;
-
-/// What kind of work an operation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OpKind {
-    #[default]
-    Migrate,
-    LiveMigrate,
-    AbortLiveMigration,
-    ResetState,
-    NetworkInfo,
-    Confirm,
-    Revert,
-    Create,
-    Delete,
-}
-
-/// One operation in flight: an accepted request, or an auto-confirm started by a periodic task.
-#[derive(Debug, Clone, Default)]
-pub struct Op {
-    pub kind: OpKind,
-    /// Index into the request table; `None` for periodic auto-confirms.
-    pub request: Option<u32>,
-    /// The request id the instance action and its events carry.
-    pub request_id: RequestId,
-    pub server: ServerId,
-    pub action: Option<ActionId>,
-    pub migration: Option<MigrationId>,
-    /// Cold migration: the alternates left for rescheduling (spec §5.2).
-    pub alternates: Vec<HostId>,
-    pub requested_host: Option<HostId>,
-    /// `retry` present in the filter properties: reschedule on a prep_resize failure.
-    pub retry: bool,
-    /// Fault to raise when the current step finishes (decided when the step started).
-    pub pending_fault: Option<(FaultKind, String)>,
-    /// Live migration: hosts tried so far, the source first (`attempted_hosts`, spec §5.1).
-    pub attempted: Vec<HostId>,
-    /// Live migration: the admin-named destination bypasses the scheduler (spec §8.2).
-    pub forced: bool,
-    /// Live migration: disks are copied (block migration).
-    pub block_migration: bool,
-    /// The API waits for the conductor (a synchronous RPC call) before answering.
-    pub sync: bool,
-    /// Live migration: the outcome of the VIF-plug wait (false = timed out).
-    pub vif_ok: bool,
-    /// A save with an expected task_state failed after os-resetState: the task_state it tried
-    /// to write, which stays pending on the object and is written by the error handler's own
-    /// save (`Instance.save` resets its changes only on success).
-    pub preempted: Option<TaskState>,
-    /// vm_state of the instance as the conductor loaded it (its NoValidHost branch writes it
-    /// back, undoing a reset made meanwhile).
-    pub conductor_vm_state: Option<VmState>,
-    /// Live migration: its phase past the conductor (what an abort finds, whether it holds an
-    /// executor slot, the pending end of its libvirt job).
-    pub live: LivePhase,
-    /// Changes when the operation is cut short (see [`Stamped`]): steps scheduled before that
-    /// are dropped when they fire.
-    pub epoch: u32,
-}
 
 /// A fault rule with how often it has fired.
 #[derive(Debug, Clone)]

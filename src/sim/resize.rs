@@ -1,6 +1,6 @@
 //! Confirm (spec §4.5), auto-confirm by `_poll_unconfirmed_resizes` (§4.6, §6) and revert (§4.7).
 
-use super::{Event, Op, OpId, OpKind, Sim, D, POLL_INTERVAL};
+use super::{Event, Flow, Op, OpId, Sim, D, POLL_INTERVAL};
 use crate::engine::SimTime;
 use crate::model::{
     Consumer, EventResult, HostId, MigrationId, MigrationStatus, PowerState, RequestId, ServerId,
@@ -28,12 +28,8 @@ impl Sim {
     ) {
         let op = self.begin_op(
             Op {
-                kind: OpKind::Confirm,
-                request,
-                request_id,
-                server,
                 migration: Some(migration),
-                ..Default::default()
+                ..Op::new(Flow::Confirm, request, request_id, server)
             },
             Some(("confirmResize", project)),
         );
@@ -140,12 +136,8 @@ impl Sim {
         let request_id = self.request_id_of(request);
         let op = self.begin_op(
             Op {
-                kind: OpKind::Revert,
-                request: Some(request),
-                request_id,
-                server,
                 migration: Some(migration),
-                ..Default::default()
+                ..Op::new(Flow::Revert, Some(request), request_id, server)
             },
             Some(("revertResize", Some(project))),
         );

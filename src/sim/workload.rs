@@ -421,13 +421,7 @@ impl Sim {
         let request_id = self.request_id_of(r);
         let recorded = self.scenario.release.major() >= 23;
         let op = self.begin_op(
-            super::Op {
-                kind: super::OpKind::ResetState,
-                request: Some(r),
-                request_id,
-                server,
-                ..Default::default()
-            },
+            super::Op::new(super::Flow::ResetState, Some(r), request_id, server),
             recorded.then_some(("resetState", Some(project))),
         );
         let action = self.ops[op.index()].action;
@@ -458,13 +452,12 @@ impl Sim {
         host: crate::model::HostId,
     ) {
         let request_id = self.request_id_of(r);
-        let op = self.new_op(super::Op {
-            kind: super::OpKind::NetworkInfo,
-            request: Some(r),
+        let op = self.new_op(super::Op::new(
+            super::Flow::NetworkAction,
+            Some(r),
             request_id,
             server,
-            ..Default::default()
-        });
+        ));
         let d = self.draw(D::Compute) + self.draw(D::Placement);
         self.after(d, Event::CmpNetworkAction(op, host));
     }
