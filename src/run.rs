@@ -8,20 +8,7 @@ use crate::trace::summary::{self, Summary};
 use crate::trace::writer::{self, TraceWriter};
 use std::path::{Path, PathBuf};
 
-/// The files every run writes.
-pub const RESULT_FILES: [&str; 7] = [
-    "transitions.csv",
-    "scheduling.csv",
-    "requests.csv",
-    "instance_actions.csv",
-    "throughput.csv",
-    "hosts.csv",
-    "summary.json",
-];
-
-/// The scenario text a run keeps in its folder (with the overrides it applied, as comments).
-/// Not one of [`RESULT_FILES`]: the golden traces do not hold it.
-pub const SCENARIO_FILE: &str = "scenario.toml";
+pub use crate::results::{RESULT_FILES, SCENARIO_FILE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {

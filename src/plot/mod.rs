@@ -21,7 +21,6 @@ mod canvas;
 mod data;
 mod encode;
 mod latency;
-mod redraw;
 mod statuses;
 mod style;
 mod throughput;
@@ -33,7 +32,6 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub use data::{action_rank, server_count, MAX_TIMELINE_SERVERS};
-pub use redraw::{redraw, RedrawError};
 
 /// The charts, by file stem, in the order they are written and shown in the report.
 pub const PLOTS: [&str; 5] = [
