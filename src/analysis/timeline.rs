@@ -30,7 +30,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The file written into every results folder.
-pub const TIMELINE_FILE: &str = "timeline.json";
+pub use crate::results::TIMELINE_FILE;
 
 /// Migration statuses after which nothing more happens to the migration.
 const TERMINAL: [&str; 7] = [
