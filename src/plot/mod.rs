@@ -48,8 +48,6 @@ pub const PLOTS: [&str; 5] = [
 pub enum PlotError {
     #[error("{}: no such results folder", .0.display())]
     NoFolder(PathBuf),
-    #[error("{}: missing (not a complete results folder)", .0.display())]
-    MissingFile(PathBuf),
     #[error(transparent)]
     Read(#[from] ReadError),
     #[error("{}: cannot draw: {message}", path.display())]

@@ -9,7 +9,7 @@
 use crate::plot::{self, MAX_TIMELINE_SERVERS};
 use crate::results::{
     ActionSummary, ExpectationRow as Expectation, Percentiles, ReadError, ResultsFolder, Summary,
-    SCENARIO_FILE, SUMMARY_FILE,
+    SCENARIO_FILE,
 };
 use crate::trace::summary::CentiMs;
 use std::collections::BTreeMap;
@@ -26,8 +26,6 @@ pub enum ReportError {
     NoFolder(PathBuf),
     #[error("{}: missing (draw the plots first: novasim plot FOLDER)", .0.display())]
     MissingPlot(PathBuf),
-    #[error("{}: missing (not a complete results folder)", .0.display())]
-    MissingFile(PathBuf),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -102,10 +100,6 @@ pub fn write(dir: &Path) -> Result<PathBuf, ReportError> {
         return Err(ReportError::NoFolder(dir.to_path_buf()));
     }
     let folder = ResultsFolder::open(dir)?;
-    let summary_path = dir.join(SUMMARY_FILE);
-    if !summary_path.is_file() {
-        return Err(ReportError::MissingFile(summary_path));
-    }
     let summary = folder.summary()?;
     let servers = summary.servers();
     let mut figures = Vec::new();

@@ -26,11 +26,13 @@ pub fn parse_time(s: &str) -> Option<SimTime> {
     Some(SimTime(ms))
 }
 
-/// A file of the folder whose rows are read by position. The header is compared with
-/// [`CsvRow::header`] — the writer's own constant — before any row, so that reading a column by
-/// its position is safe.
+/// A file of the folder whose rows are read by position. The file's header is compared with
+/// [`CsvRow::header`] before any row, so that reading a column by its position is safe.
 pub(crate) trait CsvRow: Sized {
     const FILE: &'static str;
+    /// The columns [`CsvRow::parse`] reads, in the order it reads them: the reader's own
+    /// list, not the writer's constant, so that a test can hold the two side by side and a
+    /// writer change the parser has not followed fails it (`reader_follows_the_writers`).
     fn header() -> Vec<String>;
     fn parse(f: &Fields<'_>) -> Result<Self, ReadError>;
 }
@@ -142,7 +144,19 @@ impl Transition {
 impl CsvRow for Transition {
     const FILE: &'static str = super::TRANSITIONS_FILE;
     fn header() -> Vec<String> {
-        strings(&super::TRANSITIONS_HEADER)
+        strings(&[
+            "time_s",
+            "request",
+            "server",
+            "host",
+            "vm_state",
+            "task_state",
+            "status",
+            "migration",
+            "migration_status",
+            "hop",
+            "step",
+        ])
     }
     fn parse(f: &Fields<'_>) -> Result<Self, ReadError> {
         Ok(Transition {
@@ -201,7 +215,21 @@ impl Request {
 impl CsvRow for Request {
     const FILE: &'static str = super::REQUESTS_FILE;
     fn header() -> Vec<String> {
-        strings(&super::REQUESTS_HEADER)
+        strings(&[
+            "request",
+            "name",
+            "submitted_s",
+            "answered_s",
+            "action",
+            "server",
+            "microversion",
+            "role",
+            "http_code",
+            "message",
+            "completed_s",
+            "outcome",
+            "outcome_detail",
+        ])
     }
     fn parse(f: &Fields<'_>) -> Result<Self, ReadError> {
         let http_code = match f.str(8) {
@@ -248,7 +276,17 @@ pub struct Decision {
 impl CsvRow for Decision {
     const FILE: &'static str = super::SCHEDULING_FILE;
     fn header() -> Vec<String> {
-        strings(&super::SCHEDULING_HEADER)
+        strings(&[
+            "time_s",
+            "request",
+            "server",
+            "purpose",
+            "result",
+            "selected",
+            "alternates",
+            "reason",
+            "dropped",
+        ])
     }
     fn parse(f: &Fields<'_>) -> Result<Self, ReadError> {
         Ok(Decision {
@@ -286,7 +324,21 @@ pub struct ActionEvent {
 impl CsvRow for ActionEvent {
     const FILE: &'static str = super::ACTIONS_FILE;
     fn header() -> Vec<String> {
-        strings(&super::ACTIONS_HEADER)
+        strings(&[
+            "server",
+            "action",
+            "request",
+            "project",
+            "action_start_s",
+            "message",
+            "action_finish_s",
+            "event",
+            "event_start_s",
+            "event_finish_s",
+            "result",
+            "host",
+            "details",
+        ])
     }
     fn parse(f: &Fields<'_>) -> Result<Self, ReadError> {
         Ok(ActionEvent {
@@ -328,7 +380,20 @@ pub struct HostRow {
 impl CsvRow for HostRow {
     const FILE: &'static str = super::HOSTS_FILE;
     fn header() -> Vec<String> {
-        strings(&super::HOSTS_HEADER)
+        strings(&[
+            "time_s",
+            "host",
+            "vcpus_used",
+            "memory_mb_used",
+            "disk_gb_used",
+            "vcpus_capacity",
+            "memory_mb_capacity",
+            "disk_gb_capacity",
+            "migration_vcpus",
+            "migration_memory_mb",
+            "migration_disk_gb",
+            "enabled_up",
+        ])
     }
     fn parse(f: &Fields<'_>) -> Result<Self, ReadError> {
         Ok(HostRow {
@@ -366,7 +431,12 @@ pub struct ThroughputRow {
 impl CsvRow for ThroughputRow {
     const FILE: &'static str = THROUGHPUT_FILE;
     fn header() -> Vec<String> {
-        super::throughput_header()
+        let mut h = strings(&["window_start_s", "window_end_s"]);
+        for a in crate::scenario::ActionKind::ALL {
+            h.extend(THROUGHPUT_COUNTS.map(|c| format!("{}_{c}", a.as_str())));
+        }
+        h.extend(Status::ALL.map(|s| format!("servers_{}", s.as_str())));
+        h
     }
     fn parse(f: &Fields<'_>) -> Result<Self, ReadError> {
         let actions = crate::scenario::ActionKind::ALL.len();
@@ -416,7 +486,7 @@ pub struct ExpectationRow {
 impl CsvRow for ExpectationRow {
     const FILE: &'static str = EXPECTATIONS_FILE;
     fn header() -> Vec<String> {
-        strings(&super::EXPECTATIONS_HEADER)
+        strings(&["index", "name", "kind", "result", "expected", "actual"])
     }
     fn parse(f: &Fields<'_>) -> Result<Self, ReadError> {
         let passed = match f.str(3) {
@@ -513,6 +583,24 @@ fn de_opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SimTime>, D::Er
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each reader's columns are the writer's, in the writer's order. When this fails, the
+    /// writer changed a file: change the row's `parse` (and its `header`) to follow it.
+    #[test]
+    fn reader_follows_the_writers() {
+        use super::super as results;
+        let writer = |h: &[&str]| strings(h);
+        assert_eq!(Transition::header(), writer(&results::TRANSITIONS_HEADER));
+        assert_eq!(Request::header(), writer(&results::REQUESTS_HEADER));
+        assert_eq!(Decision::header(), writer(&results::SCHEDULING_HEADER));
+        assert_eq!(ActionEvent::header(), writer(&results::ACTIONS_HEADER));
+        assert_eq!(HostRow::header(), writer(&results::HOSTS_HEADER));
+        assert_eq!(
+            ExpectationRow::header(),
+            writer(&results::EXPECTATIONS_HEADER)
+        );
+        assert_eq!(ThroughputRow::header(), results::throughput_header());
+    }
 
     #[test]
     fn times_read_back_exactly() {
