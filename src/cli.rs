@@ -144,7 +144,7 @@ fn execute(cli: Cli) -> Result<(), Failure> {
         Command::Diff { .. } => unreachable!("diff returns its exit code from main_with_args"),
         Command::Plot { results, out } => {
             let (dir, drawn) =
-                crate::plot::redraw(&results, out.as_deref()).map_err(|e| e.to_string())?;
+                crate::redraw::redraw(&results, out.as_deref()).map_err(|e| e.to_string())?;
             println!(
                 "{} files drawn into {}",
                 drawn.len(),

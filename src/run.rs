@@ -2,26 +2,17 @@
 //! tests and the benchmark call.
 
 use crate::output::{OutputError, ResultsDir};
+use crate::results::{
+    ACTIONS_FILE, HOSTS_FILE, REQUESTS_FILE, SCHEDULING_FILE, SUMMARY_FILE, THROUGHPUT_FILE,
+    TRANSITIONS_FILE,
+};
 use crate::scenario::Scenario;
 use crate::sim::{Sim, SimError};
 use crate::trace::summary::{self, Summary};
 use crate::trace::writer::{self, TraceWriter};
 use std::path::{Path, PathBuf};
 
-/// The files every run writes.
-pub const RESULT_FILES: [&str; 7] = [
-    "transitions.csv",
-    "scheduling.csv",
-    "requests.csv",
-    "instance_actions.csv",
-    "throughput.csv",
-    "hosts.csv",
-    "summary.json",
-];
-
-/// The scenario text a run keeps in its folder (with the overrides it applied, as comments).
-/// Not one of [`RESULT_FILES`]: the golden traces do not hold it.
-pub const SCENARIO_FILE: &str = "scenario.toml";
+pub use crate::results::{RESULT_FILES, SCENARIO_FILE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -105,9 +96,9 @@ pub fn prepare(scenario: Scenario, out: &Path) -> Result<PreparedRun, RunError> 
     let io_err = output_error(out);
     let dir = ResultsDir::create(out)?;
     let trace = TraceWriter::new(
-        dir.file("transitions.csv").map_err(io_err)?,
-        dir.file("hosts.csv").map_err(io_err)?,
-        dir.file("scheduling.csv").map_err(io_err)?,
+        dir.file(TRANSITIONS_FILE).map_err(io_err)?,
+        dir.file(HOSTS_FILE).map_err(io_err)?,
+        dir.file(SCHEDULING_FILE).map_err(io_err)?,
     )
     .map_err(io_err)?;
     let sim = Sim::new(scenario, trace)?;
@@ -148,15 +139,15 @@ impl PreparedRun {
         let io_err = output_error(&out);
         let transition_rows = sim.transition_rows();
         let (world, requests, throughput, stats, scenario) = sim.into_parts();
-        writer::write_requests(dir.file("requests.csv").map_err(io_err)?, &requests)
+        writer::write_requests(dir.file(REQUESTS_FILE).map_err(io_err)?, &requests)
             .map_err(io_err)?;
         writer::write_actions(
-            dir.file("instance_actions.csv").map_err(io_err)?,
+            dir.file(ACTIONS_FILE).map_err(io_err)?,
             &world.actions,
             &world,
         )
         .map_err(io_err)?;
-        writer::write_throughput(dir.file("throughput.csv").map_err(io_err)?, &throughput)
+        writer::write_throughput(dir.file(THROUGHPUT_FILE).map_err(io_err)?, &throughput)
             .map_err(io_err)?;
         let summary = summary::build(&scenario.name, scenario.seed, &world, &requests, &stats);
         // The scenario as run, so that the folder (and its report) says what produced it.
@@ -166,7 +157,7 @@ impl PreparedRun {
         drop(f);
         // What follows reads the files back: the simulation state is not held meanwhile.
         drop((world, requests, throughput));
-        let mut f = dir.file("summary.json").map_err(io_err)?;
+        let mut f = dir.file(SUMMARY_FILE).map_err(io_err)?;
         serde_json::to_writer_pretty(&mut f, &summary).map_err(|e| io_err(e.into()))?;
         f.write_all(b"\n").map_err(io_err)?;
         f.flush().map_err(io_err)?;

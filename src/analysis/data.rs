@@ -1,138 +1,12 @@
-//! Reading a results folder back: the CSVs as typed rows, the summary as JSON, and the facts
-//! about each migration that several analyses need (its source, destination and request).
+//! A results folder as the analyses read it: every file's typed rows (read by
+//! [`crate::results`]), and the facts about each migration that several analyses need (its
+//! source, destination and request).
 
 use super::AnalysisError;
 use crate::engine::SimTime;
-use serde::{Deserialize, Deserializer};
-use std::path::{Path, PathBuf};
-
-/// Parses a trace time ("61.250", seconds with up to three decimals) into milliseconds.
-/// Integer arithmetic only: the trace was written from integer milliseconds.
-pub fn parse_time(s: &str) -> Option<SimTime> {
-    let (secs, frac) = match s.split_once('.') {
-        Some((a, b)) => (a, b),
-        None => (s, ""),
-    };
-    if secs.is_empty()
-        || frac.len() > 3
-        || !secs.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let secs: u64 = secs.parse().ok()?;
-    let mut ms: u64 = 0;
-    for i in 0..3 {
-        ms = ms * 10 + frac.as_bytes().get(i).map_or(0, |b| u64::from(b - b'0'));
-    }
-    secs.checked_mul(1000)?.checked_add(ms).map(SimTime)
-}
-
-fn de_time<'de, D: Deserializer<'de>>(d: D) -> Result<SimTime, D::Error> {
-    let s = String::deserialize(d)?;
-    parse_time(&s).ok_or_else(|| serde::de::Error::custom(format!("bad time {s:?}")))
-}
-
-fn de_opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SimTime>, D::Error> {
-    let s = String::deserialize(d)?;
-    if s.is_empty() {
-        return Ok(None);
-    }
-    parse_time(&s)
-        .map(Some)
-        .ok_or_else(|| serde::de::Error::custom(format!("bad time {s:?}")))
-}
-
-/// One row of transitions.csv.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Transition {
-    #[serde(deserialize_with = "de_time")]
-    pub time_s: SimTime,
-    pub request: String,
-    pub server: String,
-    pub host: String,
-    pub vm_state: String,
-    pub task_state: String,
-    pub status: String,
-    pub migration: String,
-    pub migration_status: String,
-    pub hop: String,
-    pub step: String,
-}
-
-/// One row of requests.csv.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Request {
-    pub request: String,
-    pub name: String,
-    #[serde(deserialize_with = "de_time")]
-    pub submitted_s: SimTime,
-    #[serde(deserialize_with = "de_opt_time")]
-    pub answered_s: Option<SimTime>,
-    pub action: String,
-    pub server: String,
-    pub microversion: String,
-    pub role: String,
-    pub http_code: String,
-    pub message: String,
-    #[serde(deserialize_with = "de_opt_time")]
-    pub completed_s: Option<SimTime>,
-    pub outcome: String,
-    pub outcome_detail: String,
-}
-
-impl Request {
-    /// 2xx: the API accepted the request.
-    pub fn accepted(&self) -> bool {
-        self.http_code.starts_with('2')
-    }
-}
-
-/// One row of scheduling.csv.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Decision {
-    #[serde(deserialize_with = "de_time")]
-    pub time_s: SimTime,
-    pub request: String,
-    pub server: String,
-    pub purpose: String,
-    pub result: String,
-    pub selected: String,
-    pub alternates: String,
-    pub reason: String,
-    pub dropped: String,
-}
-
-/// One row of instance_actions.csv (one event, or an action without events), with the columns
-/// the analyses read.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ActionEvent {
-    pub server: String,
-    pub action: String,
-    pub request: String,
-    pub project: String,
-    pub event: String,
-    #[serde(deserialize_with = "de_opt_time")]
-    pub event_start_s: Option<SimTime>,
-    #[serde(deserialize_with = "de_opt_time")]
-    pub event_finish_s: Option<SimTime>,
-    pub result: String,
-    pub host: String,
-    pub details: String,
-}
-
-/// One row of hosts.csv, with the columns the analyses read.
-#[derive(Debug, Clone, Deserialize)]
-pub struct HostRow {
-    #[serde(deserialize_with = "de_time")]
-    pub time_s: SimTime,
-    pub host: String,
-    pub vcpus_used: u64,
-    pub memory_mb_used: u64,
-    pub migration_vcpus: u64,
-    pub migration_memory_mb: u64,
-    pub enabled_up: String,
-}
+use crate::results::ResultsFolder;
+pub use crate::results::{ActionEvent, Decision, HostRow, Request, Summary, Transition};
+use std::path::Path;
 
 /// A results folder, parsed.
 #[derive(Debug)]
@@ -142,55 +16,19 @@ pub struct Results {
     pub decisions: Vec<Decision>,
     pub events: Vec<ActionEvent>,
     pub hosts: Vec<HostRow>,
-    pub summary: serde_json::Value,
-}
-
-/// `dir/name`, or a one-line error naming what is missing.
-pub fn existing_file(dir: &Path, name: &str) -> Result<PathBuf, AnalysisError> {
-    if !dir.is_dir() {
-        return Err(AnalysisError::NoFolder(dir.to_path_buf()));
-    }
-    let path = dir.join(name);
-    if !path.is_file() {
-        return Err(AnalysisError::MissingFile(path));
-    }
-    Ok(path)
-}
-
-pub fn read_csv<T: for<'de> Deserialize<'de>>(
-    dir: &Path,
-    name: &str,
-) -> Result<Vec<T>, AnalysisError> {
-    let path = existing_file(dir, name)?;
-    let csv_err = |source| AnalysisError::Csv {
-        path: path.clone(),
-        source,
-    };
-    let mut reader = csv::Reader::from_path(&path).map_err(csv_err)?;
-    reader
-        .deserialize()
-        .collect::<Result<Vec<T>, _>>()
-        .map_err(csv_err)
-}
-
-pub fn read_summary(dir: &Path) -> Result<serde_json::Value, AnalysisError> {
-    let path = existing_file(dir, "summary.json")?;
-    let text = std::fs::read_to_string(&path).map_err(|source| AnalysisError::Io {
-        path: path.clone(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(|source| AnalysisError::Json { path, source })
+    pub summary: Summary,
 }
 
 impl Results {
     pub fn load(dir: &Path) -> Result<Results, AnalysisError> {
+        let f = ResultsFolder::open(dir)?;
         Ok(Results {
-            transitions: read_csv(dir, "transitions.csv")?,
-            requests: read_csv(dir, "requests.csv")?,
-            decisions: read_csv(dir, "scheduling.csv")?,
-            events: read_csv(dir, "instance_actions.csv")?,
-            hosts: read_csv(dir, "hosts.csv")?,
-            summary: read_summary(dir)?,
+            transitions: f.transitions()?.to_vec(),
+            requests: f.requests()?.to_vec(),
+            decisions: f.decisions()?.to_vec(),
+            events: f.action_events()?.to_vec(),
+            hosts: f.hosts()?.to_vec(),
+            summary: f.summary()?.clone(),
         })
     }
 
@@ -214,12 +52,7 @@ impl Results {
             )
             .max()
             .unwrap_or_default();
-        let declared = self
-            .summary
-            .get("end_time_s")
-            .and_then(|v| v.as_str())
-            .and_then(parse_time)
-            .unwrap_or_default();
+        let declared = self.summary.end_time_s.unwrap_or_default();
         latest.max(declared)
     }
 
@@ -410,18 +243,6 @@ impl MigrationInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_parse_exactly() {
-        assert_eq!(parse_time("61.250"), Some(SimTime(61_250)));
-        assert_eq!(parse_time("0.000"), Some(SimTime(0)));
-        assert_eq!(parse_time("7"), Some(SimTime(7_000)));
-        assert_eq!(parse_time("1.5"), Some(SimTime(1_500)));
-        assert_eq!(parse_time(""), None);
-        assert_eq!(parse_time("1.2345"), None);
-        assert_eq!(parse_time("-1.000"), None);
-        assert_eq!(parse_time("a.000"), None);
-    }
 
     #[test]
     fn ids_order_numerically() {

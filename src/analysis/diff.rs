@@ -5,9 +5,8 @@
 //! A is read as the old side and B as the new one (`old → new`). `timeline.json` is not
 //! compared: it is derived from the other files.
 
-use super::data::{existing_file, read_summary};
 use super::AnalysisError;
-use crate::run::RESULT_FILES;
+use crate::results::{ResultsFolder, RESULT_FILES, SUMMARY_FILE, TRANSITIONS_FILE};
 use serde_json::Value;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -76,18 +75,21 @@ impl DiffReport {
 /// both sides; another result file may be absent from both (a folder written before the file
 /// existed), not from one only.
 pub fn diff(a: &Path, b: &Path) -> Result<DiffReport, AnalysisError> {
-    for dir in [a, b] {
-        existing_file(dir, "transitions.csv")?;
-        existing_file(dir, "summary.json")?;
-    }
+    let open = |dir: &Path| -> Result<ResultsFolder, AnalysisError> {
+        let folder = ResultsFolder::open(dir)?;
+        folder.file(TRANSITIONS_FILE)?;
+        folder.file(SUMMARY_FILE)?;
+        Ok(folder)
+    };
+    let (fa, fb) = (open(a)?, open(b)?);
     let mut absent = Vec::new();
     for f in RESULT_FILES {
         if !a.join(f).is_file() && !b.join(f).is_file() {
             absent.push(f.to_string());
             continue;
         }
-        existing_file(a, f)?;
-        existing_file(b, f)?;
+        fa.file(f)?;
+        fb.file(f)?;
     }
     let mut report = DiffReport {
         a: a.to_path_buf(),
@@ -97,14 +99,15 @@ pub fn diff(a: &Path, b: &Path) -> Result<DiffReport, AnalysisError> {
         files: Vec::new(),
         absent,
     };
-    report.transitions = compare_csv(a, b, "transitions.csv", CONTEXT_ROWS)?;
-    let (sa, sb) = (read_summary(a)?, read_summary(b)?);
+    report.transitions = compare_csv(&fa, &fb, TRANSITIONS_FILE, CONTEXT_ROWS)?;
+    // The summary as a JSON tree: every figure is compared, whatever its name.
+    let (sa, sb) = (fa.summary_json()?, fb.summary_json()?);
     walk(&sa, &sb, &mut String::new(), &mut report.summary);
     for f in RESULT_FILES {
-        if f == "transitions.csv" || !f.ends_with(".csv") || report.absent.iter().any(|x| x == f) {
+        if f == TRANSITIONS_FILE || !f.ends_with(".csv") || report.absent.iter().any(|x| x == f) {
             continue;
         }
-        if let Some(d) = compare_csv(a, b, f, 0)? {
+        if let Some(d) = compare_csv(&fa, &fb, f, 0)? {
             report.files.push(d);
         }
     }
@@ -125,13 +128,10 @@ pub fn run_cli(a: &Path, b: &Path) -> i32 {
     }
 }
 
-fn read_text(dir: &Path, file: &str) -> Result<String, AnalysisError> {
-    let path = existing_file(dir, file)?;
-    std::fs::read_to_string(&path).map_err(|source| AnalysisError::Io { path, source })
-}
-
 /// Every record of a CSV text, the header first. The trace writes one record per line (no
-/// field holds a newline), so record i is line i + 1.
+/// field holds a newline), so record i is line i + 1. Read as text, not as the typed rows of
+/// [`crate::results`]: a diff must show two folders of different versions (another column, a
+/// value the current reader refuses) as they are.
 fn records(text: &str) -> Vec<Vec<String>> {
     csv::ReaderBuilder::new()
         .has_headers(false)
@@ -150,12 +150,12 @@ fn records(text: &str) -> Vec<Vec<String>> {
 /// compared on the columns both headers name, so a column added to one side (a newer version
 /// of the simulator) is reported once, not as a difference in every row.
 fn compare_csv(
-    a: &Path,
-    b: &Path,
+    a: &ResultsFolder,
+    b: &ResultsFolder,
     file: &str,
     context: usize,
 ) -> Result<Option<RowsDiff>, AnalysisError> {
-    let (ta, tb) = (read_text(a, file)?, read_text(b, file)?);
+    let (ta, tb) = (a.text(file)?, b.text(file)?);
     if ta == tb {
         return Ok(None);
     }

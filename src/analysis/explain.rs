@@ -202,7 +202,7 @@ impl<'a> Ctx<'a> {
         m.rows
             .iter()
             .map(|&i| &self.r.transitions[i])
-            .find(|t| TERMINAL.contains(&t.migration_status.as_str()))
+            .find(|t| TERMINAL.contains(&t.migration_status_str()))
             .map(|t| t.time_s)
     }
 
@@ -211,7 +211,7 @@ impl<'a> Ctx<'a> {
         m.rows
             .iter()
             .map(|&i| &self.r.transitions[i])
-            .find(|t| t.migration_status == "finished")
+            .find(|t| t.migration_status_str() == "finished")
             .map(|t| t.time_s)
     }
 
@@ -342,7 +342,7 @@ impl<'a> Ctx<'a> {
                     format!(
                         "{who} passed the API checks: {}, status {}.{why}",
                         clauses.join(", "),
-                        t.status
+                        t.status.as_str()
                     ),
                 );
             }
@@ -354,22 +354,22 @@ impl<'a> Ctx<'a> {
                 absorbed.extend(at_answer.iter().copied());
                 let state = at_answer.last().map(|&i| self.rows[i]);
                 let mut s = if !early.is_empty() {
-                    format!("The API answered {} with {}.", q.request, q.http_code)
+                    format!("The API answered {} with {}.", q.request, q.code())
                 } else {
                     match state {
                         Some(t) => format!(
                             "{who} was accepted ({}): {}, status {}.",
-                            q.http_code,
+                            q.code(),
                             clauses.join(", "),
-                            t.status
+                            t.status.as_str()
                         ),
-                        None => format!("{who} was accepted ({}).", q.http_code),
+                        None => format!("{who} was accepted ({}).", q.code()),
                     }
                 };
                 s.push_str(&self.after_accept(q, mig));
                 s
             } else {
-                let gloss = code_gloss(&q.http_code);
+                let gloss = code_gloss(&q.code());
                 let gloss = if gloss.is_empty() {
                     String::new()
                 } else {
@@ -384,13 +384,14 @@ impl<'a> Ctx<'a> {
                 if early.is_empty() {
                     format!(
                         "{who} was rejected with {}{gloss}{message}.{}",
-                        q.http_code,
+                        q.code(),
                         if changed { "" } else { " Nothing changed." }
                     )
                 } else {
                     format!(
                         "The API answered {} with {}{gloss}{message}.",
-                        q.request, q.http_code
+                        q.request,
+                        q.code()
                     )
                 }
             };
@@ -438,7 +439,7 @@ impl<'a> Ctx<'a> {
                     .iter()
                     .take_while(|t| t.time_s < at)
                     .last()
-                    .is_some_and(|t| !t.task_state.is_empty());
+                    .is_some_and(|t| !t.task().is_empty());
                 let mut x = String::from(
                     " Nothing else changes: no migration, allocation or host is touched (spec §4.12).",
                 );
@@ -609,7 +610,7 @@ impl<'a> Ctx<'a> {
                     let prev = if j > 0 { Some(self.rows[j - 1]) } else { None };
                     sentences.push(self.transition_sentence(t, prev));
                 }
-                prev_status = t.status.clone();
+                prev_status = t.status.as_str().to_string();
                 j += 1;
             }
             if !sentences.is_empty() {
@@ -618,8 +619,8 @@ impl<'a> Ctx<'a> {
                 if i > 0 && host_now != host_before && !text.contains("instance.host") {
                     text.push_str(&format!(" instance.host is now {host_now}."));
                 }
-                let now = &self.rows[j - 1].status;
-                if *now != before && !text.contains(now.as_str()) {
+                let now = self.rows[j - 1].status.as_str();
+                if now != before && !text.contains(now) {
                     if before.is_empty() {
                         text.push_str(&format!(" Status {now}."));
                     } else {
@@ -641,15 +642,15 @@ impl<'a> Ctx<'a> {
 
     /// One transitions row in words.
     fn transition_sentence(&self, t: &Transition, prev: Option<&Transition>) -> String {
-        let task = if t.task_state.is_empty() {
+        let task = if t.task().is_empty() {
             "None"
         } else {
-            t.task_state.as_str()
+            t.task()
         };
         // The state the row saved, as it is (a failure after os-resetState keeps a task_state).
-        let vt = format!("vm_state {}, task_state {task}", t.vm_state);
+        let vt = format!("vm_state {}, task_state {task}", t.vm_state.as_str());
         let sentence = self.step_sentence(t, prev, &vt);
-        if t.step.ends_with(" failed") && !t.task_state.is_empty() {
+        if t.step.ends_with(" failed") && !t.task().is_empty() {
             // Nova's error save also writes the changes of the save that failed.
             return format!(
                 "{sentence} task_state {task} remains: the error save also wrote what the failed save (UnexpectedTaskStateError after os-resetState) had pending."
@@ -716,7 +717,7 @@ impl<'a> Ctx<'a> {
                 "The conductor handled the pre-check failure: the allocation went back to the instance on {s}, vm_state unchanged ({vm}), task_state None (not ERROR: a known pre-check exception)."
             ),
             "_live_migrate: migration error" => {
-                if prev.is_some_and(|p| p.migration_status == "failed") {
+                if prev.is_some_and(|p| p.migration_status_str() == "failed") {
                     format!("Migration {mid} error (overwriting the transient failed).")
                 } else {
                     format!("Migration {mid} error.")
@@ -864,7 +865,7 @@ impl<'a> Ctx<'a> {
             }
             "_live_migration_monitor: switched to post-copy" => format!(
                 "The transfer switched to post-copy: migration {mid} {}.",
-                t.migration_status
+                t.migration_status_str()
             ),
             "_post_live_migration: migration completed" => format!(
                 "{s} cleaned up the source: migration {mid} completed and its allocation on {s} deleted."
@@ -879,7 +880,7 @@ impl<'a> Ctx<'a> {
             ),
             "delete: move ended" => format!(
                 "The delete ended the pending move: migration {mid} {} (a resize awaiting confirmation is confirmed, as API._confirm_resize_on_deleting does); its allocation is deleted.",
-                t.migration_status
+                t.migration_status_str()
             ),
             "delete: vm_state deleted" => {
                 format!("{h} deleted the server: vm_state deleted; its allocations are freed.")
@@ -900,9 +901,9 @@ impl<'a> Ctx<'a> {
                     // A step this version does not know: its text, and the state after it.
                     format!(
                         "{step} (vm_state {vm}, task_state {}, migration {} {}).",
-                        if t.task_state.is_empty() { "None" } else { &t.task_state },
+                        if t.task().is_empty() { "None" } else { t.task() },
                         t.migration,
-                        t.migration_status
+                        t.migration_status_str()
                     )
                 }
             }
@@ -1167,14 +1168,16 @@ impl<'a> Ctx<'a> {
                 } else {
                     format!("on {}", t.host)
                 };
-                let task = if t.task_state.is_empty() {
+                let task = if t.task().is_empty() {
                     "no task".to_string()
                 } else {
-                    format!("task_state {}", t.task_state)
+                    format!("task_state {}", t.task())
                 };
                 format!(
                     "End of the run ({end} s): {} is {} {host} (vm_state {}, {task}).",
-                    self.server, t.status, t.vm_state
+                    self.server,
+                    t.status.as_str(),
+                    t.vm_state.as_str()
                 )
             }
             None => format!(
@@ -1189,7 +1192,7 @@ impl<'a> Ctx<'a> {
                 let status = m
                     .rows
                     .last()
-                    .map_or("", |&i| self.r.transitions[i].migration_status.as_str());
+                    .map_or("", |&i| self.r.transitions[i].migration_status_str());
                 format!(
                     "{} ({} → {}) {status}",
                     m.id,

@@ -8,11 +8,12 @@ pub mod diff;
 pub mod explain;
 pub mod timeline;
 
-pub use data::parse_time;
+pub use crate::results::parse_time;
 pub use diff::{diff, DiffReport};
 pub use explain::{explain, Story};
 pub use timeline::write_timeline;
 
+use crate::results::ReadError;
 use std::path::PathBuf;
 
 /// Why a results folder could not be analysed. Displayed as one line.
@@ -27,17 +28,24 @@ pub enum AnalysisError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: {source}", path.display())]
-    Csv { path: PathBuf, source: csv::Error },
-    #[error("{}: {source}", path.display())]
-    Json {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    #[error(transparent)]
+    Read(ReadError),
     #[error("unknown server {name:?} in {}; known servers: {}", dir.display(), known.join(", "))]
     UnknownServer {
         name: String,
         dir: PathBuf,
         known: Vec<String>,
     },
+}
+
+/// A folder or file that is not there keeps its own variant (callers and tests tell them
+/// apart); any other reading error is passed on as it is.
+impl From<ReadError> for AnalysisError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::NoFolder(p) => AnalysisError::NoFolder(p),
+            ReadError::MissingFile(p) => AnalysisError::MissingFile(p),
+            e => AnalysisError::Read(e),
+        }
+    }
 }

@@ -30,7 +30,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The file written into every results folder.
-pub const TIMELINE_FILE: &str = "timeline.json";
+pub use crate::results::TIMELINE_FILE;
 
 /// Migration statuses after which nothing more happens to the migration.
 const TERMINAL: [&str; 7] = [
@@ -283,10 +283,10 @@ fn server_states(r: &Results, t: &Tracks, end: SimTime, b: &mut Builder) {
         let pid = t.server_pid[name.as_str()];
         b.thread(pid, TID_STATUS, || "status".into());
         let rows = by_server.get(name.as_str()).map_or(&[][..], Vec::as_slice);
-        for (s, e, first) in runs(&r.transitions, rows, |x| &x.status, end) {
+        for (s, e, first) in runs(&r.transitions, rows, |x| x.status.as_str(), end) {
             b.rec(pid, TID_STATUS, s, Some(e), What::Status(first));
         }
-        for (s, e, first) in runs(&r.transitions, rows, |x| &x.task_state, end) {
+        for (s, e, first) in runs(&r.transitions, rows, |x| x.task(), end) {
             b.thread(pid, TID_TASK, || "task_state".into());
             b.rec(pid, TID_TASK, s, Some(e), What::Task(first));
         }
@@ -304,13 +304,13 @@ fn migrations(r: &Results, t: &Tracks, migs: &[MigrationInfo], end: SimTime, b: 
         for &i in &m.rows {
             let row = &r.transitions[i];
             last = last.max(row.time_s);
-            if row.migration_status == current {
+            if row.migration_status_str() == current {
                 continue;
             }
             if let Some(o) = open.take() {
                 items[o].1 = Some(row.time_s);
             }
-            current = &row.migration_status;
+            current = row.migration_status_str();
             let what = What::Phase {
                 mig: k,
                 row: i,
@@ -561,14 +561,14 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
         What::Status(i) | What::Task(i) => {
             let t = &r.transitions[i];
             match rec.what {
-                What::Status(_) => head(out, &t.status, "status", rec),
-                _ => head(out, &t.task_state, "task_state", rec),
+                What::Status(_) => head(out, t.status.as_str(), "status", rec),
+                _ => head(out, t.task(), "task_state", rec),
             }
             Args::new(out)
                 .s("host", &t.host)
-                .s("vm_state", &t.vm_state)
-                .s("task_state", &t.task_state)
-                .s("status", &t.status)
+                .s("vm_state", t.vm_state.as_str())
+                .s("task_state", t.task())
+                .s("status", t.status.as_str())
                 .s("request", &t.request)
                 .s("hop", &t.hop)
                 .s("step", &t.step)
@@ -579,15 +579,23 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
             let t = &r.transitions[row];
             let dest = m.dest().unwrap_or("?");
             let (name, role) = match side {
-                Side::Server => (format!("{} {}", m.id, t.migration_status), ""),
+                Side::Server => (format!("{} {}", m.id, t.migration_status_str()), ""),
                 Side::Source => (
-                    format!("{} {} → {dest}: {}", m.server, m.id, t.migration_status),
+                    format!(
+                        "{} {} → {dest}: {}",
+                        m.server,
+                        m.id,
+                        t.migration_status_str()
+                    ),
                     "source",
                 ),
                 Side::Dest => (
                     format!(
                         "{} {} ← {}: {}",
-                        m.server, m.id, m.source, t.migration_status
+                        m.server,
+                        m.id,
+                        m.source,
+                        t.migration_status_str()
                     ),
                     "destination",
                 ),
@@ -598,7 +606,7 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
                 .s("server", &m.server)
                 .s("source", &m.source)
                 .s("dest", dest)
-                .s("status", &t.migration_status)
+                .s("status", t.migration_status_str())
                 .s("role", role);
             // The cause once, on the server's track (host tracks repeat the same spans).
             if side == Side::Server {
@@ -632,10 +640,11 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
         }
         What::RequestAnswer(k) | What::RequestSpan(k) => {
             let q = &r.requests[k];
-            let code = if q.http_code.is_empty() {
+            let http_code = q.code();
+            let code = if http_code.is_empty() {
                 "pending"
             } else {
-                q.http_code.as_str()
+                http_code.as_str()
             };
             match rec.what {
                 What::RequestAnswer(_) => head(
@@ -653,7 +662,7 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
                 .s("server", &q.server)
                 .s("microversion", &q.microversion)
                 .s("role", &q.role)
-                .s("http_code", &q.http_code)
+                .s("http_code", &http_code)
                 .s("message", &q.message)
                 .time("submitted_s", Some(q.submitted_s))
                 .time("answered_s", q.answered_s)
@@ -718,13 +727,11 @@ fn write_all(
 ) -> std::io::Result<()> {
     let mut line = String::with_capacity(512);
     line.push_str("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"generator\":\"novasim timeline\"");
-    if let Some(s) = r.summary.get("scenario").and_then(|v| v.as_str()) {
+    if !r.summary.scenario.is_empty() {
         line.push_str(",\"scenario\":");
-        json_str(&mut line, s);
+        json_str(&mut line, &r.summary.scenario);
     }
-    if let Some(seed) = r.summary.get("seed").and_then(|v| v.as_u64()) {
-        let _ = write!(line, ",\"seed\":{seed}");
-    }
+    let _ = write!(line, ",\"seed\":{}", r.summary.seed);
     let _ = write!(
         line,
         ",\"end_time_s\":\"{}\",\"time_unit\":\"ts and dur are microseconds of simulated time\"}},\"traceEvents\":[",

@@ -4,21 +4,20 @@
 //! memory, so the same code checks a run just finished and a folder saved long ago. Each
 //! result says what was expected and what happened, in the trace's own words and times.
 
-pub mod data;
-
 use crate::engine::{Duration, SimTime};
+use crate::results::Request;
+use crate::results::{ResultsFolder, Transition as Change};
 use crate::scenario::{ExpectCheck, ExpectWhen, Expectation, LatencyKind};
-use data::{Change, Request};
+use std::collections::HashMap;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
-pub use data::ReadError;
+pub use crate::results::ReadError;
 
-/// The file the results are written to, in the results folder (not one of
-/// `run::RESULT_FILES`: it exists only for scenarios with expectations).
-pub const FILE: &str = "expectations.csv";
+/// The file the results are written to, in the results folder.
+pub use crate::results::EXPECTATIONS_FILE as FILE;
 
 /// How many items (requests, times) a result lists before "…".
 const LIST_MAX: usize = 5;
@@ -82,7 +81,7 @@ pub fn render(results: &[ExpectResult]) -> String {
 /// Writes `results` as CSV: `index,name,kind,result,expected,actual`.
 pub fn write_csv(results: &[ExpectResult], w: impl io::Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(w);
-    w.write_record(["index", "name", "kind", "result", "expected", "actual"])?;
+    w.write_record(crate::results::EXPECTATIONS_HEADER)?;
     for r in results {
         w.write_record([
             r.index.to_string().as_str(),
@@ -119,7 +118,17 @@ pub fn evaluate(expectations: &[Expectation], dir: &Path) -> Result<Vec<ExpectRe
             _ => None,
         })
         .collect();
-    let changes = data::transitions(dir, &servers)?;
+    let folder = ResultsFolder::open(dir)?;
+    // Only the rows of the servers checked are kept: a large trace is streamed, not held.
+    let mut changes: HashMap<String, Vec<Change>> = HashMap::new();
+    if !servers.is_empty() {
+        folder.each_transition(|t| {
+            if servers.contains(t.server.as_str()) {
+                changes.entry(t.server.clone()).or_default().push(t);
+            }
+            Ok(true)
+        })?;
+    }
     let needs_requests = expectations.iter().any(|e| {
         !matches!(
             e.check,
@@ -127,7 +136,7 @@ pub fn evaluate(expectations: &[Expectation], dir: &Path) -> Result<Vec<ExpectRe
         )
     });
     let requests = if needs_requests {
-        data::requests(dir)?
+        folder.requests()?.to_vec()
     } else {
         Vec::new()
     };
@@ -224,21 +233,21 @@ fn window(when: ExpectWhen) -> String {
 type Key = fn(&Change) -> &str;
 
 fn status_of(c: &Change) -> &str {
-    &c.status
+    c.status.as_str()
 }
 
 fn migration_status_of(c: &Change) -> &str {
-    &c.migration_status
+    c.migration_status_str()
 }
 
 /// The value of `key` after every row at or before `t`, with the time it took that value
 /// (the first of the run of rows with it). `None` when no row is at or before `t`.
 fn value_at(rows: &[Change], t: SimTime, key: Key) -> Option<(&str, SimTime)> {
     let mut cur: Option<(&str, SimTime)> = None;
-    for r in rows.iter().take_while(|r| r.time <= t) {
+    for r in rows.iter().take_while(|r| r.time_s <= t) {
         let v = key(r);
         if cur.is_none_or(|(c, _)| c != v) {
-            cur = Some((v, r.time));
+            cur = Some((v, r.time_s));
         }
     }
     cur
@@ -251,7 +260,7 @@ fn entries(rows: &[Change], value: &str, key: Key) -> Vec<SimTime> {
     for r in rows {
         let v = key(r);
         if v == value && prev != Some(v) {
-            out.push(r.time);
+            out.push(r.time_s);
         }
         prev = Some(v);
     }
@@ -277,7 +286,7 @@ fn server_status(server: &str, status: &str, when: ExpectWhen, rows: &[Change]) 
                 expected,
                 format!(
                     "{server} did not exist yet (first seen at {} s)",
-                    first.time
+                    first.time_s
                 ),
             ),
             Some((now, since)) => (
@@ -296,9 +305,11 @@ fn server_status(server: &str, status: &str, when: ExpectWhen, rows: &[Change]) 
                     listed(&times.iter().map(|t| t.to_string()).collect::<Vec<_>>())
                 ),
                 (None, true) => match rows.last() {
-                    Some(l) => format!("never entered it (last {} since {} s)", l.status, {
-                        value_at(rows, l.time, status_of).map_or(l.time, |(_, s)| s)
-                    }),
+                    Some(l) => format!(
+                        "never entered it (last {} since {} s)",
+                        l.status.as_str(),
+                        { value_at(rows, l.time_s, status_of).map_or(l.time_s, |(_, s)| s) }
+                    ),
                     None => "never entered it".to_string(),
                 },
             };
@@ -358,7 +369,7 @@ fn migration_status(
                 expected,
                 format!(
                     "{id} did not exist yet (created at {} s)",
-                    mine.first().map_or(SimTime::ZERO, |c| c.time)
+                    mine.first().map_or(SimTime::ZERO, |c| c.time_s)
                 ),
             ),
             Some((now, since)) => (
@@ -367,16 +378,17 @@ fn migration_status(
                 format!("{id} was {now} (since {since} s)"),
             ),
         },
-        ExpectWhen::Between(a, b) => match mine.iter().find(|c| c.migration_status == status) {
+        ExpectWhen::Between(a, b) => match mine.iter().find(|c| c.migration_status_str() == status)
+        {
             Some(c) => (
-                (a..=b).contains(&c.time),
+                (a..=b).contains(&c.time_s),
                 expected,
-                format!("{id} first reached it at {} s", c.time),
+                format!("{id} first reached it at {} s", c.time_s),
             ),
             None => {
                 let last = mine
                     .last()
-                    .and_then(|l| value_at(&mine, l.time, migration_status_of))
+                    .and_then(|l| value_at(&mine, l.time_s, migration_status_of))
                     .map_or(String::new(), |(s, since)| {
                         format!(" (last {s} since {since} s)")
                     });
@@ -401,9 +413,9 @@ fn no_http_code(code: u16, action: Option<&str>, requests: &[Request]) -> Outcom
     let hits: Vec<String> = requests
         .iter()
         .filter(|r| r.http_code == Some(code) && action.is_none_or(|a| r.action == a))
-        .map(|r| match r.answered {
-            Some(t) => format!("{} ({} at {t} s)", r.id, r.action),
-            None => format!("{} ({})", r.id, r.action),
+        .map(|r| match r.answered_s {
+            Some(t) => format!("{} ({} at {t} s)", r.request, r.action),
+            None => format!("{} ({})", r.request, r.action),
         })
         .collect();
     let actual = if hits.is_empty() {
@@ -440,11 +452,11 @@ fn percentile_below(
         .filter(|r| r.action == action)
         .filter_map(|r| {
             match latency {
-                LatencyKind::Completion if r.outcome == "success" => r.completed,
+                LatencyKind::Completion if r.outcome == "success" => r.completed_s,
                 LatencyKind::Completion => None,
-                LatencyKind::Response => r.answered,
+                LatencyKind::Response => r.answered_s,
             }
-            .map(|t| t.since(r.submitted).ms())
+            .map(|t| t.since(r.submitted_s).ms())
         })
         .collect();
     let n = xs.len();
@@ -493,7 +505,7 @@ fn outcome_detail(
     let hits: Vec<String> = requests
         .iter()
         .filter(|r| r.outcome_detail.starts_with(prefix) && action.is_none_or(|a| r.action == a))
-        .map(|r| r.id.clone())
+        .map(|r| r.request.clone())
         .collect();
     let n = hits.len() as u64;
     let passed = at_least.is_none_or(|lo| n >= lo) && at_most.is_none_or(|hi| n <= hi);
@@ -508,13 +520,25 @@ fn outcome_detail(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{MigrationStatus, Status, VmState};
 
     fn change(ms: u64, status: &str, mig: &str, mig_status: &str) -> Change {
+        let status = Status::ALL.into_iter().find(|s| s.as_str() == status);
+        let mig_status = MigrationStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == mig_status);
         Change {
-            time: SimTime(ms),
-            status: status.into(),
+            time_s: SimTime(ms),
+            request: String::new(),
+            server: "vm".into(),
+            host: "h1".into(),
+            vm_state: VmState::Active,
+            task_state: None,
+            status: status.expect("status"),
             migration: mig.into(),
-            migration_status: mig_status.into(),
+            migration_status: mig_status,
+            hop: "API".into(),
+            step: String::new(),
         }
     }
 
@@ -600,12 +624,17 @@ mod tests {
         d: &str,
     ) -> Request {
         Request {
-            id: id.into(),
+            request: id.into(),
+            name: String::new(),
+            submitted_s: SimTime(sub),
+            answered_s: Some(SimTime(sub + 50)),
             action: action.into(),
-            submitted: SimTime(sub),
-            answered: Some(SimTime(sub + 50)),
+            server: "vm".into(),
+            microversion: "2.104".into(),
+            role: "admin".into(),
             http_code: Some(code),
-            completed: Some(SimTime(done)),
+            message: String::new(),
+            completed_s: Some(SimTime(done)),
             outcome: outcome.into(),
             outcome_detail: d.into(),
         }

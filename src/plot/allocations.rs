@@ -359,7 +359,10 @@ mod tests {
     #[test]
     fn cloud_capacity_counts_enabled_and_up_hosts_only() {
         let dir = Path::new("tests/golden/capacity-drain");
-        let h = Hosts::load(dir).unwrap_or_else(|e| panic!("{e}"));
+        let h = Hosts::load(
+            &crate::results::ResultsFolder::open(dir).unwrap_or_else(|e| panic!("{e}")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let c = Chart::new(&h);
         let r = c.resource as usize;
         let scale = if c.resource == Resource::MemoryMb {

@@ -1,29 +1,14 @@
-//! The parts of a results folder the charts read, parsed by column name (so a column added to a
-//! CSV later does not break them). Times are kept as integer milliseconds, like the files.
+//! What the charts draw, computed from the typed rows of a results folder
+//! ([`crate::results`]). Times are kept as integer milliseconds, like the files.
 
 use super::PlotError;
-use crate::model::Status;
+use crate::model::{MigrationStatus, Status};
+use crate::results::{ResultsFolder, THROUGHPUT_COUNTS};
 use crate::scenario::ActionKind;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 /// Runs with more servers than this get no timeline chart: rows would be under a few pixels.
 pub const MAX_TIMELINE_SERVERS: usize = 300;
-
-/// Parses "61.250" (seconds, up to millisecond precision) into 61250 ms.
-pub fn parse_ms(s: &str) -> Option<u64> {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty() || frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let int: u64 = int.parse().ok()?;
-    let mut ms = 0u64;
-    for i in 0..3 {
-        let d = frac.as_bytes().get(i).map_or(0, |b| u64::from(b - b'0'));
-        ms = ms * 10 + d;
-    }
-    int.checked_mul(1000)?.checked_add(ms)
-}
 
 /// Milliseconds to seconds for an axis.
 pub fn secs(ms: u64) -> f64 {
@@ -39,147 +24,15 @@ pub fn action_rank(name: &str) -> usize {
         .unwrap_or(ActionKind::ALL.len())
 }
 
-/// An open CSV file of the folder with its header.
-struct CsvFile {
-    path: PathBuf,
-    reader: csv::Reader<std::fs::File>,
-    headers: csv::StringRecord,
-}
-
-impl CsvFile {
-    fn open(dir: &Path, name: &str) -> Result<CsvFile, PlotError> {
-        let path = existing(dir, name)?;
-        let mut reader = csv::Reader::from_path(&path).map_err(|source| PlotError::Csv {
-            path: path.clone(),
-            source,
-        })?;
-        let headers = reader
-            .headers()
-            .map_err(|source| PlotError::Csv {
-                path: path.clone(),
-                source,
-            })?
-            .clone();
-        Ok(CsvFile {
-            path,
-            reader,
-            headers,
-        })
-    }
-
-    fn col(&self, name: &str) -> Result<usize, PlotError> {
-        self.headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| PlotError::Column {
-                path: self.path.clone(),
-                column: name.to_string(),
-            })
-    }
-
-    /// Calls `f` with each record; stops early when `f` returns `Ok(false)`.
-    fn each(
-        &mut self,
-        mut f: impl FnMut(&Row<'_>) -> Result<bool, PlotError>,
-    ) -> Result<(), PlotError> {
-        let mut rec = csv::StringRecord::new();
-        loop {
-            let more = self
-                .reader
-                .read_record(&mut rec)
-                .map_err(|source| PlotError::Csv {
-                    path: self.path.clone(),
-                    source,
-                })?;
-            if !more {
-                return Ok(());
-            }
-            let row = Row {
-                path: &self.path,
-                headers: &self.headers,
-                rec: &rec,
-            };
-            if !f(&row)? {
-                return Ok(());
-            }
-        }
-    }
-}
-
-/// One record, with typed getters whose errors name the file, line and column.
-struct Row<'a> {
-    path: &'a Path,
-    headers: &'a csv::StringRecord,
-    rec: &'a csv::StringRecord,
-}
-
-impl Row<'_> {
-    fn str(&self, i: usize) -> &str {
-        self.rec.get(i).unwrap_or("")
-    }
-
-    fn bad(&self, i: usize) -> PlotError {
-        PlotError::Value {
-            path: self.path.to_path_buf(),
-            line: self.rec.position().map_or(0, |p| p.line()),
-            column: self.headers.get(i).unwrap_or("?").to_string(),
-            value: self.str(i).to_string(),
-        }
-    }
-
-    fn ms(&self, i: usize) -> Result<u64, PlotError> {
-        parse_ms(self.str(i)).ok_or_else(|| self.bad(i))
-    }
-
-    fn opt_ms(&self, i: usize) -> Result<Option<u64>, PlotError> {
-        match self.str(i) {
-            "" => Ok(None),
-            s => parse_ms(s).map(Some).ok_or_else(|| self.bad(i)),
-        }
-    }
-
-    fn count(&self, i: usize) -> Result<u64, PlotError> {
-        self.str(i).parse().map_err(|_| self.bad(i))
-    }
-}
-
-fn existing(dir: &Path, name: &str) -> Result<PathBuf, PlotError> {
-    if !dir.is_dir() {
-        return Err(PlotError::NoFolder(dir.to_path_buf()));
-    }
-    let path = dir.join(name);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(PlotError::MissingFile(path))
-    }
-}
-
-/// summary.json, parsed loosely (only what the charts need).
-fn summary(dir: &Path) -> Result<serde_json::Value, PlotError> {
-    let path = existing(dir, "summary.json")?;
-    let text = std::fs::read_to_string(&path).map_err(|source| PlotError::Io {
-        path: path.clone(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(|source| PlotError::Json { path, source })
-}
-
 /// Number of servers of the run (every server ever created, from summary.json), without
 /// reading transitions.csv, which is large for large runs.
-pub fn server_count(dir: &Path) -> Result<usize, PlotError> {
-    let s = summary(dir)?;
-    Ok(s.get("final_status")
-        .and_then(|v| v.as_object())
-        .map_or(0, |m| m.values().filter_map(|v| v.as_u64()).sum::<u64>()) as usize)
+pub fn server_count(folder: &ResultsFolder) -> Result<usize, PlotError> {
+    Ok(folder.summary()?.servers() as usize)
 }
 
-/// The run's simulated end time (summary.json `end_time_s`), if readable.
-fn end_ms(dir: &Path) -> Result<Option<u64>, PlotError> {
-    Ok(summary(dir)?
-        .get("end_time_s")
-        .and_then(|v| v.as_str())
-        .and_then(parse_ms))
+/// The run's simulated end time (summary.json `end_time_s`), if it has one.
+fn end_ms(folder: &ResultsFolder) -> Result<Option<u64>, PlotError> {
+    Ok(folder.summary()?.end_time_s.map(|t| t.ms()))
 }
 
 /// Per-window counts of one action.
@@ -216,52 +69,36 @@ pub struct Throughput {
 }
 
 impl Throughput {
-    pub fn load(dir: &Path) -> Result<Throughput, PlotError> {
-        let mut f = CsvFile::open(dir, "throughput.csv")?;
-        let (start, end) = (f.col("window_start_s")?, f.col("window_end_s")?);
-        let mut actions: Vec<ActionCounts> = Vec::new();
-        // (column, action index, which count). The `servers_<STATUS>` columns (samples at the
-        // windows' ends) are not read: the status chart is drawn from transitions.csv, exactly.
-        let mut action_cols: Vec<(usize, usize, usize)> = Vec::new();
-        for (i, h) in f.headers.iter().enumerate() {
-            if h.starts_with("servers_") {
-                continue;
-            } else if let Some((action, what)) = h.rsplit_once('_') {
-                let which = match what {
-                    "submitted" => 0,
-                    "rejected" => 1,
-                    "succeeded" => 2,
-                    "failed" => 3,
-                    _ => continue,
-                };
-                let a = match actions.iter().position(|a| a.name == action) {
-                    Some(a) => a,
-                    None => {
-                        actions.push(ActionCounts {
-                            name: action.to_string(),
-                            ..ActionCounts::default()
-                        });
-                        actions.len() - 1
-                    }
-                };
-                action_cols.push((i, a, which));
-            }
-        }
-        let mut windows = Vec::new();
-        f.each(|row| {
-            windows.push((row.ms(start)?, row.ms(end)?));
-            for &(i, a, which) in &action_cols {
-                let n = row.count(i)?;
-                let a = &mut actions[a];
-                match which {
-                    0 => a.submitted.push(n),
-                    1 => a.rejected.push(n),
-                    2 => a.succeeded.push(n),
-                    _ => a.failed.push(n),
+    pub fn load(folder: &ResultsFolder) -> Result<Throughput, PlotError> {
+        let t = folder.throughput()?;
+        // The `servers_<STATUS>` columns (samples at the windows' ends) are not read: the
+        // status chart is drawn from transitions.csv, exactly.
+        let [submitted, _, rejected, succeeded, failed] = THROUGHPUT_COUNTS.map(|c| {
+            THROUGHPUT_COUNTS
+                .iter()
+                .position(|&x| x == c)
+                .unwrap_or_default()
+        });
+        let actions = t
+            .actions
+            .iter()
+            .enumerate()
+            .map(|(a, name)| {
+                let counts = |k: usize| t.rows.iter().map(|r| r.per_action[a][k]).collect();
+                ActionCounts {
+                    name: name.to_string(),
+                    submitted: counts(submitted),
+                    rejected: counts(rejected),
+                    succeeded: counts(succeeded),
+                    failed: counts(failed),
                 }
-            }
-            Ok(true)
-        })?;
+            })
+            .collect();
+        let windows = t
+            .rows
+            .iter()
+            .map(|r| (r.window_start_s.ms(), r.window_end_s.ms()))
+            .collect();
         Ok(Throughput { windows, actions })
     }
 }
@@ -290,9 +127,7 @@ pub struct StatusSteps {
 }
 
 impl StatusSteps {
-    pub fn load(dir: &Path) -> Result<StatusSteps, PlotError> {
-        let mut f = CsvFile::open(dir, "transitions.csv")?;
-        let (time, server, status) = (f.col("time_s")?, f.col("server")?, f.col("status")?);
+    pub fn load(folder: &ResultsFolder) -> Result<StatusSteps, PlotError> {
         // Status names seen, in order of first sight, and each server's current one.
         let mut names: Vec<String> = Vec::new();
         let mut servers: BTreeMap<String, usize> = BTreeMap::new();
@@ -300,14 +135,14 @@ impl StatusSteps {
         let mut counts: Vec<u64> = Vec::new();
         let mut steps: Vec<(u64, Vec<u64>)> = Vec::new();
         let mut last_t = 0;
-        f.each(|row| {
-            let t = row.ms(time)?;
+        folder.each_transition(|row| {
+            let t = row.time_s.ms();
             // Rows are in time order; the counts of an instant are those after its last row.
             if t != last_t || steps.is_empty() {
                 steps.push((t, counts.clone()));
             }
             last_t = t;
-            let st = row.str(status);
+            let st = row.status.as_str();
             let k = match names.iter().position(|n| n == st) {
                 Some(k) => k,
                 None => {
@@ -316,7 +151,7 @@ impl StatusSteps {
                     names.len() - 1
                 }
             };
-            let name = row.str(server);
+            let name = row.server.as_str();
             match servers.get(name) {
                 Some(&i) => {
                     counts[current[i]] -= 1;
@@ -333,7 +168,7 @@ impl StatusSteps {
             }
             Ok(true)
         })?;
-        let end_ms = last_t.max(end_ms(dir)?.unwrap_or(0));
+        let end_ms = last_t.max(end_ms(folder)?.unwrap_or(0));
         // Steps that change nothing (a row that kept its status) are merged into the one before.
         let mut merged: Vec<(u64, Vec<u64>)> = Vec::with_capacity(steps.len());
         for (t, mut c) in steps {
@@ -394,8 +229,11 @@ pub struct Track {
 }
 
 /// Migration statuses that mean the move failed (cold: `error`; live: `failed`, or `error`).
-fn migration_failed(status: &str) -> bool {
-    matches!(status, "error" | "failed")
+fn migration_failed(status: Option<MigrationStatus>) -> bool {
+    matches!(
+        status,
+        Some(MigrationStatus::Error | MigrationStatus::Failed)
+    )
 }
 
 /// transitions.csv as one track per server, in order of first appearance.
@@ -406,15 +244,7 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    pub fn load(dir: &Path) -> Result<Timeline, PlotError> {
-        let mut f = CsvFile::open(dir, "transitions.csv")?;
-        let (time, server, host, status) = (
-            f.col("time_s")?,
-            f.col("server")?,
-            f.col("host")?,
-            f.col("status")?,
-        );
-        let (migration, migration_status) = (f.col("migration")?, f.col("migration_status")?);
+    pub fn load(folder: &ResultsFolder) -> Result<Timeline, PlotError> {
         // Migrations already marked failed (later rows repeat the status).
         let mut failed: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
@@ -423,12 +253,12 @@ impl Timeline {
         let mut hosts: Vec<String> = Vec::new();
         let mut open: Vec<(u64, String)> = Vec::new();
         let mut end = 0;
-        f.each(|row| {
-            let t = row.ms(time)?;
+        folder.each_transition(|row| {
+            let t = row.time_s.ms();
             end = end.max(t);
-            let (name, h, st) = (row.str(server), row.str(host), row.str(status));
-            let mig = row.str(migration);
-            let newly_failed = migration_failed(row.str(migration_status))
+            let (name, h, st) = (row.server.as_str(), row.host.as_str(), row.status.as_str());
+            let mig = row.migration.as_str();
+            let newly_failed = migration_failed(row.migration_status)
                 && !mig.is_empty()
                 && failed.insert(mig.to_string());
             let i = match index.get(name) {
@@ -465,7 +295,7 @@ impl Timeline {
             }
             Ok(true)
         })?;
-        let end = end.max(end_ms(dir)?.unwrap_or(0));
+        let end = end.max(end_ms(folder)?.unwrap_or(0));
         for (track, (s0, st)) in tracks.iter_mut().zip(open) {
             track.spans.push((s0, end, st));
         }
@@ -507,33 +337,15 @@ pub struct Hosts {
 }
 
 impl Hosts {
-    pub fn load(dir: &Path) -> Result<Hosts, PlotError> {
-        let mut f = CsvFile::open(dir, "hosts.csv")?;
-        let cols = [
-            "time_s",
-            "host",
-            "vcpus_used",
-            "memory_mb_used",
-            "vcpus_capacity",
-            "memory_mb_capacity",
-            "migration_vcpus",
-            "migration_memory_mb",
-            "enabled_up",
-        ]
-        .map(|c| f.col(c));
-        let mut c = [0usize; 9];
-        for (slot, col) in c.iter_mut().zip(cols) {
-            *slot = col?;
-        }
-        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    pub fn load(folder: &ResultsFolder) -> Result<Hosts, PlotError> {
+        let mut index: BTreeMap<&str, usize> = BTreeMap::new();
         let mut h = Hosts::default();
-        f.each(|row| {
-            let name = row.str(c[1]);
-            let host = *index.entry(name.to_string()).or_insert_with(|| {
-                h.names.push(name.to_string());
+        for row in folder.hosts()? {
+            let host = *index.entry(&row.host).or_insert_with(|| {
+                h.names.push(row.host.clone());
                 h.names.len() - 1
             });
-            let st = row.str(c[8]);
+            let st = row.enabled_up.as_str();
             let state = match h.states.iter().position(|s| s == st) {
                 Some(i) => i,
                 None => {
@@ -541,19 +353,18 @@ impl Hosts {
                     h.states.len() - 1
                 }
             };
-            let t = row.ms(c[0])?;
+            let t = row.time_s.ms();
             h.end_ms = h.end_ms.max(t);
             h.rows.push(HostRow {
                 t,
                 host,
-                used: [row.count(c[2])?, row.count(c[3])?],
-                capacity: [row.count(c[4])?, row.count(c[5])?],
-                migration: [row.count(c[6])?, row.count(c[7])?],
+                used: [row.vcpus_used, row.memory_mb_used],
+                capacity: [row.vcpus_capacity, row.memory_mb_capacity],
+                migration: [row.migration_vcpus, row.migration_memory_mb],
                 state,
             });
-            Ok(true)
-        })?;
-        h.end_ms = h.end_ms.max(end_ms(dir)?.unwrap_or(0));
+        }
+        h.end_ms = h.end_ms.max(end_ms(folder)?.unwrap_or(0));
         Ok(h)
     }
 }
@@ -566,35 +377,26 @@ pub struct Latencies {
 }
 
 impl Latencies {
-    pub fn load(dir: &Path) -> Result<Latencies, PlotError> {
-        let mut f = CsvFile::open(dir, "requests.csv")?;
-        let (action, submitted, completed, outcome) = (
-            f.col("action")?,
-            f.col("submitted_s")?,
-            f.col("completed_s")?,
-            f.col("outcome")?,
-        );
-        let mut by_action: BTreeMap<(usize, String), Vec<u64>> = BTreeMap::new();
-        f.each(|row| {
-            if row.str(outcome) != "success" {
-                return Ok(true);
+    pub fn load(folder: &ResultsFolder) -> Result<Latencies, PlotError> {
+        let mut by_action: BTreeMap<(usize, &str), Vec<u64>> = BTreeMap::new();
+        for row in folder.requests()? {
+            if row.outcome != "success" {
+                continue;
             }
-            let (s, c) = (row.ms(submitted)?, row.opt_ms(completed)?);
-            if let Some(c) = c {
-                let name = row.str(action);
+            if let Some(c) = row.completed_s {
+                let name = row.action.as_str();
                 by_action
-                    .entry((action_rank(name), name.to_string()))
+                    .entry((action_rank(name), name))
                     .or_default()
-                    .push(c.saturating_sub(s));
+                    .push(c.ms().saturating_sub(row.submitted_s.ms()));
             }
-            Ok(true)
-        })?;
+        }
         Ok(Latencies {
             actions: by_action
                 .into_iter()
                 .map(|((_, name), mut xs)| {
                     xs.sort_unstable();
-                    (name, xs)
+                    (name.to_string(), xs)
                 })
                 .collect(),
         })
@@ -605,16 +407,9 @@ impl Latencies {
 mod tests {
     use super::*;
 
-    #[test]
-    fn times_parse_to_exact_milliseconds() {
-        assert_eq!(parse_ms("61.250"), Some(61_250));
-        assert_eq!(parse_ms("0.000"), Some(0));
-        assert_eq!(parse_ms("7"), Some(7_000));
-        assert_eq!(parse_ms("7.5"), Some(7_500));
-        assert_eq!(parse_ms(""), None);
-        assert_eq!(parse_ms("1.2345"), None);
-        assert_eq!(parse_ms("x.000"), None);
-        assert_eq!(parse_ms("-1.000"), None);
+    fn golden(name: &str) -> ResultsFolder {
+        ResultsFolder::open(&std::path::Path::new("tests/golden").join(name))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The golden teaching trace: vm2's revert shows REVERT_RESIZE from 70.050 s (the API's
@@ -622,8 +417,7 @@ mod tests {
     /// windows' ends (every 30 s) it was never seen.
     #[test]
     fn statuses_are_an_exact_step_function_of_the_transitions() {
-        let s =
-            StatusSteps::load(Path::new("tests/golden/teaching")).unwrap_or_else(|e| panic!("{e}"));
+        let s = StatusSteps::load(&golden("teaching")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.intervals("REVERT_RESIZE"), vec![(70_050, 75_140, 1)]);
         // vm1: RESIZE from the API's save at 10.050 s, VERIFY_RESIZE at 38.210 s.
         assert_eq!(s.intervals("RESIZE")[0], (10_050, 20_050, 1));
@@ -650,8 +444,7 @@ mod tests {
     /// first at 391.114 s: each is on its server's track once, at its first `error` row.
     #[test]
     fn failed_migrations_are_on_their_tracks() {
-        let tl = Timeline::load(Path::new("tests/golden/capacity-drain"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let tl = Timeline::load(&golden("capacity-drain")).unwrap_or_else(|e| panic!("{e}"));
         let failed: Vec<(&str, u64, &str)> = tl
             .tracks
             .iter()
@@ -666,8 +459,7 @@ mod tests {
             failed.contains(&("drain-d4", 391_114, "mig-24")),
             "{failed:?}"
         );
-        let teaching =
-            Timeline::load(Path::new("tests/golden/teaching")).unwrap_or_else(|e| panic!("{e}"));
+        let teaching = Timeline::load(&golden("teaching")).unwrap_or_else(|e| panic!("{e}"));
         assert!(teaching
             .tracks
             .iter()

@@ -21,19 +21,18 @@ mod canvas;
 mod data;
 mod encode;
 mod latency;
-mod redraw;
 mod statuses;
 mod style;
 mod throughput;
 mod timeline;
 
+use crate::results::{ReadError, ResultsFolder};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub use data::{action_rank, server_count, MAX_TIMELINE_SERVERS};
-pub use redraw::{redraw, RedrawError};
 
 /// The charts, by file stem, in the order they are written and shown in the report.
 pub const PLOTS: [&str; 5] = [
@@ -49,24 +48,8 @@ pub const PLOTS: [&str; 5] = [
 pub enum PlotError {
     #[error("{}: no such results folder", .0.display())]
     NoFolder(PathBuf),
-    #[error("{}: missing (not a complete results folder)", .0.display())]
-    MissingFile(PathBuf),
-    #[error("{}: {source}", path.display())]
-    Csv { path: PathBuf, source: csv::Error },
-    #[error("{}: no column {column:?}", path.display())]
-    Column { path: PathBuf, column: String },
-    #[error("{}: line {line}: {column} = {value:?} is not a valid value", path.display())]
-    Value {
-        path: PathBuf,
-        line: u64,
-        column: String,
-        value: String,
-    },
-    #[error("{}: {source}", path.display())]
-    Json {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error("{}: cannot draw: {message}", path.display())]
     Render { path: PathBuf, message: String },
     #[error("{}: cannot write: {source}", path.display())]
@@ -88,14 +71,15 @@ pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     font()?;
     // Every input is read before anything is drawn: a missing or bad CSV leaves the folder's
     // charts as they were.
-    let tp = data::Throughput::load(dir)?;
-    let st = data::StatusSteps::load(dir)?;
-    let tl = match server_count(dir)? {
-        n if n <= MAX_TIMELINE_SERVERS => Some(data::Timeline::load(dir)?),
+    let folder = ResultsFolder::open(dir)?;
+    let tp = data::Throughput::load(&folder)?;
+    let st = data::StatusSteps::load(&folder)?;
+    let tl = match server_count(&folder)? {
+        n if n <= MAX_TIMELINE_SERVERS => Some(data::Timeline::load(&folder)?),
         _ => None,
     };
-    let hosts = data::Hosts::load(dir)?;
-    let lat = data::Latencies::load(dir)?;
+    let hosts = data::Hosts::load(&folder)?;
+    let lat = data::Latencies::load(&folder)?;
     let mut written = Vec::new();
     written.extend(render(dir, "throughput", &throughput::Chart::new(&tp))?);
     written.extend(render(dir, "statuses", &statuses::Chart::new(&st))?);

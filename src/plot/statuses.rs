@@ -127,8 +127,11 @@ mod tests {
     /// 70.05 s to 75.14 s and nowhere else, with vertical edges at those instants.
     #[test]
     fn revert_resize_is_drawn_over_its_exact_span() {
-        let s =
-            StatusSteps::load(Path::new("tests/golden/teaching")).unwrap_or_else(|e| panic!("{e}"));
+        let s = StatusSteps::load(
+            &crate::results::ResultsFolder::open(Path::new("tests/golden/teaching"))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let c = Chart::new(&s);
         let layer = |name: &str| {
             let i = c.layers.iter().position(|l| l.0 == name);

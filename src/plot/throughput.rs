@@ -205,8 +205,11 @@ mod tests {
     /// window the bars stack without gap or overlap up to the window's total.
     #[test]
     fn teaching_bars_are_windows_stacked() {
-        let tp =
-            Throughput::load(Path::new("tests/golden/teaching")).unwrap_or_else(|e| panic!("{e}"));
+        let tp = Throughput::load(
+            &crate::results::ResultsFolder::open(Path::new("tests/golden/teaching"))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         for a in &tp.actions {
             let b = bars(a, &tp.windows);
             for (w, &(s, e)) in tp.windows.iter().enumerate() {

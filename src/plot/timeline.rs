@@ -200,8 +200,11 @@ mod tests {
     /// the legend says what a cross means; teaching (no failure) has neither.
     #[test]
     fn failed_migrations_are_crossed_on_their_row() {
-        let tl = Timeline::load(Path::new("tests/golden/capacity-drain"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let tl = Timeline::load(
+            &crate::results::ResultsFolder::open(Path::new("tests/golden/capacity-drain"))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let marks = failure_marks(&tl.tracks);
         assert_eq!(marks.len(), 4);
         let n = tl.tracks.len();
@@ -218,8 +221,11 @@ mod tests {
                 .any(|e| e.0.starts_with("migration failed"))
         };
         assert!(has_entry(&Chart::new(&tl)));
-        let teaching =
-            Timeline::load(Path::new("tests/golden/teaching")).unwrap_or_else(|e| panic!("{e}"));
+        let teaching = Timeline::load(
+            &crate::results::ResultsFolder::open(Path::new("tests/golden/teaching"))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert!(failure_marks(&teaching.tracks).is_empty());
         assert!(!has_entry(&Chart::new(&teaching)));
     }

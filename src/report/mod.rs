@@ -7,14 +7,17 @@
 //! text from them is HTML-escaped.
 
 use crate::plot::{self, MAX_TIMELINE_SERVERS};
+use crate::results::{
+    ActionSummary, ExpectationRow as Expectation, Percentiles, ReadError, ResultsFolder, Summary,
+    SCENARIO_FILE,
+};
 use crate::trace::summary::CentiMs;
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The file written into every results folder.
-pub const REPORT_FILE: &str = "report.html";
+pub use crate::results::REPORT_FILE;
 
 /// Why the report could not be written. Displayed as one line naming the file.
 #[derive(Debug, thiserror::Error)]
@@ -23,129 +26,24 @@ pub enum ReportError {
     NoFolder(PathBuf),
     #[error("{}: missing (draw the plots first: novasim plot FOLDER)", .0.display())]
     MissingPlot(PathBuf),
-    #[error("{}: missing (not a complete results folder)", .0.display())]
-    MissingFile(PathBuf),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: {source}", path.display())]
-    Json {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
-    #[error("{}: {source}", path.display())]
-    Csv { path: PathBuf, source: csv::Error },
-    #[error("{}: no column {column:?}", path.display())]
-    Column { path: PathBuf, column: String },
+    #[error(transparent)]
+    Read(#[from] ReadError),
 }
 
-/// One row of expectations.csv.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Expectation {
-    index: u64,
-    name: String,
-    kind: String,
-    passed: bool,
-    expected: String,
-    actual: String,
-}
-
-/// expectations.csv of `dir`, failures first (each group in the scenario's order); `None`
+/// expectations.csv of `folder`, failures first (each group in the scenario's order); `None`
 /// when the folder has none (a scenario without `[[expect]]`).
-fn expectations(dir: &Path) -> Result<Option<Vec<Expectation>>, ReportError> {
-    let path = dir.join(crate::expect::FILE);
-    if !path.is_file() {
+fn expectations(folder: &ResultsFolder) -> Result<Option<Vec<Expectation>>, ReportError> {
+    let Some(mut rows) = folder.expectations()? else {
         return Ok(None);
-    }
-    let csv_err = |source| ReportError::Csv {
-        path: path.clone(),
-        source,
     };
-    let mut r = csv::Reader::from_path(&path).map_err(csv_err)?;
-    let headers = r.headers().map_err(csv_err)?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| ReportError::Column {
-                path: path.clone(),
-                column: name.to_string(),
-            })
-    };
-    let c = [
-        col("index")?,
-        col("name")?,
-        col("kind")?,
-        col("result")?,
-        col("expected")?,
-        col("actual")?,
-    ];
-    let mut rows = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(csv_err)?;
-        let get = |i: usize| rec.get(c[i]).unwrap_or("").to_string();
-        rows.push(Expectation {
-            index: get(0).parse().unwrap_or(0),
-            name: get(1),
-            kind: get(2),
-            passed: get(3) == "pass",
-            expected: get(4),
-            actual: get(5),
-        });
-    }
     // Failures first: they are what a reader opens the report for.
     rows.sort_by_key(|e| (e.passed, e.index));
     Ok(Some(rows))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Summary {
-    scenario: String,
-    seed: u64,
-    end_time_s: String,
-    events: u64,
-    requests: u64,
-    actions: BTreeMap<String, ActionSummary>,
-    final_status: BTreeMap<String, u64>,
-    migration_status: BTreeMap<String, u64>,
-    peak_migration_vcpus: u64,
-    peak_migration_memory_mb: u64,
-    instance_actions: u64,
-    instance_actions_with_error: u64,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ActionSummary {
-    submitted: u64,
-    http_codes: BTreeMap<String, u64>,
-    succeeded: u64,
-    failed_async: u64,
-    pending: u64,
-    failures: BTreeMap<String, u64>,
-    completion_latency: Option<Percentiles>,
-    response_latency: Option<Percentiles>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Percentiles {
-    count: u64,
-    min_ms: u64,
-    p50_ms: u64,
-    p90_ms: u64,
-    p95_ms: u64,
-    p99_ms: u64,
-    max_ms: u64,
-    mean_ms: u64,
-    /// Rally's interpolated percentiles (absent from folders written before they existed).
-    p50_rally_ms: Option<f64>,
-    p90_rally_ms: Option<f64>,
-    p95_rally_ms: Option<f64>,
-    p99_rally_ms: Option<f64>,
 }
 
 /// A Rally percentile of summary.json (milliseconds, at most two decimals) in seconds, exact:
@@ -201,16 +99,9 @@ pub fn write(dir: &Path) -> Result<PathBuf, ReportError> {
     if !dir.is_dir() {
         return Err(ReportError::NoFolder(dir.to_path_buf()));
     }
-    let summary_path = dir.join("summary.json");
-    if !summary_path.is_file() {
-        return Err(ReportError::MissingFile(summary_path));
-    }
-    let text = read(&summary_path)?;
-    let summary: Summary = serde_json::from_str(&text).map_err(|source| ReportError::Json {
-        path: summary_path,
-        source,
-    })?;
-    let servers: u64 = summary.final_status.values().sum();
+    let folder = ResultsFolder::open(dir)?;
+    let summary = folder.summary()?;
+    let servers = summary.servers();
     let mut figures = Vec::new();
     let mut notes = Vec::new();
     for stem in plot::PLOTS {
@@ -227,15 +118,10 @@ pub fn write(dir: &Path) -> Result<PathBuf, ReportError> {
         }
         figures.push((stem, inline_svg(&read(&path)?)));
     }
-    let checks = expectations(dir)?;
-    let scenario_path = dir.join(crate::run::SCENARIO_FILE);
-    let scenario = if scenario_path.is_file() {
-        Some(read(&scenario_path)?)
-    } else {
-        None
-    };
+    let checks = expectations(&folder)?;
+    let scenario = folder.scenario_text()?;
     let html = render(
-        &summary,
+        summary,
         &figures,
         &notes,
         checks.as_deref(),
@@ -342,7 +228,7 @@ fn render(
         "<p class=\"meta\">seed {} · simulated time {} s · {} events · {} requests · {} \
          instance actions ({} with an error)</p>",
         s.seed,
-        esc(&s.end_time_s),
+        s.end_time_s.map_or_else(String::new, |t| t.to_string()),
         s.events,
         s.requests,
         s.instance_actions,
@@ -484,7 +370,7 @@ fn render(
              (<a href=\"{file}\">{file}</a>), with the overrides it applied as comments at \
              the top.</p>\n<pre class=\"scenario\">{}</pre>",
             esc(text),
-            file = crate::run::SCENARIO_FILE
+            file = SCENARIO_FILE
         );
     }
     let _ = writeln!(

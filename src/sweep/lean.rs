@@ -5,6 +5,7 @@
 
 use crate::expect::{self, ExpectResult};
 use crate::output::buffered_file;
+use crate::results::{REQUESTS_FILE, TRANSITIONS_FILE};
 use crate::scenario::Scenario;
 use crate::sim::Sim;
 use crate::trace::summary::{self, Summary};
@@ -20,7 +21,7 @@ pub fn run(scenario: Scenario, scratch: &Path) -> Result<(Summary, Vec<ExpectRes
     let trace = if checks {
         std::fs::create_dir_all(scratch).map_err(|e| err(&e))?;
         TraceWriter::new(
-            buffered_file(&scratch.join("transitions.csv")).map_err(|e| err(&e))?,
+            buffered_file(&scratch.join(TRANSITIONS_FILE)).map_err(|e| err(&e))?,
             Box::new(io::sink()),
             Box::new(io::sink()),
         )
@@ -37,7 +38,7 @@ pub fn run(scenario: Scenario, scratch: &Path) -> Result<(Summary, Vec<ExpectRes
     }
     let result = (|| {
         // write_requests flushes its writer before returning.
-        let w = buffered_file(&scratch.join("requests.csv")).map_err(|e| err(&e))?;
+        let w = buffered_file(&scratch.join(REQUESTS_FILE)).map_err(|e| err(&e))?;
         writer::write_requests(w, &requests).map_err(|e| err(&e))?;
         expect::evaluate(&scenario.expectations, scratch).map_err(|e| err(&e))
     })();

@@ -8,49 +8,12 @@ use crate::model::{
     VmState, World,
 };
 use crate::scenario::Microversion;
+// The headers belong to the results folder's definition, which the readers share.
+pub use crate::results::{
+    ACTIONS_HEADER, HOSTS_HEADER, REQUESTS_HEADER, SCHEDULING_HEADER, TRANSITIONS_HEADER,
+};
 use rustc_hash::FxHashMap;
 use std::io::{self, Write};
-
-pub const TRANSITIONS_HEADER: [&str; 11] = [
-    "time_s",
-    "request",
-    "server",
-    "host",
-    "vm_state",
-    "task_state",
-    "status",
-    "migration",
-    "migration_status",
-    "hop",
-    "step",
-];
-
-pub const HOSTS_HEADER: [&str; 12] = [
-    "time_s",
-    "host",
-    "vcpus_used",
-    "memory_mb_used",
-    "disk_gb_used",
-    "vcpus_capacity",
-    "memory_mb_capacity",
-    "disk_gb_capacity",
-    "migration_vcpus",
-    "migration_memory_mb",
-    "migration_disk_gb",
-    "enabled_up",
-];
-
-pub const SCHEDULING_HEADER: [&str; 9] = [
-    "time_s",
-    "request",
-    "server",
-    "purpose",
-    "result",
-    "selected",
-    "alternates",
-    "reason",
-    "dropped",
-];
 
 /// One row of scheduling.csv.
 pub struct DecisionRow<'a> {
@@ -301,22 +264,6 @@ impl TraceWriter {
     }
 }
 
-pub const REQUESTS_HEADER: [&str; 13] = [
-    "request",
-    "name",
-    "submitted_s",
-    "answered_s",
-    "action",
-    "server",
-    "microversion",
-    "role",
-    "http_code",
-    "message",
-    "completed_s",
-    "outcome",
-    "outcome_detail",
-];
-
 pub fn write_requests(w: Box<dyn Write>, requests: &[RequestRecord]) -> io::Result<()> {
     let mut out = RowWriter::new(w, &REQUESTS_HEADER)?;
     // A run uses a handful of microversions: each is formatted once.
@@ -358,22 +305,6 @@ fn text_or_empty(out: &mut RowWriter, s: &str) {
         out.text(s);
     }
 }
-
-pub const ACTIONS_HEADER: [&str; 13] = [
-    "server",
-    "action",
-    "request",
-    "project",
-    "action_start_s",
-    "message",
-    "action_finish_s",
-    "event",
-    "event_start_s",
-    "event_finish_s",
-    "result",
-    "host",
-    "details",
-];
 
 /// instance_actions.csv: one row per event; an action without events gets one row with empty
 /// event columns.
@@ -439,17 +370,7 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
 /// throughput.csv: per window, per action submitted / accepted / rejected / succeeded / failed,
 /// then the number of servers in each status at the window's end.
 pub fn write_throughput(w: Box<dyn Write>, rows: &[crate::sim::ThroughputRow]) -> io::Result<()> {
-    use crate::model::Status;
-    use crate::scenario::ActionKind;
-    let mut header = vec!["window_start_s".to_string(), "window_end_s".to_string()];
-    for a in ActionKind::ALL {
-        for what in ["submitted", "accepted", "rejected", "succeeded", "failed"] {
-            header.push(format!("{}_{what}", a.as_str()));
-        }
-    }
-    for s in Status::ALL {
-        header.push(format!("servers_{}", s.as_str()));
-    }
+    let header = crate::results::throughput_header();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut out = RowWriter::new(w, &header)?;
     for r in rows {

@@ -1,6 +1,9 @@
 //! `novasim plot`: the charts and report.html of a results folder drawn anew, written as a new
 //! folder moved into place atomically (the rules of [`crate::output`]). A folder novasim did not
 //! write — a golden trace, say — is never written into: draw it with `--out DIR`.
+//!
+//! Above both `plot` and `report` (it calls both), so that neither depends on the other's
+//! caller: `report` reads the charts `plot` drew, and `plot` knows nothing of `report`.
 
 use crate::output::{OutputError, ResultsDir, MARKER};
 use std::fs;
@@ -24,14 +27,14 @@ pub enum RedrawError {
         source: std::io::Error,
     },
     #[error("cannot draw the plots: {0}")]
-    Plot(#[from] super::PlotError),
+    Plot(#[from] crate::plot::PlotError),
     #[error("cannot write the report: {0}")]
     Report(#[from] crate::report::ReportError),
 }
 
 /// Files that the charts and the report are: not copied from the source, drawn anew.
 fn is_derived(name: &str) -> bool {
-    name == "report.html" || name.ends_with(".svg") || name.ends_with(".png")
+    name == crate::results::REPORT_FILE || name.ends_with(".svg") || name.ends_with(".png")
 }
 
 /// Draws the charts and report of `results` into `out` (default: `results` itself, which must
@@ -60,7 +63,7 @@ pub fn redraw(results: &Path, out: Option<&Path>) -> Result<(PathBuf, Vec<PathBu
         }
         fs::copy(entry.path(), dir.tmp_path().join(&name)).map_err(copy_err(&entry.path()))?;
     }
-    let mut drawn = super::write_all(dir.tmp_path())?;
+    let mut drawn = crate::plot::write_all(dir.tmp_path())?;
     drawn.push(crate::report::write(dir.tmp_path())?);
     let final_dir = dir.commit()?;
     let drawn = drawn
