@@ -459,6 +459,11 @@ impl Sim {
         }
         if let Some(h) = event.compute_host(&self.cloud.world, &self.ops) {
             if self.cloud.world.liveness[h.index()].stopped {
+                // A poll tick that fired is no longer pending in the queue: it waits with the
+                // other parked messages (the futility test counts queued ticks only).
+                if let Event::PollUnconfirmedResizes(p) = stamped.event {
+                    self.set_poll_timer(p, None);
+                }
                 self.computes.hosts[h.index()].parked.push(stamped);
                 return;
             }
