@@ -112,12 +112,7 @@ impl Sim {
         // A caller still blocked in the synchronous conductor call gets the API's answer to
         // InstanceNotFound (`MigrateServerController._migrate_live` / `_migrate`: 404).
         if self.ops[op.index()].sync() {
-            let name = self
-                .cloud
-                .world
-                .server(self.ops[op.index()].server)
-                .name
-                .clone();
+            let name = self.op_server_name(op);
             self.answer_deferred(op, 404, &format!("Instance {name} could not be found."));
         }
         self.complete(

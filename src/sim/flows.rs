@@ -112,6 +112,15 @@ impl Op {
 }
 
 impl super::Sim {
+    /// The name of the server `op` acts on (shared, not copied).
+    pub(super) fn op_server_name(&self, op: super::OpId) -> std::sync::Arc<str> {
+        self.cloud
+            .world
+            .server(self.ops[op.index()].server)
+            .name
+            .clone()
+    }
+
     /// The cold migration that `op` is. Cold-migration events are only ever scheduled by one.
     pub(super) fn cold_flow(&mut self, op: super::OpId) -> &mut ColdMigration {
         match &mut self.ops[op.index()].flow {

@@ -286,12 +286,7 @@ impl Sim {
                 "_find_destination: max retries exceeded, migration failed",
                 Some(op),
             );
-            let name = self
-                .cloud
-                .world
-                .server(self.ops[op.index()].server)
-                .name
-                .clone();
+            let name = self.op_server_name(op);
             return self.live_precheck_failed(
                 op,
                 PreCheckFailure {
