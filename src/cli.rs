@@ -161,7 +161,7 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             scenario: path,
             set,
         } => {
-            let sc = scenario::load(&path, &set).map_err(|e| e.to_string())?;
+            let sc = crate::sim::load_checked(&path, &set).map_err(|e| e.to_string())?;
             println!(
                 "{}: ok — scenario \"{}\", {} hosts, {} flavors, {} servers, {} requests, {} generators",
                 path.display(),
@@ -187,7 +187,7 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             }
             // The run places the initial servers itself; only if that fails is the file loaded
             // again with the placement probe, whose error names the server's entry.
-            let sc = scenario::load_for_run(&path, &set).map_err(|e| e.to_string())?;
+            let sc = scenario::load(&path, &set).map_err(|e| e.to_string())?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
             let seed = sc.seed;
             let progress = (!quiet).then(|| crate::sweep::progress::spinner(&sc.name));
@@ -199,7 +199,7 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             let report = run_to_dir_checked(sc, &out, Derived::Write, checks).map_err(|e| {
                 use crate::sim::{SetupError, SimError};
                 if let RunError::Sim(SimError::Setup(SetupError::Unplaceable { .. })) = e {
-                    if let Err(located) = scenario::load(&path, &set) {
+                    if let Err(located) = crate::sim::load_checked(&path, &set) {
                         return located.to_string();
                     }
                 }

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod api;
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod expect;
 pub mod model;

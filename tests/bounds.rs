@@ -3,7 +3,7 @@
 //! totals and input files are capped before anything proportional to them is allocated,
 //! `check` places the initial servers, and user text never breaks an error line.
 
-use novasim::scenario::{self, parse_str, ScenarioError};
+use novasim::scenario::{self, parse_str, parse_str_with, InitialPlacement, ScenarioError};
 use novasim::sim::Sim;
 use novasim::trace::writer::{write_throughput, TraceWriter};
 use proptest::prelude::*;
@@ -24,7 +24,9 @@ fn with(top: &str, extra: &str) -> String {
 
 fn fail(text: &str, overrides: &[&str]) -> String {
     let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    match parse_str(text, "x.toml", &o) {
+    // As `novasim check` loads: with the simulator's probe of the initial placement.
+    let probe = InitialPlacement::Probe(novasim::sim::probe_initial_placement);
+    match parse_str_with(text, "x.toml", &o, probe) {
         Ok(_) => panic!("should fail:\n{text}\nwith {overrides:?}"),
         Err(e) => e.to_string(),
     }

@@ -1,8 +1,8 @@
 //! Issue 11, "charts and statistics that tell the truth": summary.json counts present when
 //! zero, sweep errors and confidence intervals, the report's expectations and scenario.
 
+use novasim::config::ActionKind;
 use novasim::model::{MigrationStatus, Status};
-use novasim::scenario::ActionKind;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};

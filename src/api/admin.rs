@@ -1,8 +1,8 @@
 //! The admin actions of `AdminActionsController` (spec §3.5–§3.7).
 
 use super::{check_lock, lookup, policy, schema, Accepted, ApiError, ApiRequest};
+use crate::config::Microversion;
 use crate::model::{MigrationStatus, MigrationType, TaskState, World};
-use crate::scenario::Microversion;
 
 /// `_reset_state` (spec §3.5): schema, lookup, admin policy — no lock, state or host check.
 pub(super) fn reset_state(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {

@@ -7,8 +7,9 @@ mod admin;
 pub mod policy;
 pub mod schema;
 
+use crate::config::Release;
+use crate::config::{ActionKind, Caller, Microversion, Role};
 use crate::model::{HostId, MigrationId, ServerId, VmState, World};
-use crate::scenario::{ActionKind, Caller, Microversion, Release, Role};
 use serde_json::Value;
 
 /// An HTTP error answer.

@@ -1,7 +1,8 @@
 //! Policy defaults at the spec's baseline (spec §9, `nova/policies/*.py`).
 
 use super::ApiError;
-use crate::scenario::{Caller, Release, Role};
+use crate::config::Release;
+use crate::config::{Caller, Role};
 
 /// Who a rule admits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +116,7 @@ pub fn authorize(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Microversion;
+    use crate::config::Microversion;
 
     fn caller(role: Role, project: Option<&str>) -> Caller {
         Caller {

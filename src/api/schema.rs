@@ -1,7 +1,7 @@
 //! Request-body schemas (`nova/api/openstack/compute/schemas/*.py`).
 
 use super::ApiError;
-use crate::scenario::Microversion;
+use crate::config::Microversion;
 use serde_json::Value;
 
 fn invalid(msg: impl Into<String>) -> ApiError {

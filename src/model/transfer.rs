@@ -16,7 +16,7 @@
 //! data_gb = max(2, mem GiB) + (block ? max(2, disk GiB) : 0)
 //! ```
 
-use crate::scenario::{LibvirtConfig, TimeoutAction};
+use crate::config::{LibvirtConfig, TimeoutAction};
 
 /// Poll period of `_live_migration_monitor`.
 pub const MONITOR_MS: u64 = 500;

@@ -2,9 +2,9 @@
 //! ([`crate::results`]). Times are kept as integer milliseconds, like the files.
 
 use super::PlotError;
+use crate::config::ActionKind;
 use crate::model::{MigrationStatus, Status};
 use crate::results::{ResultsFolder, THROUGHPUT_COUNTS};
-use crate::scenario::ActionKind;
 use std::collections::BTreeMap;
 
 /// Runs with more servers than this get no timeline chart: rows would be under a few pixels.

@@ -7,8 +7,8 @@ use super::{
     ActionEvent, Decision, ExpectationRow, HostRow, ReadError, Request, Summary, Throughput,
     ThroughputRow, Transition, EXPECTATIONS_FILE, SCENARIO_FILE, SUMMARY_FILE,
 };
+use crate::config::ActionKind;
 use crate::model::Status;
-use crate::scenario::ActionKind;
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 

@@ -16,8 +16,8 @@ pub use rows::{
     Request, Summary, Throughput, ThroughputRow, Transition, THROUGHPUT_COUNTS,
 };
 
+use crate::config::ActionKind;
 use crate::model::Status;
-use crate::scenario::ActionKind;
 use std::path::PathBuf;
 
 pub const TRANSITIONS_FILE: &str = "transitions.csv";

@@ -432,14 +432,14 @@ impl CsvRow for ThroughputRow {
     const FILE: &'static str = THROUGHPUT_FILE;
     fn header() -> Vec<String> {
         let mut h = strings(&["window_start_s", "window_end_s"]);
-        for a in crate::scenario::ActionKind::ALL {
+        for a in crate::config::ActionKind::ALL {
             h.extend(THROUGHPUT_COUNTS.map(|c| format!("{}_{c}", a.as_str())));
         }
         h.extend(Status::ALL.map(|s| format!("servers_{}", s.as_str())));
         h
     }
     fn parse(f: &Fields<'_>) -> Result<Self, ReadError> {
-        let actions = crate::scenario::ActionKind::ALL.len();
+        let actions = crate::config::ActionKind::ALL.len();
         let mut per_action = Vec::with_capacity(actions);
         for a in 0..actions {
             let mut counts = [0; 5];
@@ -464,7 +464,7 @@ impl CsvRow for ThroughputRow {
 /// throughput.csv: its windows, with the names the columns of each row stand for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Throughput {
-    /// Action names in column order ([`crate::scenario::ActionKind::ALL`]).
+    /// Action names in column order ([`crate::config::ActionKind::ALL`]).
     pub actions: Vec<&'static str>,
     /// Status names in column order ([`Status::ALL`]).
     pub statuses: Vec<Status>,

@@ -2,7 +2,9 @@
 //! here (the Nova options of `NovaConfig` from its `Default` impl in `types.rs`, which this
 //! module re-exposes), and docs/scenario-schema.md documents the same numbers.
 
-use super::types::{Latencies, Microversion, NovaConfig, OutputConfig, Role, StepDurations};
+use super::types::OutputConfig;
+use crate::config::{Latencies, NovaConfig, StepDurations};
+use crate::config::{Microversion, Role};
 use crate::engine::{Dist, Duration, RngStreams};
 
 /// `seed` when omitted.

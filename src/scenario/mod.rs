@@ -27,28 +27,35 @@ use std::path::Path;
 /// Reads, overrides and validates the scenario file at `path`.
 ///
 /// `overrides` are `--set key.path=value` strings (without `--set`), applied in order to the
-/// parsed document before validation.
-///
-/// It also places the initial servers as the run will (on a copy), so that a server that
-/// cannot be placed is an error at its entry. A run does that placement itself: it loads with
-/// [`load_for_run`] and, only if the placement fails, loads again with this to name the entry.
+/// parsed document before validation. The initial servers are not placed: the run places them
+/// (see [`load_with`] to have a server that cannot be placed reported at its entry).
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    load_with(path, overrides, InitialPlacement::Probe)
-}
-
-/// [`load`] without the probe of the initial placement (the run places the servers once).
-pub fn load_for_run(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     load_with(path, overrides, InitialPlacement::LeftToRun)
 }
 
-/// Whether loading tries the initial placement (see [`load`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether loading tries the initial placement, and with what.
+#[derive(Debug, Clone, Copy)]
 pub enum InitialPlacement {
-    Probe,
+    /// Place the initial servers with this function (the simulator's own placement,
+    /// `sim::probe_initial_placement`, passed in so that the loader stays below the simulator);
+    /// a server it cannot place is an error at its `[[servers]]` or `[[server_groups]]` entry.
+    Probe(PlacementProbe),
+    /// Leave the placement to the run.
     LeftToRun,
 }
 
-fn load_with(
+/// Places the initial servers of a validated scenario on a copy of its cloud.
+pub type PlacementProbe = fn(&Scenario) -> Result<(), Unplaceable>;
+
+/// An initial server that the placement probe could not place, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unplaceable {
+    pub server: String,
+    pub reason: String,
+}
+
+/// [`load`], choosing whether the initial placement is probed.
+pub fn load_with(
     path: &Path,
     overrides: &[String],
     placement: InitialPlacement,
@@ -64,7 +71,7 @@ fn load_with(
 /// Like [`load`] for text already in memory; `file` names it in errors, and relative paths in
 /// it (`replay_csv`) are resolved against `file`'s directory.
 pub fn parse_str(text: &str, file: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    parse_str_with(text, file, overrides, InitialPlacement::Probe)
+    parse_str_with(text, file, overrides, InitialPlacement::LeftToRun)
 }
 
 /// [`parse_str`], choosing whether the initial placement is probed.

@@ -2,6 +2,7 @@
 //! and its line), overrides, replay CSV, and garbage input.
 
 use super::*;
+use crate::config::*;
 use crate::engine::{Dist, Duration, SimTime};
 use crate::model::{FlavorId, HostId, VmState};
 use proptest::prelude::*;

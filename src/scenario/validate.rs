@@ -8,6 +8,7 @@ use super::node::Seg;
 use super::raw::*;
 use super::replay;
 use super::types::*;
+use crate::config::*;
 use crate::engine::{Dist, Duration, SimTime};
 use crate::model::{Flavor, FlavorId, Host, HostId, VmState};
 use std::collections::{HashMap, HashSet};
@@ -1927,8 +1928,8 @@ pub(crate) fn build(
         output,
         expectations,
     };
-    if placement == super::InitialPlacement::Probe {
-        initial_placement(cx, raw, &scenario)?;
+    if let super::InitialPlacement::Probe(probe) = placement {
+        initial_placement(cx, raw, &scenario, probe)?;
     }
     Ok(scenario)
 }
@@ -1937,41 +1938,17 @@ pub(crate) fn build(
 /// copy of the cloud without its workload, traces discarded), so that a server that cannot be
 /// placed is a load error naming its `[[servers]]` or `[[server_groups]]` entry — for `check`
 /// as for `run`, which otherwise would only find it once started.
-fn initial_placement(cx: &Ctx, raw: &RawScenario, sc: &Scenario) -> R<()> {
+fn initial_placement(
+    cx: &Ctx,
+    raw: &RawScenario,
+    sc: &Scenario,
+    probe: super::PlacementProbe,
+) -> R<()> {
     if sc.servers.iter().all(|s| s.host.is_some()) {
         return Ok(()); // pinned servers are placed without a capacity check
     }
-    let probe = Scenario {
-        source: sc.source.clone(),
-        name: sc.name.clone(),
-        seed: sc.seed,
-        release: sc.release,
-        live: sc.live,
-        drains: Vec::new(),
-        end: sc.end,
-        nova: sc.nova.clone(),
-        hosts: sc.hosts.clone(),
-        flavors: sc.flavors.clone(),
-        servers: sc.servers.clone(),
-        latency: sc.latency.clone(),
-        steps: sc.steps.clone(),
-        faults: Vec::new(),
-        requests: Vec::new(),
-        generators: Vec::new(),
-        service_events: Vec::new(),
-        output: sc.output.clone(),
-        expectations: Vec::new(),
-    };
-    let sink = || -> Box<dyn std::io::Write> { Box::new(std::io::sink()) };
-    let trace = crate::trace::writer::TraceWriter::new(sink(), sink(), sink())
-        .expect("writing to io::sink cannot fail");
-    let crate::sim::SimError::Setup(crate::sim::SetupError::Unplaceable { server, reason }) =
-        (match crate::sim::Sim::new(probe, trace) {
-            Ok(_) => return Ok(()),
-            Err(e) => e,
-        })
-    else {
-        return Ok(()); // an I/O error of a sink: nothing to report about the scenario
+    let Err(super::Unplaceable { server, reason }) = probe(sc) else {
+        return Ok(());
     };
     let msg = format!("initial server {server:?} cannot be placed at t = 0: {reason}");
     if let Some((i, r)) = raw

@@ -29,9 +29,9 @@ use super::weighers::{
     Raw, CONTINUOUS, DISCRETE, N,
 };
 use super::{choose, rank, wanted, Filter, NoValidHost, SelectRequest, Selection};
+use crate::config::WeightMultipliers;
 use crate::engine::Stream;
 use crate::model::{Host, HostId, Placement, Resources};
-use crate::scenario::WeightMultipliers;
 
 /// Index of a group in [`Lists::groups`].
 type GroupId = u32;

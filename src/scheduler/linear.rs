@@ -2,9 +2,9 @@
 
 use super::weighers::{multipliers, raw_values, sort_weighed, Norm};
 use super::{choose, Filter, NoValidHost, SelectRequest, Selection};
+use crate::config::WeightMultipliers;
 use crate::engine::Stream;
 use crate::model::{Host, HostId, Placement};
-use crate::scenario::WeightMultipliers;
 
 /// Full-scan scheduler with the semantics of [`super::SchedulerIndex::select`]. `io_ops[h]`
 /// and `num_instances[h]` are host `h`'s weigher inputs (missing entries count as 0).

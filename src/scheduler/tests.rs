@@ -5,9 +5,9 @@ use rand::Rng;
 
 use super::weighers::{multipliers, Norm, Raw};
 use super::*;
+use crate::config::WeightMultipliers;
 use crate::engine::{Duration, RngStreams};
 use crate::model::{Consumer, ServerId};
-use crate::scenario::WeightMultipliers;
 
 fn host(vcpus: u64, memory_mb: u64, disk_gb: u64) -> Host {
     Host {

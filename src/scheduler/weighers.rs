@@ -2,8 +2,8 @@
 //! min-max normalisation. Nova's other weighers (PCI, affinity, build failure, cross-cell,
 //! image properties, metrics) contribute 0 in this model and are left out.
 
+use crate::config::WeightMultipliers;
 use crate::model::{Host, HostId, Placement, Resources};
-use crate::scenario::WeightMultipliers;
 
 /// Number of modelled weighers.
 pub(crate) const N: usize = 6;

@@ -2,11 +2,11 @@
 //! scheduler; building → active after a boot time (README, Fidelity: no build reschedule).
 
 use super::{Event, Flow, Op, OpId, Sim, D};
+use crate::config::FaultStep;
 use crate::model::{
     Consumer, EventResult, FlavorId, HostId, MigrationStatus, PowerState, Server, ServerId,
     TaskState, VmState,
 };
-use crate::scenario::FaultStep;
 use crate::scheduler::{NoValidHost, SelectRequest};
 use crate::trace::{Hop, Outcome, Step};
 use std::sync::Arc;

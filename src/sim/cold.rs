@@ -3,11 +3,11 @@
 //! prep_resize (§4.4).
 
 use super::{Event, Flow, Op, OpId, Sim, D};
+use crate::config::{FaultKind, FaultStep};
 use crate::model::{
     Consumer, EventResult, HostId, Migration, MigrationId, MigrationStatus, MigrationType,
     PowerState, ServerId, TaskState, VmState,
 };
-use crate::scenario::{FaultKind, FaultStep};
 use crate::scheduler::{NoValidHost, SelectRequest};
 use crate::trace::{Hop, Outcome};
 use std::sync::Arc;

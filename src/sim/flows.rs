@@ -6,8 +6,8 @@
 //! operation's epoch (see `Stamped`), so a step of a course the operation left is dropped.
 
 use super::LivePhase;
+use crate::config::FaultKind;
 use crate::model::{ActionId, HostId, MigrationId, RequestId, ServerId, TaskState, VmState};
-use crate::scenario::FaultKind;
 
 /// The flows, with their own data.
 #[derive(Debug, Clone)]

@@ -4,13 +4,13 @@
 //! and every rollback.
 
 use super::{Event, Flow, Op, OpId, Sim, D};
+use crate::config::{FaultKind, FaultStep};
 use crate::engine::{Duration, TimerKey};
 use crate::model::transfer::{self, TransferEnd, TransferInput};
 use crate::model::{
     Consumer, EventResult, HostId, Migration, MigrationId, MigrationStatus, MigrationType,
     PowerState, ServerId, TaskState, VmState,
 };
-use crate::scenario::{FaultKind, FaultStep};
 use crate::scheduler::{NoValidHost, SelectRequest};
 use crate::trace::{Hop, Outcome, Step};
 use std::sync::Arc;

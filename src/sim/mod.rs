@@ -31,6 +31,8 @@ pub use invariants::{Checks, Violation};
 pub use live::LivePhase;
 use owners::{Checker, Cloud, Computes, Engine, Faults, Metrics, TraceSink, Workload};
 pub use workload::SetupError;
+#[cfg(test)]
+mod trace_tests;
 
 /// Why a run could not complete.
 #[derive(Debug, thiserror::Error)]
@@ -60,15 +62,16 @@ struct Instant {
     budget: u64,
 }
 
+use crate::config::{FaultKind, FaultStep};
 use crate::engine::{Dist, Duration, SimTime, TimerKey};
 use crate::model::{
     Consumer, EventResult, HostId, MigrationId, MigrationStatus, RequestId, Resources, Server,
     ServerId, Status, TaskState, VmState, World,
 };
-use crate::scenario::{FaultKind, FaultStep, Scenario};
+use crate::scenario::{self, Scenario};
 use crate::scheduler::SchedulerIndex;
 use crate::trace::writer::{TraceWriter, TransitionRow};
-use crate::trace::{Hop, Outcome, RequestRecord, Step};
+use crate::trace::{Hop, Outcome, RequestRecord, RunStats, Step, ThroughputRow};
 use rand::Rng;
 use std::io;
 
@@ -77,21 +80,6 @@ use std::io;
 struct FaultState {
     rule: crate::scenario::FaultRule,
     fired: u32,
-}
-
-/// Counters of the run, for the summary and benchmarks.
-#[derive(Debug, Clone, Default)]
-pub struct RunStats {
-    pub events: u64,
-    pub end_time: SimTime,
-    /// Peak over time of resources held by migration consumers, cloud-wide (capacity held twice).
-    pub peak_migration_vcpus: u64,
-    pub peak_migration_memory_mb: u64,
-    /// Steps that fired for an operation that had been cut short since they were scheduled,
-    /// and were dropped (see [`Stamped`]).
-    pub stale_steps: u64,
-    /// Set when a run without `end_s` stopped with only futile retries left.
-    pub ended_early: Option<String>,
 }
 
 /// Which distribution a duration is drawn from (index into `DurationStreams`).
@@ -135,21 +123,6 @@ const D_NAMES: [&str; 17] = [
     "steps.post_live_migration",
     "steps.post_live_migration_at_destination",
 ];
-
-/// Throughput accumulator for the current window.
-#[derive(Debug, Clone)]
-pub struct ThroughputRow {
-    pub start: SimTime,
-    pub end: SimTime,
-    /// Per action (ActionKind::ALL order): submitted, accepted, rejected, succeeded, failed.
-    pub per_action: Vec<[u64; 5]>,
-    /// Servers per status at the end of the window (Status::ALL order).
-    pub statuses: Vec<u64>,
-    /// Windows right after this one, each as long as this one, in which nothing happened: not
-    /// stored (memory follows the events, not simulated time), written by `write_throughput`
-    /// as rows with zero counts and these statuses.
-    pub empty_after: u64,
-}
 
 pub struct Sim {
     /// The scenario, less its initial servers and generators, which moved into the world and
@@ -207,6 +180,43 @@ struct IndexInputs {
 /// (spec §6.2).
 pub const POLL_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Places the initial servers of `scenario` as a run would, on a copy with no workload and no
+/// output: the probe the scenario loader calls to report a server that does not fit at its own
+/// entry (`scenario::InitialPlacement::Probe`).
+pub fn probe_initial_placement(scenario: &Scenario) -> Result<(), scenario::Unplaceable> {
+    let probe = Scenario {
+        drains: Vec::new(),
+        faults: Vec::new(),
+        requests: Vec::new(),
+        generators: Vec::new(),
+        service_events: Vec::new(),
+        expectations: Vec::new(),
+        ..scenario.clone()
+    };
+    let sink = || -> Box<dyn io::Write> { Box::new(io::sink()) };
+    let trace = TraceWriter::new(sink(), sink(), sink()).expect("writing to io::sink cannot fail");
+    match Sim::new(probe, trace) {
+        Err(SimError::Setup(SetupError::Unplaceable { server, reason })) => {
+            Err(scenario::Unplaceable { server, reason })
+        }
+        // An I/O error of a sink says nothing about the scenario.
+        Ok(_) | Err(_) => Ok(()),
+    }
+}
+
+/// [`scenario::load`] that also places the initial servers (see [`probe_initial_placement`]),
+/// so that one that does not fit is an error naming its entry: what `check` reports.
+pub fn load_checked(
+    path: &std::path::Path,
+    overrides: &[String],
+) -> Result<Scenario, scenario::ScenarioError> {
+    scenario::load_with(
+        path,
+        overrides,
+        scenario::InitialPlacement::Probe(probe_initial_placement),
+    )
+}
+
 impl Sim {
     /// Builds the world of `scenario` and places its initial servers (t = 0).
     pub fn new(mut scenario: Scenario, trace: TraceWriter) -> Result<Sim, SimError> {
@@ -254,7 +264,7 @@ impl Sim {
                 window: ThroughputRow {
                     start: SimTime::ZERO,
                     end: SimTime::ZERO + window_len,
-                    per_action: vec![[0; 5]; crate::scenario::ActionKind::ALL.len()],
+                    per_action: vec![[0; 5]; crate::config::ActionKind::ALL.len()],
                     statuses: Vec::new(),
                     empty_after: 0,
                 },
@@ -923,8 +933,8 @@ impl Sim {
         rec.completed = Some(rec.answered.map_or(now, |a| a.max(now)));
         let ok = outcome == Outcome::Success;
         rec.outcome = outcome;
-        if let Some(k) = crate::scenario::ActionKind::parse(rec.action) {
-            let i = crate::scenario::ActionKind::ALL
+        if let Some(k) = crate::config::ActionKind::parse(rec.action) {
+            let i = crate::config::ActionKind::ALL
                 .iter()
                 .position(|a| *a == k)
                 .unwrap_or(0);

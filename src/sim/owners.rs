@@ -3,11 +3,12 @@
 //! in one statement.
 
 use super::events::{OpId, Stamped};
-use super::{workload, RunStats, ThroughputRow, Violation, D_NAMES};
+use super::{workload, Violation, D_NAMES};
 use crate::engine::{EventQueue, RngStreams, SimTime, Stream, TimerKey};
 use crate::model::{HostId, Resources, ServerId, World};
 use crate::scheduler::SchedulerIndex;
 use crate::trace::writer::TraceWriter;
+use crate::trace::{RunStats, ThroughputRow};
 use std::collections::VecDeque;
 use std::io;
 
@@ -101,7 +102,7 @@ pub(super) struct Workload {
     pub request_pending: Vec<u32>,
     /// The documented minimal body of an action at a microversion, for requests without one.
     pub default_bodies: rustc_hash::FxHashMap<
-        (crate::scenario::ActionKind, crate::scenario::Microversion),
+        (crate::config::ActionKind, crate::config::Microversion),
         serde_json::Value,
     >,
     pub drains: Vec<workload::DrainState>,

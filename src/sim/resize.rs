@@ -1,12 +1,12 @@
 //! Confirm (spec §4.5), auto-confirm by `_poll_unconfirmed_resizes` (§4.6, §6) and revert (§4.7).
 
 use super::{Event, Flow, Op, OpId, Sim, D, POLL_INTERVAL};
+use crate::config::FaultStep;
 use crate::engine::SimTime;
 use crate::model::{
     Consumer, EventResult, HostId, MigrationId, MigrationStatus, PowerState, RequestId, ServerId,
     TaskState, VmState,
 };
-use crate::scenario::FaultStep;
 use crate::trace::{Hop, Outcome};
 use std::sync::Arc;
 

@@ -3,9 +3,10 @@
 
 use super::{Event, Sim, D};
 use crate::api::{self, Accepted, ApiRequest};
+use crate::config::{ActionKind, Microversion};
 use crate::engine::{Duration, Stream};
 use crate::model::{Consumer, PowerState, RequestId, Server, VmState};
-use crate::scenario::{ActionKind, Arrival, FollowUp, Microversion, RequestTemplate, TargetOrder};
+use crate::scenario::{Arrival, FollowUp, RequestTemplate, TargetOrder};
 use crate::scheduler::SelectRequest;
 use crate::trace::{Hop, Outcome, RequestRecord, Step};
 use rand::Rng;

@@ -101,7 +101,7 @@ pub fn run(s: &Sweep) -> Result<SweepReport, String> {
     for p in grid::points(&s.params, &probe_seeds)? {
         let mut ov = p.overrides(&s.params);
         ov.pop(); // the probe seed: validate with the scenario's own
-        let sc = scenario::load(&s.scenario, &ov).map_err(|e| e.to_string())?;
+        let sc = crate::sim::load_checked(&s.scenario, &ov).map_err(|e| e.to_string())?;
         name.get_or_insert((sc.name, sc.seed));
     }
     let (name, own_seed) = name.ok_or("the grid is empty")?;
@@ -174,7 +174,7 @@ pub fn run(s: &Sweep) -> Result<SweepReport, String> {
 fn run_one(s: &Sweep, p: &Point, folder: &Path) -> Result<RunResult, String> {
     let label = p.label(&s.params);
     // Every grid point was loaded with the placement probe before the runs started.
-    let sc = scenario::load_for_run(&s.scenario, &p.overrides(&s.params))
+    let sc = scenario::load(&s.scenario, &p.overrides(&s.params))
         .map_err(|e| format!("run {label}: {e}"))?;
     let has_expectations = !sc.expectations.is_empty();
     let (summary, expectations) = if s.keep_runs {

@@ -4,8 +4,8 @@
 use super::grid::Param;
 use super::stats::{num, Stats};
 use super::RunResult;
+use crate::config::ActionKind;
 use crate::model::Status;
-use crate::scenario::ActionKind;
 use crate::trace::summary::{ActionSummary, Summary};
 use std::collections::BTreeSet;
 

@@ -100,7 +100,7 @@ pub struct RequestRecord {
     pub name: String,
     pub action: &'static str,
     pub server: std::sync::Arc<str>,
-    pub microversion: crate::scenario::Microversion,
+    pub microversion: crate::config::Microversion,
     pub role: &'static str,
     pub submitted: SimTime,
     pub answered: Option<SimTime>,
@@ -108,4 +108,34 @@ pub struct RequestRecord {
     pub message: String,
     pub completed: Option<SimTime>,
     pub outcome: Outcome,
+}
+
+/// Counters of the run, for the summary and benchmarks.
+#[derive(Debug, Clone, Default)]
+pub struct RunStats {
+    pub events: u64,
+    pub end_time: SimTime,
+    /// Peak over time of resources held by migration consumers, cloud-wide (capacity held twice).
+    pub peak_migration_vcpus: u64,
+    pub peak_migration_memory_mb: u64,
+    /// Steps that fired for an operation that had been cut short since they were scheduled,
+    /// and were dropped (see `sim::Stamped`).
+    pub stale_steps: u64,
+    /// Set when a run without `end_s` stopped with only futile retries left.
+    pub ended_early: Option<String>,
+}
+
+/// Throughput accumulator for the current window.
+#[derive(Debug, Clone)]
+pub struct ThroughputRow {
+    pub start: SimTime,
+    pub end: SimTime,
+    /// Per action (ActionKind::ALL order): submitted, accepted, rejected, succeeded, failed.
+    pub per_action: Vec<[u64; 5]>,
+    /// Servers per status at the end of the window (Status::ALL order).
+    pub statuses: Vec<u64>,
+    /// Windows right after this one, each as long as this one, in which nothing happened: not
+    /// stored (memory follows the events, not simulated time), written by `write_throughput`
+    /// as rows with zero counts and these statuses.
+    pub empty_after: u64,
 }

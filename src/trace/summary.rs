@@ -1,10 +1,10 @@
 //! summary.json and the readable summary printed at the end of a run.
 
+use super::RunStats;
 use super::{Outcome, RequestRecord};
+use crate::config::ActionKind;
 use crate::engine::SimTime;
 use crate::model::{MigrationStatus, Status, World};
-use crate::scenario::ActionKind;
-use crate::sim::RunStats;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

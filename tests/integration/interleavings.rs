@@ -279,7 +279,8 @@ mod random {
     //! every instant (debug build) and its end-of-run rules; any violation, livelock or panic
     //! fails the case, and proptest shrinks it to a minimal scenario.
 
-    use novasim::scenario::{parse_str, FaultStep};
+    use novasim::config::FaultStep;
+    use novasim::scenario::parse_str;
     use novasim::sim::{Checks, Sim};
     use novasim::trace::writer::TraceWriter;
     use proptest::prelude::*;

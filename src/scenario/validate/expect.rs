@@ -5,6 +5,7 @@
 //! that check, so a table never means two things.
 
 use super::{actions, choice, count32, name, opt_name, secs, secs_pos, uint, Names, R};
+use crate::config::*;
 use crate::engine::SimTime;
 use crate::model::{MigrationStatus, Status};
 use crate::scenario::context::{at, at_index, Ctx};
