@@ -20,3 +20,4 @@ pub mod sim;
 pub mod sweep;
 pub mod text;
 pub mod trace;
+pub mod vocab;

@@ -71,7 +71,7 @@ impl Results {
             for h in d.alternates.split_whitespace() {
                 names.add(h);
             }
-            for (h, _) in dropped(&d.dropped) {
+            for (h, _) in &d.dropped {
                 names.add(h);
             }
         }
@@ -174,13 +174,6 @@ pub fn id_number(id: &str) -> u64 {
         .next()
         .and_then(|n| n.parse().ok())
         .unwrap_or(u64::MAX)
-}
-
-/// `host:reason` pairs of scheduling.csv's `dropped` column.
-pub fn dropped(field: &str) -> impl Iterator<Item = (&str, &str)> {
-    field
-        .split_whitespace()
-        .map(|p| p.rsplit_once(':').unwrap_or((p, "")))
 }
 
 /// Names in first-seen order without repeats.

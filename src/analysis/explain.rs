@@ -11,9 +11,11 @@
 //! The wording follows the spec (docs/nova-semantics.md); the sentence for each step
 //! text is in [`transition_sentence`].
 
-use super::data::{dropped, ActionEvent, Decision, MigrationInfo, Request, Results, Transition};
+use super::data::{ActionEvent, Decision, MigrationInfo, Request, Results, Transition};
 use super::AnalysisError;
+use crate::config::ActionKind;
 use crate::engine::SimTime;
+use crate::vocab::{DropReason, Hop, Purpose, Step as TraceStep};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -299,16 +301,16 @@ impl<'a> Ctx<'a> {
             let early: Vec<usize> = (0..self.rows.len())
                 .filter(|&i| {
                     let t = self.rows[i];
-                    t.request == q.request && t.hop == "API" && t.time_s < answered
+                    t.request == q.request && t.hop == Hop::Api && t.time_s < answered
                 })
                 .collect();
             // The create row names no request (the server did not exist when it was saved).
             let at_answer: Vec<usize> = (0..self.rows.len())
                 .filter(|&i| {
                     let t = self.rows[i];
-                    let ours =
-                        t.request == q.request || (t.request.is_empty() && q.action == "create");
-                    ours && t.hop == "API" && t.time_s == answered
+                    let ours = t.request == q.request
+                        || (t.request.is_empty() && q.action == ActionKind::Create);
+                    ours && t.hop == Hop::Api && t.time_s == answered
                 })
                 .collect();
             let mig = self.mig_for(&q.request, answered);
@@ -324,11 +326,11 @@ impl<'a> Ctx<'a> {
                         absorbed.insert(i);
                     }
                 }
-                let why = match q.action.as_str() {
-                    "os-migrateLive" => {
+                let why = match q.action {
+                    ActionKind::LiveMigrate => {
                         " Below microversion 2.34 the API calls the conductor and answers only when its checks and scheduling are done."
                     }
-                    "migrate" => {
+                    ActionKind::Migrate => {
                         " Before 21.0.0 the API calls the conductor and answers only after scheduling."
                     }
                     _ => " The API answers only when the work it waits for is done.",
@@ -412,18 +414,18 @@ impl<'a> Ctx<'a> {
         let sync_done = q.answered_s.is_some_and(|a| {
             self.rows
                 .iter()
-                .any(|t| t.request == q.request && t.hop != "API" && t.time_s < a)
+                .any(|t| t.request == q.request && t.hop != Hop::Api && t.time_s < a)
         });
-        match q.action.as_str() {
-            "migrate" if !sync_done => " The API cast migrate_server to the conductor.".into(),
-            "os-migrateLive" if !sync_done => {
+        match q.action {
+            ActionKind::Migrate if !sync_done => " The API cast migrate_server to the conductor.".into(),
+            ActionKind::LiveMigrate if !sync_done => {
                 " The API cast live_migrate_instance to the conductor.".into()
             }
-            "confirmResize" => format!(
+            ActionKind::ConfirmResize => format!(
                 " The API cast confirm_resize to the source {s}; the status stays VERIFY_RESIZE until {s} is done."
             ),
-            "revertResize" => format!(" The API cast revert_resize to the destination {d}."),
-            "delete" => {
+            ActionKind::RevertResize => format!(" The API cast revert_resize to the destination {d}."),
+            ActionKind::Delete => {
                 let h = self.host_at(q.answered_s.unwrap_or(q.submitted_s));
                 if h.is_empty() {
                     " The server has no host: the API deletes it itself.".into()
@@ -431,8 +433,8 @@ impl<'a> Ctx<'a> {
                     format!(" The API cast the delete to {h}.")
                 }
             }
-            "create" => " The API cast the build to the conductor.".into(),
-            "os-resetState" => {
+            ActionKind::Create => " The API cast the build to the conductor.".into(),
+            ActionKind::ResetState => {
                 let at = q.answered_s.unwrap_or(q.submitted_s);
                 let busy = self
                     .rows
@@ -448,11 +450,15 @@ impl<'a> Ctx<'a> {
                 }
                 x
             }
-            "injectNetworkInfo" | "resetNetwork" => {
+            ActionKind::InjectNetworkInfo | ActionKind::ResetNetwork => {
                 " No state changes: one cast to the host, whose driver does nothing (spec §4.13)."
                     .into()
             }
-            _ => String::new(),
+            // A synchronous migrate or live migrate told its story before the answer; an
+            // abort's own steps are the source's (instance_actions).
+            ActionKind::Migrate | ActionKind::LiveMigrate | ActionKind::AbortLiveMigration => {
+                String::new()
+            }
         }
     }
 
@@ -461,7 +467,7 @@ impl<'a> Ctx<'a> {
         for d in &self.decisions {
             let mig = self.mig_for(&d.request, d.time_s);
             let source = mig.map_or("", |m| m.source.as_str());
-            let text = if d.purpose == "reschedule" {
+            let text = if d.purpose == Purpose::Reschedule {
                 let failed = mig
                     .and_then(|m| m.dest_before(d.time_s))
                     .unwrap_or("the destination");
@@ -490,7 +496,7 @@ impl<'a> Ctx<'a> {
             } else {
                 self.decision_sentence(d, source)
             };
-            let hop = if d.purpose == "reschedule" {
+            let hop = if d.purpose == Purpose::Reschedule {
                 "CON"
             } else {
                 "SCH"
@@ -500,36 +506,36 @@ impl<'a> Ctx<'a> {
     }
 
     fn decision_sentence(&self, d: &Decision, source: &str) -> String {
-        let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
-        for (h, why) in dropped(&d.dropped) {
-            match by_reason.iter_mut().find(|(w, _)| *w == why) {
+        let mut by_reason: Vec<(DropReason, Vec<&str>)> = Vec::new();
+        for (h, why) in &d.dropped {
+            match by_reason.iter_mut().find(|(w, _)| w == why) {
                 Some((_, hs)) => hs.push(h),
-                None => by_reason.push((why, vec![h])),
+                None => by_reason.push((*why, vec![h])),
             }
         }
-        let targeted = by_reason.iter().any(|(w, _)| *w == "not-requested");
+        let targeted = by_reason
+            .iter()
+            .any(|(w, _)| *w == DropReason::NotRequested);
         let mut parts: Vec<String> = Vec::new();
         for (why, hosts) in &by_reason {
-            if *why == "ignored" {
-                // The source, and for live migrations the hosts already tried.
-                let (src, tried): (Vec<&str>, Vec<&str>) =
-                    hosts.iter().partition(|h| **h == source);
-                if !src.is_empty() {
-                    parts.push(format!("{} (the source host is excluded)", names(&src, 8)));
+            let gloss = match why {
+                DropReason::Ignored => {
+                    // The source, and for live migrations the hosts already tried.
+                    let (src, tried): (Vec<&str>, Vec<&str>) =
+                        hosts.iter().partition(|h| **h == source);
+                    if !src.is_empty() {
+                        parts.push(format!("{} (the source host is excluded)", names(&src, 8)));
+                    }
+                    if !tried.is_empty() {
+                        parts.push(format!("{} (already tried)", names(&tried, 8)));
+                    }
+                    continue;
                 }
-                if !tried.is_empty() {
-                    parts.push(format!("{} (already tried)", names(&tried, 8)));
-                }
-                continue;
-            }
-            let gloss = match *why {
-                "disabled" => "its compute service is disabled",
-                "down" => "its compute service is down",
-                "no-capacity" => "not enough free capacity in placement",
-                "not-requested" => "not the requested host",
-                "other-az" => "in another availability zone",
-                "" => "no reason recorded",
-                other => other,
+                DropReason::Disabled => "its compute service is disabled",
+                DropReason::Down => "its compute service is down",
+                DropReason::NoCapacity => "not enough free capacity in placement",
+                DropReason::NotRequested => "not the requested host",
+                DropReason::OtherAz => "in another availability zone",
             };
             let gloss = if hosts.len() > 1 {
                 gloss.replace("its ", "their ")
@@ -550,14 +556,13 @@ impl<'a> Ctx<'a> {
         };
         if d.result == "selected" {
             let alts: Vec<&str> = d.alternates.split_whitespace().collect();
-            let what = match d.purpose.as_str() {
-                "initial" => format!("The scheduler placed {} on {} at start-up.", self.server, d.selected),
-                "create" => format!("The scheduler chose {} for the new server and claimed its resources there.", d.selected),
-                "live-migrate" => format!(
+            let what = match d.purpose {
+                Purpose::Create => format!("The scheduler chose {} for the new server and claimed its resources there.", d.selected),
+                Purpose::LiveMigrate => format!(
                     "The scheduler chose {} and claimed {}'s resources there in placement (a live migration asks for no alternates).",
                     d.selected, self.server
                 ),
-                _ => {
+                Purpose::Migrate | Purpose::Reschedule => {
                     let alts = if alts.is_empty() {
                         "no alternates".to_string()
                     } else {
@@ -631,7 +636,7 @@ impl<'a> Ctx<'a> {
                     items,
                     first.time_s,
                     P_STATE,
-                    &first.hop,
+                    first.hop.as_str(),
                     &first.request,
                     text,
                 );
@@ -650,7 +655,7 @@ impl<'a> Ctx<'a> {
         // The state the row saved, as it is (a failure after os-resetState keeps a task_state).
         let vt = format!("vm_state {}, task_state {task}", t.vm_state.as_str());
         let sentence = self.step_sentence(t, prev, &vt);
-        if t.step.ends_with(" failed") && !t.task().is_empty() {
+        if t.step.is_error_save() && !t.task().is_empty() {
             // Nova's error save also writes the changes of the save that failed.
             return format!(
                 "{sentence} task_state {task} remains: the error save also wrote what the failed save (UnexpectedTaskStateError after os-resetState) had pending."
@@ -679,18 +684,18 @@ impl<'a> Ctx<'a> {
         let vm = t.vm_state.as_str();
         let srv = self.server;
         let stopped = vm == "stopped";
-        match t.step.as_str() {
-            "initial placement" => format!("Initial placement on {h}: vm_state {vm}."),
-            "_cold_migrate: migration created pre-migrating" => format!(
+        match t.step {
+            TraceStep::InitialPlacement => format!("Initial placement on {h}: vm_state {vm}."),
+            TraceStep::ColdMigrateCreated => format!(
                 "The conductor created migration {mid} (pre-migrating) and moved {srv}'s allocation on {s} to the migration consumer; it asks the scheduler for a destination."
             ),
-            "_cold_migrate: NoValidHost, migration error" => format!(
+            TraceStep::ColdMigrateNoValidHost => format!(
                 "The conductor rolled back: migration {mid} error, the allocation on {s} went back to the instance."
             ),
-            "_cold_migrate: MaxRetriesExceeded, migration error" => format!(
+            TraceStep::ColdMigrateMaxRetries => format!(
                 "The conductor rolled back: migration {mid} error, the allocation on {s} went back to the instance; MaxRetriesExceeded goes back to {d}, which called it."
             ),
-            "set_vm_state_and_notify: task_state None" => {
+            TraceStep::SetVmStateAndNotify => {
                 let mut x = format!(
                     "set_vm_state_and_notify kept vm_state {vm} and cleared task_state (an instance fault and an error notification are recorded)."
                 );
@@ -698,7 +703,7 @@ impl<'a> Ctx<'a> {
                     .request(&t.request)
                     .and_then(|q| q.answered_s)
                     .is_some_and(|a| a < t.time_s);
-                let after_nvh = prev.is_some_and(|p| p.step.contains("NoValidHost"));
+                let after_nvh = prev.is_some_and(|p| p.step.is_no_valid_host());
                 if after_nvh
                     && answered_before
                     && self.request(&t.request).is_some_and(|q| q.accepted())
@@ -707,35 +712,35 @@ impl<'a> Ctx<'a> {
                 }
                 x
             }
-            "live_migrate: migration created accepted" => format!(
+            TraceStep::LiveMigrateCreated => format!(
                 "The conductor created live migration {mid} (accepted), checked the power state and that {s}'s compute service is up, and moved the allocation on {s} to the migration consumer."
             ),
-            "_find_destination: max retries exceeded, migration failed" => format!(
+            TraceStep::FindDestinationMaxRetries => format!(
                 "No attempt left (migrate_max_retries): the conductor saved migration {mid} failed and raised MaxRetriesExceeded."
             ),
-            "_live_migrate: pre-check failed, task_state None" => format!(
+            TraceStep::LivePreCheckFailed => format!(
                 "The conductor handled the pre-check failure: the allocation went back to the instance on {s}, vm_state unchanged ({vm}), task_state None (not ERROR: a known pre-check exception)."
             ),
-            "_live_migrate: migration error" => {
+            TraceStep::LiveMigrateMigrationError => {
                 if prev.is_some_and(|p| p.migration_status_str() == "failed") {
                     format!("Migration {mid} error (overwriting the transient failed).")
                 } else {
                     format!("Migration {mid} error.")
                 }
             }
-            "instance deleted during the move" => {
+            TraceStep::DeletedDuringMove => {
                 format!("The server was deleted during the move: migration {mid} error.")
             }
-            "schedule_and_build_instances: NoValidHost" => {
+            TraceStep::BuildNoValidHost => {
                 format!("The conductor got NoValidHost for the build: {vt}.")
             }
-            "prep_resize failed: reschedule" => format!(
+            TraceStep::PrepResizeReschedule => format!(
                 "prep_resize failed on {d}: it set task_state resize_prep again and calls the conductor to reschedule."
             ),
-            "prep_resize failed: migration error" => format!(
+            TraceStep::PrepResizeMigrationError => format!(
                 "prep_resize failed on {d}; with no retry information (a requested host, or max_attempts = 1) there is no reschedule: migration {mid} error."
             ),
-            "prep_resize failed" => {
+            TraceStep::PrepResizeFailed => {
                 if vm == "error" {
                     format!(
                         "{d} re-raised the original prep_resize exception: {vt} (anything but an InstanceFaultRollback errors the instance)."
@@ -746,7 +751,7 @@ impl<'a> Ctx<'a> {
                     )
                 }
             }
-            "finish_resize: task_state resize_finish" => {
+            TraceStep::FinishResizeTask => {
                 let power = if stopped {
                     "the guest stays powered off, as it was stopped"
                 } else {
@@ -756,16 +761,16 @@ impl<'a> Ctx<'a> {
                     "{d} started finish_resize: task_state resize_finish; it binds the ports and volumes to {d} and {power}."
                 )
             }
-            "finish_resize: migration finished" => format!(
+            TraceStep::FinishResizeMigrationFinished => format!(
                 "Migration {mid} finished: this save starts the resize_confirm_window clock."
             ),
-            "finish_resize: vm_state resized, task_state None" => format!(
+            TraceStep::FinishResizeResized => format!(
                 "vm_state resized, task_state None: VERIFY_RESIZE: the server now holds capacity on both {s} and {d} until confirmed or reverted."
             ),
-            "finish_resize failed: migration error" => {
+            TraceStep::FinishResizeMigrationError => {
                 format!("finish_resize failed on {d}: migration {mid} error.")
             }
-            "finish_resize failed" => {
+            TraceStep::FinishResizeFailed => {
                 if vm == "error" {
                     format!(
                         "{vt}. instance.host is already {d}: the source allocation on {s} is deleted and {d} keeps its claim (a hard reboot on {d} can recover the server)."
@@ -774,41 +779,41 @@ impl<'a> Ctx<'a> {
                     format!("{vt} (an InstanceFaultRollback or NotImplementedError).")
                 }
             }
-            "_poll_unconfirmed_resizes: auto-confirm, migration confirming" => {
+            TraceStep::AutoConfirm => {
                 self.auto_confirm_sentence(t, m, s, d)
             }
-            "_poll_unconfirmed_resizes: migration error" => format!(
+            TraceStep::AutoConfirmMigrationError => format!(
                 "The periodic task _poll_unconfirmed_resizes on {d} found {mid} finished but the server not in vm_state resized without a task (e.g. after os-resetState, or in ERROR): it set the migration to error without confirming; the allocation held on {s} is not freed."
             ),
-            "revert_resize: migration reverted" => format!(
+            TraceStep::RevertResizeReverted => format!(
                 "{d} has destroyed the guest there and dropped its move claim: migration {mid} reverted. It cast finish_revert_resize to {s}."
             ),
-            "post_live_migration_at_destination: host := dest, task_state None" => format!(
+            TraceStep::PostAtDestination => format!(
                 "{d} ran post_live_migration_at_destination: instance.host := {d}, task_state None; the server runs on {d} before the migration is completed."
             ),
-            "post_live_migration_at_destination failed: migration error" => {
+            TraceStep::PostAtDestinationMigrationError => {
                 format!("post_live_migration_at_destination failed on {d}: migration {mid} error.")
             }
-            "post_live_migration_at_destination failed" => {
+            TraceStep::PostAtDestinationFailed => {
                 format!("{vt}; the allocations are not reverted.")
             }
-            "revert failed: migration error" => {
+            TraceStep::RevertMigrationError => {
                 format!("The revert failed on {h}: migration {mid} error.")
             }
-            "revert failed" => {
+            TraceStep::RevertFailed => {
                 format!("{vt}; the allocations stay as they were.")
             }
-            "resize_instance: migration migrating" => {
+            TraceStep::ResizeInstanceMigrating => {
                 format!("{s} started resize_instance: migration {mid} migrating.")
             }
-            "resize_instance: task_state resize_migrating" => {
+            TraceStep::ResizeInstanceTask => {
                 if stopped {
                     format!("task_state resize_migrating: {s} copies the disk to {d} (no shutdown: the server is stopped).")
                 } else {
                     format!("task_state resize_migrating: {s} shuts the guest down (up to shutdown_timeout) and copies its disk to {d}.")
                 }
             }
-            "resize_instance: migration post-migrating" => {
+            TraceStep::ResizeInstancePostMigrating => {
                 let done = if stopped {
                     "the disk copy"
                 } else {
@@ -816,97 +821,91 @@ impl<'a> Ctx<'a> {
                 };
                 format!("{s} finished {done}: migration {mid} post-migrating.")
             }
-            "resize_instance: host := dest, task_state resize_migrated" => format!(
+            TraceStep::ResizeInstanceMigrated => format!(
                 "instance.host := {d}, task_state resize_migrated; {s} cast finish_resize to {d}."
             ),
-            "resize_instance failed: migration error" => format!(
+            TraceStep::ResizeInstanceMigrationError => format!(
                 "resize_instance failed on {s}: migration {mid} error (a failure after prep_resize is never rescheduled)."
             ),
-            "resize_instance failed" => {
+            TraceStep::ResizeInstanceFailed => {
                 if vm == "error" {
                     format!("{vt}; the allocation goes back to the instance on {s} and {d} is freed.")
                 } else {
                     format!("An InstanceFaultRollback: {vt}; the allocation goes back to the instance on {s} and {d} is freed.")
                 }
             }
-            "confirm_resize: migration confirmed" => format!(
+            TraceStep::ConfirmResizeConfirmed => format!(
                 "{s} has destroyed the old guest and dropped its move claim: migration {mid} confirmed."
             ),
-            "confirm_resize: vm_state active/stopped, task_state None" => format!(
+            TraceStep::ConfirmResizeDone => format!(
                 "{vt}; the migration's allocation on {s} is deleted: only {d} holds {srv}'s resources now."
             ),
-            "confirm_resize failed: migration error" => {
+            TraceStep::ConfirmResizeMigrationError => {
                 format!("confirm_resize failed on {s}: migration {mid} error.")
             }
-            "confirm_resize failed" => format!(
+            TraceStep::ConfirmResizeFailed => format!(
                 "{vt}; the migration's allocation on {s} is deleted all the same (a finally block)."
             ),
-            "finish_revert_resize: host := source" => format!(
+            TraceStep::FinishRevertHost => format!(
                 "{s} started finish_revert_resize: instance.host := {s} again; the allocation moves from the migration back to the instance on {s}, freeing {d}."
             ),
-            "finish_revert_resize: task_state powering-off" => {
+            TraceStep::FinishRevertPoweringOff => {
                 "The server was stopped before the move: task_state powering-off, then it is stopped.".into()
             }
-            "finish_revert_resize: reverted to source" => {
+            TraceStep::FinishRevertDone => {
                 if stopped {
                     format!("{s} finished the revert and kept the guest stopped: {vt}.")
                 } else {
                     format!("{s} restarted the guest there (driver.finish_revert_migration): {vt}.")
                 }
             }
-            "live_migration: migration queued" => format!(
+            TraceStep::LiveMigrationQueued => format!(
                 "{s} received live_migration: migration {mid} queued in its live-migration executor (max_concurrent_live_migrations per compute)."
             ),
-            "_do_live_migration: migration preparing" => format!(
+            TraceStep::LiveMigrationPreparing => format!(
                 "An executor slot on {s} is free: migration {mid} preparing; {d} runs pre_live_migration and {s} waits for network-vif-plugged."
             ),
-            "_live_migration: migration running" => {
+            TraceStep::LiveMigrationRunning => {
                 format!("The memory transfer from {s} to {d} started: migration {mid} running.")
             }
-            "_live_migration_monitor: switched to post-copy" => format!(
+            TraceStep::LiveMigrationPostCopy => format!(
                 "The transfer switched to post-copy: migration {mid} {}.",
                 t.migration_status_str()
             ),
-            "_post_live_migration: migration completed" => format!(
+            TraceStep::PostLiveMigrationCompleted => format!(
                 "{s} cleaned up the source: migration {mid} completed and its allocation on {s} deleted."
             ),
-            "_do_live_migration: migration error" => format!("Migration {mid} error."),
-            "build_and_run_instance: task_state spawning" => {
+            TraceStep::DoLiveMigrationError => format!("Migration {mid} error."),
+            TraceStep::BuildSpawning => {
                 format!("{h} started building the server: task_state spawning.")
             }
-            "build_and_run_instance: active" => format!("The guest booted on {h}: vm_state active."),
-            "build failed" => format!(
+            TraceStep::BuildActive => format!("The guest booted on {h}: vm_state active."),
+            TraceStep::BuildFailed => format!(
                 "The build failed on {h}: vm_state error (a failed boot is not rescheduled); its allocation is deleted."
             ),
-            "delete: move ended" => format!(
+            TraceStep::DeleteMoveEnded => format!(
                 "The delete ended the pending move: migration {mid} {} (a resize awaiting confirmation is confirmed, as API._confirm_resize_on_deleting does); its allocation is deleted.",
                 t.migration_status_str()
             ),
-            "delete: vm_state deleted" => {
+            TraceStep::DeleteDone => {
                 format!("{h} deleted the server: vm_state deleted; its allocations are freed.")
             }
-            step => {
-                if let Some(why) = step
-                    .strip_prefix("_rollback_live_migration (")
-                    .and_then(|x| x.strip_suffix("): task_state None"))
-                {
-                    format!(
-                        "{s} rolled the live migration back ({why}): the allocation went back to the instance on {s}, task_state None."
-                    )
-                } else if let Some(status) = step.strip_prefix("_rollback_live_migration: migration ") {
-                    format!("Migration {mid} {status}.")
-                } else if t.hop == "API" {
-                    format!("The API set {}.", api_clause(t, m))
-                } else {
-                    // A step this version does not know: its text, and the state after it.
-                    format!(
-                        "{step} (vm_state {vm}, task_state {}, migration {} {}).",
-                        if t.task().is_empty() { "None" } else { t.task() },
-                        t.migration,
-                        t.migration_status_str()
-                    )
-                }
-            }
+            TraceStep::FinishRevertHostErrorSave => format!(
+                "{s} started finish_revert_resize, but the save expecting task_state resize_reverting failed (UnexpectedTaskStateError after os-resetState): the error save wrote the pending instance.host := {s}; both allocations stay."
+            ),
+            TraceStep::LiveRollback(cause) => format!(
+                "{s} rolled the live migration back ({}): the allocation went back to the instance on {s}, task_state None.",
+                cause.as_str()
+            ),
+            TraceStep::LiveRollbackStatus(status) => format!("Migration {mid} {}.", status.as_str()),
+            TraceStep::MigrateApi
+            | TraceStep::ConfirmResizeApi
+            | TraceStep::RevertResizeApi
+            | TraceStep::RevertResizeApiMigration
+            | TraceStep::CreateApi
+            | TraceStep::DeleteApi
+            | TraceStep::LiveMigrateApi
+            | TraceStep::ResetState(_) => format!("The API set {}.", api_clause(t, m)),
         }
     }
 
@@ -1220,16 +1219,16 @@ impl<'a> Ctx<'a> {
 /// An API transitions row as a clause of the answer: what the API saved.
 fn api_clause(t: &Transition, mig: Option<&MigrationInfo>) -> String {
     let mid = mig.map_or(t.migration.as_str(), |m| m.id.as_str());
-    let step = t.step.as_str();
-    if step.ends_with("migration confirming") {
-        return format!("migration {mid} confirming");
-    }
-    if step.ends_with("migration reverting") {
-        return format!("migration {mid} reverting");
-    }
-    match step.split_once(": ") {
-        Some((_, what)) => what.to_string(),
-        None => step.to_string(),
+    match t.step {
+        TraceStep::ConfirmResizeApi => format!("migration {mid} confirming"),
+        TraceStep::RevertResizeApiMigration => format!("migration {mid} reverting"),
+        step => {
+            let text = step.text();
+            match text.split_once(": ") {
+                Some((_, what)) => what.to_string(),
+                None => text.into_owned(),
+            }
+        }
     }
 }
 

@@ -570,8 +570,8 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
                 .s("task_state", t.task())
                 .s("status", t.status.as_str())
                 .s("request", &t.request)
-                .s("hop", &t.hop)
-                .s("step", &t.step)
+                .s("hop", t.hop.as_str())
+                .s("step", &t.step.text())
                 .end();
         }
         What::Phase { mig, row, side } => {
@@ -611,8 +611,8 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
             // The cause once, on the server's track (host tracks repeat the same spans).
             if side == Side::Server {
                 a.s("request", &t.request)
-                    .s("hop", &t.hop)
-                    .s("step", &t.step);
+                    .s("hop", t.hop.as_str())
+                    .s("step", &t.step.text());
             }
             a.end();
         }
@@ -658,7 +658,7 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
             Args::new(out)
                 .s("request", &q.request)
                 .s("name", &q.name)
-                .s("action", &q.action)
+                .s("action", q.action.as_str())
                 .s("server", &q.server)
                 .s("microversion", &q.microversion)
                 .s("role", &q.role)
@@ -674,22 +674,22 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
         What::Decision { d, on_host } => {
             let x = &r.decisions[d];
             let name = if on_host {
-                format!("chosen for {} ({})", x.server, x.purpose)
+                format!("chosen for {} ({})", x.server, x.purpose.as_str())
             } else if x.selected.is_empty() {
-                format!("schedule {}: {}", x.purpose, x.result)
+                format!("schedule {}: {}", x.purpose.as_str(), x.result)
             } else {
-                format!("schedule {}: {}", x.purpose, x.selected)
+                format!("schedule {}: {}", x.purpose.as_str(), x.selected)
             };
             head(out, &name, "scheduler", rec);
             Args::new(out)
                 .s("request", &x.request)
                 .s("server", &x.server)
-                .s("purpose", &x.purpose)
+                .s("purpose", x.purpose.as_str())
                 .s("result", &x.result)
                 .s("selected", &x.selected)
                 .s("alternates", &x.alternates)
                 .s("reason", &x.reason)
-                .s("dropped", &x.dropped)
+                .s("dropped", &dropped_field(&x.dropped))
                 .end();
         }
         What::Service(i) => {
@@ -793,6 +793,15 @@ fn write_all(
         emit(out, &line)?;
     }
     out.write_all(b"\n]}\n")
+}
+
+/// scheduling.csv's `dropped` field again: space-separated `host:reason`.
+fn dropped_field(dropped: &[(String, crate::vocab::DropReason)]) -> String {
+    let pairs: Vec<String> = dropped
+        .iter()
+        .map(|(h, why)| format!("{h}:{}", why.as_str()))
+        .collect();
+    pairs.join(" ")
 }
 
 #[cfg(test)]

@@ -412,7 +412,7 @@ fn no_http_code(code: u16, action: Option<&str>, requests: &[Request]) -> Outcom
     };
     let hits: Vec<String> = requests
         .iter()
-        .filter(|r| r.http_code == Some(code) && action.is_none_or(|a| r.action == a))
+        .filter(|r| r.http_code == Some(code) && action.is_none_or(|a| r.action.as_str() == a))
         .map(|r| match r.answered_s {
             Some(t) => format!("{} ({} at {t} s)", r.request, r.action),
             None => format!("{} ({})", r.request, r.action),
@@ -449,7 +449,7 @@ fn percentile_below(
     );
     let xs: Vec<u64> = requests
         .iter()
-        .filter(|r| r.action == action)
+        .filter(|r| r.action.as_str() == action)
         .filter_map(|r| {
             match latency {
                 LatencyKind::Completion if r.outcome == "success" => r.completed_s,
@@ -504,7 +504,9 @@ fn outcome_detail(
     );
     let hits: Vec<String> = requests
         .iter()
-        .filter(|r| r.outcome_detail.starts_with(prefix) && action.is_none_or(|a| r.action == a))
+        .filter(|r| {
+            r.outcome_detail.starts_with(prefix) && action.is_none_or(|a| r.action.as_str() == a)
+        })
         .map(|r| r.request.clone())
         .collect();
     let n = hits.len() as u64;
@@ -537,8 +539,8 @@ mod tests {
             status: status.expect("status"),
             migration: mig.into(),
             migration_status: mig_status,
-            hop: "API".into(),
-            step: String::new(),
+            hop: crate::vocab::Hop::Api,
+            step: crate::vocab::Step::MigrateApi,
         }
     }
 
@@ -628,7 +630,7 @@ mod tests {
             name: String::new(),
             submitted_s: SimTime(sub),
             answered_s: Some(SimTime(sub + 50)),
-            action: action.into(),
+            action: crate::config::ActionKind::parse(action).expect("an action"),
             server: "vm".into(),
             microversion: "2.104".into(),
             role: "admin".into(),

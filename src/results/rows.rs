@@ -3,8 +3,10 @@
 //! simulator wrote them; the states of the closed vocabularies of `crate::model` are enums.
 
 use super::{ReadError, EXPECTATIONS_FILE, THROUGHPUT_FILE};
+use crate::config::ActionKind;
 use crate::engine::SimTime;
 use crate::model::{MigrationStatus, Status, TaskState, VmState};
+use crate::vocab::{DropReason, Hop, Purpose, Step};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -83,6 +85,16 @@ impl Fields<'_> {
             .map_err(|_| self.bad(i, "a non-negative integer"))
     }
 
+    /// A value of a closed vocabulary read by its parser.
+    fn parsed<T>(
+        &self,
+        i: usize,
+        parse: fn(&str) -> Option<T>,
+        what: &'static str,
+    ) -> Result<T, ReadError> {
+        parse(self.str(i)).ok_or_else(|| self.bad(i, what))
+    }
+
     /// A value of a closed vocabulary, `None` when empty if `optional`.
     fn word<T: Copy>(
         &self,
@@ -124,9 +136,8 @@ pub struct Transition {
     pub status: Status,
     pub migration: String,
     pub migration_status: Option<MigrationStatus>,
-    /// Kept as text: the hop vocabulary lives in `trace`, which depends on this module.
-    pub hop: String,
-    pub step: String,
+    pub hop: Hop,
+    pub step: Step,
 }
 
 impl Transition {
@@ -174,8 +185,12 @@ impl CsvRow for Transition {
                 MigrationStatus::as_str,
                 "a migration status",
             )?,
-            hop: f.string(9),
-            step: f.string(10),
+            hop: f.parsed(
+                9,
+                Hop::parse,
+                "a hop (API, CON, SCH, SRC, DST, CMP, PLC, OPS)",
+            )?,
+            step: f.parsed(10, Step::parse, "a step this version of novasim writes")?,
         })
     }
 }
@@ -187,7 +202,7 @@ pub struct Request {
     pub name: String,
     pub submitted_s: SimTime,
     pub answered_s: Option<SimTime>,
-    pub action: String,
+    pub action: ActionKind,
     pub server: String,
     pub microversion: String,
     pub role: String,
@@ -244,7 +259,7 @@ impl CsvRow for Request {
             name: f.string(1),
             submitted_s: f.time(2)?,
             answered_s: f.opt_time(3)?,
-            action: f.string(4),
+            action: f.parsed(4, ActionKind::parse, "an API action")?,
             server: f.string(5),
             microversion: f.string(6),
             role: f.string(7),
@@ -263,14 +278,14 @@ pub struct Decision {
     pub time_s: SimTime,
     pub request: String,
     pub server: String,
-    pub purpose: String,
+    pub purpose: Purpose,
     pub result: String,
     pub selected: String,
     /// Space-separated host names.
     pub alternates: String,
     pub reason: String,
-    /// Space-separated `host:reason` (small clouds only).
-    pub dropped: String,
+    /// The hosts dropped and why, in the row's order (small clouds only).
+    pub dropped: Vec<(String, DropReason)>,
 }
 
 impl CsvRow for Decision {
@@ -293,12 +308,25 @@ impl CsvRow for Decision {
             time_s: f.time(0)?,
             request: f.string(1),
             server: f.string(2),
-            purpose: f.string(3),
+            purpose: f.parsed(
+                3,
+                Purpose::parse,
+                "a purpose (create, migrate, reschedule, live-migrate)",
+            )?,
             result: f.string(4),
             selected: f.string(5),
             alternates: f.string(6),
             reason: f.string(7),
-            dropped: f.string(8),
+            dropped: f
+                .str(8)
+                .split_whitespace()
+                .map(|pair| {
+                    let (host, why) = pair.rsplit_once(':').unwrap_or((pair, ""));
+                    let why = DropReason::parse(why)
+                        .ok_or_else(|| f.bad(8, "space-separated host:reason pairs"))?;
+                    Ok((host.to_string(), why))
+                })
+                .collect::<Result<_, ReadError>>()?,
         })
     }
 }

@@ -8,16 +8,17 @@ use crate::model::{
     TaskState, VmState,
 };
 use crate::scheduler::{NoValidHost, SelectRequest};
-use crate::trace::{Hop, Outcome, Step};
+use crate::trace::Outcome;
+use crate::vocab::{Exception, Hop, Purpose, Step};
 use std::sync::Arc;
 
 impl Sim {
     /// Adds a server to the world with its first transitions row.
-    pub(super) fn add_server<'a>(
+    pub(super) fn add_server(
         &mut self,
         server: Server,
         hop: Hop,
-        step: impl Into<Step<'a>>,
+        step: Step,
         op: Option<OpId>,
     ) -> ServerId {
         let id = ServerId(self.cloud.world.servers.len() as u32);
@@ -70,7 +71,7 @@ impl Sim {
             Op::new(Flow::Create, Some(request), request_id, id),
             Some(("create", Some(project))),
         );
-        self.add_server(server, Hop::Api, "create: vm_state building", Some(op));
+        self.add_server(server, Hop::Api, Step::CreateApi, Some(op));
         let d = self.draw(D::Conductor);
         self.after(d, Event::ConBuild(op));
     }
@@ -92,7 +93,7 @@ impl Sim {
             num_alternates: 0,
             host_subset_size: self.scenario.nova.host_subset_size as usize,
         };
-        let result = self.schedule(op, s, "create", &req);
+        let result = self.schedule(op, s, Purpose::Create, &req);
         match result {
             Ok(sel) if self.plc_claim(Consumer::Instance(s), sel.selected, resources) => {
                 let d = self.draw(D::Scheduler)
@@ -107,17 +108,11 @@ impl Sim {
                     .err()
                     .map_or(NoValidHost::NoCandidates.message(), |e| e.message());
                 let reason = reason.trim_end().to_string();
-                self.change_server(
-                    s,
-                    Hop::Conductor,
-                    "schedule_and_build_instances: NoValidHost",
-                    Some(op),
-                    |srv| {
-                        srv.vm_state = VmState::Error;
-                        srv.task_state = None;
-                    },
-                );
-                self.complete(op, Outcome::Failure(format!("NoValidHost: {reason}")));
+                self.change_server(s, Hop::Conductor, Step::BuildNoValidHost, Some(op), |srv| {
+                    srv.vm_state = VmState::Error;
+                    srv.task_state = None;
+                });
+                self.complete(op, Outcome::raised(Exception::NoValidHost, &reason));
             }
         }
     }
@@ -129,16 +124,10 @@ impl Sim {
         }
         let s = self.ops[op.index()].server;
         self.event_start(op, "compute__do_build_and_run_instance", Some(host));
-        self.change_server(
-            s,
-            Hop::Compute,
-            "build_and_run_instance: task_state spawning",
-            Some(op),
-            |srv| {
-                srv.host = Some(host);
-                srv.task_state = Some(TaskState::Spawning);
-            },
-        );
+        self.change_server(s, Hop::Compute, Step::BuildSpawning, Some(op), |srv| {
+            srv.host = Some(host);
+            srv.task_state = Some(TaskState::Spawning);
+        });
         self.ops[op.index()].pending_fault = self.fault_for(FaultStep::Boot, op, host);
         let d = self.draw(D::Boot);
         self.after(d, Event::CmpBuildDone(op, host));
@@ -150,7 +139,7 @@ impl Sim {
         }
         let s = self.ops[op.index()].server;
         if let Some((_, msg)) = self.ops[op.index()].pending_fault.take() {
-            self.change_server(s, Hop::Compute, "build failed", Some(op), |srv| {
+            self.change_server(s, Hop::Compute, Step::BuildFailed, Some(op), |srv| {
                 srv.vm_state = VmState::Error;
                 srv.task_state = None;
             });
@@ -166,17 +155,11 @@ impl Sim {
             return;
         }
         self.cloud.world.servers[s.index()].power_state = PowerState::Running;
-        self.change_server(
-            s,
-            Hop::Compute,
-            "build_and_run_instance: active",
-            Some(op),
-            |srv| {
-                srv.vm_state = VmState::Active;
-                srv.task_state = None;
-                srv.launched = true;
-            },
-        );
+        self.change_server(s, Hop::Compute, Step::BuildActive, Some(op), |srv| {
+            srv.vm_state = VmState::Active;
+            srv.task_state = None;
+            srv.launched = true;
+        });
         self.event_finish(
             op,
             "compute__do_build_and_run_instance",
@@ -195,15 +178,9 @@ impl Sim {
             Op::new(Flow::Delete, Some(request), request_id, server),
             Some(("delete", Some(project))),
         );
-        self.change_server(
-            server,
-            Hop::Api,
-            "delete: task_state deleting",
-            Some(op),
-            |srv| {
-                srv.task_state = Some(TaskState::Deleting);
-            },
-        );
+        self.change_server(server, Hop::Api, Step::DeleteApi, Some(op), |srv| {
+            srv.task_state = Some(TaskState::Deleting);
+        });
         match self.cloud.world.server(server).host {
             Some(h) => {
                 let d = self.draw(D::Compute);
@@ -235,11 +212,11 @@ impl Sim {
                 MigrationStatus::Error
             };
             if !status.is_terminal() {
-                self.set_migration_status(m, next, hop, "delete: move ended", Some(op));
+                self.set_migration_status(m, next, hop, Step::DeleteMoveEnded, Some(op));
             }
             self.plc_delete(Consumer::Migration(m));
         }
-        self.change_server(s, hop, "delete: vm_state deleted", Some(op), |srv| {
+        self.change_server(s, hop, Step::DeleteDone, Some(op), |srv| {
             srv.vm_state = VmState::Deleted;
             srv.task_state = None;
             srv.migration = None;

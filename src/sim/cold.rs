@@ -9,7 +9,8 @@ use crate::model::{
     PowerState, ServerId, TaskState, VmState,
 };
 use crate::scheduler::{NoValidHost, SelectRequest};
-use crate::trace::{Hop, Outcome};
+use crate::trace::Outcome;
+use crate::vocab::{Exception, Hop, Purpose, Step};
 use std::sync::Arc;
 
 const CON_EVENT: &str = "conductor_migrate_server";
@@ -45,15 +46,9 @@ impl Sim {
             ),
             Some(("migrate", Some(project))),
         );
-        self.change_server(
-            server,
-            Hop::Api,
-            "migrate: task_state resize_prep",
-            Some(op),
-            |s| {
-                s.task_state = Some(TaskState::ResizePrep);
-            },
-        );
+        self.change_server(server, Hop::Api, Step::MigrateApi, Some(op), |s| {
+            s.task_state = Some(TaskState::ResizePrep);
+        });
         let d = self.draw(D::Conductor);
         self.after(d, Event::ConMigrateServer(op));
     }
@@ -99,7 +94,7 @@ impl Sim {
                     m,
                     MigrationStatus::Error,
                     Hop::Conductor,
-                    "instance deleted during the move",
+                    Step::DeletedDuringMove,
                     Some(op),
                 );
             }
@@ -117,7 +112,7 @@ impl Sim {
         }
         self.complete(
             op,
-            Outcome::Failure("InstanceNotFound: server deleted".into()),
+            Outcome::raised(Exception::InstanceNotFound, "server deleted"),
         );
         true
     }
@@ -142,7 +137,7 @@ impl Sim {
         let srv = self.cloud.world.server(s);
         let (Some(source), flavor) = (srv.host, srv.flavor) else {
             // The API refused host-less servers (row 10); a delete may have raced.
-            self.complete(op, Outcome::Failure("InstanceNotReady".into()));
+            self.complete(op, Outcome::raised(Exception::InstanceNotReady, ""));
             return;
         };
         let now = self.now();
@@ -162,12 +157,7 @@ impl Sim {
         self.ops[op.index()].migration = Some(m);
         self.cold_flow(op).conductor_vm_state = Some(self.cloud.world.server(s).vm_state);
         self.cloud.world.servers[s.index()].migration = Some(m);
-        self.trace_server(
-            s,
-            Some(op),
-            Hop::Conductor,
-            "_cold_migrate: migration created pre-migrating",
-        );
+        self.trace_server(s, Some(op), Hop::Conductor, Step::ColdMigrateCreated);
         // `replace_allocation_with_migration`: the source allocation now belongs to the migration.
         self.plc_move(Consumer::Instance(s), Consumer::Migration(m));
         let d = self.draw(D::Placement) + self.draw(D::Scheduler);
@@ -196,7 +186,7 @@ impl Sim {
             num_alternates: self.scenario.nova.max_attempts.saturating_sub(1) as usize,
             host_subset_size: self.scenario.nova.host_subset_size as usize,
         };
-        let result = self.schedule(op, server, "migrate", &req);
+        let result = self.schedule(op, server, Purpose::Migrate, &req);
         // allocation_candidates query, then the claim: two placement round trips on success.
         let mut delay = self.draw(D::Placement);
         let answer = match result {
@@ -240,7 +230,7 @@ impl Sim {
             }
             Err(nvh) => {
                 let reason = nvh.message().to_string();
-                self.conductor_rollback(op, "_cold_migrate: NoValidHost, migration error");
+                self.conductor_rollback(op, Step::ColdMigrateNoValidHost);
                 self.event_finish(op, COLD_EVENT, None, EventResult::Error, reason.trim_end());
                 self.event_finish(
                     op,
@@ -253,17 +243,14 @@ impl Sim {
                     // Before 21.0.0 NoValidHost reached the API through the call: 400.
                     self.answer_deferred(op, 400, "No valid host found for cold migrate");
                 }
-                self.complete(
-                    op,
-                    Outcome::Failure(format!("NoValidHost: {}", reason.trim_end())),
-                );
+                self.complete(op, Outcome::raised(Exception::NoValidHost, &reason));
             }
         }
     }
 
     /// `MigrationTask.rollback` + `set_vm_state_and_notify` (spec §4.2 steps 7–8): migration
     /// `error`, allocation back to the instance, vm_state kept, task_state None.
-    fn conductor_rollback(&mut self, op: OpId, step: &'static str) {
+    fn conductor_rollback(&mut self, op: OpId, step: Step) {
         let m = self.migration_of(op);
         let s = self.ops[op.index()].server;
         self.set_migration_status(m, MigrationStatus::Error, Hop::Conductor, step, Some(op));
@@ -274,7 +261,7 @@ impl Sim {
         self.change_server(
             s,
             Hop::Conductor,
-            "set_vm_state_and_notify: task_state None",
+            Step::SetVmStateAndNotify,
             Some(op),
             |srv| {
                 if let Some(vm) = stale {
@@ -308,7 +295,7 @@ impl Sim {
                 self.change_server(
                     s,
                     Hop::Destination,
-                    "prep_resize failed: reschedule",
+                    Step::PrepResizeReschedule,
                     Some(op),
                     |srv| {
                         srv.task_state = Some(TaskState::ResizePrep);
@@ -369,7 +356,7 @@ impl Sim {
                 let msg = format!(
                     "Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance {name}."
                 );
-                self.conductor_rollback(op, "_cold_migrate: MaxRetriesExceeded, migration error");
+                self.conductor_rollback(op, Step::ColdMigrateMaxRetries);
                 self.event_finish(op, COLD_EVENT, None, EventResult::Error, &msg);
                 self.event_finish(op, CON_EVENT, None, EventResult::Error, &msg);
                 self.after(
@@ -397,11 +384,13 @@ impl Sim {
             host_subset_size: 1,
         };
         match chosen {
-            Some(alt) => self.log_decision(Some(op), s, "reschedule", &req, Ok((alt, &rest))),
+            Some(alt) => {
+                self.log_decision(Some(op), s, Purpose::Reschedule, &req, Ok((alt, &rest)))
+            }
             None => self.log_decision(
                 Some(op),
                 s,
-                "reschedule",
+                Purpose::Reschedule,
                 &req,
                 Err("MaxRetriesExceeded: no alternate left"),
             ),
@@ -429,14 +418,14 @@ impl Sim {
             m,
             MigrationStatus::Error,
             Hop::Destination,
-            "prep_resize failed: migration error",
+            Step::PrepResizeMigrationError,
             Some(op),
         );
         let final_state = self.fail_vm_state(op, kind);
         self.change_server(
             self.ops[op.index()].server,
             Hop::Destination,
-            "prep_resize failed",
+            Step::PrepResizeFailed,
             Some(op),
             |srv| {
                 srv.vm_state = final_state;
@@ -493,7 +482,7 @@ impl Sim {
             m,
             MigrationStatus::Migrating,
             Hop::Source,
-            "resize_instance: migration migrating",
+            Step::ResizeInstanceMigrating,
             Some(op),
         );
         // Step 12 saves with expected_task_state resize_prep: after an os-resetState the save
@@ -504,15 +493,9 @@ impl Sim {
             self.after(crate::engine::Duration::ZERO, Event::SrcDiskMigrated(op));
             return;
         }
-        self.change_server(
-            s,
-            Hop::Source,
-            "resize_instance: task_state resize_migrating",
-            Some(op),
-            |srv| {
-                srv.task_state = Some(TaskState::ResizeMigrating);
-            },
-        );
+        self.change_server(s, Hop::Source, Step::ResizeInstanceTask, Some(op), |srv| {
+            srv.task_state = Some(TaskState::ResizeMigrating);
+        });
         // `migrate_disk_and_power_off`: a clean shutdown (capped by shutdown_timeout) of a
         // running guest, then the disk copy.
         let shutdown = if self.cloud.world.server(s).power_state == PowerState::Running {
@@ -551,20 +534,26 @@ impl Sim {
                 m,
                 MigrationStatus::Error,
                 Hop::Source,
-                "resize_instance failed: migration error",
+                Step::ResizeInstanceMigrationError,
                 Some(op),
             );
             let vm = self.fail_vm_state(op, kind);
             let preempted = self.ops[op.index()].preempted.take();
-            self.change_server(s, Hop::Source, "resize_instance failed", Some(op), |srv| {
-                srv.vm_state = vm;
-                // `reverts_task_state` clears the task, except for a preempted save whose
-                // pending task_state (and, at step 15, host) the error save writes.
-                srv.task_state = preempted;
-                if preempted == Some(TaskState::ResizeMigrated) {
-                    srv.host = dest;
-                }
-            });
+            self.change_server(
+                s,
+                Hop::Source,
+                Step::ResizeInstanceFailed,
+                Some(op),
+                |srv| {
+                    srv.vm_state = vm;
+                    // `reverts_task_state` clears the task, except for a preempted save whose
+                    // pending task_state (and, at step 15, host) the error save writes.
+                    srv.task_state = preempted;
+                    if preempted == Some(TaskState::ResizeMigrated) {
+                        srv.host = dest;
+                    }
+                },
+            );
             // The allocation goes back to the instance on SRC; DST is freed. No reschedule.
             self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
             self.event_finish(op, RESIZE_EVENT, Some(source), EventResult::Error, &msg);
@@ -581,14 +570,14 @@ impl Sim {
             m,
             MigrationStatus::PostMigrating,
             Hop::Source,
-            "resize_instance: migration post-migrating",
+            Step::ResizeInstancePostMigrating,
             Some(op),
         );
         self.cloud.world.servers[s.index()].power_state = PowerState::Shutdown;
         self.change_server(
             s,
             Hop::Source,
-            "resize_instance: host := dest, task_state resize_migrated",
+            Step::ResizeInstanceMigrated,
             Some(op),
             |srv| {
                 srv.host = Some(dest);
@@ -619,7 +608,7 @@ impl Sim {
         self.change_server(
             s,
             Hop::Destination,
-            "finish_resize: task_state resize_finish",
+            Step::FinishResizeTask,
             Some(op),
             |srv| {
                 srv.task_state = Some(TaskState::ResizeFinish);
@@ -649,7 +638,7 @@ impl Sim {
                 m,
                 MigrationStatus::Error,
                 Hop::Destination,
-                "finish_resize failed: migration error",
+                Step::FinishResizeMigrationError,
                 Some(op),
             );
             // NotImplementedError / InstanceFaultRollback leave the instance active.
@@ -661,7 +650,7 @@ impl Sim {
             self.change_server(
                 s,
                 Hop::Destination,
-                "finish_resize failed",
+                Step::FinishResizeFailed,
                 Some(op),
                 |srv| {
                     srv.vm_state = vm;
@@ -682,7 +671,7 @@ impl Sim {
             m,
             MigrationStatus::Finished,
             Hop::Destination,
-            "finish_resize: migration finished",
+            Step::FinishResizeMigrationFinished,
             Some(op),
         );
         let was_stopped = self.cloud.world.server(s).old_vm_state == Some(VmState::Stopped);
@@ -694,7 +683,7 @@ impl Sim {
         self.change_server(
             s,
             Hop::Destination,
-            "finish_resize: vm_state resized, task_state None",
+            Step::FinishResizeResized,
             Some(op),
             |srv| {
                 srv.vm_state = VmState::Resized;

@@ -6,6 +6,7 @@
 use super::{OpId, Sim};
 use crate::model::HostId;
 use crate::scheduler::SelectRequest;
+use crate::vocab::{DropReason, Exception, Purpose};
 use std::fmt::Write as _;
 
 /// Clouds up to this many hosts get the per-host drop reasons.
@@ -13,23 +14,23 @@ pub const EXPLAIN_MAX_HOSTS: usize = 200;
 
 impl Sim {
     /// Why `h` is not a candidate for `req`, if it is not (spec §8.1 steps 1–4, in order).
-    fn drop_reason(&self, h: HostId, req: &SelectRequest) -> Option<&'static str> {
+    fn drop_reason(&self, h: HostId, req: &SelectRequest) -> Option<DropReason> {
         let host = self.cloud.world.host(h);
         if !host.enabled {
-            Some("disabled")
+            Some(DropReason::Disabled)
         } else if !self.cloud.world.placement.fits(h, &req.resources) {
-            Some("no-capacity")
+            Some(DropReason::NoCapacity)
         } else if req.requested_host.is_some_and(|r| r != h) {
-            Some("not-requested")
+            Some(DropReason::NotRequested)
         } else if req.ignore_hosts.contains(&h) {
-            Some("ignored")
+            Some(DropReason::Ignored)
         } else if req
             .availability_zone
             .is_some_and(|az| az != host.availability_zone)
         {
-            Some("other-az")
+            Some(DropReason::OtherAz)
         } else if !host.up {
-            Some("down")
+            Some(DropReason::Down)
         } else {
             None
         }
@@ -40,7 +41,7 @@ impl Sim {
         &mut self,
         op: OpId,
         server: crate::model::ServerId,
-        purpose: &str,
+        purpose: Purpose,
         req: &SelectRequest,
     ) -> Result<crate::scheduler::Selection, crate::scheduler::NoValidHost> {
         self.sync_index();
@@ -68,7 +69,7 @@ impl Sim {
         &mut self,
         op: Option<OpId>,
         server: crate::model::ServerId,
-        purpose: &str,
+        purpose: Purpose,
         req: &SelectRequest,
         outcome: Result<(HostId, &[HostId]), &str>,
     ) {
@@ -80,7 +81,12 @@ impl Sim {
                     if !dropped.is_empty() {
                         dropped.push(' ');
                     }
-                    let _ = write!(dropped, "{}:{reason}", self.cloud.world.host(h).name);
+                    let _ = write!(
+                        dropped,
+                        "{}:{}",
+                        self.cloud.world.host(h).name,
+                        reason.as_str()
+                    );
                 }
             }
         }
@@ -98,7 +104,7 @@ impl Sim {
                 }
                 ("selected", hosts[sel.index()].name.as_str(), "")
             }
-            Err(msg) => ("NoValidHost", "", msg),
+            Err(msg) => (Exception::NoValidHost.name(), "", msg),
         };
         let request = op.map(|o| self.ops[o.index()].request_id.0);
         let row = crate::trace::writer::DecisionRow {

@@ -12,7 +12,8 @@ use crate::model::{
     PowerState, ServerId, TaskState, VmState,
 };
 use crate::scheduler::{NoValidHost, SelectRequest};
-use crate::trace::{Hop, Outcome, Step};
+use crate::trace::Outcome;
+use crate::vocab::{Exception, Hop, Purpose, RollbackCause, Step};
 use std::sync::Arc;
 
 const CHECK_DEST_EVENT: &str = "compute_check_can_live_migrate_destination";
@@ -28,8 +29,10 @@ pub enum JobEnd {
     Completed,
     /// Job FAILED (transfer error) ⇒ `failed`.
     Failed,
-    /// Job CANCELLED (completion timeout with action abort) ⇒ `cancelled`.
-    Cancelled,
+    /// Job CANCELLED by `live_migration_completion_timeout` with action abort ⇒ `cancelled`.
+    TimedOut,
+    /// Job CANCELLED by `live_migration_abort` (the API's abort) ⇒ `cancelled`.
+    Aborted,
 }
 
 /// Where a live migration is once the conductor has cast it to the source (§4.8 steps 10–20).
@@ -82,8 +85,7 @@ impl LivePhase {
 /// Why the conductor's task failed (§4.9, §5.1).
 #[derive(Debug, Clone)]
 pub struct PreCheckFailure {
-    /// Exception class, e.g. "NoValidHost", "MigrationPreCheckError".
-    pub class: &'static str,
+    pub class: Exception,
     pub message: String,
     /// An exception outside `_live_migrate`'s known list: vm_state error, HTTP 500.
     pub unexpected: bool,
@@ -137,15 +139,9 @@ impl Sim {
             ),
             Some(("live-migration", Some(project))),
         );
-        self.change_server(
-            server,
-            Hop::Api,
-            "os-migrateLive: task_state migrating",
-            Some(op),
-            |s| {
-                s.task_state = Some(TaskState::Migrating);
-            },
-        );
+        self.change_server(server, Hop::Api, Step::LiveMigrateApi, Some(op), |s| {
+            s.task_state = Some(TaskState::Migrating);
+        });
         let d = self.draw(D::Conductor);
         self.after(d, Event::ConLiveMigrate(op));
     }
@@ -161,7 +157,7 @@ impl Sim {
         let s = self.ops[op.index()].server;
         let srv = self.cloud.world.server(s);
         let (Some(source), flavor, power) = (srv.host, srv.flavor, srv.power_state) else {
-            self.complete(op, Outcome::Failure("InstanceNotReady".into()));
+            self.complete(op, Outcome::raised(Exception::InstanceNotReady, ""));
             return;
         };
         let live = self.live_flow(op);
@@ -187,19 +183,14 @@ impl Sim {
         self.ops[op.index()].migration = Some(m);
         self.live_flow(op).attempted = vec![source];
         self.cloud.world.servers[s.index()].migration = Some(m);
-        self.trace_server(
-            s,
-            Some(op),
-            Hop::Conductor,
-            "live_migrate: migration created accepted",
-        );
+        self.trace_server(s, Some(op), Hop::Conductor, Step::LiveMigrateCreated);
         // Step 4: power state, then the source service.
         if !matches!(power, PowerState::Running | PowerState::Paused) {
             let name = self.cloud.world.server(s).name.clone();
             return self.live_precheck_failed(
                 op,
                 PreCheckFailure {
-                    class: "InstanceInvalidState",
+                    class: Exception::InstanceInvalidState,
                     message: format!(
                         "Instance {name} in power state shutdown. Cannot live migrate."
                     ),
@@ -212,7 +203,7 @@ impl Sim {
             return self.live_precheck_failed(
                 op,
                 PreCheckFailure {
-                    class: "ComputeServiceUnavailable",
+                    class: Exception::ComputeServiceUnavailable,
                     message: format!("Compute service of {host} is unavailable at this time."),
                     unexpected: false,
                 },
@@ -230,7 +221,7 @@ impl Sim {
     fn con_live_forced(&mut self, op: OpId, dest: HostId) {
         let s = self.ops[op.index()].server;
         let source = self.live_flow(op).attempted[0];
-        let fail = |class: &'static str, message: String| PreCheckFailure {
+        let fail = |class: Exception, message: String| PreCheckFailure {
             class,
             message,
             unexpected: false,
@@ -241,7 +232,7 @@ impl Sim {
             return self.live_precheck_failed(
                 op,
                 fail(
-                    "UnableToMigrateToSelf",
+                    Exception::UnableToMigrateToSelf,
                     format!("Unable to migrate instance ({name}) to current host ({dname})."),
                 ),
             );
@@ -251,7 +242,7 @@ impl Sim {
             return self.live_precheck_failed(
                 op,
                 fail(
-                    "ComputeServiceUnavailable",
+                    Exception::ComputeServiceUnavailable,
                     format!("Compute service of {dname} is unavailable at this time."),
                 ),
             );
@@ -263,12 +254,12 @@ impl Sim {
             .resources();
         let free = self.cloud.world.placement.free(dest);
         if free.memory_mb < resources.memory_mb {
-            return self.live_precheck_failed(op, fail("MigrationPreCheckError", format!("Migration pre-check error: Unable to migrate {}: lack of memory on {dname}", self.cloud.world.server(s).name)));
+            return self.live_precheck_failed(op, fail(Exception::MigrationPreCheckError, format!("Migration pre-check error: Unable to migrate {}: lack of memory on {dname}", self.cloud.world.server(s).name)));
         }
         // The claim copies the source allocation onto the destination.
         let delay = self.draw(D::Placement);
         if !self.plc_claim(Consumer::Instance(s), dest, resources) {
-            return self.live_precheck_failed(op, fail("NoValidHost", format!("No valid host was found. Unable to move instance {} to host {dname}. There is not enough capacity on the host for the instance.", self.cloud.world.server(s).name)));
+            return self.live_precheck_failed(op, fail(Exception::NoValidHost, format!("No valid host was found. Unable to move instance {} to host {dname}. There is not enough capacity on the host for the instance.", self.cloud.world.server(s).name)));
         }
         self.after(delay, Event::ConLiveChecks(op, dest));
     }
@@ -283,14 +274,14 @@ impl Sim {
                 m,
                 MigrationStatus::Failed,
                 Hop::Conductor,
-                "_find_destination: max retries exceeded, migration failed",
+                Step::FindDestinationMaxRetries,
                 Some(op),
             );
             let name = self.op_server_name(op);
             return self.live_precheck_failed(
                 op,
                 PreCheckFailure {
-                    class: "MaxRetriesExceeded",
+                    class: Exception::MaxRetriesExceeded,
                     message: format!("Exceeded max scheduling retries {} for instance {name} during live migration", tried - 1),
                     unexpected: false,
                 },
@@ -321,7 +312,7 @@ impl Sim {
             num_alternates: 0,
             host_subset_size: self.scenario.nova.host_subset_size as usize,
         };
-        let result = self.schedule(op, s, "live-migrate", &req);
+        let result = self.schedule(op, s, Purpose::LiveMigrate, &req);
         let mut delay = self.draw(D::Placement);
         match result {
             Ok(sel) if self.plc_claim(Consumer::Instance(s), sel.selected, resources) => {
@@ -338,7 +329,7 @@ impl Sim {
                     Event::ConLiveFailed(
                         op,
                         Box::new(PreCheckFailure {
-                            class: "NoValidHost",
+                            class: Exception::NoValidHost,
                             message: reason.trim_end().to_string(),
                             unexpected: false,
                         }),
@@ -358,12 +349,12 @@ impl Sim {
         let (src, dst) = (self.cloud.world.host(source), self.cloud.world.host(dest));
         let failure = if src.hypervisor_type != dst.hypervisor_type {
             Some((
-                "InvalidHypervisorType",
+                Exception::InvalidHypervisorType,
                 "The supplied hypervisor type of is invalid.".to_string(),
             ))
         } else if src.hypervisor_version > dst.hypervisor_version {
             Some((
-                "DestinationHypervisorTooOld",
+                Exception::DestinationHypervisorTooOld,
                 "The instance requires a newer hypervisor version than has been provided."
                     .to_string(),
             ))
@@ -457,7 +448,7 @@ impl Sim {
         }
         let r = match failure {
             None => Ok(()),
-            Some(f) => Err(("MigrationPreCheckError", f.0, f.1)),
+            Some(f) => Err((Exception::MigrationPreCheckError, f.0, f.1)),
         };
         self.con_live_check_result(op, dest, r);
     }
@@ -466,7 +457,7 @@ impl Sim {
         &mut self,
         op: OpId,
         dest: HostId,
-        result: Result<(), (&'static str, String, bool)>,
+        result: Result<(), (Exception, String, bool)>,
     ) {
         let s = self.ops[op.index()].server;
         match result {
@@ -531,7 +522,7 @@ impl Sim {
         self.change_server(
             s,
             Hop::Conductor,
-            "_live_migrate: pre-check failed, task_state None",
+            Step::LivePreCheckFailed,
             Some(op),
             |srv| {
                 if unexpected {
@@ -545,19 +536,17 @@ impl Sim {
             m,
             MigrationStatus::Error,
             Hop::Conductor,
-            "_live_migrate: migration error",
+            Step::LiveMigrateMigrationError,
             Some(op),
         );
         let ev = self.conductor_event(op);
-        let details = format!("{}: {}", f.class, f.message);
+        let details = format!("{}: {}", f.class.name(), f.message);
         self.event_finish(op, ev, None, EventResult::Error, &details);
         if self.ops[op.index()].sync() {
             let code = if unexpected {
                 500
-            } else if f.class == "InstanceInvalidState" {
-                409
             } else {
-                400
+                f.class.live_migrate_http_code()
             };
             self.answer_deferred(op, code, &f.message);
         }
@@ -578,7 +567,7 @@ impl Sim {
             m,
             MigrationStatus::Queued,
             Hop::Source,
-            "live_migration: migration queued",
+            Step::LiveMigrationQueued,
             Some(op),
         );
         // The event only covers the submission to the executor.
@@ -604,7 +593,7 @@ impl Sim {
             m,
             MigrationStatus::Preparing,
             Hop::Source,
-            "_do_live_migration: migration preparing",
+            Step::LiveMigrationPreparing,
             Some(op),
         );
         let d = self.draw(D::Compute);
@@ -670,7 +659,7 @@ impl Sim {
                 op,
                 MigrationStatus::Cancelled,
                 false,
-                "aborted while preparing",
+                RollbackCause::AbortedWhilePreparing,
             );
         }
         if !ok {
@@ -678,7 +667,7 @@ impl Sim {
                 op,
                 MigrationStatus::Failed,
                 true,
-                "pre_live_migration failed",
+                RollbackCause::PreLiveMigrationFailed,
             );
         }
         let nova = &self.scenario.nova;
@@ -714,7 +703,7 @@ impl Sim {
                 op,
                 MigrationStatus::Failed,
                 true,
-                "timed out waiting for network-vif-plugged",
+                RollbackCause::VifPlugTimeout,
             );
         }
         let m = self.live_migration(op);
@@ -722,7 +711,7 @@ impl Sim {
             m,
             MigrationStatus::Running,
             Hop::Source,
-            "_live_migration: migration running",
+            Step::LiveMigrationRunning,
             Some(op),
         );
         let s = self.ops[op.index()].server;
@@ -755,7 +744,7 @@ impl Sim {
             // A failing job fails where it would have ended (or at the timeout).
             TransferEnd::Completed { at_ms, .. } if fails => Some((at_ms, JobEnd::Failed)),
             TransferEnd::Completed { at_ms, .. } => Some((at_ms, JobEnd::Completed)),
-            TransferEnd::Cancelled { at_ms } => Some((at_ms, JobEnd::Cancelled)),
+            TransferEnd::Cancelled { at_ms } => Some((at_ms, JobEnd::TimedOut)),
             // Never converges and no timeout: QEMU keeps copying until the run ends.
             TransferEnd::Stuck => None,
         };
@@ -780,7 +769,7 @@ impl Sim {
             m,
             MigrationStatus::RunningPostCopy,
             Hop::Source,
-            "_live_migration_monitor: switched to post-copy",
+            Step::LiveMigrationPostCopy,
             Some(op),
         );
     }
@@ -798,13 +787,19 @@ impl Sim {
         }
         match end {
             JobEnd::Failed => {
-                self.live_rollback(op, MigrationStatus::Failed, false, "libvirt job failed")
+                self.live_rollback(op, MigrationStatus::Failed, false, RollbackCause::JobFailed)
             }
-            JobEnd::Cancelled => self.live_rollback(
+            JobEnd::TimedOut => self.live_rollback(
                 op,
                 MigrationStatus::Cancelled,
                 false,
-                "completion timeout: job aborted",
+                RollbackCause::CompletionTimeout,
+            ),
+            JobEnd::Aborted => self.live_rollback(
+                op,
+                MigrationStatus::Cancelled,
+                false,
+                RollbackCause::AbortedByApi,
             ),
             JobEnd::Completed => {
                 self.live_flow(op).phase = LivePhase::Post;
@@ -848,13 +843,13 @@ impl Sim {
                 m,
                 MigrationStatus::Error,
                 Hop::Destination,
-                "post_live_migration_at_destination failed: migration error",
+                Step::PostAtDestinationMigrationError,
                 Some(op),
             );
             self.change_server(
                 s,
                 Hop::Destination,
-                "post_live_migration_at_destination failed",
+                Step::PostAtDestinationFailed,
                 Some(op),
                 |srv| {
                     srv.host = Some(dest);
@@ -874,7 +869,7 @@ impl Sim {
         self.change_server(
             s,
             Hop::Destination,
-            "post_live_migration_at_destination: host := dest, task_state None",
+            Step::PostAtDestination,
             Some(op),
             |srv| {
                 srv.host = Some(dest);
@@ -895,7 +890,7 @@ impl Sim {
             m,
             MigrationStatus::Completed,
             Hop::Source,
-            "_post_live_migration: migration completed",
+            Step::PostLiveMigrationCompleted,
             Some(op),
         );
         self.plc_delete(Consumer::Migration(m));
@@ -907,7 +902,13 @@ impl Sim {
     /// `_rollback_live_migration` on SRC (§4.11): allocation back to the instance, task None,
     /// migration `failed`/`cancelled` (after `error` for a pre_live_migration failure), DST
     /// cleaned up when its disks are not shared.
-    fn live_rollback(&mut self, op: OpId, status: MigrationStatus, error_first: bool, why: &str) {
+    fn live_rollback(
+        &mut self,
+        op: OpId,
+        status: MigrationStatus,
+        error_first: bool,
+        cause: RollbackCause,
+    ) {
         // Whatever the job had scheduled (a post-copy switch, say) is void from here on.
         self.interrupt(op);
         let m = self.live_migration(op);
@@ -917,18 +918,22 @@ impl Sim {
                 m,
                 MigrationStatus::Error,
                 Hop::Source,
-                "_do_live_migration: migration error",
+                Step::DoLiveMigrationError,
                 Some(op),
             );
         }
         self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
-        let step = format!("_rollback_live_migration ({why}): task_state None");
-        self.change_server(s, Hop::Source, Step::Text(&step), Some(op), |srv| {
+        self.change_server(s, Hop::Source, Step::LiveRollback(cause), Some(op), |srv| {
             srv.task_state = None;
             srv.end_migration(m);
         });
-        let step = format!("_rollback_live_migration: migration {}", status.as_str());
-        self.set_migration_status(m, status, Hop::Source, Step::Text(&step), Some(op));
+        self.set_migration_status(
+            m,
+            status,
+            Hop::Source,
+            Step::LiveRollbackStatus(status),
+            Some(op),
+        );
         if self.live_flow(op).block_migration {
             let d = self.draw(D::Compute);
             self.after(d, Event::DstRollbackLiveMigration(op));
@@ -936,7 +941,11 @@ impl Sim {
         self.release_live_slot(op);
         self.complete(
             op,
-            Outcome::Failure(format!("live migration {}: {why}", status.as_str())),
+            Outcome::Failure(format!(
+                "live migration {}: {}",
+                status.as_str(),
+                cause.as_str()
+            )),
         );
     }
 
@@ -994,7 +1003,7 @@ impl Sim {
                     op,
                     MigrationStatus::Cancelled,
                     false,
-                    "aborted while queued",
+                    RollbackCause::AbortedWhileQueued,
                 );
                 None
             }
@@ -1006,7 +1015,7 @@ impl Sim {
                 if let Some(k) = job {
                     self.engine.queue.cancel(k);
                 }
-                self.src_live_job_ended(op, JobEnd::Cancelled);
+                self.src_live_job_ended(op, JobEnd::Aborted);
                 None
             }
             // `driver.live_migration_abort` → libvirt `abortJob()` on a domain whose job ended:

@@ -71,7 +71,8 @@ use crate::model::{
 use crate::scenario::{self, Scenario};
 use crate::scheduler::SchedulerIndex;
 use crate::trace::writer::{TraceWriter, TransitionRow};
-use crate::trace::{Hop, Outcome, RequestRecord, RunStats, Step, ThroughputRow};
+use crate::trace::{Outcome, RequestRecord, RunStats, ThroughputRow};
+use crate::vocab::{Hop, Step};
 use rand::Rng;
 use std::io;
 
@@ -672,11 +673,11 @@ impl Sim {
 
     /// Applies `change` to server `s`, keeps the per-host counters, the status counts and the
     /// scheduler index in step, and writes a transitions row if anything visible changed.
-    fn change_server<'a>(
+    fn change_server(
         &mut self,
         s: ServerId,
         hop: Hop,
-        step: impl Into<Step<'a>>,
+        step: Step,
         op: Option<OpId>,
         change: impl FnOnce(&mut Server),
     ) {
@@ -759,17 +760,11 @@ impl Sim {
     }
 
     /// Writes one transitions row with the server's and its current migration's state.
-    fn trace_server<'a>(
-        &mut self,
-        s: ServerId,
-        op: Option<OpId>,
-        hop: Hop,
-        step: impl Into<Step<'a>>,
-    ) {
+    fn trace_server(&mut self, s: ServerId, op: Option<OpId>, hop: Hop, step: Step) {
         let mig =
             op.and_then(|o| self.ops[o.index()].migration)
                 .or(self.cloud.world.server(s).migration);
-        self.trace_row(s, mig, op, hop, step.into());
+        self.trace_row(s, mig, op, hop, step);
     }
 
     /// Writes one transitions row: the server's state and migration `mig`'s status now.
@@ -802,12 +797,12 @@ impl Sim {
 
     /// Saves a migration's status (bumping `updated_at`), keeps the `finished` index and writes
     /// a transitions row.
-    fn set_migration_status<'a>(
+    fn set_migration_status(
         &mut self,
         m: MigrationId,
         status: MigrationStatus,
         hop: Hop,
-        step: impl Into<Step<'a>>,
+        step: Step,
         op: Option<OpId>,
     ) {
         let now = self.now();
@@ -837,7 +832,7 @@ impl Sim {
         }
         let op = op.filter(|o| self.ops[o.index()].migration == Some(m));
         // The row shows this migration even if the server has since moved on to another one.
-        self.trace_row(server, Some(m), op, hop, step.into());
+        self.trace_row(server, Some(m), op, hop, step);
     }
 
     fn trace_host(&mut self, h: HostId) {
@@ -933,13 +928,7 @@ impl Sim {
         rec.completed = Some(rec.answered.map_or(now, |a| a.max(now)));
         let ok = outcome == Outcome::Success;
         rec.outcome = outcome;
-        if let Some(k) = crate::config::ActionKind::parse(rec.action) {
-            let i = crate::config::ActionKind::ALL
-                .iter()
-                .position(|a| *a == k)
-                .unwrap_or(0);
-            self.metrics.window.per_action[i][if ok { 3 } else { 4 }] += 1;
-        }
+        self.metrics.window.per_action[rec.action.index()][if ok { 3 } else { 4 }] += 1;
         self.on_request_done(r, ok);
     }
 

@@ -7,7 +7,8 @@ use crate::model::{
     Consumer, EventResult, HostId, MigrationId, MigrationStatus, PowerState, RequestId, ServerId,
     TaskState, VmState,
 };
-use crate::trace::{Hop, Outcome};
+use crate::trace::Outcome;
+use crate::vocab::{Hop, Step};
 use std::sync::Arc;
 
 const CONFIRM_EVENT: &str = "compute_confirm_resize";
@@ -34,9 +35,9 @@ impl Sim {
             Some(("confirmResize", project)),
         );
         let step = if request.is_some() {
-            "confirmResize: migration confirming"
+            Step::ConfirmResizeApi
         } else {
-            "_poll_unconfirmed_resizes: auto-confirm, migration confirming"
+            Step::AutoConfirm
         };
         // task_state is not changed: the status stays VERIFY_RESIZE until SRC is done.
         self.set_migration_status(migration, MigrationStatus::Confirming, hop, step, Some(op));
@@ -80,10 +81,10 @@ impl Sim {
                 m,
                 MigrationStatus::Error,
                 Hop::Source,
-                "confirm_resize failed: migration error",
+                Step::ConfirmResizeMigrationError,
                 Some(op),
             );
-            self.change_server(s, Hop::Source, "confirm_resize failed", Some(op), |srv| {
+            self.change_server(s, Hop::Source, Step::ConfirmResizeFailed, Some(op), |srv| {
                 srv.vm_state = VmState::Error;
                 srv.task_state = None;
             });
@@ -100,26 +101,20 @@ impl Sim {
             m,
             MigrationStatus::Confirmed,
             Hop::Source,
-            "confirm_resize: migration confirmed",
+            Step::ConfirmResizeConfirmed,
             Some(op),
         );
         let stopped = self.cloud.world.server(s).power_state == PowerState::Shutdown;
-        self.change_server(
-            s,
-            Hop::Source,
-            "confirm_resize: vm_state active/stopped, task_state None",
-            Some(op),
-            |srv| {
-                srv.vm_state = if stopped {
-                    VmState::Stopped
-                } else {
-                    VmState::Active
-                };
-                srv.task_state = None;
-                srv.old_vm_state = None;
-                srv.end_migration(m);
-            },
-        );
+        self.change_server(s, Hop::Source, Step::ConfirmResizeDone, Some(op), |srv| {
+            srv.vm_state = if stopped {
+                VmState::Stopped
+            } else {
+                VmState::Active
+            };
+            srv.task_state = None;
+            srv.old_vm_state = None;
+            srv.end_migration(m);
+        });
         self.plc_delete(Consumer::Migration(m));
         self.event_finish(op, CONFIRM_EVENT, Some(source), EventResult::Success, "");
         self.complete(op, Outcome::Success);
@@ -144,20 +139,14 @@ impl Sim {
         let source = self.cloud.world.migration(migration).source;
         let az = self.cloud.world.host(source).availability_zone.clone();
         self.cloud.world.servers[server.index()].availability_zone = Some(az);
-        self.change_server(
-            server,
-            Hop::Api,
-            "revertResize: task_state resize_reverting",
-            Some(op),
-            |srv| {
-                srv.task_state = Some(TaskState::ResizeReverting);
-            },
-        );
+        self.change_server(server, Hop::Api, Step::RevertResizeApi, Some(op), |srv| {
+            srv.task_state = Some(TaskState::ResizeReverting);
+        });
         self.set_migration_status(
             migration,
             MigrationStatus::Reverting,
             Hop::Api,
-            "revertResize: migration reverting",
+            Step::RevertResizeApiMigration,
             Some(op),
         );
         let d = self.draw(D::Compute);
@@ -195,10 +184,10 @@ impl Sim {
             m,
             MigrationStatus::Error,
             hop,
-            "revert failed: migration error",
+            Step::RevertMigrationError,
             Some(op),
         );
-        self.change_server(s, hop, "revert failed", Some(op), |srv| {
+        self.change_server(s, hop, Step::RevertFailed, Some(op), |srv| {
             srv.vm_state = VmState::Error;
             srv.task_state = None;
         });
@@ -225,7 +214,7 @@ impl Sim {
             m,
             MigrationStatus::Reverted,
             Hop::Destination,
-            "revert_resize: migration reverted",
+            Step::RevertResizeReverted,
             Some(op),
         );
         self.event_finish(op, REVERT_EVENT, dest, EventResult::Success, "");
@@ -249,21 +238,15 @@ impl Sim {
             self.change_server(
                 s,
                 Hop::Source,
-                "finish_revert_resize: host := source (error save)",
+                Step::FinishRevertHostErrorSave,
                 Some(op),
                 |srv| srv.host = Some(source),
             );
             return self.revert_failed(op, Hop::Source, FINISH_REVERT_EVENT, Some(source), &msg);
         }
-        self.change_server(
-            s,
-            Hop::Source,
-            "finish_revert_resize: host := source",
-            Some(op),
-            |srv| {
-                srv.host = Some(source);
-            },
-        );
+        self.change_server(s, Hop::Source, Step::FinishRevertHost, Some(op), |srv| {
+            srv.host = Some(source);
+        });
         self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
         self.ops[op.index()].pending_fault =
             self.fault_for(FaultStep::FinishRevertResize, op, source);
@@ -289,7 +272,7 @@ impl Sim {
             self.change_server(
                 s,
                 Hop::Source,
-                "finish_revert_resize: task_state powering-off",
+                Step::FinishRevertPoweringOff,
                 Some(op),
                 |srv| {
                     srv.task_state = Some(TaskState::PoweringOff);
@@ -299,23 +282,17 @@ impl Sim {
         } else {
             self.cloud.world.servers[s.index()].power_state = PowerState::Running;
         }
-        self.change_server(
-            s,
-            Hop::Source,
-            "finish_revert_resize: reverted to source",
-            Some(op),
-            |srv| {
-                srv.vm_state = if was_stopped {
-                    VmState::Stopped
-                } else {
-                    VmState::Active
-                };
-                srv.task_state = None;
-                srv.launched = true;
-                srv.old_vm_state = None;
-                srv.end_migration(m);
-            },
-        );
+        self.change_server(s, Hop::Source, Step::FinishRevertDone, Some(op), |srv| {
+            srv.vm_state = if was_stopped {
+                VmState::Stopped
+            } else {
+                VmState::Active
+            };
+            srv.task_state = None;
+            srv.launched = true;
+            srv.old_vm_state = None;
+            srv.end_migration(m);
+        });
         self.event_finish(
             op,
             FINISH_REVERT_EVENT,
@@ -392,7 +369,7 @@ impl Sim {
             }
             let s = mig.server;
             let srv = self.cloud.world.server(s);
-            let step_err = "_poll_unconfirmed_resizes: migration error";
+            let step_err = Step::AutoConfirmMigrationError;
             if srv.is_deleted() || srv.vm_state == VmState::Error {
                 self.set_migration_status(
                     m,

@@ -8,7 +8,8 @@ use crate::engine::{Duration, Stream};
 use crate::model::{Consumer, PowerState, RequestId, Server, VmState};
 use crate::scenario::{Arrival, FollowUp, RequestTemplate, TargetOrder};
 use crate::scheduler::SelectRequest;
-use crate::trace::{Hop, Outcome, RequestRecord, Step};
+use crate::trace::{Outcome, RequestRecord};
+use crate::vocab::{Hop, Step};
 use rand::Rng;
 use rand_distr::{Distribution, Exp};
 use serde_json::{json, Value};
@@ -153,7 +154,7 @@ impl Sim {
                 requested_az: s.availability_zone,
                 migration: None,
             };
-            let id = self.add_server(server, Hop::Scheduler, "initial placement", None);
+            let id = self.add_server(server, Hop::Scheduler, Step::InitialPlacement, None);
             // Pinned servers may overcommit, as an existing cloud can.
             self.cloud
                 .world
@@ -248,7 +249,7 @@ impl Sim {
         let record = RequestRecord {
             id: id.0,
             name: pending.name.clone().unwrap_or_default(),
-            action: t.action.as_str(),
+            action: t.action,
             server: t.server.clone(),
             microversion: t.caller.microversion,
             role: t.caller.role.as_str(),
@@ -406,7 +407,7 @@ impl Sim {
         rec.answered = Some(at);
         rec.code = code;
         rec.message = message.to_string();
-        let action = ActionKind::parse(rec.action).map_or(0, ActionKind::index);
+        let action = rec.action.index();
         self.metrics.window.per_action[action][if code < 300 { 1 } else { 2 }] += 1;
     }
 
@@ -430,11 +431,7 @@ impl Sim {
         // os-resetState writes the states only: from here the server's allocations need not
         // match them (see `invariants`).
         self.checker.reset_by_admin.insert(server);
-        let step = format!(
-            "os-resetState: vm_state {}, task_state None",
-            state.as_str()
-        );
-        self.change_server(server, Hop::Api, Step::Text(&step), Some(op), |s| {
+        self.change_server(server, Hop::Api, Step::ResetState(state), Some(op), |s| {
             s.vm_state = state;
             s.task_state = None;
         });

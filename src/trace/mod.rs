@@ -7,55 +7,6 @@ pub mod summary;
 pub mod writer;
 
 use crate::engine::SimTime;
-use std::fmt;
-
-/// The process where a step runs (spec §0 hop labels).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Hop {
-    Api,
-    Conductor,
-    Scheduler,
-    Source,
-    Destination,
-    /// The compute host of a server being built or deleted.
-    Compute,
-    Placement,
-    /// A scripted operator action (service disable/enable, process stop/start).
-    Operator,
-}
-
-impl Hop {
-    /// Every hop, in declaration order (the trace writer's dense tables are indexed by it).
-    pub const ALL: [Hop; 8] = [
-        Hop::Api,
-        Hop::Conductor,
-        Hop::Scheduler,
-        Hop::Source,
-        Hop::Destination,
-        Hop::Compute,
-        Hop::Placement,
-        Hop::Operator,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Hop::Api => "API",
-            Hop::Conductor => "CON",
-            Hop::Scheduler => "SCH",
-            Hop::Source => "SRC",
-            Hop::Destination => "DST",
-            Hop::Compute => "CMP",
-            Hop::Placement => "PLC",
-            Hop::Operator => "OPS",
-        }
-    }
-}
-
-impl fmt::Display for Hop {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// How an accepted request's asynchronous work ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +19,17 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// A failure raised as Nova exception `class`, with what it says (`"Class: detail"`, the
+    /// class alone when there is nothing to add): summary.json counts failures by the class.
+    pub fn raised(class: crate::vocab::Exception, detail: &str) -> Outcome {
+        let detail = detail.trim_end();
+        Outcome::Failure(if detail.is_empty() {
+            class.name().to_string()
+        } else {
+            format!("{}: {detail}", class.name())
+        })
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Pending => "pending",
@@ -77,28 +39,12 @@ impl Outcome {
     }
 }
 
-/// The step column of a transitions row. Most steps are our own fixed texts (`'static`): the
-/// writer encodes such a text once, with the migration status and hop before it, instead of
-/// reading it on every row.
-#[derive(Debug, Clone, Copy)]
-pub enum Step<'a> {
-    Fixed(&'static str),
-    /// Built at run time (it names a state, a host…): read on every row.
-    Text(&'a str),
-}
-
-impl From<&'static str> for Step<'static> {
-    fn from(s: &'static str) -> Self {
-        Step::Fixed(s)
-    }
-}
-
 /// One API request of the run.
 #[derive(Debug, Clone)]
 pub struct RequestRecord {
     pub id: u32,
     pub name: String,
-    pub action: &'static str,
+    pub action: crate::config::ActionKind,
     pub server: std::sync::Arc<str>,
     pub microversion: crate::config::Microversion,
     pub role: &'static str,

@@ -206,7 +206,7 @@ pub fn build(
         .map(|a| (a.as_str(), Tally::default()))
         .collect();
     for r in requests {
-        let t = tallies.entry(r.action).or_default();
+        let t = tallies.entry(r.action.as_str()).or_default();
         let a = &mut t.summary;
         a.submitted += 1;
         if let Some(at) = r.answered {

@@ -1,13 +1,14 @@
 //! CSV writers.
 
 use super::row::{encode, RowWriter};
-use super::{Hop, RequestRecord, Step};
+use super::RequestRecord;
 use crate::config::Microversion;
 use crate::engine::SimTime;
 use crate::model::{
     ActionLog, HostId, MigrationId, MigrationStatus, Resources, ServerId, Status, TaskState,
     VmState, World,
 };
+use crate::vocab::{Hop, Purpose, Step};
 // The headers belong to the results folder's definition, which the readers share.
 pub use crate::results::{
     ACTIONS_HEADER, HOSTS_HEADER, REQUESTS_HEADER, SCHEDULING_HEADER, TRANSITIONS_HEADER,
@@ -21,7 +22,7 @@ pub struct DecisionRow<'a> {
     pub request: Option<u32>,
     pub server: &'a str,
     /// `initial`, `create`, `migrate` or `reschedule`.
-    pub purpose: &'a str,
+    pub purpose: Purpose,
     /// `selected` or `NoValidHost`.
     pub result: &'a str,
     pub selected: &'a str,
@@ -44,7 +45,7 @@ pub struct TransitionRow<'a> {
     pub status: Status,
     pub migration: Option<(MigrationId, MigrationStatus)>,
     pub hop: Hop,
-    pub step: Step<'a>,
+    pub step: Step,
 }
 
 /// The streamed trace files: transitions.csv, hosts.csv and scheduling.csv. This is the hot
@@ -63,10 +64,9 @@ pub struct TraceWriter {
     /// Indexed by [`state_slot`] and [`migration_hop_slot`].
     states: Vec<Box<[u8]>>,
     migration_hops: Vec<Box<[u8]>>,
-    /// The migration status, the hop and a fixed step text, by the hop slot and the text's
-    /// address and length: static memory is never freed or changed, so the key always means
-    /// the same bytes.
-    tails: FxHashMap<(usize, usize, usize), Box<[u8]>>,
+    /// The migration status, the hop and a fixed step, by the hop slot and the step's
+    /// position in [`Step::FIXED`].
+    tails: Vec<Box<[u8]>>,
     /// Per host, the capacity last written and its encoded fields.
     host_capacities: Vec<Option<(Resources, Box<[u8]>)>>,
 }
@@ -117,7 +117,7 @@ impl TraceWriter {
             host_fields: Vec::new(),
             states: Vec::new(),
             migration_hops: Vec::new(),
-            tails: FxHashMap::default(),
+            tails: Vec::new(),
             host_capacities: Vec::new(),
         })
     }
@@ -164,22 +164,24 @@ impl TraceWriter {
         w.opt_id("mig-", r.migration.map(|(m, _)| u64::from(m.0)));
         let migration_status = r.migration.map(|(_, s)| s);
         let status = migration_status.map_or("", MigrationStatus::as_str);
-        match (migration_hop_slot(migration_status, r.hop), r.step) {
+        match (
+            migration_hop_slot(migration_status, r.hop),
+            r.step.fixed_index(),
+        ) {
             // Most rows: one copy of the three last fields, encoded once per combination.
-            (Some(i), Step::Fixed(step)) => w.encoded(
-                self.tails
-                    .entry((i, step.as_ptr() as usize, step.len()))
-                    .or_insert_with(|| encode(&[status, r.hop.as_str(), step])),
-            ),
-            (slot, step) => {
+            (Some(i), Some(s)) => {
+                let step = r.step;
+                w.encoded(cached(&mut self.tails, i * Step::FIXED.len() + s, || {
+                    encode(&[status, r.hop.as_str(), &step.text()])
+                }))
+            }
+            (slot, _) => {
                 let migration_hop = || encode(&[status, r.hop.as_str()]);
                 match slot {
                     Some(i) => w.encoded(cached(&mut self.migration_hops, i, migration_hop)),
                     None => w.encoded(&migration_hop()),
                 }
-                match step {
-                    Step::Fixed(s) | Step::Text(s) => w.text(s),
-                }
+                w.text(&*r.step.text());
             }
         }
         w.end_row()
@@ -245,7 +247,7 @@ impl TraceWriter {
         w.opt_id("req-", r.request.map(u64::from));
         for f in [
             r.server,
-            r.purpose,
+            r.purpose.as_str(),
             r.result,
             r.selected,
             r.alternates,
@@ -277,7 +279,7 @@ pub fn write_requests(w: Box<dyn Write>, requests: &[RequestRecord]) -> io::Resu
         text_or_empty(&mut out, &r.name);
         out.time(r.submitted);
         out.opt_time(r.answered);
-        out.label(r.action);
+        out.label(r.action.as_str());
         text_or_empty(&mut out, &r.server);
         out.encoded(
             microversions

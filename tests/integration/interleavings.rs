@@ -105,6 +105,20 @@ fn abort_while_running_cancels_the_job() {
     );
     assert_eq!(ended(&r, "vm1"), "ACTIVE @h1");
     assert!(abort_event(&r, "vm1").contains("Success"));
+    // The rollback names the API's abort, not a completion timeout (the job is CANCELLED in
+    // both cases; only `live_migration_abort` called `abortJob()` here).
+    let steps: Vec<&str> = r
+        .transitions
+        .iter()
+        .filter(|row| row["server"] == "vm1")
+        .map(|row| row["step"].as_str())
+        .collect();
+    assert!(
+        steps.contains(
+            &"_rollback_live_migration (aborted by the API: job cancelled): task_state None"
+        ),
+        "{steps:?}"
+    );
 }
 
 /// Issue 10, case 1: the job was to switch to post-copy at 20.79 s. Aborted before, the switch
