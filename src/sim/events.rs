@@ -1,6 +1,7 @@
 //! Every event of the simulation, in one closed enum: the compiler reports a forgotten handler.
 //! Grouped by the service that handles it.
 
+use super::live::CheckFailure;
 use crate::model::HostId;
 use crate::scheduler::NoValidHost;
 
@@ -85,9 +86,9 @@ pub enum Event {
     /// SRC `check_can_live_migrate_source` (called by DST `.1`).
     SrcCheckCanLiveMigrateSource(OpId, HostId),
     /// SRC's answer reaches DST `.1` (`Some` = failure message, unexpected?).
-    DstCheckSourceReturned(OpId, HostId, Option<Box<(String, bool)>>),
+    DstCheckSourceReturned(OpId, HostId, Option<Box<CheckFailure>>),
     /// The check result reaches CON.
-    ConLiveCheckResult(OpId, HostId, Option<Box<(String, bool)>>),
+    ConLiveCheckResult(OpId, HostId, Option<Box<CheckFailure>>),
     /// SRC `live_migration` (cast): queued in the executor.
     SrcLiveMigration(OpId),
     DstPreLiveMigration(OpId),

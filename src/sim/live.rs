@@ -82,6 +82,15 @@ impl LivePhase {
     }
 }
 
+/// A failed live-migration check on a compute, as it travels back to the conductor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckFailure {
+    pub class: Exception,
+    pub message: String,
+    /// An exception outside the conductor's known list (vm_state error, HTTP 500).
+    pub unexpected: bool,
+}
+
 /// Why the conductor's task failed (§4.9, §5.1).
 #[derive(Debug, Clone)]
 pub struct PreCheckFailure {
@@ -380,10 +389,14 @@ impl Sim {
         {
             self.event_finish(op, CHECK_DEST_EVENT, Some(dest), EventResult::Error, &msg);
             let d = self.draw(D::Conductor);
-            let unexpected = kind == FaultKind::Unexpected;
+            let failure = CheckFailure {
+                class: Exception::MigrationPreCheckError,
+                message: msg,
+                unexpected: kind == FaultKind::Unexpected,
+            };
             self.after(
                 d,
-                Event::ConLiveCheckResult(op, dest, Some(Box::new((msg, unexpected)))),
+                Event::ConLiveCheckResult(op, dest, Some(Box::new(failure))),
             );
             return;
         }
@@ -391,49 +404,91 @@ impl Sim {
         self.after(d, Event::SrcCheckCanLiveMigrateSource(op, dest));
     }
 
-    /// SRC `check_can_live_migrate_source`, answering DST.
+    /// SRC `check_can_live_migrate_source`, answering DST: the libvirt driver's storage checks
+    /// (`LibvirtDriver.check_can_live_migrate_source`: a block migration with the instance
+    /// path on shared storage raises InvalidLocalStorage; a non-block one with neither shared
+    /// storage nor boot-from-volume raises InvalidSharedStorage), then any injected fault.
     pub(super) fn src_check_source(&mut self, op: OpId, dest: HostId) {
         let source = self.live_flow(op).attempted[0];
         self.event_start(op, CHECK_SRC_EVENT, Some(source));
-        let fault = self.fault_for(FaultStep::CheckCanLiveMigrateSource, op, source);
-        let result = if fault.is_some() {
-            EventResult::Error
-        } else {
-            EventResult::Success
+        let source_name = self.cloud.world.host(source).name.clone();
+        let shared = self.scenario.live.shared_storage;
+        let failure = match (self.live_flow(op).block_migration, shared) {
+            (true, true) => Some(CheckFailure {
+                class: Exception::InvalidLocalStorage,
+                message: format!(
+                    "{source_name} is not on local storage: Block migration can not be used with shared storage."
+                ),
+                unexpected: false,
+            }),
+            (false, false) => Some(CheckFailure {
+                class: Exception::InvalidSharedStorage,
+                message: format!(
+                    "{source_name} is not on shared storage: Shared storage live-migration requires either shared storage or boot-from-volume with no local disks."
+                ),
+                unexpected: false,
+            }),
+            _ => self
+                .fault_for(FaultStep::CheckCanLiveMigrateSource, op, source)
+                .map(|(kind, message)| CheckFailure {
+                    class: Exception::MigrationPreCheckError,
+                    message,
+                    unexpected: kind == FaultKind::Unexpected,
+                }),
         };
-        let msg = fault.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
-        self.event_finish(op, CHECK_SRC_EVENT, Some(source), result, &msg);
+        let (result, msg) = match &failure {
+            Some(f) => (EventResult::Error, f.message.as_str()),
+            None => (EventResult::Success, ""),
+        };
+        self.event_finish(op, CHECK_SRC_EVENT, Some(source), result, msg);
         let d = self.draw(D::Compute);
         self.after(
             d,
-            Event::DstCheckSourceReturned(
-                op,
-                dest,
-                fault.map(|(k, m)| Box::new((m, k == FaultKind::Unexpected))),
-            ),
+            Event::DstCheckSourceReturned(op, dest, failure.map(Box::new)),
         );
     }
 
-    /// DST gets SRC's answer: any SRC failure is a MigrationPreCheckError for DST.
+    /// DST gets SRC's answer. Before 33.0.0 the source's exception reaches the conductor as
+    /// itself (a storage check's InvalidLocalStorage/InvalidSharedStorage is not an `Invalid`:
+    /// `_find_destination` does not skip the host, `_live_migrate` fails the migration). From
+    /// 33.0.0 (commit dc51a4271b, bug 2044235) `ComputeManager.check_can_live_migrate_destination`
+    /// wraps any source failure into a MigrationPreCheckError, so the conductor tries another
+    /// host. An injected source fault stands for a MigrationPreCheckError in every release.
     pub(super) fn dst_check_source_returned(
         &mut self,
         op: OpId,
         dest: HostId,
-        failure: Option<Box<(String, bool)>>,
+        failure: Option<Box<CheckFailure>>,
     ) {
+        let source = self.live_flow(op).attempted[0];
+        let failure = failure.map(|f| {
+            let wrapped = self.scenario.release.major() >= 33;
+            match f.class {
+                _ if wrapped => Box::new(CheckFailure {
+                    class: Exception::MigrationPreCheckError,
+                    message: format!(
+                        "Migration pre-check error: Error while check_can_live_migrate_source from {} to host {}: {} {}",
+                        self.cloud.world.host(source).name,
+                        self.cloud.world.host(dest).name,
+                        f.class.name(),
+                        f.message
+                    ),
+                    unexpected: false,
+                }),
+                Exception::MigrationPreCheckError => Box::new(CheckFailure {
+                    message: format!("Migration pre-check error: {}", f.message),
+                    ..*f
+                }),
+                _ => f,
+            }
+        });
         let (result, msg) = match &failure {
-            Some(f) => (
-                EventResult::Error,
-                format!("Migration pre-check error: {}", f.0),
-            ),
-            None => (EventResult::Success, String::new()),
+            Some(f) => (EventResult::Error, f.message.as_str()),
+            None => (EventResult::Success, ""),
         };
-        self.event_finish(op, CHECK_DEST_EVENT, Some(dest), result, &msg);
+        self.event_finish(op, CHECK_DEST_EVENT, Some(dest), result, msg);
         let d = self.draw(D::Conductor);
-        self.after(
-            d,
-            Event::ConLiveCheckResult(op, dest, failure.map(|f| Box::new((msg, f.1)))),
-        );
+        self.after(d, Event::ConLiveCheckResult(op, dest, failure));
     }
 
     /// CON gets the check result (§5.1 step 2.3).
@@ -441,14 +496,14 @@ impl Sim {
         &mut self,
         op: OpId,
         dest: HostId,
-        failure: Option<Box<(String, bool)>>,
+        failure: Option<Box<CheckFailure>>,
     ) {
         if self.server_gone(op) {
             return;
         }
         let r = match failure {
             None => Ok(()),
-            Some(f) => Err((Exception::MigrationPreCheckError, f.0, f.1)),
+            Some(f) => Err((f.class, f.message, f.unexpected)),
         };
         self.con_live_check_result(op, dest, r);
     }
@@ -485,10 +540,12 @@ impl Sim {
                 },
             ),
             Err((class, message, _)) => {
-                // An `Invalid` or MigrationPreCheckError: drop the claim, try the next host.
+                // `_find_destination` skips a host for an `Invalid` or a MigrationPreCheckError
+                // (drop the claim, try the next host); any other class fails the task, whose
+                // rollback drops the claim too.
                 self.plc_delete(Consumer::Instance(s));
                 self.live_flow(op).attempted.push(dest);
-                if self.live_flow(op).forced {
+                if self.live_flow(op).forced || !class.skips_host() {
                     return self.live_precheck_failed(
                         op,
                         PreCheckFailure {

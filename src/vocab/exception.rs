@@ -110,6 +110,28 @@ impl Exception {
         }
     }
 
+    /// Whether `LiveMigrationTask._find_destination` skips the host and tries another when
+    /// its checks raise this class: it catches `exception.Invalid` and
+    /// `MigrationPreCheckError` only.
+    pub fn skips_host(self) -> bool {
+        match self {
+            // `exception.Invalid` and its subclasses, and MigrationPreCheckError.
+            Exception::InstanceNotReady
+            | Exception::InstanceInvalidState
+            | Exception::ComputeServiceUnavailable
+            | Exception::InvalidHypervisorType
+            | Exception::DestinationHypervisorTooOld
+            | Exception::UnableToMigrateToSelf
+            | Exception::MigrationPreCheckError => true,
+            Exception::NoValidHost
+            | Exception::MaxRetriesExceeded
+            | Exception::InstanceNotFound
+            | Exception::InvalidSharedStorage
+            | Exception::InvalidLocalStorage
+            | Exception::LibvirtError => false,
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Exception> {
         Exception::ALL.into_iter().find(|e| e.name() == s)
     }

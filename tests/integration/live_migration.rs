@@ -654,3 +654,99 @@ fn abort_live_migration_spec_4_11() {
     assert_eq!(r.final_vcpus()["h1"], 4);
     assert_eq!(r.final_vcpus().values().sum::<u64>(), 4);
 }
+
+/// Issue 12: libvirt's `check_can_live_migrate_source` storage checks. A block migration with
+/// the instance path on shared storage raises InvalidLocalStorage; a non-block one without
+/// shared storage (nor boot-from-volume) raises InvalidSharedStorage. Before 33.0.0 the class
+/// reaches the conductor as itself, which `_find_destination` does not skip: no retry, the
+/// migration is `error`, a synchronous (< 2.34) caller gets 400, the server stays ACTIVE.
+#[test]
+fn source_storage_checks_fail_without_retry_before_33() {
+    let local = |block: &str, storage: &str| {
+        run(&with_release(
+            "rocky",
+            &cloud(
+            3,
+            &[("vm1", "h1")],
+            &format!(
+                "[live_migration]\nshared_storage = {storage}\n{}",
+                request(
+                    "live",
+                    10,
+                    "os-migrateLive",
+                    "vm1",
+                    &format!(
+                        "microversion = \"2.30\"\nbody = '{{\"os-migrateLive\": {{\"host\": null, \"block_migration\": {block}}}}}'"
+                    ),
+                ),
+            ),
+        )))
+    };
+    for (block, shared, class) in [
+        ("true", "true", "InvalidLocalStorage"),
+        ("false", "false", "InvalidSharedStorage"),
+    ] {
+        let r = local(block, shared);
+        let q = r.request("live");
+        assert_eq!(q["http_code"], "400", "{class}: {q:?}");
+        assert_eq!(r.last("vm1")["status"], "ACTIVE");
+        assert_eq!(r.last("vm1")["host"], "h1");
+        assert_eq!(r.last("vm1")["migration_status"], "error");
+        let checks = r
+            .events("vm1")
+            .iter()
+            .filter(|e| e.contains("compute_check_can_live_migrate_source Error"))
+            .count();
+        assert_eq!(checks, 1, "{class}: one destination tried, no retry");
+        assert!(q["outcome_detail"].starts_with(class), "{q:?}");
+    }
+    // "auto" lets the driver choose: no storage failure either way.
+    let r = local("\"auto\"", "false");
+    assert_eq!(r.last("vm1")["migration_status"], "completed");
+}
+
+/// From 33.0.0 (commit dc51a4271b) `check_can_live_migrate_destination` wraps any source
+/// failure into a MigrationPreCheckError, which `_find_destination` skips: every host is tried
+/// (each fails the same way) before the conductor gives up.
+#[test]
+fn source_storage_checks_are_retried_from_33() {
+    let r = run(&with_release(
+        "gazpacho",
+        &cloud(
+            3,
+            &[("vm1", "h1")],
+            &format!(
+                "[live_migration]\nshared_storage = false\n{}",
+                request(
+                    "live",
+                    10,
+                    "os-migrateLive",
+                    "vm1",
+                    "body = '{\"os-migrateLive\": {\"host\": null, \"block_migration\": false}}'",
+                ),
+            ),
+        ),
+    ));
+    let dest_checks: Vec<(&str, &str)> = r
+        .actions
+        .iter()
+        .filter(|e| e["event"] == "compute_check_can_live_migrate_destination")
+        .map(|e| (e["host"].as_str(), e["details"].as_str()))
+        .collect();
+    assert_eq!(dest_checks.len(), 2, "h2 and h3 tried: {dest_checks:?}");
+    assert!(dest_checks[0].1.contains(
+        "Error while check_can_live_migrate_source from h1 to host h2: InvalidSharedStorage"
+    ));
+    assert_eq!(r.last("vm1")["status"], "ACTIVE");
+    assert_eq!(r.last("vm1")["migration_status"], "error");
+    assert!(r.request("live")["outcome_detail"].starts_with("NoValidHost"));
+}
+
+/// `cloud`'s text with a top-level `release` key.
+fn with_release(release: &str, text: &str) -> String {
+    text.replacen(
+        "seed = 1\n",
+        &format!("seed = 1\nrelease = \"{release}\"\n"),
+        1,
+    )
+}
