@@ -1,11 +1,12 @@
 //! Server create and delete: the demand side of a capacity what-if. Scheduled by the same
 //! scheduler; building → active after a boot time (README, Fidelity: no build reschedule).
 
+use super::resize::CONFIRM_EVENT;
 use super::{Event, Flow, Op, OpId, Sim, D};
 use crate::config::FaultStep;
 use crate::model::{
-    Consumer, EventResult, FlavorId, HostId, MigrationStatus, PowerState, Server, ServerId,
-    TaskState, VmState,
+    Consumer, EventResult, FlavorId, HostId, MigrationId, MigrationStatus, PowerState, Server,
+    ServerId, TaskState, VmState,
 };
 use crate::scheduler::{NoValidHost, SelectRequest};
 use crate::trace::Outcome;
@@ -172,8 +173,45 @@ impl Sim {
 
     /// `DELETE /servers/{id}` accepted (204): task deleting, then the host deletes it; a server
     /// without a host is deleted locally by the API.
+    /// The migration a delete of `server` confirms first: `API._delete` calls
+    /// `_confirm_resize_on_deleting` for a server in vm_state resized, which looks for its
+    /// migration in `finished`, then `confirming`.
+    pub(super) fn confirms_on_delete(&self, server: ServerId) -> Option<MigrationId> {
+        let srv = self.cloud.world.server(server);
+        let m = srv.migration?;
+        let status = self.cloud.world.migration(m).status;
+        (srv.vm_state == VmState::Resized
+            && srv.host.is_some()
+            && matches!(
+                status,
+                MigrationStatus::Finished | MigrationStatus::Confirming
+            ))
+        .then_some(m)
+    }
+
     pub(super) fn accept_delete(&mut self, request: u32, server: ServerId, project: Arc<str>) {
         let request_id = self.request_id_of(request);
+        if let Some(m) = self.confirms_on_delete(server) {
+            // The API saves task_state deleting, records `confirmResize` and *calls* the
+            // source's confirm_resize (cast=False); the delete action and the answer wait.
+            let op = self.begin_op(
+                Op::new(Flow::Delete, Some(request), request_id, server),
+                None,
+            );
+            self.change_server(server, Hop::Api, Step::DeleteApi, Some(op), |srv| {
+                srv.task_state = Some(TaskState::Deleting);
+            });
+            let confirm = self.begin_op(
+                Op {
+                    migration: Some(m),
+                    ..Op::new(Flow::Confirm, None, request_id, server)
+                },
+                Some(("confirmResize", Some(project))),
+            );
+            let d = self.draw(D::Compute);
+            self.after(d, Event::SrcConfirmOnDeleting(op, confirm));
+            return;
+        }
         let op = self.begin_op(
             Op::new(Flow::Delete, Some(request), request_id, server),
             Some(("delete", Some(project))),
@@ -182,6 +220,79 @@ impl Sim {
             srv.task_state = Some(TaskState::Deleting);
         });
         match self.cloud.world.server(server).host {
+            Some(h) => {
+                let d = self.draw(D::Compute);
+                self.after(d, Event::CmpDelete(op, h));
+            }
+            None => self.finish_delete(op, Hop::Api),
+        }
+    }
+
+    /// SRC `confirm_resize` for the delete: the old guest is destroyed
+    /// (`driver.confirm_migration`). No fault is injected here (README, Fidelity).
+    pub(super) fn src_confirm_on_deleting(&mut self, op: OpId, confirm: OpId) {
+        let m = self.ops[confirm.index()]
+            .migration
+            .unwrap_or(MigrationId(0));
+        let source = self.cloud.world.migration(m).source;
+        self.event_start(confirm, CONFIRM_EVENT, Some(source));
+        let d = self.draw(D::ConfirmMigration);
+        self.after(d, Event::SrcConfirmOnDeletingDone(op, confirm));
+    }
+
+    /// `ComputeManager._confirm_resize` done: migration confirmed, the source allocation
+    /// deleted, and the instance saved with its pre-resize vm_state and task_state None
+    /// (its save accepts an expected task_state of deleting), then the call returns.
+    pub(super) fn src_confirm_on_deleting_done(&mut self, op: OpId, confirm: OpId) {
+        let m = self.ops[confirm.index()]
+            .migration
+            .unwrap_or(MigrationId(0));
+        let s = self.ops[op.index()].server;
+        let source = self.cloud.world.migration(m).source;
+        self.set_migration_status(
+            m,
+            MigrationStatus::Confirmed,
+            Hop::Source,
+            Step::ConfirmResizeConfirmed,
+            Some(op),
+        );
+        let stopped = self.cloud.world.server(s).power_state == PowerState::Shutdown;
+        self.change_server(s, Hop::Source, Step::ConfirmResizeDone, Some(op), |srv| {
+            srv.vm_state = if stopped {
+                VmState::Stopped
+            } else {
+                VmState::Active
+            };
+            srv.task_state = None;
+            srv.old_vm_state = None;
+            srv.end_migration(m);
+        });
+        self.plc_delete(Consumer::Migration(m));
+        self.event_finish(
+            confirm,
+            CONFIRM_EVENT,
+            Some(source),
+            EventResult::Success,
+            "",
+        );
+        let d = self.draw(D::Compute);
+        self.after(d, Event::ApiDeleteAfterConfirm(op));
+    }
+
+    /// Back in `API._delete`: the `delete` action, the answer, and the cast to the host.
+    pub(super) fn api_delete_after_confirm(&mut self, op: OpId) {
+        let s = self.ops[op.index()].server;
+        let now = self.now();
+        let project = self.cloud.world.server(s).project.clone();
+        let request_id = self.ops[op.index()].request_id;
+        let action =
+            self.cloud
+                .world
+                .actions
+                .start_action(s, "delete", request_id, Some(project), now);
+        self.ops[op.index()].action = Some(action);
+        self.answer_deferred(op, 204, "");
+        match self.cloud.world.server(s).host {
             Some(h) => {
                 let d = self.draw(D::Compute);
                 self.after(d, Event::CmpDelete(op, h));

@@ -119,6 +119,14 @@ pub enum Event {
     CmpBuild(OpId, HostId),
     /// Boot done.
     CmpBuildDone(OpId, HostId),
+    /// SRC `confirm_resize` called by the API's delete of a resized server
+    /// (`API._confirm_resize_on_deleting`): the delete, and the confirm operation that carries
+    /// the `confirmResize` instance action.
+    SrcConfirmOnDeleting(OpId, OpId),
+    /// `driver.confirm_migration` done for that call.
+    SrcConfirmOnDeletingDone(OpId, OpId),
+    /// The call returned to the API, which goes on with the delete.
+    ApiDeleteAfterConfirm(OpId),
     /// Compute deletes the server.
     CmpDelete(OpId, HostId),
     /// Delete done.
@@ -190,6 +198,9 @@ impl Event {
             | ConBuild(op)
             | CmpBuild(op, _)
             | CmpBuildDone(op, _)
+            | SrcConfirmOnDeleting(op, _)
+            | SrcConfirmOnDeletingDone(op, _)
+            | ApiDeleteAfterConfirm(op)
             | CmpDelete(op, _)
             | CmpDeleteDone(op, _) => Some(*op),
         }

@@ -201,7 +201,7 @@ impl Sim {
                 PreCheckFailure {
                     class: Exception::InstanceInvalidState,
                     message: format!(
-                        "Instance {name} in power state shutdown. Cannot live migrate."
+                        "Instance {name} in power_state shutdown. Cannot live migrate while the instance is in this state."
                     ),
                     unexpected: false,
                 },
@@ -291,7 +291,10 @@ impl Sim {
                 op,
                 PreCheckFailure {
                     class: Exception::MaxRetriesExceeded,
-                    message: format!("Exceeded max scheduling retries {} for instance {name} during live migration", tried - 1),
+                    // `_check_not_over_max_retries`: retries = len(attempted_hosts) − 1, the
+                    // source included, inside MaxRetriesExceeded's own "Exceeded maximum
+                    // number of retries. %(reason)s".
+                    message: format!("Exceeded maximum number of retries. Exceeded max scheduling retries {tried} for instance {name} during live migration"),
                     unexpected: false,
                 },
             );
@@ -597,8 +600,9 @@ impl Sim {
             Some(op),
         );
         let ev = self.conductor_event(op);
-        let details = format!("{}: {}", f.class.name(), f.message);
-        self.event_finish(op, ev, None, EventResult::Error, &details);
+        // The event's details are the exception's message, without its class
+        // (`InstanceActionEvent.pack_action_event_finish` → `exception_to_dict`).
+        self.event_finish(op, ev, None, EventResult::Error, &f.message);
         if self.ops[op.index()].sync() {
             let code = if unexpected {
                 500
@@ -607,7 +611,7 @@ impl Sim {
             };
             self.answer_deferred(op, code, &f.message);
         }
-        self.complete(op, Outcome::Failure(details));
+        self.complete(op, Outcome::raised(f.class, &f.message));
     }
 
     // ------------------------------------------------------------------ compute side

@@ -11,7 +11,7 @@ use crate::trace::Outcome;
 use crate::vocab::{Hop, Step};
 use std::sync::Arc;
 
-const CONFIRM_EVENT: &str = "compute_confirm_resize";
+pub(super) const CONFIRM_EVENT: &str = "compute_confirm_resize";
 const REVERT_EVENT: &str = "compute_revert_resize";
 const FINISH_REVERT_EVENT: &str = "compute_finish_revert_resize";
 

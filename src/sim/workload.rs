@@ -312,10 +312,12 @@ impl Sim {
             Ok(acc) => acc,
         };
         // A synchronous RPC call answers when the conductor returns (`answer_deferred`).
-        let sync = matches!(
-            acc,
-            Accepted::Migrate { sync: true, .. } | Accepted::LiveMigrate { sync: true, .. }
-        );
+        let sync = match acc {
+            Accepted::Migrate { sync, .. } | Accepted::LiveMigrate { sync, .. } => sync,
+            // Deleting a resized server waits for the source's confirm (a call).
+            Accepted::Delete { server } => self.confirms_on_delete(server).is_some(),
+            _ => false,
+        };
         if !sync {
             let rec = &mut self.requests[r as usize];
             rec.answered = Some(now);

@@ -654,3 +654,40 @@ fn replayed_request_log() {
     assert_eq!(last_vm2["status"], "DELETED");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 12: deleting a server in VERIFY_RESIZE first confirms the resize
+/// (`API._confirm_resize_on_deleting`): the API records a `confirmResize` action and *calls*
+/// the source's confirm_resize (cast=False), so the 204 comes only after the source destroyed
+/// the old guest (confirm 2 s); then the `delete` action and the cast to the new host.
+#[test]
+fn deleting_a_resized_server_confirms_first_spec_4_5() {
+    let r = one_migration(
+        "[[requests]]\nname = \"del\"\nat_s = 100\naction = \"delete\"\nserver = \"vm1\"\n",
+    );
+    let actions: Vec<(&str, &str)> = r
+        .actions
+        .iter()
+        .filter(|a| a["server"] == "vm1" && a["request"] == r.request("del")["request"])
+        .map(|a| (a["action"].as_str(), a["event"].as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [("confirmResize", "compute_confirm_resize"), ("delete", "")]
+    );
+    let del = r.request("del");
+    assert_eq!(del["http_code"], "204");
+    // API 50 ms + call 20 ms + confirm 2 s + reply 20 ms + API 50 ms.
+    assert_eq!(del["answered_s"], "102.140");
+    let story = r.story("vm1");
+    assert!(
+        story.contains(&"102.070 ACTIVE active/  @h3".to_string()),
+        "{story:?}"
+    );
+    assert_eq!(r.last("vm1")["status"], "DELETED");
+    let vcpus = r.final_vcpus();
+    assert_eq!(
+        (vcpus["h1"], vcpus["h3"]),
+        (0, 0),
+        "both of vm1's allocations freed"
+    );
+}
