@@ -23,6 +23,9 @@ pub struct NovaConfig {
     pub shutdown_timeout: Duration,
     /// `[scheduler] max_attempts` (spec §5.2), ≥ 1.
     pub max_attempts: u32,
+    /// `[scheduler] max_placement_results`, ≥ 1: how many allocation candidates placement
+    /// returns; on a larger cloud the scheduler never sees the other hosts.
+    pub max_placement_results: u32,
     /// `[filter_scheduler] host_subset_size` (spec §8.1 step 6), ≥ 1.
     pub host_subset_size: u32,
     pub weights: WeightMultipliers,
@@ -178,6 +181,7 @@ impl Default for NovaConfig {
             report_interval: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(60),
             max_attempts: 3,
+            max_placement_results: 1000,
             host_subset_size: 1,
             weights: WeightMultipliers::default(),
             max_concurrent_live_migrations: 1,

@@ -117,6 +117,7 @@ pub(crate) struct RawNovaDefault {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawNovaScheduler {
     pub max_attempts: Option<S<i64>>,
+    pub max_placement_results: Option<S<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -714,6 +714,14 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
         ];
         cfg.max_attempts = count32(cx, v, &path, 1)?;
     }
+    if let Some(v) = &n.scheduler.max_placement_results {
+        let path = vec![
+            Seg::from("nova"),
+            Seg::from("scheduler"),
+            Seg::from("max_placement_results"),
+        ];
+        cfg.max_placement_results = count32(cx, v, &path, 1)?;
+    }
     let f = &n.filter_scheduler;
     let fp = |k: &str| {
         vec![

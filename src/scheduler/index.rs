@@ -24,11 +24,14 @@ use std::iter::Peekable;
 use std::ops::Bound::{self, Included, Unbounded};
 
 use super::hostset::{dense_threshold, HostSet};
+use super::linear::weigh_and_choose;
 use super::weighers::{
     fit_offsets, kind, merge, multipliers, raw_values, request_amount, sort_weighed, Kind, Norm,
     Raw, CONTINUOUS, DISCRETE, N,
 };
-use super::{choose, rank, wanted, Filter, NoValidHost, SelectRequest, Selection};
+use super::{
+    choose, placement_candidates, rank, wanted, Filter, NoValidHost, SelectRequest, Selection,
+};
 use crate::config::WeightMultipliers;
 use crate::engine::Stream;
 use crate::model::{Host, HostId, Placement, Resources};
@@ -341,6 +344,8 @@ pub struct SchedulerIndex {
     /// Up to this many groups, weigh each group instead of searching ([`SCAN_GROUPS_MAX`];
     /// tests set 0 to exercise the search on small clouds).
     scan_groups_max: usize,
+    /// `[scheduler] max_placement_results`.
+    max_placement_results: usize,
     /// Per host, as of its last update: weigher inputs (0 for a zero multiplier, see
     /// [`weighed_inputs`]), schedulable flag, AZ.
     raw: Vec<Raw>,
@@ -376,6 +381,7 @@ impl SchedulerIndex {
                 .iter()
                 .any(|m| !m.is_finite() || m.abs() > MAX_INDEXED_MULTIPLIER),
             scan_groups_max: SCAN_GROUPS_MAX,
+            max_placement_results: super::MAX_PLACEMENT_RESULTS,
             raw: Vec::with_capacity(n),
             io_ops: vec![0; n],
             num_instances: vec![0; n],
@@ -406,6 +412,12 @@ impl SchedulerIndex {
             _ => idx.build_by_az(),
         }
         idx
+    }
+
+    /// The same index, with `[scheduler] max_placement_results = limit`.
+    pub fn with_max_placement_results(mut self, limit: usize) -> Self {
+        self.max_placement_results = limit.max(1);
+        self
     }
 
     /// The same index, deciding with the threshold search whenever it has more than `groups`
@@ -507,6 +519,7 @@ impl SchedulerIndex {
                 self.weights,
                 &self.io_ops,
                 &self.num_instances,
+                self.max_placement_results,
                 req,
                 &mut r,
             );
@@ -532,6 +545,32 @@ impl SchedulerIndex {
         rng: &mut Stream,
     ) -> Result<Selection, NoValidHost> {
         let f = Filter::new(hosts, placement, req);
+        if req.requested_host.is_none() {
+            // A cloud larger than placement's limit: only the hosts placement returned are
+            // filtered and weighed, so the index (built over every host) is not used.
+            if let Some(limited) = placement_candidates(&f, hosts.len(), self.max_placement_results)
+            {
+                let candidates: Vec<HostId> =
+                    limited.iter().copied().filter(|&h| f.passes(h)).collect();
+                if candidates.is_empty() {
+                    return Err(if limited.is_empty() {
+                        NoValidHost::NoCandidates
+                    } else {
+                        NoValidHost::FilteredOut
+                    });
+                }
+                return Ok(weigh_and_choose(
+                    hosts,
+                    placement,
+                    self.weights,
+                    &self.io_ops,
+                    &self.num_instances,
+                    &candidates,
+                    req,
+                    rng,
+                ));
+            }
+        }
         if let Some(h) = req.requested_host {
             // Only that host survives host-set reduction: one candidate, nothing to weigh.
             if h.index() < self.raw.len() && f.passes(h) {

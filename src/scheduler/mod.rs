@@ -176,6 +176,32 @@ impl<'r> Filter<'r> {
     }
 }
 
+/// `[scheduler] max_placement_results`: placement answers `GET /allocation_candidates` with at
+/// most this many providers, in its own order, and the scheduler filters and weighs only those
+/// (`SchedulerReportClient.get_allocation_candidates` passes it as `limit`; with
+/// `[placement] randomize_allocation_candidates = False`, the default, placement keeps its
+/// database order, which is the providers' creation order: ascending host id here). `None` when
+/// the cloud has no more hosts than the limit: no host is cut.
+pub(crate) fn placement_candidates(
+    f: &Filter,
+    n_hosts: usize,
+    limit: usize,
+) -> Option<Vec<HostId>> {
+    if n_hosts <= limit {
+        return None;
+    }
+    Some(
+        (0..n_hosts)
+            .filter_map(|i| u32::try_from(i).ok().map(HostId))
+            .filter(|&h| f.in_placement(h))
+            .take(limit)
+            .collect(),
+    )
+}
+
+/// Nova's default `[scheduler] max_placement_results`.
+pub const MAX_PLACEMENT_RESULTS: usize = 1000;
+
 /// Weighed order: total weight descending, then lower id first (our rule for Nova's undefined
 /// tie order, spec §11.4). `total_cmp` keeps the order total even for a NaN weight.
 pub(crate) fn rank(a: &(f64, HostId), b: &(f64, HostId)) -> Ordering {

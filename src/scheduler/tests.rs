@@ -71,6 +71,7 @@ struct Cloud {
     weights: WeightMultipliers,
     io_ops: Vec<u32>,
     num_instances: Vec<u32>,
+    max_placement_results: usize,
 }
 
 impl Cloud {
@@ -82,11 +83,13 @@ impl Cloud {
             weights: WeightMultipliers::default(),
             io_ops: vec![0; n],
             num_instances: vec![0; n],
+            max_placement_results: MAX_PLACEMENT_RESULTS,
         }
     }
 
     fn index(&self) -> SchedulerIndex {
-        let mut idx = SchedulerIndex::new(&self.hosts, &self.placement, self.weights);
+        let mut idx = SchedulerIndex::new(&self.hosts, &self.placement, self.weights)
+            .with_max_placement_results(self.max_placement_results);
         for i in 0..self.hosts.len() {
             let h = HostId(i as u32);
             idx.update(
@@ -119,6 +122,7 @@ impl Cloud {
             self.weights,
             &self.io_ops,
             &self.num_instances,
+            self.max_placement_results,
             r,
             &mut b,
         );
@@ -615,6 +619,7 @@ fn large_cloud_agrees_with_scan() {
             c.weights,
             &c.io_ops,
             &c.num_instances,
+            c.max_placement_results,
             &r,
             &mut b,
         );
@@ -815,6 +820,7 @@ fn check(idx: &SchedulerIndex, c: &Cloud, spec: &ReqSpec, seed: u64) -> Result<(
         c.weights,
         &c.io_ops,
         &c.num_instances,
+        c.max_placement_results,
         &r,
         &mut b,
     );
@@ -997,4 +1003,39 @@ proptest! {
             check(&idx, &c, &spec, seed)?;
         }
     }
+}
+
+/// `[scheduler] max_placement_results`: placement returns the first `limit` hosts that fit, in
+/// its (creation) order, and the scheduler never sees the others. Two down hosts first: with a
+/// limit of 2 they are all placement returns, ComputeFilter removes both, NoValidHost although
+/// h2 and h3 are free; with 3, h2 is the only candidate; with the default every host is seen
+/// and the emptiest (h3) wins. A disabled host is not a candidate (COMPUTE_STATUS_DISABLED) and
+/// does not use up the limit.
+#[test]
+fn max_placement_results_cuts_the_candidates_in_placement_order() {
+    let mut c = Cloud::new(hosts(5));
+    c.hosts[0].up = false;
+    c.hosts[1].up = false;
+    c.placement = placement_with(
+        &c.hosts,
+        &[
+            Resources::ZERO,
+            Resources::ZERO,
+            Resources::new(4, 4096, 50),
+            Resources::ZERO,
+            Resources::ZERO,
+        ],
+    );
+    let r = req(small());
+    for (limit, want) in [
+        (2, Err(NoValidHost::FilteredOut)),
+        (3, Ok(HostId(2))),
+        (MAX_PLACEMENT_RESULTS, Ok(HostId(3))),
+    ] {
+        c.max_placement_results = limit;
+        assert_eq!(c.pick(&r).map(|s| s.selected), want, "limit {limit}");
+    }
+    c.hosts[2].enabled = false;
+    c.max_placement_results = 3;
+    assert_eq!(c.pick(&r).map(|s| s.selected), Ok(HostId(3)));
 }

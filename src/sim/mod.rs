@@ -225,7 +225,8 @@ impl Sim {
         let generators = std::mem::take(&mut scenario.generators).into();
         let engine = Engine::new(scenario.seed);
         let world = World::new(scenario.hosts.clone(), scenario.flavors.clone());
-        let sched = SchedulerIndex::new(&world.hosts, &world.placement, scenario.nova.weights);
+        let sched = SchedulerIndex::new(&world.hosts, &world.placement, scenario.nova.weights)
+            .with_max_placement_results(scenario.nova.max_placement_results as usize);
         let n = world.hosts.len();
         let faults = Faults {
             rules: scenario
