@@ -898,6 +898,24 @@ impl<'a> Ctx<'a> {
                 cause.as_str()
             ),
             TraceStep::LiveRollbackStatus(status) => format!("Migration {mid} {}.", status.as_str()),
+            TraceStep::InitBuildInterrupted => format!(
+                "nova-compute on {h} restarted (init_host): the build it was running is lost, so _init_instance set vm_state error, task_state None."
+            ),
+            TraceStep::InitResizePrepCleared => format!(
+                "nova-compute on {h} restarted (init_host): _init_instance cleared task_state resize_prep; the cold migration in flight is not told."
+            ),
+            TraceStep::InitCrashedResizeReverted => format!(
+                "nova-compute on {h} restarted (init_host): the disk copy it was doing is lost, so _init_instance reverted the crashed migration on the hypervisor (driver.finish_revert_migration) and cleared the task: {vt}. Migration {mid} and both allocations stay as they were."
+            ),
+            TraceStep::InitStopRetried => format!(
+                "nova-compute on {h} restarted (init_host): _init_instance retried the stop that was in progress: {vt}."
+            ),
+            TraceStep::InitLiveMigrationReset => format!(
+                "nova-compute on {h} restarted (init_host): the live migration it was running is lost, so _reset_live_migration cleared task_state migrating; the allocations stay as they were."
+            ),
+            TraceStep::InitLiveMigrationError => format!(
+                "_reset_live_migration found migration {mid} running: it aborted the libvirt job and set the migration to error."
+            ),
             TraceStep::MigrateApi
             | TraceStep::ConfirmResizeApi
             | TraceStep::RevertResizeApi

@@ -19,6 +19,9 @@ pub struct NovaConfig {
     pub service_down_time: Duration,
     /// `[DEFAULT] report_interval`, seconds (spec §10.5).
     pub report_interval: Duration,
+    /// `[DEFAULT] rpc_response_timeout` (oslo.messaging), seconds: how long a caller waits
+    /// for a compute that does not answer (stopped) before MessagingTimeout.
+    pub rpc_response_timeout: Duration,
     /// `[DEFAULT] shutdown_timeout`, seconds: cap on a clean guest shutdown (spec §4.1 step 13).
     pub shutdown_timeout: Duration,
     /// `[scheduler] max_attempts` (spec §5.2), ≥ 1.
@@ -179,6 +182,7 @@ impl Default for NovaConfig {
             migrate_max_retries: -1,
             service_down_time: Duration::from_secs(60),
             report_interval: Duration::from_secs(10),
+            rpc_response_timeout: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(60),
             max_attempts: 3,
             max_placement_results: 1000,

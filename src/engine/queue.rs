@@ -180,6 +180,23 @@ impl<E> EventQueue<E> {
         self.timers.get(&key).map(|t| t.at)
     }
 
+    /// Every pending event, in no particular order (a scan of the whole queue: for rare
+    /// questions such as "what work is in flight on this host", not for the hot path).
+    pub fn pending(&self) -> impl Iterator<Item = &E> + '_ {
+        let entries = self.front[self.head..]
+            .iter()
+            .chain(self.buckets.iter().flatten());
+        entries.filter_map(|e| match &e.slot {
+            Slot::Plain(event) => Some(event),
+            Slot::Timer(key, seq) => self
+                .timers
+                .get(key)
+                .filter(|t| t.seq == *seq)
+                .map(|t| &t.event),
+            Slot::Taken => None,
+        })
+    }
+
     /// Time of the next event, if any. It may refill the front (hence `&mut`); the order of the
     /// events does not change.
     pub fn peek_time(&mut self) -> Option<SimTime> {
@@ -725,5 +742,24 @@ mod tests {
                 q.check();
             }
         }
+    }
+
+    /// `pending` lists every scheduled event once: plain ones, timers at their current time,
+    /// not the cancelled or moved entries left behind, not what was popped.
+    #[test]
+    fn pending_lists_each_scheduled_event_once() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime(5), 1);
+        let moved = q.schedule_timer(SimTime(7), 2);
+        let cancelled = q.schedule_timer(SimTime(9), 3);
+        q.schedule(SimTime(1_000_000), 4);
+        q.schedule(SimTime(0), 5);
+        assert!(q.reschedule(moved, SimTime(70)));
+        assert_eq!(q.cancel(cancelled), Some(3));
+        assert_eq!(q.pop(), Some((SimTime(0), 5)));
+        let mut seen: Vec<i32> = q.pending().copied().collect();
+        seen.sort_unstable();
+        assert_eq!(seen, [1, 2, 4]);
+        assert_eq!(seen.len(), q.len());
     }
 }

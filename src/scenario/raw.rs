@@ -98,6 +98,7 @@ pub(crate) struct RawNovaDefault {
     pub migrate_max_retries: Option<S<i64>>,
     pub service_down_time: Option<S<f64>>,
     pub report_interval: Option<S<f64>>,
+    pub rpc_response_timeout: Option<S<f64>>,
     pub shutdown_timeout: Option<S<f64>>,
     pub cpu_allocation_ratio: Option<S<f64>>,
     pub initial_cpu_allocation_ratio: Option<S<f64>>,

@@ -584,6 +584,9 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
     if let Some(v) = &d.service_down_time {
         cfg.service_down_time = secs_pos(cx, v, &p("service_down_time"))?;
     }
+    if let Some(v) = &d.rpc_response_timeout {
+        cfg.rpc_response_timeout = secs_pos(cx, v, &p("rpc_response_timeout"))?;
+    }
     if let Some(v) = &d.report_interval {
         cfg.report_interval = secs_pos(cx, v, &p("report_interval"))?;
     }

@@ -127,10 +127,25 @@ pub enum Event {
     SrcConfirmOnDeletingDone(OpId, OpId),
     /// The call returned to the API, which goes on with the delete.
     ApiDeleteAfterConfirm(OpId),
+    /// A caller's RPC call to a compute whose process is stopped (or stopped while serving
+    /// it) times out after `rpc_response_timeout` (oslo.messaging's `MessagingTimeout`; the
+    /// live-migration calls monitor the callee with `call_monitor_timeout`, the same value).
+    RpcCallTimedOut(OpId, RpcCall),
     /// Compute deletes the server.
     CmpDelete(OpId, HostId),
     /// Delete done.
     CmpDeleteDone(OpId, HostId),
+}
+
+/// An RPC call whose caller waits for the answer (the other compute messages are casts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RpcCall {
+    /// The conductor calls `check_can_live_migrate_destination` on this host.
+    CheckDestination(HostId),
+    /// The destination (this host) calls `check_can_live_migrate_source` on the source.
+    CheckSource(HostId),
+    /// The source calls `pre_live_migration` on the destination.
+    PreLiveMigration,
 }
 
 /// An event as queued: with the epoch of the operation it is addressed to at the instant it
@@ -201,6 +216,7 @@ impl Event {
             | SrcConfirmOnDeleting(op, _)
             | SrcConfirmOnDeletingDone(op, _)
             | ApiDeleteAfterConfirm(op)
+            | RpcCallTimedOut(op, _)
             | CmpDelete(op, _)
             | CmpDeleteDone(op, _) => Some(*op),
         }
@@ -213,6 +229,45 @@ impl Event {
             .next()
             .unwrap_or_default()
             .to_string()
+    }
+
+    /// Whether this event is the end of work a compute process is doing (a driver call, a wait
+    /// for a reply, the libvirt job's monitor) rather than a message arriving at it: such work
+    /// is lost when the process stops, where a message waits in its queue.
+    pub fn is_in_flight(&self) -> bool {
+        use Event::*;
+        matches!(
+            self,
+            DstRescheduleReturned(..)
+                | SrcDiskMigrated(_)
+                | DstFinishMigration(_)
+                | SrcConfirmDone(_)
+                | DstRevertDone(_)
+                | SrcFinishRevertDone(_)
+                | DstCheckSourceReturned(..)
+                | DstPreLiveMigrationDone(_)
+                | SrcPreLiveMigrationReturned(..)
+                | SrcLiveTransferStart(_)
+                | SrcLivePostCopy(_)
+                | SrcLiveJobEnded(..)
+                | DstPostLiveMigrationDone(_)
+                | SrcPostLiveMigrationDone(_)
+                | CmpBuildDone(..)
+                | SrcConfirmOnDeletingDone(..)
+                | CmpDeleteDone(..)
+        )
+    }
+
+    /// The call whose caller waits while this message waits at a stopped compute.
+    pub fn rpc_call(&self) -> Option<RpcCall> {
+        match *self {
+            Event::DstCheckCanLiveMigrateDestination(_, dest) => {
+                Some(RpcCall::CheckDestination(dest))
+            }
+            Event::SrcCheckCanLiveMigrateSource(_, dest) => Some(RpcCall::CheckSource(dest)),
+            Event::DstPreLiveMigration(_) => Some(RpcCall::PreLiveMigration),
+            _ => None,
+        }
     }
 
     /// The compute host whose nova-compute process handles this event, if any: such events wait
@@ -230,6 +285,10 @@ impl Event {
             | DstCheckCanLiveMigrateDestination(_, h)
             | DstCheckSourceReturned(_, h, _)
             | PollUnconfirmedResizes(h) => Some(*h),
+            SrcConfirmOnDeleting(_, confirm) | SrcConfirmOnDeletingDone(_, confirm) => ops
+                [confirm.index()]
+            .migration
+            .map(|m| world.migration(m).source),
             SrcCheckCanLiveMigrateSource(op, _)
             | SrcLiveMigration(op)
             | SrcPreLiveMigrationReturned(op, _)

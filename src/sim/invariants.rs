@@ -12,7 +12,10 @@
 //! * `reverted` is saved by the destination's `revert_resize` before the source's
 //!   `finish_revert_resize` moves the allocation back (spec §4.7 steps 3–6);
 //! * a server reset by os-resetState keeps whatever allocations it had (a move in flight, a
-//!   failed build): `AdminActionsController._reset_state` only writes the states.
+//!   failed build): `AdminActionsController._reset_state` only writes the states;
+//! * a server whose in-flight work a compute stop lost keeps its allocations and its migration
+//!   as they were: `ComputeManager._init_instance` only resets states (a crashed resize stays
+//!   `migrating` with both allocations; a queued live migration stays `queued`).
 
 use super::{LivePhase, Sim};
 use crate::engine::SimTime;
@@ -117,7 +120,7 @@ impl Sim {
                 }
                 continue;
             }
-            if s.task_state.is_some() || self.checker.reset_by_admin.contains(&id) {
+            if s.task_state.is_some() || self.states_alone(id) {
                 continue;
             }
             let size = self.cloud.world.flavor(s.flavor).resources();
@@ -155,6 +158,12 @@ impl Sim {
         Ok(())
     }
 
+    /// Whether Nova itself wrote `id`'s states without its allocations (os-resetState, or
+    /// `_init_instance` after lost work): the allocation rules do not apply to it.
+    fn states_alone(&self, id: crate::model::ServerId) -> bool {
+        self.checker.reset_by_admin.contains(&id) || self.checker.lost_work.contains(&id)
+    }
+
     /// A terminal migration holds nothing (but for the leaks named in the module doc).
     fn check_migrations(&self) -> Result<(), Violation> {
         let p = &self.cloud.world.placement;
@@ -164,7 +173,7 @@ impl Sim {
                 && self.cloud.world.server(m.server).migration == Some(id);
             let leak_allowed = m.status == MigrationStatus::Error
                 || self.cloud.world.server(m.server).vm_state == VmState::Error
-                || self.checker.reset_by_admin.contains(&m.server);
+                || self.states_alone(m.server);
             if m.status.is_terminal() && !revert_in_flight && !leak_allowed {
                 if let Some(a) = p.allocation(Consumer::Migration(id)) {
                     return Err(self.violation(
@@ -222,7 +231,10 @@ impl Sim {
         }
         for (i, m) in self.cloud.world.migrations.iter().enumerate() {
             let id = MigrationId(i as u32);
-            if m.status.is_terminal() || m.status == MigrationStatus::Finished {
+            if m.status.is_terminal()
+                || m.status == MigrationStatus::Finished
+                || self.checker.lost_work.contains(&m.server)
+            {
                 continue;
             }
             if !self.migration_work_pending(id) {

@@ -963,7 +963,7 @@ impl Sim {
     /// `_rollback_live_migration` on SRC (§4.11): allocation back to the instance, task None,
     /// migration `failed`/`cancelled` (after `error` for a pre_live_migration failure), DST
     /// cleaned up when its disks are not shared.
-    fn live_rollback(
+    pub(super) fn live_rollback(
         &mut self,
         op: OpId,
         status: MigrationStatus,

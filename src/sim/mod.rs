@@ -22,6 +22,7 @@ mod invariants;
 mod live;
 mod owners;
 mod resize;
+mod restart;
 mod service;
 mod workload;
 
@@ -282,6 +283,7 @@ impl Sim {
                 broken: None,
                 setup_overcommit: Vec::new(),
                 reset_by_admin: Default::default(),
+                lost_work: Default::default(),
             },
             ops: Vec::new(),
             requests: Vec::new(),
@@ -476,6 +478,9 @@ impl Sim {
                 if let Event::PollUnconfirmedResizes(p) = stamped.event {
                     self.set_poll_timer(p, None);
                 }
+                if let (Some(op), Some(call)) = (stamped.event.op(), stamped.event.rpc_call()) {
+                    self.call_parked(op, call);
+                }
                 self.computes.hosts[h.index()].parked.push(stamped);
                 return;
             }
@@ -516,6 +521,7 @@ impl Sim {
             SrcConfirmOnDeleting(op, c) => self.src_confirm_on_deleting(op, c),
             SrcConfirmOnDeletingDone(op, c) => self.src_confirm_on_deleting_done(op, c),
             ApiDeleteAfterConfirm(op) => self.api_delete_after_confirm(op),
+            RpcCallTimedOut(op, call) => self.rpc_call_timed_out(op, call),
             CmpDelete(op, h) => self.cmp_delete(op, h),
             CmpDeleteDone(op, h) => self.cmp_delete_done(op, h),
             ConLiveMigrate(op) => self.con_live_migrate(op),

@@ -146,4 +146,7 @@ pub(super) struct Checker {
     pub setup_overcommit: Vec<Option<Resources>>,
     /// Servers that os-resetState reset (their states no longer tell their allocations).
     pub reset_by_admin: rustc_hash::FxHashSet<ServerId>,
+    /// Servers whose in-flight work a compute stop lost: `_init_instance` resets states only,
+    /// so Nova leaves their allocations and migrations as they were.
+    pub lost_work: rustc_hash::FxHashSet<ServerId>,
 }

@@ -32,6 +32,7 @@ impl Sim {
                     return;
                 }
                 self.cloud.world.liveness[h.index()].stopped = true;
+                self.lose_in_flight_work(h);
                 self.cancel_liveness_timer(h);
                 if self.cloud.world.host(h).up {
                     // The last heartbeat is taken at the stop: seen down service_down_time later.
@@ -50,6 +51,8 @@ impl Sim {
                     let k = self.after_timer(INITIAL_REPORTING_DELAY, Event::ServiceSeenUp(h));
                     self.computes.hosts[h.index()].liveness_timer = Some(k);
                 }
+                // `init_host` runs before the RPC server starts consuming.
+                self.init_host(h);
                 // Messages that waited for the process are consumed now, in arrival order.
                 let parked = std::mem::take(&mut self.computes.hosts[h.index()].parked);
                 let now = self.now();

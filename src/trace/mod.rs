@@ -67,6 +67,8 @@ pub struct RunStats {
     /// Steps that fired for an operation that had been cut short since they were scheduled,
     /// and were dropped (see `sim::Stamped`).
     pub stale_steps: u64,
+    /// Operations whose in-flight step a compute stop lost (`sim::restart`).
+    pub lost_steps: u64,
     /// Set when a run without `end_s` stopped with only futile retries left.
     pub ended_early: Option<String>,
 }

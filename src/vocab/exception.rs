@@ -30,10 +30,12 @@ pub enum Exception {
     UnableToMigrateToSelf,
     /// libvirt's `libvirtError` (not a Nova class: 500).
     LibvirtError,
+    /// oslo.messaging's `MessagingTimeout`: an RPC call got no answer in time (500).
+    MessagingTimeout,
 }
 
 impl Exception {
-    pub const ALL: [Exception; 13] = [
+    pub const ALL: [Exception; 14] = [
         Exception::NoValidHost,
         Exception::MaxRetriesExceeded,
         Exception::InstanceNotFound,
@@ -47,6 +49,7 @@ impl Exception {
         Exception::DestinationHypervisorTooOld,
         Exception::UnableToMigrateToSelf,
         Exception::LibvirtError,
+        Exception::MessagingTimeout,
     ];
 
     /// The class name, as Nova's logs and instance faults show it.
@@ -65,6 +68,7 @@ impl Exception {
             Exception::DestinationHypervisorTooOld => "DestinationHypervisorTooOld",
             Exception::UnableToMigrateToSelf => "UnableToMigrateToSelf",
             Exception::LibvirtError => "libvirtError",
+            Exception::MessagingTimeout => "MessagingTimeout",
         }
     }
 
@@ -85,7 +89,8 @@ impl Exception {
             | Exception::MigrationPreCheckError
             | Exception::InvalidSharedStorage
             | Exception::InvalidLocalStorage
-            | Exception::LibvirtError => 500,
+            | Exception::LibvirtError
+            | Exception::MessagingTimeout => 500,
         }
     }
 
@@ -106,7 +111,9 @@ impl Exception {
             | Exception::UnableToMigrateToSelf => 400,
             Exception::InstanceInvalidState => 409,
             Exception::InstanceNotFound => 404,
-            Exception::InstanceNotReady | Exception::LibvirtError => 500,
+            Exception::InstanceNotReady | Exception::LibvirtError | Exception::MessagingTimeout => {
+                500
+            }
         }
     }
 
@@ -128,7 +135,8 @@ impl Exception {
             | Exception::InstanceNotFound
             | Exception::InvalidSharedStorage
             | Exception::InvalidLocalStorage
-            | Exception::LibvirtError => false,
+            | Exception::LibvirtError
+            | Exception::MessagingTimeout => false,
         }
     }
 
@@ -159,6 +167,7 @@ mod tests {
             (Exception::DestinationHypervisorTooOld, 400, 400),
             (Exception::UnableToMigrateToSelf, 400, 400),
             (Exception::LibvirtError, 500, 500),
+            (Exception::MessagingTimeout, 500, 500),
         ];
         assert_eq!(table.len(), Exception::ALL.len());
         for (e, class, live) in table {

@@ -17,6 +17,8 @@ pub enum RollbackCause {
     /// `live_migration_abort` cancelled the running libvirt job.
     AbortedByApi,
     PreLiveMigrationFailed,
+    /// The destination did not answer `pre_live_migration` (stopped): MessagingTimeout.
+    PreLiveMigrationTimedOut,
     VifPlugTimeout,
     /// The libvirt job failed.
     JobFailed,
@@ -25,11 +27,12 @@ pub enum RollbackCause {
 }
 
 impl RollbackCause {
-    pub const ALL: [RollbackCause; 7] = [
+    pub const ALL: [RollbackCause; 8] = [
         RollbackCause::AbortedWhileQueued,
         RollbackCause::AbortedWhilePreparing,
         RollbackCause::AbortedByApi,
         RollbackCause::PreLiveMigrationFailed,
+        RollbackCause::PreLiveMigrationTimedOut,
         RollbackCause::VifPlugTimeout,
         RollbackCause::JobFailed,
         RollbackCause::CompletionTimeout,
@@ -41,6 +44,7 @@ impl RollbackCause {
             RollbackCause::AbortedWhilePreparing => "aborted while preparing",
             RollbackCause::AbortedByApi => "aborted by the API: job cancelled",
             RollbackCause::PreLiveMigrationFailed => "pre_live_migration failed",
+            RollbackCause::PreLiveMigrationTimedOut => "pre_live_migration timed out",
             RollbackCause::VifPlugTimeout => "timed out waiting for network-vif-plugged",
             RollbackCause::JobFailed => "libvirt job failed",
             RollbackCause::CompletionTimeout => "completion timeout: job aborted",
@@ -167,6 +171,13 @@ steps! {
     PostAtDestination => "post_live_migration_at_destination: host := dest, task_state None",
     PostLiveMigrationCompleted => "_post_live_migration: migration completed",
     DoLiveMigrationError => "_do_live_migration: migration error",
+    // A compute process restarted (`ComputeManager.init_host` → `_init_instance`).
+    InitBuildInterrupted => "_init_instance: build interrupted, vm_state error",
+    InitResizePrepCleared => "_init_instance: task_state None",
+    InitCrashedResizeReverted => "_init_instance: crashed migration reverted, task_state None",
+    InitStopRetried => "_init_instance: stop retried, vm_state stopped",
+    InitLiveMigrationReset => "_reset_live_migration: task_state None",
+    InitLiveMigrationError => "_reset_live_migration: migration error",
 }
 
 impl Step {
