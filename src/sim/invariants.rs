@@ -12,7 +12,11 @@
 //! * `reverted` is saved by the destination's `revert_resize` before the source's
 //!   `finish_revert_resize` moves the allocation back (spec §4.7 steps 3–6);
 //! * a server reset by os-resetState keeps whatever allocations it had (a move in flight, a
-//!   failed build): `AdminActionsController._reset_state` only writes the states.
+//!   failed build): `AdminActionsController._reset_state` only writes the states;
+//! * what an older release leaves behind (`config::CHANGES`): before 20.0.0 a failed confirm
+//!   leaves its migration `confirming` with the source allocation, and a failed finish_resize
+//!   moves the allocation back to the source of a server on the destination; before 25.0.0 an
+//!   aborted queued live migration is `cancelled` with both allocations held.
 
 use super::{LivePhase, Sim};
 use crate::engine::SimTime;
@@ -117,7 +121,10 @@ impl Sim {
                 }
                 continue;
             }
-            if s.task_state.is_some() || self.checker.reset_by_admin.contains(&id) {
+            if s.task_state.is_some()
+                || self.checker.reset_by_admin.contains(&id)
+                || self.checker.servers_left_by_nova.contains(&id)
+            {
                 continue;
             }
             let size = self.cloud.world.flavor(s.flavor).resources();
@@ -164,7 +171,8 @@ impl Sim {
                 && self.cloud.world.server(m.server).migration == Some(id);
             let leak_allowed = m.status == MigrationStatus::Error
                 || self.cloud.world.server(m.server).vm_state == VmState::Error
-                || self.checker.reset_by_admin.contains(&m.server);
+                || self.checker.reset_by_admin.contains(&m.server)
+                || self.checker.left_by_nova.contains(&id);
             if m.status.is_terminal() && !revert_in_flight && !leak_allowed {
                 if let Some(a) = p.allocation(Consumer::Migration(id)) {
                     return Err(self.violation(
@@ -222,7 +230,10 @@ impl Sim {
         }
         for (i, m) in self.cloud.world.migrations.iter().enumerate() {
             let id = MigrationId(i as u32);
-            if m.status.is_terminal() || m.status == MigrationStatus::Finished {
+            if m.status.is_terminal()
+                || m.status == MigrationStatus::Finished
+                || self.checker.left_by_nova.contains(&id)
+            {
                 continue;
             }
             if !self.migration_work_pending(id) {

@@ -146,4 +146,11 @@ pub(super) struct Checker {
     pub setup_overcommit: Vec<Option<Resources>>,
     /// Servers that os-resetState reset (their states no longer tell their allocations).
     pub reset_by_admin: rustc_hash::FxHashSet<ServerId>,
+    /// Migrations an older release leaves stuck or holding an allocation (the behaviour table's
+    /// leaks, e.g. a failed confirm before 20.0.0): exempt from the terminal-status and
+    /// allocation rules.
+    pub left_by_nova: rustc_hash::FxHashSet<crate::model::MigrationId>,
+    /// Servers an older release leaves with allocations that their states do not tell (e.g.
+    /// a failed finish_resize before 20.0.0 moves the allocation back to the source).
+    pub servers_left_by_nova: rustc_hash::FxHashSet<ServerId>,
 }
