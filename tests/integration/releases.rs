@@ -2,7 +2,7 @@
 //! "Release profiles"): the same scenario under the release just before the behaviour and the
 //! release that introduced it, each test naming the Nova function and version it mirrors.
 
-use super::support::{cloud, run, Results};
+use super::support::{cloud, run, run_with, Results};
 use novasim::config::{Behaviour, Release};
 
 /// `text` with `release = "<r>"` after the name.
@@ -331,4 +331,35 @@ fn max_microversion_api_version_request_per_release() {
         assert_ne!(r.request("latest")["http_code"], "406", "{release}");
         assert_eq!(r.request("above")["http_code"], "406", "{release}");
     }
+}
+
+/// The bundled upgrade what-if (`scenarios/upgrade-zed-to-antelope.toml`): `initial_*_allocation_ratio`
+/// (27.0.0, 1260cdd492) — every check holds at zed; at antelope exactly the two that document
+/// the lost capacity fail.
+#[test]
+fn upgrade_what_if_initial_allocation_ratio_27_0_0() {
+    assert_eq!(
+        around(Behaviour::LowerInitialAllocationRatios),
+        ("zed".into(), "antelope".into())
+    );
+    let text = std::fs::read_to_string("scenarios/upgrade-zed-to-antelope.toml")
+        .expect("bundled scenario");
+    let failed = |r: &Results| {
+        r.report
+            .expectations
+            .iter()
+            .filter(|e| !e.passed)
+            .map(|e| e.index)
+            .collect::<Vec<_>>()
+    };
+    let zed = run(&text);
+    assert_eq!(failed(&zed), Vec::<usize>::new());
+    let antelope = run_with(&text, &["release=antelope".to_string()]);
+    assert_eq!(failed(&antelope), [1, 3]);
+    let nvh = antelope
+        .requests
+        .iter()
+        .filter(|r| r["outcome_detail"].starts_with("NoValidHost"))
+        .count();
+    assert_eq!(nvh, 16);
 }
