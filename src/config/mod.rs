@@ -7,8 +7,8 @@ use crate::engine::{Dist, Duration};
 mod release;
 mod request;
 pub use release::{
-    default_allocation_ratios, unlimited_live_migrations, Behaviour, Change, Release,
-    UnknownRelease, CHANGES,
+    changes_markdown, default_allocation_ratios, releases_markdown, unlimited_live_migrations,
+    Behaviour, Change, Release, UnknownRelease, CHANGES,
 };
 pub use request::{ActionKind, Caller, Microversion, Role};
 

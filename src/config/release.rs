@@ -420,6 +420,46 @@ impl Behaviour {
     }
 }
 
+/// The README's list of releases (a Markdown table; a test keeps the README equal to it).
+pub fn releases_markdown() -> String {
+    let mut out = String::from(
+        "| release | version | year form | max microversion (`latest`) |\n|---|---|---|---|\n",
+    );
+    for r in Release::all() {
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} | {} |\n",
+            r.name(),
+            r.version(),
+            r.year().map_or("—".to_string(), |y| format!("`{y}`")),
+            r.max_microversion()
+        ));
+    }
+    out
+}
+
+/// The README's behaviour table: one row per entry of [`CHANGES`] (a test keeps the README
+/// equal to it).
+pub fn changes_markdown() -> String {
+    let mut out = String::from(
+        "| since | behaviour | what changes (before → since) | Nova code | commit |\n\
+         |---|---|---|---|---|\n",
+    );
+    for c in CHANGES {
+        let r = c.release();
+        out.push_str(&format!(
+            "| {} {} | `{:?}` | {} | {} | `{}` {} |\n",
+            r.version(),
+            r.name(),
+            c.behaviour,
+            c.description,
+            c.nova,
+            c.commit,
+            c.subject
+        ));
+    }
+    out
+}
+
 /// Default allocation ratios (vCPU, RAM, disk) of a compute whose nova.conf sets none:
 /// `ComputeNode._from_db_object` at 18.0.0 turns the 0.0 defaults into 16.0 / 1.5 / 1.0;
 /// `initial_*_allocation_ratio` keep those values from 19.0.0 and lower them to 4.0 / 1.0 / 1.0
@@ -580,5 +620,21 @@ mod tests {
         assert_eq!(unlimited_live_migrations(Release::ROCKY, 8), 40);
         assert_eq!(unlimited_live_migrations(Release(19), 8), 1000);
         assert_eq!(unlimited_live_migrations(Release::GAZPACHO, 8), 1000);
+    }
+
+    /// The README lists every release and every behaviour of the table, as generated here.
+    #[test]
+    fn readme_lists_every_release_and_behaviour() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+            .expect("README.md");
+        for (what, table) in [
+            ("releases", releases_markdown()),
+            ("behaviours", changes_markdown()),
+        ] {
+            assert!(
+                readme.contains(&table),
+                "README.md's {what} table is out of date; it must read:\n{table}"
+            );
+        }
     }
 }
