@@ -178,10 +178,16 @@ fn lookup_authorized(
         policy::authorize(policy, req.caller, &world.server(s).project, req.release)?;
         Ok(s)
     } else {
-        let own = req.caller.project.as_deref().unwrap_or_default();
-        policy::authorize(policy, req.caller, own, req.release)?;
+        authorize_untargeted(req, policy)?;
         lookup(world, req)
     }
+}
+
+/// `context.can(rule)` without a target (before 21.0.0): oslo.policy's default target is the
+/// caller's own project.
+fn authorize_untargeted(req: &ApiRequest, policy: policy::Policy) -> Result<(), ApiError> {
+    let own = req.caller.project.as_deref().unwrap_or_default();
+    policy::authorize(policy, req.caller, own, req.release)
 }
 
 /// Runs every synchronous check of `req` against `world`.
@@ -242,7 +248,9 @@ fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let source = srv
         .host
         .ok_or_else(|| ApiError::new(409, format!("Instance {} is not ready", req.server)))?; // row 10
-                                                                                              // Row 11: `API.resize` checks the source service since 21.0.0 (`MigrateChecksSourceService`).
+
+    // Row 11: `API.resize` checks the source service since 21.0.0
+    // (`MigrateChecksSourceService`).
     if req.release.has(Behaviour::MigrateChecksSourceService) && !world.service_up(source) {
         return Err(ApiError::new(
             409,
@@ -282,13 +290,21 @@ fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
 fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let mv = req.caller.microversion;
     let body = schema::migrate_live(req.body, mv)?; // row 1
-                                                    // The `:host` rule exists since 32.0.0 (`ProjectManagerMigratePolicy`).
+
+    // The `:host` rule exists since 32.0.0 (`ProjectManagerMigratePolicy`).
     let rule = if body.host.is_some() && req.release.has(Behaviour::ProjectManagerMigratePolicy) {
         policy::MIGRATE_LIVE_HOST
     } else {
         policy::MIGRATE_LIVE
     };
-    let s = lookup_authorized(world, req, rule)?; // rows 2–3
+    // Rows 2–3. Before 21.0.0 (`PolicyAfterLookup`) `_migrate_live` checked the policy, then
+    // the force parameter (row 4), then looked the server up.
+    let looked_up = if req.release.has(Behaviour::PolicyAfterLookup) {
+        Some(lookup_authorized(world, req, rule)?)
+    } else {
+        authorize_untargeted(req, rule)?;
+        None
+    };
 
     // Row 4: `_get_force_param_for_live_migration` (2.30–2.67).
     let force_in_range = mv >= Microversion(2, 30) && mv < Microversion(2, 68);
@@ -298,6 +314,10 @@ fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
             "Can't force to a non-provided destination",
         ));
     }
+    let s = match looked_up {
+        Some(s) => s,
+        None => lookup(world, req)?,
+    };
     check_lock(world, s, req.caller, req.server)?; // row 12
     check_state(
         world,

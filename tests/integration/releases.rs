@@ -213,14 +213,21 @@ fn queued_live_abort_live_migration_abort_25_0_0() {
 #[test]
 fn policy_before_lookup_migrate_server_21_0_0() {
     let other = "role = \"member\"\nproject = \"other\"\n";
-    let text = cloud(2, &[("vm1", "h1")], "")
+    let force_no_host = "microversion = \"2.30\"\n\
+        body = '{\"os-migrateLive\": {\"host\": null, \"block_migration\": \"auto\", \"force\": true}}'\n";
+    let text = cloud(2, &[("vm1", "h1"), ("vm2", "h1")], "")
         + &request("m", 10.0, "migrate", "vm1", other)
-        + &request("c", 20.0, "confirmResize", "vm1", other);
+        + &request("c", 20.0, "confirmResize", "vm1", other)
+        + &request("d", 5.0, "delete", "vm2", "")
+        + &request("f", 30.0, "os-migrateLive", "vm2", force_no_host);
     let (train, ussuri) = both(Behaviour::PolicyAfterLookup, &text);
     assert_eq!(train.request("m")["http_code"], "403");
     assert_eq!(train.request("c")["http_code"], "404");
     assert_eq!(ussuri.request("m")["http_code"], "404");
     assert_eq!(ussuri.request("c")["http_code"], "404");
+    // `_migrate_live` before 21.0.0: policy, force parameter, then lookup.
+    assert_eq!(train.request("f")["http_code"], "400");
+    assert_eq!(ussuri.request("f")["http_code"], "404");
 }
 
 /// `ComputeManager.__init__` (19.0.0, 1f2a80c195): `max_concurrent_live_migrations = 0` was a
