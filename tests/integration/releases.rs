@@ -370,3 +370,126 @@ fn upgrade_what_if_initial_allocation_ratio_27_0_0() {
         .count();
     assert_eq!(nvh, 16);
 }
+
+/// API behaviours at their boundary, each under the release just before and the release that
+/// introduced it: `ComputeTaskAPI.resize_instance` a cast (21.0.0, a05ef30fb9), `API.resize`'s
+/// source-service check (21.0.0, ea2ea492a3), `_reset_network` removed (23.0.0, 68bc87876f),
+/// `_reset_state` recorded (23.0.0, 534b4f3895), `migrate:host` checked (28.0.0, 2d320f9b00).
+#[test]
+fn api_behaviours_at_their_release() {
+    // No host but h1, which holds vm1: NoValidHost.
+    let nvh = cloud(1, &[("vm1", "h1")], "") + &request("m", 10.0, "migrate", "vm1", "");
+    let (train, ussuri) = both(Behaviour::MigrateCastsToConductor, &nvh);
+    assert_eq!(train.request("m")["http_code"], "400");
+    assert_eq!(ussuri.request("m")["http_code"], "202");
+    assert!(ussuri.request("m")["outcome_detail"].starts_with("NoValidHost"));
+
+    let down = cloud(2, &[("vm1", "h1")], "")
+        + "[[service_events]]\nat_s = 0\nhost = \"h1\"\nchange = \"stop\"\n"
+        + &request("m", 100.0, "migrate", "vm1", "");
+    let (train, ussuri) = both(Behaviour::MigrateChecksSourceService, &down);
+    assert_eq!(train.request("m")["http_code"], "202");
+    assert_eq!(ussuri.request("m")["http_code"], "409");
+
+    let admin = cloud(1, &[("vm1", "h1")], "")
+        + &request("rn", 10.0, "resetNetwork", "vm1", "")
+        + &request("rs", 20.0, "os-resetState", "vm1", "state = \"active\"\n");
+    for b in [
+        Behaviour::ResetNetworkRemoved,
+        Behaviour::ResetStateInstanceAction,
+    ] {
+        assert_eq!(around(b), ("victoria".into(), "wallaby".into()));
+    }
+    let (victoria, wallaby) = both(Behaviour::ResetNetworkRemoved, &admin);
+    assert_eq!(victoria.request("rn")["http_code"], "202");
+    assert_eq!(wallaby.request("rn")["http_code"], "410");
+    let has_reset = |r: &Results| r.actions.iter().any(|a| a["action"] == "resetState");
+    assert!(!has_reset(&victoria) && has_reset(&wallaby));
+
+    let host = cloud(2, &[("vm1", "h1")], "")
+        + &request(
+            "m",
+            10.0,
+            "migrate",
+            "vm1",
+            "role = \"member\"\nmicroversion = \"2.56\"\nhost = \"h2\"\n",
+        );
+    let (antelope, bobcat) = both(Behaviour::MigrateHostPolicy, &host);
+    let denied = |r: &Results| r.request("m")["message"].clone();
+    assert_eq!(
+        denied(&antelope),
+        "Policy doesn't allow os_compute_api:os-migrate-server:migrate to be performed."
+    );
+    assert_eq!(
+        denied(&bobcat),
+        "Policy doesn't allow os_compute_api:os-migrate-server:migrate:host to be performed."
+    );
+}
+
+/// Options a release does not have are refused at load, from the release that added them on
+/// they are accepted: `initial_*_allocation_ratio` (19.0.0, 08f3ae9606),
+/// `live_migration_timeout_action` (19.0.0, 99a075cc94), the hypervisor-version and
+/// num-instances weighers (28.0.0, e38d6a356b / ca3fbb4d15).
+#[test]
+fn options_exist_from_their_release() {
+    for (b, table) in [
+        (
+            Behaviour::InitialAllocationRatioOptions,
+            "[nova.DEFAULT]\ninitial_ram_allocation_ratio = 2.0\n",
+        ),
+        (
+            Behaviour::LiveMigrationTimeoutAction,
+            "[nova.libvirt]\nlive_migration_timeout_action = \"abort\"\n",
+        ),
+        (
+            Behaviour::HypervisorVersionWeigher,
+            "[nova.filter_scheduler]\nhypervisor_version_weight_multiplier = -1.0\n",
+        ),
+        (
+            Behaviour::NumInstancesWeigher,
+            "[nova.filter_scheduler]\nnum_instances_weight_multiplier = 1.0\n",
+        ),
+    ] {
+        let (before, since) = around(b);
+        let text = cloud(1, &[], table);
+        let err = novasim::scenario::parse_str(&at(&before, &text), "t.toml", &[])
+            .err()
+            .unwrap_or_else(|| panic!("{b:?} accepted at {before}"))
+            .to_string();
+        assert!(
+            err.contains(&format!("does not exist in release {before}")),
+            "{err}"
+        );
+        assert!(err.contains(b.change().commit), "{err}");
+        novasim::scenario::parse_str(&at(&since, &text), "t.toml", &[])
+            .unwrap_or_else(|e| panic!("{b:?} at {since}: {e}"));
+    }
+}
+
+/// Policy defaults at their boundary: `enforce_new_defaults` on (27.0.0, d97af33c06) — a
+/// reader of the project passes `admin_or_owner` at zed (the request then fails on the state
+/// check) and is refused at antelope; the project manager rule on migrate (32.0.0, 06699f26a5).
+#[test]
+fn policy_defaults_at_their_release() {
+    let reader = cloud(1, &[("vm1", "h1")], "")
+        + &request("c", 10.0, "confirmResize", "vm1", "role = \"reader\"\n");
+    let (zed, antelope) = both(Behaviour::NewPolicyDefaultsEnforced, &reader);
+    assert_eq!(zed.request("c")["http_code"], "409");
+    assert_eq!(antelope.request("c")["http_code"], "403");
+
+    let manager = cloud(2, &[("vm1", "h1")], "")
+        + &request("m", 10.0, "migrate", "vm1", "role = \"manager\"\n");
+    let (epoxy, flamingo) = both(Behaviour::ProjectManagerMigratePolicy, &manager);
+    assert_eq!(epoxy.request("m")["http_code"], "403");
+    assert_eq!(flamingo.request("m")["http_code"], "202");
+}
+
+/// Every entry of the behaviour table is exercised by a test of this file at its boundary.
+#[test]
+fn every_behaviour_of_the_table_is_tested_here() {
+    let this = include_str!("releases.rs");
+    for c in novasim::config::CHANGES {
+        let name = format!("Behaviour::{:?}", c.behaviour);
+        assert!(this.contains(&name), "no test of {name} in releases.rs");
+    }
+}
