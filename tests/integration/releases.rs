@@ -83,6 +83,14 @@ fn auto_confirm_with_source_down_poll_unconfirmed_resizes_22_0_0() {
            [[service_events]]\nat_s = 400\nhost = \"h1\"\nchange = \"start\"\n";
     let (ussuri, victoria) = both(Behaviour::ConfirmChecksSourceService, &text);
     assert_eq!(times_with(&ussuri, "vm1", "confirming"), [120.0]);
+    // `novasim explain` tells the two apart from the trace alone.
+    let story = |r: &Results| {
+        novasim::analysis::explain(&r.dir, "vm1")
+            .expect("explain")
+            .to_string()
+    };
+    assert!(story(&ussuri).contains("a release before 22.0.0 does not check it"));
+    assert!(story(&victoria).contains("could not confirm and would retry later"));
     let v = times_with(&victoria, "vm1", "confirming");
     assert!(v.len() == 1 && v[0] > 400.0, "{v:?}");
     for r in [&ussuri, &victoria] {
