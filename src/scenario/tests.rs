@@ -1390,6 +1390,17 @@ fn release_is_selected_by_name_version_or_year() {
         let s = parse(&with(&format!("release = \"{form}\"\n"))).expect("valid");
         assert_eq!(s.release.name(), name, "{form}");
     }
+    // Bare numbers (TOML reads `--set release=2023.1` as a float) stand for their text.
+    for (form, name) in [
+        ("2023.1", "antelope"),
+        ("21", "ussuri"),
+        ("2026.1", "gazpacho"),
+    ] {
+        let s = parse(&with(&format!("release = {form}\n"))).expect("valid");
+        assert_eq!(s.release.name(), name, "{form}");
+        let s = parse_with(&with(""), &[&format!("release={form}")]).expect("valid");
+        assert_eq!(s.release.name(), name, "--set release={form}");
+    }
     assert_eq!(parse(&with("")).expect("valid").release, Release::GAZPACHO);
 }
 

@@ -1792,9 +1792,9 @@ fn scenario_name(cx: &Ctx, v: &Spanned<String>) -> R<String> {
 
 /// Builds the validated scenario. `base_dir` is where relative paths (the replay CSV) start.
 /// `release`: a name, version or year form, or `latest` (the default).
-fn release(cx: &Ctx, r: &Option<Spanned<String>>) -> R<Release> {
+fn release(cx: &Ctx, r: &Option<Spanned<RawRelease>>) -> R<Release> {
     match r {
-        Some(r) => Release::parse(r.get_ref())
+        Some(r) => Release::parse(&r.get_ref().0)
             .map_err(|e| cx.err(&r.span(), &[Seg::from("release")], e.to_string())),
         None => Ok(Release::default()),
     }

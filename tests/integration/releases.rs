@@ -501,3 +501,37 @@ fn every_behaviour_of_the_table_is_tested_here() {
         assert!(this.contains(&name), "no test of {name} in releases.rs");
     }
 }
+
+/// A sweep over releases compares them side by side: the upgrade what-if's ERROR count is 0
+/// under zed and 16 under antelope (sweep.csv, one row per release).
+#[test]
+fn sweep_over_releases() {
+    let out = super::support::temp_dir("sweep-releases");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_novasim"))
+        .args([
+            "sweep",
+            "scenarios/upgrade-zed-to-antelope.toml",
+            "--set",
+            "release=zed,2023.1",
+            "--seeds",
+            "1..1",
+            "--metric",
+            "final_status.ERROR",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("novasim sweep");
+    // Exit 3: antelope's run fails the checks that pin zed's outcome.
+    assert_eq!(status.status.code(), Some(3), "{status:?}");
+    let rows = super::support::read_csv(&out.join("sweep.csv"));
+    let by_release: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r["release"].clone(), r["metric_value"].clone()))
+        .collect();
+    assert_eq!(
+        by_release,
+        [("zed".into(), "0".into()), ("2023.1".into(), "16".into())]
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
