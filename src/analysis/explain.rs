@@ -898,6 +898,9 @@ impl<'a> Ctx<'a> {
                 cause.as_str()
             ),
             TraceStep::LiveRollbackStatus(status) => format!("Migration {mid} {}.", status.as_str()),
+            TraceStep::QueuedAbortNoRollback => format!(
+                "{s} dropped the queued job: migration {mid} cancelled, and nothing else (before 25.0.0 live_migration_abort does not roll back): the server stays MIGRATING and both allocations are held."
+            ),
             TraceStep::InitBuildInterrupted => format!(
                 "nova-compute on {h} restarted (init_host): the build it was running is lost, so _init_instance set vm_state error, task_state None."
             ),
@@ -958,8 +961,14 @@ impl<'a> Ctx<'a> {
                 SimTime(t.time_s.ms().saturating_sub(fin.ms()))
             ));
             // A source seen down in between: a run could not confirm ("will retry later").
+            // Before 22.0.0 neither the API nor the periodic checked the source
+            // (`API.confirm_resize`, e4601c77fb): a confirm made while it is down waits for it.
             let downs = self.service_spans(s, fin, t.time_s);
-            if !downs.is_empty() {
+            if self.seen_down_at(s, t.time_s) {
+                x.push_str(&format!(
+                    " The source {s} was down at that moment: a release before 22.0.0 does not check it, and the confirm waits for the source to start."
+                ));
+            } else if !downs.is_empty() {
                 x.push_str(&format!(
                     " The source {s} was not up ({}); a periodic run in that time could not confirm and would retry later.",
                     downs.join(", ")
@@ -967,6 +976,16 @@ impl<'a> Ctx<'a> {
             }
         }
         x
+    }
+
+    /// Whether `host`'s service was seen down at `t` (its last hosts.csv row at or before `t`).
+    fn seen_down_at(&self, host: &str, t: SimTime) -> bool {
+        self.r
+            .hosts
+            .iter()
+            .rev()
+            .find(|h| h.host == host && h.time_s <= t)
+            .is_some_and(|h| h.enabled_up.ends_with("/down"))
     }
 
     /// The periods in [from, to) when `host`'s service was not enabled/up, as text.

@@ -1,15 +1,13 @@
 //! The admin actions of `AdminActionsController` (spec §3.5–§3.7).
 
-use super::{check_lock, lookup, policy, schema, Accepted, ApiError, ApiRequest};
-use crate::config::Microversion;
+use super::{check_lock, lookup_authorized, policy, schema, Accepted, ApiError, ApiRequest};
+use crate::config::{Behaviour, Microversion};
 use crate::model::{MigrationStatus, MigrationType, TaskState, World};
 
 /// `_reset_state` (spec §3.5): schema, lookup, admin policy — no lock, state or host check.
 pub(super) fn reset_state(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let state = schema::reset_state(req.body)?;
-    let s = lookup(world, req)?;
-    let owner = &*world.server(s).project;
-    policy::authorize(policy::RESET_STATE, req.caller, owner, req.release)?;
+    let s = lookup_authorized(world, req, policy::RESET_STATE)?;
     Ok(Accepted::ResetState { server: s, state })
 }
 
@@ -17,9 +15,7 @@ pub(super) fn reset_state(world: &World, req: &ApiRequest) -> Result<Accepted, A
 /// `_compute_host` raise a generic NovaException (500).
 pub(super) fn inject_network_info(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     schema::action_key_only(req.body, "injectNetworkInfo")?;
-    let s = lookup(world, req)?;
-    let owner = &*world.server(s).project;
-    policy::authorize(policy::INJECT_NETWORK_INFO, req.caller, owner, req.release)?;
+    let s = lookup_authorized(world, req, policy::INJECT_NETWORK_INFO)?;
     check_lock(world, s, req.caller, req.server)?;
     let host = world.server(s).host.ok_or_else(|| {
         ApiError::new(
@@ -30,19 +26,17 @@ pub(super) fn inject_network_info(world: &World, req: &ApiRequest) -> Result<Acc
     Ok(Accepted::InjectNetworkInfo { server: s, host })
 }
 
-/// `_reset_network` (spec §3.7): removed in 23.0.0 (410 before any lookup or policy check);
-/// before that an admin-only cast to the instance's host.
+/// `_reset_network` (spec §3.7): removed in 23.0.0 (`ResetNetworkRemoved`: 410 before any
+/// lookup or policy check); before that an admin-only cast to the instance's host.
 pub(super) fn reset_network(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
-    if req.release.major() >= 23 {
+    if req.release.has(Behaviour::ResetNetworkRemoved) {
         return Err(ApiError::new(
             410,
             "This resource is no longer available in the Nova API.",
         ));
     }
     schema::action_key_only(req.body, "resetNetwork")?;
-    let s = lookup(world, req)?;
-    let owner = &*world.server(s).project;
-    policy::authorize(policy::RESET_NETWORK, req.caller, owner, req.release)?;
+    let s = lookup_authorized(world, req, policy::RESET_NETWORK)?;
     check_lock(world, s, req.caller, req.server)?;
     let host = world
         .server(s)
@@ -58,9 +52,7 @@ pub(super) fn abort_live_migration(world: &World, req: &ApiRequest) -> Result<Ac
     if mv < Microversion(2, 24) {
         return Err(ApiError::new(404, "The resource could not be found."));
     }
-    let s = lookup(world, req)?;
-    let owner = &*world.server(s).project;
-    policy::authorize(policy::MIGRATIONS_DELETE, req.caller, owner, req.release)?;
+    let s = lookup_authorized(world, req, policy::MIGRATIONS_DELETE)?;
     check_lock(world, s, req.caller, req.server)?;
     let srv = world.server(s);
     if srv.task_state != Some(TaskState::Migrating) {

@@ -7,8 +7,8 @@ mod admin;
 pub mod policy;
 pub mod schema;
 
-use crate::config::Release;
 use crate::config::{ActionKind, Caller, Microversion, Role};
+use crate::config::{Behaviour, Release};
 use crate::model::{HostId, MigrationId, ServerId, VmState, World};
 use serde_json::Value;
 
@@ -162,6 +162,34 @@ fn lookup(world: &World, req: &ApiRequest) -> Result<ServerId, ApiError> {
     Ok(s)
 }
 
+/// Looks the server up and checks `policy`, in the order of the release (issue 12).
+/// From 21.0.0 ([`Behaviour::PolicyAfterLookup`], e.g. `MigrateServerController._migrate`):
+/// lookup, then the policy against the server's project. Before: `context.can(rule)` without a
+/// target, which oslo.policy checks against the caller's own project, then the lookup — so an
+/// admin-only rule answers a non-admin 403 whatever the server, and an owner rule passes and
+/// the project-scoped lookup answers 404.
+fn lookup_authorized(
+    world: &World,
+    req: &ApiRequest,
+    policy: policy::Policy,
+) -> Result<ServerId, ApiError> {
+    if req.release.has(Behaviour::PolicyAfterLookup) {
+        let s = lookup(world, req)?;
+        policy::authorize(policy, req.caller, &world.server(s).project, req.release)?;
+        Ok(s)
+    } else {
+        authorize_untargeted(req, policy)?;
+        lookup(world, req)
+    }
+}
+
+/// `context.can(rule)` without a target (before 21.0.0): oslo.policy's default target is the
+/// caller's own project.
+fn authorize_untargeted(req: &ApiRequest, policy: policy::Policy) -> Result<(), ApiError> {
+    let own = req.caller.project.as_deref().unwrap_or_default();
+    policy::authorize(policy, req.caller, own, req.release)
+}
+
 /// Runs every synchronous check of `req` against `world`.
 pub fn handle(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     // The version negotiation of `nova/api/openstack/wsgi.py` happens before any controller.
@@ -200,15 +228,14 @@ fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     } else {
         None
     };
-    let s = lookup(world, req)?; // row 2
-    let owner = &*world.server(s).project;
-    // The `:host` rule exists since 28.0.0; before it a host falls under `migrate`.
-    let rule = if host_name.is_some() && req.release.major() >= 28 {
+    // The `:host` rule exists since 28.0.0 (`MigrateHostPolicy`); before it a host falls
+    // under `migrate`.
+    let rule = if host_name.is_some() && req.release.has(Behaviour::MigrateHostPolicy) {
         policy::MIGRATE_HOST
     } else {
         policy::MIGRATE
     };
-    policy::authorize(rule, req.caller, owner, req.release)?; // row 3
+    let s = lookup_authorized(world, req, rule)?; // rows 2–3
     check_lock(world, s, req.caller, req.server)?; // row 8
     check_state(
         world,
@@ -221,8 +248,10 @@ fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let source = srv
         .host
         .ok_or_else(|| ApiError::new(409, format!("Instance {} is not ready", req.server)))?; // row 10
-    if req.release.major() >= 21 && !world.service_up(source) {
-        // row 11 (since 21.0.0, commit ea2ea492a3)
+
+    // Row 11: `API.resize` checks the source service since 21.0.0
+    // (`MigrateChecksSourceService`).
+    if req.release.has(Behaviour::MigrateChecksSourceService) && !world.service_up(source) {
         return Err(ApiError::new(
             409,
             format!(
@@ -251,8 +280,8 @@ fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
         server: s,
         source,
         requested_host,
-        // Before 21.0.0 (commit a05ef30fb9) the API called the conductor (spec §3.1).
-        sync: req.release.major() < 21,
+        // Before 21.0.0 (`MigrateCastsToConductor`) the API called the conductor (spec §3.1).
+        sync: !req.release.has(Behaviour::MigrateCastsToConductor),
     })
 }
 
@@ -261,15 +290,21 @@ fn migrate(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
 fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     let mv = req.caller.microversion;
     let body = schema::migrate_live(req.body, mv)?; // row 1
-    let s = lookup(world, req)?; // row 2
-    let owner = &*world.server(s).project;
-    // The `:host` rule exists since 32.0.0 (commit 06699f26a5).
-    let rule = if body.host.is_some() && req.release.major() >= 32 {
+
+    // The `:host` rule exists since 32.0.0 (`ProjectManagerMigratePolicy`).
+    let rule = if body.host.is_some() && req.release.has(Behaviour::ProjectManagerMigratePolicy) {
         policy::MIGRATE_LIVE_HOST
     } else {
         policy::MIGRATE_LIVE
     };
-    policy::authorize(rule, req.caller, owner, req.release)?; // row 3
+    // Rows 2–3. Before 21.0.0 (`PolicyAfterLookup`) `_migrate_live` checked the policy, then
+    // the force parameter (row 4), then looked the server up.
+    let looked_up = if req.release.has(Behaviour::PolicyAfterLookup) {
+        Some(lookup_authorized(world, req, rule)?)
+    } else {
+        authorize_untargeted(req, rule)?;
+        None
+    };
 
     // Row 4: `_get_force_param_for_live_migration` (2.30–2.67).
     let force_in_range = mv >= Microversion(2, 30) && mv < Microversion(2, 68);
@@ -279,6 +314,10 @@ fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
             "Can't force to a non-provided destination",
         ));
     }
+    let s = match looked_up {
+        Some(s) => s,
+        None => lookup(world, req)?,
+    };
     check_lock(world, s, req.caller, req.server)?; // row 12
     check_state(
         world,
@@ -314,15 +353,17 @@ fn migrate_live(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
 /// Spec §3.3 (`ServersController._confirm_resize`, `API.confirm_resize`).
 fn confirm_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     schema::action_key_only(req.body, "confirmResize")?;
-    let s = lookup(world, req)?;
-    let owner = &*world.server(s).project;
-    policy::authorize(policy::CONFIRM_RESIZE, req.caller, owner, req.release)?;
+    let s = lookup_authorized(world, req, policy::CONFIRM_RESIZE)?;
     check_lock(world, s, req.caller, req.server)?;
     check_state(world, s, &[VmState::Resized], "confirmResize", req.server)?;
     let m = world
         .finished_migration_of(s)
         .ok_or_else(|| ApiError::new(400, "Instance has not been resized."))?;
-    if !world.service_up(world.migration(m).source) {
+    // `API.confirm_resize` checks the source service since 22.0.0 (`ConfirmChecksSourceService`);
+    // before, the confirm is cast to a source that handles it when it is back.
+    if req.release.has(Behaviour::ConfirmChecksSourceService)
+        && !world.service_up(world.migration(m).source)
+    {
         return Err(ApiError::new(
             409,
             "Service is unavailable at this time. The source compute service is down.",
@@ -337,9 +378,7 @@ fn confirm_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError>
 /// Spec §3.4 (`ServersController._revert_resize`, `API.revert_resize`): no service check.
 fn revert_resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
     schema::action_key_only(req.body, "revertResize")?;
-    let s = lookup(world, req)?;
-    let owner = &*world.server(s).project;
-    policy::authorize(policy::REVERT_RESIZE, req.caller, owner, req.release)?;
+    let s = lookup_authorized(world, req, policy::REVERT_RESIZE)?;
     check_lock(world, s, req.caller, req.server)?;
     check_state(world, s, &[VmState::Resized], "revertResize", req.server)?;
     let m = world

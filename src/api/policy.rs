@@ -1,7 +1,7 @@
 //! Policy defaults at the spec's baseline (spec §9, `nova/policies/*.py`).
 
 use super::ApiError;
-use crate::config::Release;
+use crate::config::{Behaviour, Release};
 use crate::config::{Caller, Role};
 
 /// Who a rule admits.
@@ -73,14 +73,19 @@ pub const DELETE: Policy = Policy {
     rule: Rule::ProjectMemberOrAdmin,
 };
 
-/// The default rule of `policy` in `release`: before 32.0.0 the migrate rules were admin-only,
-/// and the owner rules were `admin_or_owner` (any role of the project) before the scoped
-/// defaults (spec §9, §11.12).
+/// The default rule of `policy` in `release`. The migrate rules were admin-only before 32.0.0
+/// (`ProjectManagerMigratePolicy`). The owner rules were `admin_or_owner` (any role of the
+/// project) until 27.0.0 turned `enforce_new_defaults` on (`NewPolicyDefaultsEnforced`):
+/// 21.0.0 wrote the member defaults, but with the deprecated rule OR-ed in (spec §9, §11.12).
 fn rule_in(policy: Policy, release: Release) -> Rule {
-    match (policy.rule, release.major()) {
-        (Rule::ProjectManagerOrAdmin, m) if m < 32 => Rule::Admin,
-        (Rule::ProjectMemberOrAdmin, m) if m < 21 => Rule::ProjectOwnerOrAdmin,
-        (rule, _) => rule,
+    match policy.rule {
+        Rule::ProjectManagerOrAdmin if !release.has(Behaviour::ProjectManagerMigratePolicy) => {
+            Rule::Admin
+        }
+        Rule::ProjectMemberOrAdmin if !release.has(Behaviour::NewPolicyDefaultsEnforced) => {
+            Rule::ProjectOwnerOrAdmin
+        }
+        rule => rule,
     }
 }
 
@@ -144,14 +149,14 @@ mod tests {
         ];
         for (p, role, ok) in rows {
             assert_eq!(
-                authorize(*p, &caller(*role, None), "demo", Release::Gazpacho).is_ok(),
+                authorize(*p, &caller(*role, None), "demo", Release::GAZPACHO).is_ok(),
                 *ok,
                 "{} {:?}",
                 p.name,
                 role
             );
         }
-        let err = authorize(MIGRATE, &caller(Member, None), "demo", Release::Gazpacho)
+        let err = authorize(MIGRATE, &caller(Member, None), "demo", Release::GAZPACHO)
             .err()
             .unwrap_or_else(|| unreachable!());
         assert_eq!(err.code, 403);
@@ -164,7 +169,7 @@ mod tests {
             MIGRATE,
             &caller(Manager, Some("other")),
             "demo",
-            Release::Gazpacho
+            Release::GAZPACHO
         )
         .is_err());
     }
@@ -174,7 +179,7 @@ mod tests {
     #[test]
     fn rocky_defaults_spec_9() {
         use Role::*;
-        let rocky = Release::Rocky;
+        let rocky = Release::ROCKY;
         assert!(authorize(MIGRATE, &caller(Manager, None), "demo", rocky).is_err());
         assert!(authorize(MIGRATE_LIVE, &caller(Manager, None), "demo", rocky).is_err());
         assert!(authorize(MIGRATE_LIVE, &caller(Admin, None), "demo", rocky).is_ok());
@@ -184,8 +189,31 @@ mod tests {
             MIGRATE_LIVE,
             &caller(Manager, None),
             "demo",
-            Release::Gazpacho
+            Release::GAZPACHO
         )
         .is_ok());
+    }
+
+    /// `NewPolicyDefaultsEnforced` (27.0.0, `nova/policy.py` enforce_new_defaults) and
+    /// `ProjectManagerMigratePolicy` (32.0.0, `nova/policies/migrate_server.py`): the release
+    /// just before each keeps the old rule, the introducing release has the new one.
+    #[test]
+    fn policy_defaults_change_at_their_release() {
+        use Role::*;
+        let at = |s: &str| Release::parse(s).unwrap_or_else(|e| unreachable!("{e}"));
+        let rows: &[(Policy, Role, &str, bool)] = &[
+            (CONFIRM_RESIZE, Reader, "26.0.0", true),
+            (CONFIRM_RESIZE, Reader, "27.0.0", false),
+            (DELETE, Reader, "zed", true),
+            (DELETE, Reader, "antelope", false),
+            (MIGRATE, Manager, "31.0.0", false),
+            (MIGRATE, Manager, "32.0.0", true),
+            (MIGRATE_LIVE, Manager, "epoxy", false),
+            (MIGRATE_LIVE, Manager, "flamingo", true),
+        ];
+        for (p, role, release, ok) in rows {
+            let got = authorize(*p, &caller(*role, None), "demo", at(release)).is_ok();
+            assert_eq!(got, *ok, "{} {role:?} at {release}", p.name);
+        }
     }
 }

@@ -4,7 +4,12 @@
 
 use crate::engine::{Dist, Duration};
 
+mod release;
 mod request;
+pub use release::{
+    changes_markdown, default_allocation_ratios, releases_markdown, unlimited_live_migrations,
+    Behaviour, Change, Release, UnknownRelease, CHANGES,
+};
 pub use request::{ActionKind, Caller, Microversion, Role};
 
 /// Nova options the simulator honours, under nova.conf's own section and option names
@@ -32,10 +37,11 @@ pub struct NovaConfig {
     /// `[filter_scheduler] host_subset_size` (spec §8.1 step 6), ≥ 1.
     pub host_subset_size: u32,
     pub weights: WeightMultipliers,
-    /// `[DEFAULT] max_concurrent_live_migrations` per source compute (spec §10.2); 0 is
-    /// deprecated and means 1000 (eventlet).
+    /// `[DEFAULT] max_concurrent_live_migrations` per source compute (spec §10.2); 0 means
+    /// [`unlimited_live_migrations`] of the release.
     pub max_concurrent_live_migrations: u32,
-    /// `[compute] live_migration_wait_for_vif_plug` (spec §4.8 step 13).
+    /// `[compute] live_migration_wait_for_vif_plug` (spec §4.8 step 13); the default follows
+    /// the release ([`Behaviour::WaitForVifPlugByDefault`]).
     pub live_migration_wait_for_vif_plug: bool,
     /// `[DEFAULT] vif_plugging_timeout`, seconds.
     pub vif_plugging_timeout: Duration,
@@ -78,53 +84,6 @@ impl Default for LibvirtConfig {
             completion_timeout_s: 800,
             timeout_action: TimeoutAction::Abort,
             permit_post_copy: false,
-        }
-    }
-}
-
-/// The Nova release whose behaviour a scenario follows (README, "Release profiles").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum Release {
-    /// 18.0.0 (2018): cold-migrate NoValidHost answered 400 synchronously, resetNetwork present,
-    /// admin-only migrate policies, max microversion 2.65.
-    Rocky,
-    /// 33.0.0 (2026.1), the spec's baseline.
-    #[default]
-    Gazpacho,
-}
-
-impl Release {
-    pub const ALL: [Release; 2] = [Release::Rocky, Release::Gazpacho];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Release::Rocky => "rocky",
-            Release::Gazpacho => "gazpacho",
-        }
-    }
-
-    /// Accepts the series name, the year form or the version.
-    pub fn parse(s: &str) -> Option<Release> {
-        match s.to_ascii_lowercase().as_str() {
-            "rocky" | "18" | "18.0.0" => Some(Release::Rocky),
-            "gazpacho" | "2026.1" | "33" | "33.0.0" | "latest" => Some(Release::Gazpacho),
-            _ => None,
-        }
-    }
-
-    /// The Nova major version (for "since X.0.0" rules of the spec).
-    pub fn major(self) -> u32 {
-        match self {
-            Release::Rocky => 18,
-            Release::Gazpacho => 33,
-        }
-    }
-
-    /// `_MAX_API_VERSION` of the release.
-    pub fn max_microversion(self) -> Microversion {
-        match self {
-            Release::Rocky => Microversion(2, 65),
-            Release::Gazpacho => Microversion::MAX,
         }
     }
 }

@@ -85,7 +85,8 @@ pub struct Microversion(pub u16, pub u16);
 
 impl Microversion {
     pub const MIN: Microversion = Microversion(2, 1);
-    /// `_MAX_API_VERSION` at the spec's baseline (§0).
+    /// The newest microversion a scenario may write (Nova master after 33.0.0); a release
+    /// answers 406 above its own maximum (`Release::max_microversion`).
     pub const MAX: Microversion = Microversion(2, 104);
 }
 

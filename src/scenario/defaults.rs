@@ -3,24 +3,34 @@
 //! module re-exposes), and docs/scenario-schema.md documents the same numbers.
 
 use super::types::OutputConfig;
+use crate::config::{Behaviour, Microversion, Release, Role};
 use crate::config::{Latencies, NovaConfig, StepDurations};
-use crate::config::{Microversion, Role};
 use crate::engine::{Dist, Duration, RngStreams};
 
 /// `seed` when omitted.
 pub const SEED: u64 = 1;
 
-/// The Nova options of `[nova.*]` that live in `NovaConfig`.
+/// The Nova options of `[nova.*]` that live in `NovaConfig`, at the newest release.
 pub fn nova() -> NovaConfig {
     NovaConfig::default()
 }
 
-/// `[DEFAULT] initial_cpu_allocation_ratio` (`nova/conf/compute.py`, spec §8.1).
-pub const CPU_ALLOCATION_RATIO: f64 = 4.0;
-/// `[DEFAULT] initial_ram_allocation_ratio`.
-pub const RAM_ALLOCATION_RATIO: f64 = 1.0;
-/// `[DEFAULT] initial_disk_allocation_ratio`.
-pub const DISK_ALLOCATION_RATIO: f64 = 1.0;
+/// The defaults of `[nova.*]` in `release`: `live_migration_wait_for_vif_plug` was False
+/// before 19.0.0, and the hypervisor-version weigher (multiplier 1.0 by default) only exists
+/// from 28.0.0. The allocation-ratio defaults are `config::default_allocation_ratios`.
+pub fn nova_for(release: Release) -> NovaConfig {
+    let mut cfg = NovaConfig {
+        live_migration_wait_for_vif_plug: release.has(Behaviour::WaitForVifPlugByDefault),
+        ..NovaConfig::default()
+    };
+    if !release.has(Behaviour::HypervisorVersionWeigher) {
+        cfg.weights.hypervisor_version = 0.0;
+    }
+    if !release.has(Behaviour::NumInstancesWeigher) {
+        cfg.weights.num_instances = 0.0;
+    }
+    cfg
+}
 /// `[DEFAULT] reserved_host_memory_mb`.
 pub const RESERVED_HOST_MEMORY_MB: u64 = 512;
 /// `[DEFAULT] reserved_host_disk_mb`.
@@ -55,8 +65,11 @@ pub const PROJECT: &str = "demo";
 /// Server `locked`.
 pub const LOCKED: bool = false;
 
-/// Caller `microversion` of requests and generators: the latest (`2.104`).
-pub const MICROVERSION: Microversion = Microversion::MAX;
+/// Caller `microversion` of requests and generators: `latest`, the release's own maximum
+/// (`_MAX_API_VERSION` at its tag, e.g. 2.103 at 33.0.0).
+pub fn microversion(release: Release) -> Microversion {
+    release.max_microversion()
+}
 /// Caller `role`.
 pub const ROLE: Role = Role::Admin;
 

@@ -14,7 +14,7 @@ pub(crate) struct RawScenario {
     pub name: S<String>,
     pub seed: Option<S<i64>>,
     pub end_s: Option<S<f64>>,
-    pub release: Option<S<String>>,
+    pub release: Option<S<RawRelease>>,
     #[serde(default)]
     pub live_migration: RawLiveMigration,
     #[serde(default)]
@@ -387,6 +387,37 @@ pub(crate) struct RawArrival {
     pub interval_s: Option<S<f64>>,
     pub concurrency: Option<S<i64>>,
     pub think: Option<S<RawDist>>,
+}
+
+/// `release`: a name or version. A bare number (`release = 2023.1`, or `--set release=21`,
+/// which TOML reads as a number) stands for its text.
+#[derive(Debug)]
+pub(crate) struct RawRelease(pub String);
+
+impl<'de> Deserialize<'de> for RawRelease {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RawRelease, D::Error> {
+        use serde::de::{self, Visitor};
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawRelease;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(r#"a release name or version, e.g. "train", "20.0.0" or "2023.1""#)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawRelease, E> {
+                Ok(RawRelease(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawRelease, E> {
+                Ok(RawRelease(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawRelease, E> {
+                Ok(RawRelease(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawRelease, E> {
+                Ok(RawRelease(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `targets = "all" | ["vm1", …] | { prefix = "vm" }`.

@@ -342,7 +342,8 @@ fn full_example_parses_to_expected_values() {
     assert_eq!(create.request.flavor, Some(FlavorId(0)));
     assert_eq!(create.request.availability_zone.as_deref(), Some("az1"));
     assert_eq!(create.request.caller.project.as_deref(), Some("demo"));
-    assert_eq!(create.request.caller.microversion, Microversion::MAX);
+    // `latest` (the default) is the release's own maximum: 2.103 at 33.0.0.
+    assert_eq!(create.request.caller.microversion, Microversion(2, 103));
     assert_eq!(create.request.body, None);
     let r3 = &s.requests[2];
     assert_eq!(r3.at, SimTime(70_250));
@@ -353,7 +354,10 @@ fn full_example_parses_to_expected_values() {
         Some(serde_json::json!({"confirmResize": null}))
     );
     assert_eq!(&*s.requests[3].request.server, "spawn-2");
-    assert_eq!(s.requests[3].request.caller.microversion, Microversion::MAX);
+    assert_eq!(
+        s.requests[3].request.caller.microversion,
+        Microversion(2, 103)
+    );
 
     assert_eq!(s.generators.len(), 3);
     let g = &s.generators[0];
@@ -367,7 +371,7 @@ fn full_example_parses_to_expected_values() {
     assert_eq!(g.order, TargetOrder::Random);
     assert_eq!(g.follow_up, FollowUp::Confirm);
     assert_eq!(g.follow_up_delay, Dist::constant_ms(1500));
-    assert_eq!(g.caller.microversion, Microversion::MAX);
+    assert_eq!(g.caller.microversion, Microversion(2, 103));
     assert_eq!(g.caller.role, Role::Admin);
     let sp = &s.generators[1];
     assert_eq!(
@@ -1366,4 +1370,174 @@ fn bundled_scenarios_load() {
             panic!("{e}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Releases (issue 12).
+
+#[test]
+fn release_is_selected_by_name_version_or_year() {
+    for (form, name) in [
+        ("train", "train"),
+        ("TRAIN", "train"),
+        ("20.0.0", "train"),
+        ("21", "ussuri"),
+        ("2023.1", "antelope"),
+        ("Bobcat", "bobcat"),
+        ("2026.1", "gazpacho"),
+        ("latest", "gazpacho"),
+    ] {
+        let s = parse(&with(&format!("release = \"{form}\"\n"))).expect("valid");
+        assert_eq!(s.release.name(), name, "{form}");
+    }
+    // Bare numbers (TOML reads `--set release=2023.1` as a float) stand for their text.
+    for (form, name) in [
+        ("2023.1", "antelope"),
+        ("21", "ussuri"),
+        ("2026.1", "gazpacho"),
+    ] {
+        let s = parse(&with(&format!("release = {form}\n"))).expect("valid");
+        assert_eq!(s.release.name(), name, "{form}");
+        let s = parse_with(&with(""), &[&format!("release={form}")]).expect("valid");
+        assert_eq!(s.release.name(), name, "--set release={form}");
+    }
+    assert_eq!(parse(&with("")).expect("valid").release, Release::GAZPACHO);
+}
+
+#[test]
+fn unknown_release_is_refused_with_the_list() {
+    let t = with("release = \"queens\"\n");
+    assert_msg(
+        &fail(&t),
+        &t,
+        "queens",
+        &[
+            "release: unknown release \"queens\" (accepted: rocky (18.0.0), stein (19.0.0), train (20.0.0),",
+            "antelope (27.0.0, 2023.1),",
+            "gazpacho (33.0.0, 2026.1), latest)",
+        ],
+    );
+}
+
+/// `latest` (and an omitted microversion) is the release's `_MAX_API_VERSION`; a version above
+/// it is kept for the API to answer 406.
+#[test]
+fn latest_microversion_follows_the_release() {
+    let req = "[[requests]]\nat_s = 1\naction = \"migrate\"\nserver = \"vm1\"\n";
+    for (release, minor) in [("rocky", 65), ("train", 79), ("zed", 93), ("gazpacho", 103)] {
+        let s = parse(&with(&format!("release = \"{release}\"\n{req}"))).expect("valid");
+        assert_eq!(
+            s.requests[0].request.caller.microversion,
+            Microversion(2, minor)
+        );
+        let s = parse(&with(&format!(
+            "release = \"{release}\"\n{req}microversion = \"latest\"\n"
+        )))
+        .expect("valid");
+        assert_eq!(
+            s.requests[0].request.caller.microversion,
+            Microversion(2, minor)
+        );
+    }
+    let s = parse(&with(&format!(
+        "release = \"rocky\"\n{req}microversion = \"2.79\"\n"
+    )))
+    .expect("valid");
+    assert_eq!(
+        s.requests[0].request.caller.microversion,
+        Microversion(2, 79)
+    );
+}
+
+/// `ComputeNode._from_db_object` (18.0.0: 0.0 ⇒ 16.0 / 1.5 / 1.0), `initial_*_allocation_ratio`
+/// (19.0.0–26.0.0: 16.0 / 1.5 / 1.0; 27.0.0 on: 4.0 / 1.0 / 1.0); a host's own ratio wins.
+#[test]
+fn allocation_ratio_defaults_follow_the_release() {
+    for (release, cpu, ram) in [
+        ("rocky", 16.0, 1.5),
+        ("zed", 16.0, 1.5),
+        ("antelope", 4.0, 1.0),
+        ("gazpacho", 4.0, 1.0),
+    ] {
+        let s = parse(&with(&format!("release = \"{release}\"\n"))).expect("valid");
+        let h = &s.hosts[0];
+        assert_eq!(
+            (
+                h.cpu_allocation_ratio,
+                h.ram_allocation_ratio,
+                h.disk_allocation_ratio
+            ),
+            (cpu, ram, 1.0),
+            "{release}"
+        );
+    }
+    let pinned = "release = \"rocky\"\n[[hosts]]\nname = \"h2\"\nvcpus = 4\nmemory_mb = 4096\n\
+                  disk_gb = 100\ncpu_allocation_ratio = 2.0\n";
+    let s = parse(&with(pinned)).expect("valid");
+    let h2 = s.hosts.iter().find(|h| h.name == "h2").expect("h2");
+    assert_eq!(h2.cpu_allocation_ratio, 2.0);
+    assert_eq!(h2.ram_allocation_ratio, 1.5);
+}
+
+/// Options a release does not have are refused, naming the release that added them:
+/// `initial_*_allocation_ratio` and `[libvirt] live_migration_timeout_action` (19.0.0), the
+/// hypervisor-version and num-instances weighers (28.0.0).
+#[test]
+fn options_absent_from_the_release_are_refused() {
+    let cases = [
+        (
+            "stein",
+            "rocky",
+            "[nova.DEFAULT]\ninitial_cpu_allocation_ratio = 8.0\n",
+            "initial_cpu_allocation_ratio does not exist in release rocky (18.0.0): it was added in stein (19.0.0) (08f3ae9606",
+        ),
+        (
+            "stein",
+            "rocky",
+            "[nova.libvirt]\nlive_migration_timeout_action = \"force_complete\"\n",
+            "live_migration_timeout_action does not exist in release rocky (18.0.0): it was added in stein (19.0.0) (99a075cc94",
+        ),
+        (
+            "bobcat",
+            "antelope",
+            "[nova.filter_scheduler]\nhypervisor_version_weight_multiplier = 2.0\n",
+            "added in bobcat (28.0.0) (e38d6a356b",
+        ),
+        (
+            "bobcat",
+            "2023.1",
+            "[nova.filter_scheduler]\nnum_instances_weight_multiplier = 1.0\n",
+            "added in bobcat (28.0.0) (ca3fbb4d15",
+        ),
+    ];
+    for (ok, old, table, msg) in cases {
+        parse(&with(&format!("release = \"{ok}\"\n{table}"))).expect("valid where it exists");
+        let t = with(&format!("release = \"{old}\"\n{table}"));
+        let key = table
+            .lines()
+            .nth(1)
+            .and_then(|l| l.split(' ').next())
+            .unwrap_or("");
+        assert_msg(&fail(&t), &t, key, &[msg]);
+    }
+}
+
+/// `[compute] live_migration_wait_for_vif_plug`: False at 18.0.0, True from 19.0.0; the weighers
+/// added in 28.0.0 contribute nothing before.
+#[test]
+fn option_defaults_follow_the_release() {
+    let at = |r: &str| {
+        parse(&with(&format!("release = \"{r}\"\n")))
+            .expect("valid")
+            .nova
+    };
+    assert!(!at("rocky").live_migration_wait_for_vif_plug);
+    assert!(at("stein").live_migration_wait_for_vif_plug);
+    assert_eq!(at("antelope").weights.hypervisor_version, 0.0);
+    assert_eq!(at("bobcat").weights.hypervisor_version, 1.0);
+    let s = parse(&with(
+        "release = \"rocky\"\n[nova.compute]\nlive_migration_wait_for_vif_plug = true\n",
+    ))
+    .expect("valid");
+    assert!(s.nova.live_migration_wait_for_vif_plug);
 }

@@ -34,6 +34,8 @@ struct Names {
     created_set: HashSet<String>,
     /// Create generators: name and count (`None` = bounded by `stop_s` only).
     create_generators: Vec<(String, Option<u64>)>,
+    /// The release the scenario follows (what `latest` microversions resolve to).
+    release: Release,
 }
 
 impl Names {
@@ -329,14 +331,21 @@ fn actions() -> Vec<(&'static str, ActionKind)> {
     ActionKind::ALL.iter().map(|a| (a.as_str(), *a)).collect()
 }
 
-/// `2.56`-style microversion (or `latest`) within `2.1..=2.104`.
-fn microversion(cx: &Ctx, v: &Option<Spanned<String>>, path: &[Seg]) -> R<Microversion> {
+/// `2.56`-style microversion (or `latest`) within `2.1..=2.104`. `latest` (the default) is the
+/// release's own maximum; a version above it is kept, for the API to answer 406 as Nova does.
+fn microversion(
+    cx: &Ctx,
+    v: &Option<Spanned<String>>,
+    path: &[Seg],
+    release: Release,
+) -> R<Microversion> {
+    let latest = release.max_microversion();
     let Some(v) = v else {
-        return Ok(defaults::MICROVERSION);
+        return Ok(defaults::microversion(release));
     };
     let s = v.get_ref().trim();
     let parsed = if s == "latest" {
-        Some(Microversion::MAX)
+        Some(latest)
     } else {
         parse_microversion(s)
     };
@@ -373,13 +382,14 @@ fn parse_microversion(s: &str) -> Option<Microversion> {
 
 fn caller(
     cx: &Ctx,
+    release: Release,
     base: &[Seg],
     mv: &Option<Spanned<String>>,
     role: &Option<Spanned<String>>,
     project: &Option<Spanned<String>>,
     action: ActionKind,
 ) -> R<Caller> {
-    let microversion = microversion(cx, mv, &at(base, "microversion"))?;
+    let microversion = microversion(cx, mv, &at(base, "microversion"), release)?;
     let role = match role {
         Some(r) => choice(cx, r, &at(base, "role"), "role", &ROLES)?,
         None => defaults::ROLE,
@@ -570,10 +580,61 @@ struct HostDefaults {
     reserved_host_disk_mb: u64,
 }
 
-fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
-    let mut cfg = defaults::nova();
+/// An option a release does not have: Nova would ignore it, which would silently run a
+/// different scenario than the one written, so it is refused.
+fn absent_before(
+    cx: &Ctx,
+    span: &Range<usize>,
+    path: &[Seg],
+    release: Release,
+    b: Behaviour,
+) -> ScenarioError {
+    let key = match path.last() {
+        Some(Seg::Key(k)) => k.as_str(),
+        _ => "the option",
+    };
+    cx.err(
+        span,
+        path,
+        format!(
+            "{key} does not exist in release {release}: it was added in {} ({} \"{}\")",
+            b.change().release(),
+            b.change().commit,
+            b.change().subject
+        ),
+    )
+}
+
+fn nova(cx: &Ctx, n: &RawNova, release: Release) -> R<(NovaConfig, HostDefaults)> {
+    let mut cfg = defaults::nova_for(release);
     let d = &n.default;
     let p = |k: &str| vec![Seg::from("nova"), Seg::from("DEFAULT"), Seg::from(k)];
+    if !release.has(Behaviour::InitialAllocationRatioOptions) {
+        for (v, k) in [
+            (
+                &d.initial_cpu_allocation_ratio,
+                "initial_cpu_allocation_ratio",
+            ),
+            (
+                &d.initial_ram_allocation_ratio,
+                "initial_ram_allocation_ratio",
+            ),
+            (
+                &d.initial_disk_allocation_ratio,
+                "initial_disk_allocation_ratio",
+            ),
+        ] {
+            if let Some(v) = v {
+                return Err(absent_before(
+                    cx,
+                    &v.span(),
+                    &p(k),
+                    release,
+                    Behaviour::InitialAllocationRatioOptions,
+                ));
+            }
+        }
+    }
     if let Some(v) = &d.resize_confirm_window {
         cfg.resize_confirm_window = secs(cx, v, &p("resize_confirm_window"))?;
     }
@@ -635,6 +696,15 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
             uint(cx, v, &lp("live_migration_completion_timeout"), 0, MAX_S)?;
     }
     if let Some(v) = &lv.live_migration_timeout_action {
+        if !release.has(Behaviour::LiveMigrationTimeoutAction) {
+            return Err(absent_before(
+                cx,
+                &v.span(),
+                &lp("live_migration_timeout_action"),
+                release,
+                Behaviour::LiveMigrationTimeoutAction,
+            ));
+        }
         cfg.libvirt.timeout_action = choice(
             cx,
             v,
@@ -649,7 +719,9 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
     if let Some(v) = &lv.live_migration_permit_post_copy {
         cfg.libvirt.permit_post_copy = *v.get_ref();
     }
-    // cpu_allocation_ratio wins over initial_cpu_allocation_ratio when both are given.
+    // cpu_allocation_ratio wins over initial_cpu_allocation_ratio when both are given; neither
+    // given, the release's defaults apply.
+    let (cpu_default, ram_default, disk_default) = default_allocation_ratios(release);
     let ratio = |main: &Option<Spanned<f64>>,
                  initial: &Option<Spanned<f64>>,
                  main_key: &str,
@@ -668,21 +740,21 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
             &d.initial_cpu_allocation_ratio,
             "cpu_allocation_ratio",
             "initial_cpu_allocation_ratio",
-            defaults::CPU_ALLOCATION_RATIO,
+            cpu_default,
         )?,
         ram_allocation_ratio: ratio(
             &d.ram_allocation_ratio,
             &d.initial_ram_allocation_ratio,
             "ram_allocation_ratio",
             "initial_ram_allocation_ratio",
-            defaults::RAM_ALLOCATION_RATIO,
+            ram_default,
         )?,
         disk_allocation_ratio: ratio(
             &d.disk_allocation_ratio,
             &d.initial_disk_allocation_ratio,
             "disk_allocation_ratio",
             "initial_disk_allocation_ratio",
-            defaults::DISK_ALLOCATION_RATIO,
+            disk_default,
         )?,
         reserved_host_cpus: match &d.reserved_host_cpus {
             Some(v) => uint(cx, v, &p("reserved_host_cpus"), 0, defaults::MAX_VCPUS)?,
@@ -770,6 +842,14 @@ fn nova(cx: &Ctx, n: &RawNova) -> R<(NovaConfig, HostDefaults)> {
         ),
     ] {
         if let Some(v) = v {
+            let weigher = match key {
+                "hypervisor_version_weight_multiplier" => Some(Behaviour::HypervisorVersionWeigher),
+                "num_instances_weight_multiplier" => Some(Behaviour::NumInstancesWeigher),
+                _ => None,
+            };
+            if let Some(b) = weigher.filter(|b| !release.has(*b)) {
+                return Err(absent_before(cx, &v.span(), &fp(key), release, b));
+            }
             *slot = signed(cx, v, &fp(key), defaults::MAX_WEIGHT_MULTIPLIER)?;
         }
     }
@@ -1277,7 +1357,15 @@ fn request(
     } else {
         names.server(cx, &r.server, &at(base, "server"))?
     };
-    let caller = caller(cx, base, &r.microversion, &r.role, &r.project, action)?;
+    let caller = caller(
+        cx,
+        names.release,
+        base,
+        &r.microversion,
+        &r.role,
+        &r.project,
+        action,
+    )?;
     let host = match &r.host {
         Some(h) if !matches!(action, ActionKind::Migrate | ActionKind::LiveMigrate) => {
             return Err(cx.err(
@@ -1544,7 +1632,15 @@ fn generator(cx: &Ctx, names: &Names, g: &Spanned<RawGenerator>, base: &[Seg]) -
         }
         None => TargetOrder::Sequential,
     };
-    let caller = caller(cx, base, &r.microversion, &r.role, &r.project, action)?;
+    let caller = caller(
+        cx,
+        names.release,
+        base,
+        &r.microversion,
+        &r.role,
+        &r.project,
+        action,
+    )?;
     let flavor = match &r.flavor {
         Some(f) if !is_create => {
             return Err(cx.err(
@@ -1706,6 +1802,15 @@ fn scenario_name(cx: &Ctx, v: &Spanned<String>) -> R<String> {
 }
 
 /// Builds the validated scenario. `base_dir` is where relative paths (the replay CSV) start.
+/// `release`: a name, version or year form, or `latest` (the default).
+fn release(cx: &Ctx, r: &Option<Spanned<RawRelease>>) -> R<Release> {
+    match r {
+        Some(r) => Release::parse(&r.get_ref().0)
+            .map_err(|e| cx.err(&r.span(), &[Seg::from("release")], e.to_string())),
+        None => Ok(Release::default()),
+    }
+}
+
 pub(crate) fn build(
     cx: &Ctx,
     raw: &RawScenario,
@@ -1722,7 +1827,8 @@ pub(crate) fn build(
         .as_ref()
         .map(|v| secs(cx, v, &[Seg::from("end_s")]).map(|d| SimTime(d.ms())))
         .transpose()?;
-    let (nova, hd) = nova(cx, &raw.nova)?;
+    let release = release(cx, &raw.release)?;
+    let (nova, hd) = nova(cx, &raw.nova, release)?;
     let latency = latencies(cx, &raw.latency)?;
     let steps = steps(cx, &raw.steps)?;
 
@@ -1736,6 +1842,7 @@ pub(crate) fn build(
         created: Vec::new(),
         created_set: HashSet::new(),
         create_generators: Vec::new(),
+        release,
     };
     hosts(cx, raw, seed, &hd, &mut names)?;
     flavors(cx, raw, &mut names)?;
@@ -1899,23 +2006,6 @@ pub(crate) fn build(
     let last = last_time(raw, end, &requests, &service_events, &generators, &drains);
     window_count(cx, raw, &output, last)?;
 
-    let release = match &raw.release {
-        Some(r) => {
-            let known: Vec<(&str, Release)> = Release::ALL.iter().map(|r| (r.name(), *r)).collect();
-            Release::parse(r.get_ref()).ok_or_else(|| {
-                cx.err(
-                    &r.span(),
-                    &[Seg::from("release")],
-                    format!(
-                        "unknown release {:?} (known: {})",
-                        r.get_ref(),
-                        known.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-                    ),
-                )
-            })?
-        }
-        None => Release::default(),
-    };
     let expectations = expect::expectations(cx, &names, &raw.expect, end)?;
     let scenario = Scenario {
         // Filled in by `scenario::parse_str`, which has the text.
@@ -2220,7 +2310,15 @@ fn drain(cx: &Ctx, names: &Names, d: &Spanned<RawDrain>, i: usize) -> R<Drain> {
             ("os-migrateLive", ActionKind::LiveMigrate),
         ],
     )?;
-    let caller = caller(cx, &base, &r.microversion, &r.role, &None, action)?;
+    let caller = caller(
+        cx,
+        names.release,
+        &base,
+        &r.microversion,
+        &r.role,
+        &None,
+        action,
+    )?;
     let follow_up = match &r.follow_up {
         Some(f) => choice(
             cx,

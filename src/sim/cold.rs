@@ -3,7 +3,7 @@
 //! prep_resize (§4.4).
 
 use super::{Event, Flow, Op, OpId, Sim, D};
-use crate::config::{FaultKind, FaultStep};
+use crate::config::{Behaviour, FaultKind, FaultStep};
 use crate::model::{
     Consumer, EventResult, HostId, Migration, MigrationId, MigrationStatus, MigrationType,
     PowerState, ServerId, TaskState, VmState,
@@ -421,7 +421,7 @@ impl Sim {
             Step::PrepResizeMigrationError,
             Some(op),
         );
-        let final_state = self.fail_vm_state(op, kind);
+        let final_state = self.fail_vm_state(op, kind, Behaviour::PrepResizeRollbackKeepsVmState);
         self.change_server(
             self.ops[op.index()].server,
             Hop::Destination,
@@ -458,10 +458,14 @@ impl Sim {
     }
 
     /// The vm_state a failed compute step leaves: `InstanceFaultRollback` restores the stashed
-    /// state, anything else errors the instance (`_error_out_instance_on_exception`).
-    fn fail_vm_state(&self, op: OpId, kind: FaultKind) -> VmState {
+    /// state, anything else errors the instance (`_error_out_instance_on_exception`). The
+    /// restore needs the step to pass `instance_state=instance.vm_state` (`keeps`: prep_resize
+    /// from 20.0.0, resize_instance from 21.0.0); before, the rollback sets ACTIVE, even for a
+    /// stopped server.
+    fn fail_vm_state(&self, op: OpId, kind: FaultKind, keeps: Behaviour) -> VmState {
         let srv = self.cloud.world.server(self.ops[op.index()].server);
         match kind {
+            FaultKind::Rollback if !self.scenario.release.has(keeps) => VmState::Active,
             FaultKind::Rollback => srv.old_vm_state.unwrap_or(srv.vm_state),
             FaultKind::Error | FaultKind::Unexpected => VmState::Error,
         }
@@ -537,7 +541,7 @@ impl Sim {
                 Step::ResizeInstanceMigrationError,
                 Some(op),
             );
-            let vm = self.fail_vm_state(op, kind);
+            let vm = self.fail_vm_state(op, kind, Behaviour::ResizeInstanceRollbackKeepsVmState);
             let preempted = self.ops[op.index()].preempted.take();
             self.change_server(
                 s,
@@ -657,8 +661,20 @@ impl Sim {
                     srv.task_state = preempted;
                 },
             );
-            // The source allocation is deleted; the instance keeps its claim on DST.
-            self.plc_delete(Consumer::Migration(m));
+            if self
+                .scenario
+                .release
+                .has(Behaviour::FinishResizeFailureDropsSourceAllocation)
+            {
+                // `ComputeManager.finish_resize` (20.0.0 on): the source allocation is
+                // deleted; the instance keeps its claim on DST.
+                self.plc_delete(Consumer::Migration(m));
+            } else {
+                // Before 20.0.0 `finish_resize` called `_revert_allocation`: the allocation
+                // goes back to the source while the instance's host is already DST.
+                self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
+                self.checker.servers_left_by_nova.insert(s);
+            }
             self.event_finish(op, FINISH_EVENT, dest, EventResult::Error, &msg);
             self.complete(
                 op,

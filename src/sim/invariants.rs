@@ -16,6 +16,10 @@
 //! * a server whose in-flight work a compute stop lost keeps its allocations and its migration
 //!   as they were: `ComputeManager._init_instance` only resets states (a crashed resize stays
 //!   `migrating` with both allocations; a queued live migration stays `queued`).
+//! * what an older release leaves behind (`config::CHANGES`): before 20.0.0 a failed confirm
+//!   leaves its migration `confirming` with the source allocation, and a failed finish_resize
+//!   moves the allocation back to the source of a server on the destination; before 25.0.0 an
+//!   aborted queued live migration is `cancelled` with both allocations held.
 
 use super::{LivePhase, Sim};
 use crate::engine::SimTime;
@@ -120,7 +124,10 @@ impl Sim {
                 }
                 continue;
             }
-            if s.task_state.is_some() || self.states_alone(id) {
+            if s.task_state.is_some()
+                || self.states_alone(id)
+                || self.checker.servers_left_by_nova.contains(&id)
+            {
                 continue;
             }
             let size = self.cloud.world.flavor(s.flavor).resources();
@@ -173,7 +180,8 @@ impl Sim {
                 && self.cloud.world.server(m.server).migration == Some(id);
             let leak_allowed = m.status == MigrationStatus::Error
                 || self.cloud.world.server(m.server).vm_state == VmState::Error
-                || self.states_alone(m.server);
+                || self.states_alone(m.server)
+                || self.checker.left_by_nova.contains(&id);
             if m.status.is_terminal() && !revert_in_flight && !leak_allowed {
                 if let Some(a) = p.allocation(Consumer::Migration(id)) {
                     return Err(self.violation(
@@ -234,6 +242,7 @@ impl Sim {
             if m.status.is_terminal()
                 || m.status == MigrationStatus::Finished
                 || self.checker.lost_work.contains(&m.server)
+                || self.checker.left_by_nova.contains(&id)
             {
                 continue;
             }

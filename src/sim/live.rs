@@ -4,7 +4,7 @@
 //! and every rollback.
 
 use super::{Event, Flow, Op, OpId, Sim, D};
-use crate::config::{FaultKind, FaultStep};
+use crate::config::{Behaviour, FaultKind, FaultStep};
 use crate::engine::{Duration, TimerKey};
 use crate::model::transfer::{self, TransferEnd, TransferInput};
 use crate::model::{
@@ -465,7 +465,7 @@ impl Sim {
     ) {
         let source = self.live_flow(op).attempted[0];
         let failure = failure.map(|f| {
-            let wrapped = self.scenario.release.major() >= 33;
+            let wrapped = self.scenario.release.has(Behaviour::SourceCheckFailureWrapped);
             match f.class {
                 _ if wrapped => Box::new(CheckFailure {
                     class: Exception::MigrationPreCheckError,
@@ -633,8 +633,13 @@ impl Sim {
         );
         // The event only covers the submission to the executor.
         self.event_finish(op, LIVE_EVENT, Some(source), EventResult::Success, "");
+        // 0: the executor's own default, which depends on the release
+        // (`config::unlimited_live_migrations`, `ComputeManager.__init__`).
         let limit = match self.scenario.nova.max_concurrent_live_migrations {
-            0 => 1000,
+            0 => crate::config::unlimited_live_migrations(
+                self.scenario.release,
+                self.cloud.world.host(source).vcpus,
+            ),
             n => n,
         };
         if self.computes.hosts[source.index()].live_running < limit {
@@ -1010,6 +1015,28 @@ impl Sim {
         );
     }
 
+    /// `ComputeManager.live_migration_abort` on a queued job before 25.0.0: the future is
+    /// cancelled and the migration set `cancelled`, nothing else — the server stays MIGRATING,
+    /// the migration keeps the source allocation and the instance the destination one.
+    fn queued_abort_without_cleanup(&mut self, op: OpId) {
+        let m = self.live_migration(op);
+        let s = self.ops[op.index()].server;
+        self.set_migration_status(
+            m,
+            MigrationStatus::Cancelled,
+            Hop::Source,
+            Step::QueuedAbortNoRollback,
+            Some(op),
+        );
+        self.cloud.world.servers[s.index()].end_migration(m);
+        self.checker.left_by_nova.insert(m);
+        self.release_live_slot(op);
+        self.complete(
+            op,
+            Outcome::Failure("live migration cancelled: aborted while queued".into()),
+        );
+    }
+
     /// `rollback_live_migration_at_destination` (cast, event on DST).
     pub(super) fn dst_rollback_live_migration(&mut self, op: OpId) {
         let dest = self.cloud.world.migration(self.live_migration(op)).dest;
@@ -1060,12 +1087,16 @@ impl Sim {
         let refused = match self.live_flow(op).phase {
             LivePhase::Queued => {
                 self.computes.hosts[source.index()].live_queue.retain(|o| *o != op);
-                self.live_rollback(
-                    op,
-                    MigrationStatus::Cancelled,
-                    false,
-                    RollbackCause::AbortedWhileQueued,
-                );
+                if self.scenario.release.has(Behaviour::QueuedLiveAbortRollsBack) {
+                    self.live_rollback(
+                        op,
+                        MigrationStatus::Cancelled,
+                        false,
+                        RollbackCause::AbortedWhileQueued,
+                    );
+                } else {
+                    self.queued_abort_without_cleanup(op);
+                }
                 None
             }
             LivePhase::Preparing => {

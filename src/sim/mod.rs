@@ -284,6 +284,8 @@ impl Sim {
                 setup_overcommit: Vec::new(),
                 reset_by_admin: Default::default(),
                 lost_work: Default::default(),
+                left_by_nova: Default::default(),
+                servers_left_by_nova: Default::default(),
             },
             ops: Vec::new(),
             requests: Vec::new(),
@@ -429,7 +431,12 @@ impl Sim {
                 let settled_resized = srv.vm_state == VmState::Resized
                     && srv.task_state.is_none()
                     && !srv.is_deleted();
-                let source_down = settled_resized && !self.cloud.world.service_up(mig.source);
+                let source_down = settled_resized
+                    && self
+                        .scenario
+                        .release
+                        .has(crate::config::Behaviour::ConfirmChecksSourceService)
+                    && !self.cloud.world.service_up(mig.source);
                 if !(blocked_task || source_down) {
                     return None;
                 }

@@ -75,6 +75,9 @@ pub(super) struct Computes {
     pub hosts: Vec<Compute>,
     /// How many hosts have a pending poll tick (kept by `Sim::set_poll_timer`).
     pub polls_pending: usize,
+    /// The caller's timeout of each RPC call waiting at a stopped compute, cancelled if the
+    /// compute starts and answers in time (`sim::restart`).
+    pub call_timeouts: std::collections::BTreeMap<OpId, TimerKey>,
 }
 
 impl Computes {
@@ -82,6 +85,7 @@ impl Computes {
         Computes {
             hosts: (0..n).map(|_| Compute::default()).collect(),
             polls_pending: 0,
+            call_timeouts: Default::default(),
         }
     }
 
@@ -149,4 +153,11 @@ pub(super) struct Checker {
     /// Servers whose in-flight work a compute stop lost: `_init_instance` resets states only,
     /// so Nova leaves their allocations and migrations as they were.
     pub lost_work: rustc_hash::FxHashSet<ServerId>,
+    /// Migrations an older release leaves stuck or holding an allocation (the behaviour table's
+    /// leaks, e.g. a failed confirm before 20.0.0): exempt from the terminal-status and
+    /// allocation rules.
+    pub left_by_nova: rustc_hash::FxHashSet<crate::model::MigrationId>,
+    /// Servers an older release leaves with allocations that their states do not tell (e.g.
+    /// a failed finish_resize before 20.0.0 moves the allocation back to the source).
+    pub servers_left_by_nova: rustc_hash::FxHashSet<ServerId>,
 }

@@ -1,7 +1,7 @@
 //! Confirm (spec §4.5), auto-confirm by `_poll_unconfirmed_resizes` (§4.6, §6) and revert (§4.7).
 
 use super::{Event, Flow, Op, OpId, Sim, D, POLL_INTERVAL};
-use crate::config::FaultStep;
+use crate::config::{Behaviour, FaultStep};
 use crate::engine::SimTime;
 use crate::model::{
     Consumer, EventResult, HostId, MigrationId, MigrationStatus, PowerState, RequestId, ServerId,
@@ -77,19 +77,32 @@ impl Sim {
         let s = self.ops[op.index()].server;
         let source = self.cloud.world.migration(m).source;
         if let Some((_, msg)) = self.ops[op.index()].pending_fault.take() {
-            self.set_migration_status(
-                m,
-                MigrationStatus::Error,
-                Hop::Source,
-                Step::ConfirmResizeMigrationError,
-                Some(op),
-            );
+            let release = self.scenario.release;
+            // `ComputeManager.confirm_resize`: `@errors_out_migration` since 20.0.0; before,
+            // the migration stays `confirming`.
+            if release.has(Behaviour::ConfirmFailureErrorsMigration) {
+                self.set_migration_status(
+                    m,
+                    MigrationStatus::Error,
+                    Hop::Source,
+                    Step::ConfirmResizeMigrationError,
+                    Some(op),
+                );
+            } else {
+                self.checker.left_by_nova.insert(m);
+            }
             self.change_server(s, Hop::Source, Step::ConfirmResizeFailed, Some(op), |srv| {
                 srv.vm_state = VmState::Error;
                 srv.task_state = None;
             });
-            // The allocation delete runs in a finally block (step 6).
-            self.plc_delete(Consumer::Migration(m));
+            // The allocation delete runs in a finally block (step 6) since 20.0.0; before,
+            // `_delete_allocation_after_move` came after the failing `_confirm_resize` and the
+            // source allocation leaks.
+            if release.has(Behaviour::ConfirmFailureDeletesSourceAllocation) {
+                self.plc_delete(Consumer::Migration(m));
+            } else {
+                self.checker.left_by_nova.insert(m);
+            }
             self.event_finish(op, CONFIRM_EVENT, Some(source), EventResult::Error, &msg);
             self.complete(
                 op,
@@ -394,8 +407,14 @@ impl Sim {
                     step_err,
                     None,
                 );
-            } else if !self.cloud.world.service_up(mig.source) {
-                // `API.confirm_resize` raises ServiceUnavailable: "will retry later".
+            } else if self
+                .scenario
+                .release
+                .has(Behaviour::ConfirmChecksSourceService)
+                && !self.cloud.world.service_up(mig.source)
+            {
+                // `API.confirm_resize` raises ServiceUnavailable: "will retry later" (22.0.0
+                // on; before, the confirm is cast and waits for the source to start).
                 retry_next_tick = true;
             } else {
                 let rid = *request_id.get_or_insert_with(|| {

@@ -67,11 +67,21 @@ impl Sim {
     /// consumed when the process starts, and dropped then as its operation moved on).
     pub(super) fn call_parked(&mut self, op: OpId, call: RpcCall) {
         let timeout = self.scenario.nova.rpc_response_timeout;
-        self.after(timeout, Event::RpcCallTimedOut(op, call));
+        let key = self.after_timer(timeout, Event::RpcCallTimedOut(op, call));
+        self.computes.call_timeouts.insert(op, key);
+    }
+
+    /// The stopped compute started and consumes the call before its caller gave up: the
+    /// caller gets its answer, so its timeout is void.
+    pub(super) fn call_answered_after_restart(&mut self, op: OpId) {
+        if let Some(key) = self.computes.call_timeouts.remove(&op) {
+            self.engine.queue.cancel(key);
+        }
     }
 
     /// The caller's `MessagingTimeout`, handled as Nova's caller handles it.
     pub(super) fn rpc_call_timed_out(&mut self, op: OpId, call: RpcCall) {
+        self.computes.call_timeouts.remove(&op);
         self.interrupt(op);
         if self.server_gone(op) {
             return self.release_live_slot(op);

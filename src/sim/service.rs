@@ -59,6 +59,9 @@ impl Sim {
                 // Re-queued with the epoch they were sent with: a step for an operation cut
                 // short meanwhile is still dropped.
                 for e in parked {
+                    if let (Some(op), Some(_)) = (e.event.op(), e.event.rpc_call()) {
+                        self.call_answered_after_restart(op);
+                    }
                     self.engine.queue.schedule(now, e);
                 }
             }

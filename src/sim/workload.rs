@@ -423,7 +423,11 @@ impl Sim {
         project: Arc<str>,
     ) {
         let request_id = self.request_id_of(r);
-        let recorded = self.scenario.release.major() >= 23;
+        // `AdminActionsController._reset_state` records the action since 23.0.0.
+        let recorded = self
+            .scenario
+            .release
+            .has(crate::config::Behaviour::ResetStateInstanceAction);
         let op = self.begin_op(
             super::Op::new(super::Flow::ResetState, Some(r), request_id, server),
             recorded.then_some(("resetState", Some(project))),

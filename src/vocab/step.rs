@@ -171,6 +171,8 @@ steps! {
     PostAtDestination => "post_live_migration_at_destination: host := dest, task_state None",
     PostLiveMigrationCompleted => "_post_live_migration: migration completed",
     DoLiveMigrationError => "_do_live_migration: migration error",
+    QueuedAbortNoRollback =>
+        "live_migration_abort: migration cancelled (queued job dropped, no rollback)",
     // A compute process restarted (`ComputeManager.init_host` → `_init_instance`).
     InitBuildInterrupted => "_init_instance: build interrupted, vm_state error",
     InitResizePrepCleared => "_init_instance: task_state None",

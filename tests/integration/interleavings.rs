@@ -289,7 +289,7 @@ fn a_run_with_only_futile_auto_confirm_retries_left_ends() {
 mod random {
     //! Issue 10: random small clouds under random concurrent requests, at random instants and
     //! microversions, with random faults on every step and compute services stopped and
-    //! started, under both release profiles. Each case runs with the invariant checker after
+    //! started, under every release (18.0.0 to 33.0.0). Each case runs with the invariant checker after
     //! every instant (debug build) and its end-of-run rules; any violation, livelock or panic
     //! fails the case, and proptest shrinks it to a minimal scenario.
 
@@ -315,6 +315,11 @@ mod random {
     const MICROVERSIONS: [&str; 9] = [
         "2.1", "2.24", "2.25", "2.30", "2.33", "2.34", "2.56", "2.65", "2.68",
     ];
+    /// Every release, oldest first (index 0 has no `live_migration_timeout_action`).
+    const RELEASES: [&str; 16] = [
+        "rocky", "stein", "train", "ussuri", "victoria", "wallaby", "xena", "yoga", "zed",
+        "2023.1", "2023.2", "2024.1", "2024.2", "2025.1", "2025.2", "2026.1",
+    ];
     const CHANGES: [&str; 4] = ["disable", "enable", "stop", "start"];
     const KINDS: [&str; 3] = ["error", "rollback", "unexpected"];
 
@@ -331,7 +336,7 @@ mod random {
 
     #[derive(Debug, Clone)]
     struct Case {
-        rocky: bool,
+        release: usize,
         hosts: Vec<(u64, u64)>,
         servers: usize,
         requests: Vec<Request>,
@@ -370,7 +375,7 @@ mod random {
 
     fn case() -> impl Strategy<Value = Case> {
         (
-            any::<bool>(),
+            0..RELEASES.len(),
             proptest::collection::vec((4u64..17, 8192u64..32769), 2..5),
             1usize..6,
             proptest::collection::vec(request(), 0..20),
@@ -393,7 +398,7 @@ mod random {
         )
             .prop_map(
                 |(
-                    rocky,
+                    release,
                     hosts,
                     servers,
                     requests,
@@ -405,7 +410,7 @@ mod random {
                     seed,
                 )| {
                     Case {
-                        rocky,
+                        release,
                         hosts,
                         servers,
                         requests,
@@ -429,8 +434,7 @@ mod random {
              max_concurrent_live_migrations = {concurrent}\n\
              [nova.scheduler]\nmax_attempts = {attempts}\n\
              [nova.libvirt]\nlive_migration_completion_timeout = 2\n\
-             live_migration_permit_post_copy = {post_copy}\n\
-             live_migration_timeout_action = \"{}\"\n\
+             live_migration_permit_post_copy = {post_copy}\n{}\
              [live_migration]\nshared_storage = {shared}\nbandwidth_mib_s = 100\ndirty_rate_mib_s = {dirty}\n\
              [latency]\ncompute = {{ dist = \"uniform\", min_ms = 5, max_ms = 400 }}\n\
              conductor = {{ dist = \"uniform\", min_ms = 5, max_ms = 300 }}\n\
@@ -438,8 +442,13 @@ mod random {
              pre_live_migration = {{ dist = \"uniform\", min_ms = 100, max_ms = 6000 }}\n\
              post_live_migration = {{ dist = \"uniform\", min_ms = 100, max_ms = 6000 }}\n",
             c.seed,
-            if c.rocky { "rocky" } else { "gazpacho" },
-            if force_complete { "force_complete" } else { "abort" },
+            RELEASES[c.release],
+            // The option exists from 19.0.0 (stein) on.
+            match (c.release, force_complete) {
+                (0, _) => "",
+                (_, true) => "live_migration_timeout_action = \"force_complete\"\n",
+                (_, false) => "live_migration_timeout_action = \"abort\"\n",
+            },
         );
         for (i, (vcpus, mem)) in c.hosts.iter().enumerate() {
             t.push_str(&format!(

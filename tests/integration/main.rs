@@ -7,5 +7,6 @@ mod golden;
 mod interleavings;
 mod live_migration;
 mod properties;
+mod releases;
 mod restart;
 mod support;
