@@ -15,6 +15,7 @@ use super::data::{ActionEvent, Decision, MigrationInfo, Request, Results, Transi
 use super::AnalysisError;
 use crate::config::ActionKind;
 use crate::engine::SimTime;
+use crate::model::{ActionName, EventName};
 use crate::vocab::{DropReason, Hop, Purpose, Step as TraceStep};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -941,10 +942,9 @@ impl<'a> Ctx<'a> {
         let mut x = format!(
             "The periodic task _poll_unconfirmed_resizes on the destination {d} found {mid} finished for at least resize_confirm_window and confirmed it itself"
         );
-        let no_project = self
-            .events
-            .iter()
-            .any(|e| e.request == t.request && e.project.is_empty() && e.action == "confirmResize");
+        let no_project = self.events.iter().any(|e| {
+            e.request == t.request && e.project.is_empty() && e.action == ActionName::ConfirmResize
+        });
         if !t.request.is_empty() {
             x.push_str(&format!(" ({}", t.request));
             if no_project {
@@ -1016,7 +1016,7 @@ impl<'a> Ctx<'a> {
     fn event_items(&self, items: &mut Vec<Item>) {
         let mut error_actions: BTreeSet<&str> = BTreeSet::new();
         for e in &self.events {
-            let Some(start) = e.event_start_s else {
+            let (Some(start), Some(event)) = (e.event_start_s, e.event) else {
                 continue;
             };
             let mig = self.mig_for(&e.request, start);
@@ -1045,33 +1045,44 @@ impl<'a> Ctx<'a> {
                 } else {
                     ""
                 };
-                let text = match e.event.as_str() {
-                    "compute_prep_resize" => format!(
+                let text = match event {
+                    EventName::ComputePrepResize => format!(
                         "{h} received prep_resize (event compute_prep_resize): it claims the resources for {} (the move claim) and, if that works, casts resize_instance to the source {source}.",
                         self.server
                     ),
-                    "compute_confirm_resize" => format!(
+                    EventName::ComputeConfirmResize => format!(
                         "{h}{role} received confirm_resize (event compute_confirm_resize): it destroys the old guest and its disks there."
                     ),
-                    "compute_revert_resize" => format!(
+                    EventName::ComputeRevertResize => format!(
                         "{h}{role} received revert_resize (event compute_revert_resize): it tears the networking down, asks {source} whether the storage is shared, and destroys the guest on {h}."
                     ),
-                    "compute_check_can_live_migrate_destination" => format!(
+                    EventName::ComputeCheckCanLiveMigrateDestination => format!(
                         "{h} runs check_can_live_migrate_destination, which calls check_can_live_migrate_source on {source}."
                     ),
-                    "compute_check_can_live_migrate_source" => {
+                    EventName::ComputeCheckCanLiveMigrateSource => {
                         format!("{h}{role} runs check_can_live_migrate_source.")
                     }
-                    "compute_pre_live_migration" => format!(
+                    EventName::ComputePreLiveMigration => format!(
                         "{h} runs pre_live_migration: volume connections, VIF plugging, networking."
                     ),
-                    "compute_post_live_migration_at_destination" => {
+                    EventName::ComputePostLiveMigrationAtDestination => {
                         format!("{h} runs post_live_migration_at_destination.")
                     }
-                    "compute_rollback_live_migration_at_destination" => format!(
+                    EventName::ComputeRollbackLiveMigrationAtDestination => format!(
                         "{h} cleans up after the failed live migration (rollback_live_migration_at_destination)."
                     ),
-                    other => format!("{h}{role} started {other}."),
+                    // Steps whose start the state changes already tell.
+                    EventName::ConductorMigrateServer
+                    | EventName::ColdMigrate
+                    | EventName::ConductorLiveMigrateInstance
+                    | EventName::ComputeResizeInstance
+                    | EventName::ComputeFinishResize
+                    | EventName::ComputeFinishRevertResize
+                    | EventName::ComputeLiveMigration
+                    | EventName::ComputeLiveMigrationAbort
+                    | EventName::ComputeBuildAndRunInstance => {
+                        format!("{h}{role} started {event}.")
+                    }
                 };
                 Self::push(items, start, P_EVENT, hop, &e.request, text);
             }
@@ -1087,7 +1098,7 @@ impl<'a> Ctx<'a> {
                 } else {
                     format!(": {}", e.details.trim_end_matches('.'))
                 };
-                let mut text = format!("{who} {} event ended Error{details}.", e.event);
+                let mut text = format!("{who} {event} event ended Error{details}.");
                 if error_actions.insert(&e.request) {
                     text.push_str(&format!(
                         " The {} action of {} now has message Error.",

@@ -621,16 +621,16 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
             if on_host {
                 head(
                     out,
-                    &format!("{}: {}", e.server, e.event),
+                    &format!("{}: {}", e.server, event_name(e)),
                     "instance_action",
                     rec,
                 );
             } else {
-                head(out, &e.event, "instance_action", rec);
+                head(out, event_name(e), "instance_action", rec);
             }
             Args::new(out)
                 .s("server", &e.server)
-                .s("action", &e.action)
+                .s("action", e.action.as_str())
                 .s("request", &e.request)
                 .s("project", &e.project)
                 .s("result", &e.result)
@@ -802,6 +802,11 @@ fn dropped_field(dropped: &[(String, crate::vocab::DropReason)]) -> String {
         .map(|(h, why)| format!("{h}:{}", why.as_str()))
         .collect();
     pairs.join(" ")
+}
+
+/// The event column of an instance-action row (empty for an action without events).
+fn event_name(e: &crate::results::ActionEvent) -> &'static str {
+    e.event.map_or("", crate::model::EventName::as_str)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Instance actions and their events (spec §1.5, §7).
 
 use super::ids::{ActionId, HostId, RequestId, ServerId};
+use super::names::{ActionName, EventName};
 use crate::engine::SimTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +21,7 @@ impl EventResult {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionEvent {
-    pub name: &'static str,
+    pub name: EventName,
     pub start: SimTime,
     /// When it finished and how; `None` while it runs.
     pub end: Option<(SimTime, EventResult)>,
@@ -38,7 +39,7 @@ const NO_EVENT: u32 = u32::MAX;
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceAction {
     pub server: ServerId,
-    pub action: &'static str,
+    pub action: ActionName,
     pub request: RequestId,
     /// `None` for the periodic auto-confirm (null user/project, spec §4.6).
     pub project: Option<std::sync::Arc<str>>,
@@ -68,7 +69,7 @@ impl ActionLog {
     pub fn start_action(
         &mut self,
         server: ServerId,
-        action: &'static str,
+        action: ActionName,
         request: RequestId,
         project: Option<std::sync::Arc<str>>,
         now: SimTime,
@@ -92,7 +93,7 @@ impl ActionLog {
     pub fn start_event(
         &mut self,
         action: ActionId,
-        name: &'static str,
+        name: EventName,
         host: Option<HostId>,
         now: SimTime,
     ) {
@@ -120,7 +121,7 @@ impl ActionLog {
     pub fn finish_event(
         &mut self,
         action: ActionId,
-        name: &str,
+        name: EventName,
         host: Option<HostId>,
         result: EventResult,
         details: &str,
@@ -188,12 +189,18 @@ mod tests {
     #[test]
     fn error_event_marks_action() {
         let mut log = ActionLog::default();
-        let a = log.start_action(ServerId(0), "migrate", RequestId(1), None, SimTime(0));
-        log.start_event(a, "conductor_migrate_server", None, SimTime(10));
-        log.start_event(a, "cold_migrate", None, SimTime(10));
+        let a = log.start_action(
+            ServerId(0),
+            ActionName::Migrate,
+            RequestId(1),
+            None,
+            SimTime(0),
+        );
+        log.start_event(a, EventName::ConductorMigrateServer, None, SimTime(10));
+        log.start_event(a, EventName::ColdMigrate, None, SimTime(10));
         log.finish_event(
             a,
-            "cold_migrate",
+            EventName::ColdMigrate,
             None,
             EventResult::Error,
             "No valid host",
@@ -213,17 +220,45 @@ mod tests {
     #[test]
     fn interleaved_actions_keep_their_events() {
         let mut log = ActionLog::default();
-        let a = log.start_action(ServerId(0), "migrate", RequestId(1), None, SimTime(0));
-        let b = log.start_action(ServerId(1), "migrate", RequestId(2), None, SimTime(0));
-        let empty = log.start_action(ServerId(2), "lock", RequestId(3), None, SimTime(0));
-        log.start_event(a, "e1", None, SimTime(1));
-        log.start_event(b, "e1", None, SimTime(2));
-        log.start_event(a, "e2", Some(HostId(4)), SimTime(3));
-        log.start_event(a, "e2", Some(HostId(4)), SimTime(4));
-        log.start_event(b, "e2", None, SimTime(5));
+        let a = log.start_action(
+            ServerId(0),
+            ActionName::Migrate,
+            RequestId(1),
+            None,
+            SimTime(0),
+        );
+        let b = log.start_action(
+            ServerId(1),
+            ActionName::Migrate,
+            RequestId(2),
+            None,
+            SimTime(0),
+        );
+        let empty = log.start_action(
+            ServerId(2),
+            ActionName::Delete,
+            RequestId(3),
+            None,
+            SimTime(0),
+        );
+        log.start_event(a, EventName::ComputePrepResize, None, SimTime(1));
+        log.start_event(b, EventName::ComputePrepResize, None, SimTime(2));
+        log.start_event(
+            a,
+            EventName::ComputeResizeInstance,
+            Some(HostId(4)),
+            SimTime(3),
+        );
+        log.start_event(
+            a,
+            EventName::ComputeResizeInstance,
+            Some(HostId(4)),
+            SimTime(4),
+        );
+        log.start_event(b, EventName::ComputeResizeInstance, None, SimTime(5));
         log.finish_event(
             a,
-            "e2",
+            EventName::ComputeResizeInstance,
             Some(HostId(4)),
             EventResult::Success,
             "",
@@ -236,9 +271,19 @@ mod tests {
         };
         assert_eq!(
             names(a),
-            [("e1", 1, false), ("e2", 3, false), ("e2", 4, true)]
+            [
+                (EventName::ComputePrepResize, 1, false),
+                (EventName::ComputeResizeInstance, 3, false),
+                (EventName::ComputeResizeInstance, 4, true)
+            ]
         );
-        assert_eq!(names(b), [("e1", 2, false), ("e2", 5, false)]);
+        assert_eq!(
+            names(b),
+            [
+                (EventName::ComputePrepResize, 2, false),
+                (EventName::ComputeResizeInstance, 5, false)
+            ]
+        );
         assert!(names(empty).is_empty());
     }
 }

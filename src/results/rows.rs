@@ -5,7 +5,7 @@
 use super::{ReadError, EXPECTATIONS_FILE, THROUGHPUT_FILE};
 use crate::config::ActionKind;
 use crate::engine::SimTime;
-use crate::model::{MigrationStatus, Status, TaskState, VmState};
+use crate::model::{ActionName, EventName, MigrationStatus, Status, TaskState, VmState};
 use crate::vocab::{DropReason, Hop, Purpose, Step};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -335,13 +335,14 @@ impl CsvRow for Decision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionEvent {
     pub server: String,
-    pub action: String,
+    pub action: ActionName,
     pub request: String,
     pub project: String,
     pub action_start_s: Option<SimTime>,
     pub message: String,
     pub action_finish_s: Option<SimTime>,
-    pub event: String,
+    /// `None` on the row of an action without events.
+    pub event: Option<EventName>,
     pub event_start_s: Option<SimTime>,
     pub event_finish_s: Option<SimTime>,
     pub result: String,
@@ -371,13 +372,16 @@ impl CsvRow for ActionEvent {
     fn parse(f: &Fields<'_>) -> Result<Self, ReadError> {
         Ok(ActionEvent {
             server: f.string(0),
-            action: f.string(1),
+            action: f.parsed(1, ActionName::parse, "an instance action name")?,
             request: f.string(2),
             project: f.string(3),
             action_start_s: f.opt_time(4)?,
             message: f.string(5),
             action_finish_s: f.opt_time(6)?,
-            event: f.string(7),
+            event: match f.str(7) {
+                "" => None,
+                _ => Some(f.parsed(7, EventName::parse, "an instance-action event name")?),
+            },
             event_start_s: f.opt_time(8)?,
             event_finish_s: f.opt_time(9)?,
             result: f.string(10),

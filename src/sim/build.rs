@@ -5,8 +5,8 @@ use super::resize::CONFIRM_EVENT;
 use super::{Event, Flow, Op, OpId, Sim, D};
 use crate::config::FaultStep;
 use crate::model::{
-    Consumer, EventResult, FlavorId, HostId, MigrationId, MigrationStatus, PowerState, Server,
-    ServerId, TaskState, VmState,
+    ActionName, Consumer, EventName, EventResult, FlavorId, HostId, MigrationId, MigrationStatus,
+    PowerState, Server, ServerId, TaskState, VmState,
 };
 use crate::scheduler::{NoValidHost, SelectRequest};
 use crate::trace::Outcome;
@@ -70,7 +70,7 @@ impl Sim {
         let id = ServerId(self.cloud.world.servers.len() as u32);
         let op = self.begin_op(
             Op::new(Flow::Create, Some(request), request_id, id),
-            Some(("create", Some(project))),
+            Some((ActionName::Create, Some(project))),
         );
         self.add_server(server, Hop::Api, Step::CreateApi, Some(op));
         let d = self.draw(D::Conductor);
@@ -124,7 +124,7 @@ impl Sim {
             return;
         }
         let s = self.ops[op.index()].server;
-        self.event_start(op, "compute__do_build_and_run_instance", Some(host));
+        self.event_start(op, EventName::ComputeBuildAndRunInstance, Some(host));
         self.change_server(s, Hop::Compute, Step::BuildSpawning, Some(op), |srv| {
             srv.host = Some(host);
             srv.task_state = Some(TaskState::Spawning);
@@ -147,7 +147,7 @@ impl Sim {
             self.plc_delete(Consumer::Instance(s));
             self.event_finish(
                 op,
-                "compute__do_build_and_run_instance",
+                EventName::ComputeBuildAndRunInstance,
                 Some(host),
                 EventResult::Error,
                 &msg,
@@ -163,7 +163,7 @@ impl Sim {
         });
         self.event_finish(
             op,
-            "compute__do_build_and_run_instance",
+            EventName::ComputeBuildAndRunInstance,
             Some(host),
             EventResult::Success,
             "",
@@ -206,7 +206,7 @@ impl Sim {
                     migration: Some(m),
                     ..Op::new(Flow::Confirm, None, request_id, server)
                 },
-                Some(("confirmResize", Some(project))),
+                Some((ActionName::ConfirmResize, Some(project))),
             );
             let d = self.draw(D::Compute);
             self.after(d, Event::SrcConfirmOnDeleting(op, confirm));
@@ -214,7 +214,7 @@ impl Sim {
         }
         let op = self.begin_op(
             Op::new(Flow::Delete, Some(request), request_id, server),
-            Some(("delete", Some(project))),
+            Some((ActionName::Delete, Some(project))),
         );
         self.change_server(server, Hop::Api, Step::DeleteApi, Some(op), |srv| {
             srv.task_state = Some(TaskState::Deleting);
@@ -285,11 +285,13 @@ impl Sim {
         let now = self.now();
         let project = self.cloud.world.server(s).project.clone();
         let request_id = self.ops[op.index()].request_id;
-        let action =
-            self.cloud
-                .world
-                .actions
-                .start_action(s, "delete", request_id, Some(project), now);
+        let action = self.cloud.world.actions.start_action(
+            s,
+            ActionName::Delete,
+            request_id,
+            Some(project),
+            now,
+        );
         self.ops[op.index()].action = Some(action);
         self.answer_deferred(op, 204, "");
         match self.cloud.world.server(s).host {

@@ -5,19 +5,19 @@
 use super::{Event, Flow, Op, OpId, Sim, D};
 use crate::config::{Behaviour, FaultKind, FaultStep};
 use crate::model::{
-    Consumer, EventResult, HostId, Migration, MigrationId, MigrationStatus, MigrationType,
-    PowerState, ServerId, TaskState, VmState,
+    ActionName, Consumer, EventName, EventResult, HostId, Migration, MigrationId, MigrationStatus,
+    MigrationType, PowerState, ServerId, TaskState, VmState,
 };
 use crate::scheduler::{NoValidHost, SelectRequest};
 use crate::trace::Outcome;
 use crate::vocab::{Exception, Hop, Purpose, Step};
 use std::sync::Arc;
 
-const CON_EVENT: &str = "conductor_migrate_server";
-const COLD_EVENT: &str = "cold_migrate";
-const PREP_EVENT: &str = "compute_prep_resize";
-const RESIZE_EVENT: &str = "compute_resize_instance";
-const FINISH_EVENT: &str = "compute_finish_resize";
+const CON_EVENT: EventName = EventName::ConductorMigrateServer;
+const COLD_EVENT: EventName = EventName::ColdMigrate;
+const PREP_EVENT: EventName = EventName::ComputePrepResize;
+const RESIZE_EVENT: EventName = EventName::ComputeResizeInstance;
+const FINISH_EVENT: EventName = EventName::ComputeFinishResize;
 
 impl Sim {
     /// API side of `migrate` once every check passed (spec §3.1 "API side effects", §4.1 step 1).
@@ -44,7 +44,7 @@ impl Sim {
                 request_id,
                 server,
             ),
-            Some(("migrate", Some(project))),
+            Some((ActionName::Migrate, Some(project))),
         );
         self.change_server(server, Hop::Api, Step::MigrateApi, Some(op), |s| {
             s.task_state = Some(TaskState::ResizePrep);
@@ -58,7 +58,7 @@ impl Sim {
     pub(super) fn begin_op(
         &mut self,
         op: Op,
-        action: Option<(&'static str, Option<Arc<str>>)>,
+        action: Option<(ActionName, Option<Arc<str>>)>,
     ) -> OpId {
         let now = self.now();
         let action = action.map(|(name, project)| {

@@ -8,20 +8,20 @@ use crate::config::{Behaviour, FaultKind, FaultStep};
 use crate::engine::{Duration, TimerKey};
 use crate::model::transfer::{self, TransferEnd, TransferInput};
 use crate::model::{
-    Consumer, EventResult, HostId, Migration, MigrationId, MigrationStatus, MigrationType,
-    PowerState, ServerId, TaskState, VmState,
+    ActionName, Consumer, EventName, EventResult, HostId, Migration, MigrationId, MigrationStatus,
+    MigrationType, PowerState, ServerId, TaskState, VmState,
 };
 use crate::scheduler::{NoValidHost, SelectRequest};
 use crate::trace::Outcome;
 use crate::vocab::{Exception, Hop, Purpose, RollbackCause, Step};
 use std::sync::Arc;
 
-const CHECK_DEST_EVENT: &str = "compute_check_can_live_migrate_destination";
-const CHECK_SRC_EVENT: &str = "compute_check_can_live_migrate_source";
-const LIVE_EVENT: &str = "compute_live_migration";
-const PRE_EVENT: &str = "compute_pre_live_migration";
-const POST_DEST_EVENT: &str = "compute_post_live_migration_at_destination";
-const ROLLBACK_DEST_EVENT: &str = "compute_rollback_live_migration_at_destination";
+const CHECK_DEST_EVENT: EventName = EventName::ComputeCheckCanLiveMigrateDestination;
+const CHECK_SRC_EVENT: EventName = EventName::ComputeCheckCanLiveMigrateSource;
+const LIVE_EVENT: EventName = EventName::ComputeLiveMigration;
+const PRE_EVENT: EventName = EventName::ComputePreLiveMigration;
+const POST_DEST_EVENT: EventName = EventName::ComputePostLiveMigrationAtDestination;
+const ROLLBACK_DEST_EVENT: EventName = EventName::ComputeRollbackLiveMigrationAtDestination;
 
 /// How a libvirt job ended (§4.11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,11 +101,11 @@ pub struct PreCheckFailure {
 }
 
 impl Sim {
-    fn conductor_event(&self, op: OpId) -> &'static str {
+    fn conductor_event(&self, op: OpId) -> EventName {
         if self.ops[op.index()].sync() {
-            "conductor_migrate_server"
+            EventName::ConductorMigrateServer
         } else {
-            "conductor_live_migrate_instance"
+            EventName::ConductorLiveMigrateInstance
         }
     }
 
@@ -146,7 +146,7 @@ impl Sim {
                 request_id,
                 server,
             ),
-            Some(("live-migration", Some(project))),
+            Some((ActionName::LiveMigration, Some(project))),
         );
         self.change_server(server, Hop::Api, Step::LiveMigrateApi, Some(op), |s| {
             s.task_state = Some(TaskState::Migrating);
@@ -1060,7 +1060,7 @@ impl Sim {
                 migration: Some(migration),
                 ..Op::new(Flow::AbortLiveMigration, Some(r), request_id, server)
             },
-            Some(("live_migration_cancel", Some(project))),
+            Some((ActionName::LiveMigrationCancel, Some(project))),
         );
         let target = self
             .ops
@@ -1083,7 +1083,7 @@ impl Sim {
     pub(super) fn src_live_migration_abort(&mut self, abort: OpId, op: OpId) {
         let m = self.live_migration(op);
         let source = self.cloud.world.migration(m).source;
-        self.event_start(abort, "compute_live_migration_abort", Some(source));
+        self.event_start(abort, EventName::ComputeLiveMigrationAbort, Some(source));
         let refused = match self.live_flow(op).phase {
             LivePhase::Queued => {
                 self.computes.hosts[source.index()].live_queue.retain(|o| *o != op);
@@ -1130,7 +1130,7 @@ impl Sim {
         };
         self.event_finish(
             abort,
-            "compute_live_migration_abort",
+            EventName::ComputeLiveMigrationAbort,
             Some(source),
             result,
             details,

@@ -66,8 +66,8 @@ struct Instant {
 use crate::config::{FaultKind, FaultStep};
 use crate::engine::{Dist, Duration, SimTime, TimerKey};
 use crate::model::{
-    Consumer, EventResult, HostId, MigrationId, MigrationStatus, RequestId, Resources, Server,
-    ServerId, Status, TaskState, VmState, World,
+    Consumer, EventName, EventResult, HostId, MigrationId, MigrationStatus, RequestId, Resources,
+    Server, ServerId, Status, TaskState, VmState, World,
 };
 use crate::scenario::{self, Scenario};
 use crate::scheduler::SchedulerIndex;
@@ -905,7 +905,7 @@ impl Sim {
 
     // ------------------------------------------------------------------ instance actions
 
-    fn event_start(&mut self, op: OpId, name: &'static str, host: Option<HostId>) {
+    fn event_start(&mut self, op: OpId, name: EventName, host: Option<HostId>) {
         if let Some(a) = self.ops[op.index()].action {
             let now = self.now();
             self.cloud.world.actions.start_event(a, name, host, now);
@@ -915,7 +915,7 @@ impl Sim {
     fn event_finish(
         &mut self,
         op: OpId,
-        name: &'static str,
+        name: EventName,
         host: Option<HostId>,
         result: EventResult,
         details: &str,

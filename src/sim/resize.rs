@@ -4,16 +4,16 @@ use super::{Event, Flow, Op, OpId, Sim, D, POLL_INTERVAL};
 use crate::config::{Behaviour, FaultStep};
 use crate::engine::SimTime;
 use crate::model::{
-    Consumer, EventResult, HostId, MigrationId, MigrationStatus, PowerState, RequestId, ServerId,
-    TaskState, VmState,
+    ActionName, Consumer, EventName, EventResult, HostId, MigrationId, MigrationStatus, PowerState,
+    RequestId, ServerId, TaskState, VmState,
 };
 use crate::trace::Outcome;
 use crate::vocab::{Hop, Step};
 use std::sync::Arc;
 
-pub(super) const CONFIRM_EVENT: &str = "compute_confirm_resize";
-const REVERT_EVENT: &str = "compute_revert_resize";
-const FINISH_REVERT_EVENT: &str = "compute_finish_revert_resize";
+pub(super) const CONFIRM_EVENT: EventName = EventName::ComputeConfirmResize;
+const REVERT_EVENT: EventName = EventName::ComputeRevertResize;
+const FINISH_REVERT_EVENT: EventName = EventName::ComputeFinishRevertResize;
 
 impl Sim {
     /// `API.confirm_resize` after its checks (spec §3.3 side effects, §4.5 step 1). Also the
@@ -32,7 +32,7 @@ impl Sim {
                 migration: Some(migration),
                 ..Op::new(Flow::Confirm, request, request_id, server)
             },
-            Some(("confirmResize", project)),
+            Some((ActionName::ConfirmResize, project)),
         );
         let step = if request.is_some() {
             Step::ConfirmResizeApi
@@ -147,7 +147,7 @@ impl Sim {
                 migration: Some(migration),
                 ..Op::new(Flow::Revert, Some(request), request_id, server)
             },
-            Some(("revertResize", Some(project))),
+            Some((ActionName::RevertResize, Some(project))),
         );
         let source = self.cloud.world.migration(migration).source;
         let az = self.cloud.world.host(source).availability_zone.clone();
@@ -187,7 +187,7 @@ impl Sim {
         &mut self,
         op: OpId,
         hop: Hop,
-        event: &'static str,
+        event: EventName,
         host: Option<HostId>,
         msg: &str,
     ) {

@@ -16,7 +16,7 @@ fn field_by_field(log: &ActionLog, world: &World) -> String {
     for a in &log.actions {
         let head = |out: &mut RowWriter| {
             out.text(&*world.server(a.server).name);
-            out.text(a.action);
+            out.text(a.action.as_str());
             out.id("req-", a.request.0.into());
             out.text(a.project.as_deref().unwrap_or(""));
             out.time(a.start);
@@ -32,7 +32,7 @@ fn field_by_field(log: &ActionLog, world: &World) -> String {
         }
         for e in log.events(a) {
             head(&mut out);
-            out.text(e.name);
+            out.text(e.name.as_str());
             out.time(e.start);
             out.opt_time(e.end.map(|(finish, _)| finish));
             out.text(e.end.map_or("", |(_, r)| r.as_str()));

@@ -5,7 +5,7 @@ use super::{Event, Sim, D};
 use crate::api::{self, Accepted, ApiRequest};
 use crate::config::{ActionKind, Microversion};
 use crate::engine::{Duration, Stream};
-use crate::model::{Consumer, PowerState, RequestId, Server, VmState};
+use crate::model::{ActionName, Consumer, PowerState, RequestId, Server, VmState};
 use crate::scenario::{Arrival, FollowUp, RequestTemplate, TargetOrder};
 use crate::scheduler::SelectRequest;
 use crate::trace::{Outcome, RequestRecord};
@@ -430,7 +430,7 @@ impl Sim {
             .has(crate::config::Behaviour::ResetStateInstanceAction);
         let op = self.begin_op(
             super::Op::new(super::Flow::ResetState, Some(r), request_id, server),
-            recorded.then_some(("resetState", Some(project))),
+            recorded.then_some((ActionName::ResetState, Some(project))),
         );
         let action = self.ops[op.index()].action;
         let now = self.now();

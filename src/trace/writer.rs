@@ -321,7 +321,7 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
     let mut host_fields = Vec::new();
     for a in &log.actions {
         out.text(&*world.server(a.server).name);
-        out.label(a.action);
+        out.label(a.action.as_str());
         out.id("req-", a.request.0.into());
         text_or_empty(&mut out, a.project.as_deref().unwrap_or(""));
         out.time(a.start);
@@ -344,7 +344,7 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
             if i > 0 {
                 out.encoded(&head);
             }
-            out.label(e.name);
+            out.label(e.name.as_str());
             out.time(e.start);
             match e.end {
                 Some((finish, result)) => {
