@@ -926,7 +926,7 @@ fn impossible_values() {
             "[[workload.generators]]\nname = \"g\"\naction = \"delete\"\ncount = 3\n\
              arrival = { kind = \"poisson\", rate_per_s = 1 }\nfollow_up = \"confirm\"\n",
             "follow_up",
-            "follow_up is only valid for migrate generators",
+            "follow_up is only valid for migrate and resize generators",
         ),
         (
             "[[workload.generators]]\nname = \"g\"\naction = \"create\"\ncount = 3\n\

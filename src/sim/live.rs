@@ -121,7 +121,10 @@ impl Sim {
     ) {
         let request_id = self.request_id_of(request);
         // "auto" ⇒ the driver decides from the shared-storage checks.
-        let block = block_migration.unwrap_or(!self.scenario.live.shared_storage);
+        // A volume-backed server has its disk on shared storage whatever the computes share.
+        let shared =
+            self.scenario.live.shared_storage || self.cloud.world.server(server).volume_backed;
+        let block = block_migration.unwrap_or(!shared);
         let op = self.begin_op(
             Op::new(
                 Flow::LiveMigration(super::LiveMigration {
@@ -734,7 +737,10 @@ impl Sim {
         let live = self.scenario.live;
         let input = TransferInput {
             memory_mib: flavor.memory_mb,
-            disk_mib: if self.live_flow(op).block_migration {
+            // A volume-backed root disk is not copied, even by a block migration.
+            disk_mib: if self.live_flow(op).block_migration
+                && !self.cloud.world.server(s).volume_backed
+            {
                 flavor.disk_gb * 1024
             } else {
                 0

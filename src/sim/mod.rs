@@ -933,11 +933,7 @@ impl Sim {
         rec.completed = Some(rec.answered.map_or(now, |a| a.max(now)));
         let ok = outcome == Outcome::Success;
         rec.outcome = outcome;
-        if let Some(k) = crate::config::ActionKind::parse(rec.action) {
-            let i = crate::config::ActionKind::ALL
-                .iter()
-                .position(|a| *a == k)
-                .unwrap_or(0);
+        if let Some(i) = crate::config::ActionKind::parse(rec.action).and_then(|k| k.column()) {
             self.metrics.window.per_action[i][if ok { 3 } else { 4 }] += 1;
         }
         self.on_request_done(r, ok);
