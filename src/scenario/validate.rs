@@ -1570,8 +1570,7 @@ fn generator(cx: &Ctx, names: &Names, g: &Spanned<RawGenerator>, base: &[Seg]) -
     let follow_up = match &r.follow_up {
         Some(f) => {
             let fu = choice(cx, f, &at(base, "follow_up"), "follow_up", &FOLLOW_UPS)?;
-            if fu != FollowUp::None && !matches!(action, ActionKind::Migrate | ActionKind::Resize)
-            {
+            if fu != FollowUp::None && !matches!(action, ActionKind::Migrate | ActionKind::Resize) {
                 return Err(cx.err(
                     &f.span(),
                     &at(base, "follow_up"),

@@ -52,15 +52,9 @@ impl Sim {
             ),
             Some((action, Some(project))),
         );
-        self.change_server(
-            server,
-            Hop::Api,
-            step,
-            Some(op),
-            |s| {
-                s.task_state = Some(TaskState::ResizePrep);
-            },
-        );
+        self.change_server(server, Hop::Api, step, Some(op), |s| {
+            s.task_state = Some(TaskState::ResizePrep);
+        });
         let d = self.draw(D::Conductor);
         self.after(d, Event::ConMigrateServer(op));
     }
@@ -204,8 +198,8 @@ impl Sim {
         let az = srv.requested_az.clone();
         // `API._allow_resize_to_same_host`: a resize keeps the source a candidate only with
         // `allow_resize_to_same_host`; a migrate never (libvirt reports no same-host trait).
-        let same_host = self.cold_flow(op).new_flavor.is_some()
-            && self.scenario.nova.allow_resize_to_same_host;
+        let same_host =
+            self.cold_flow(op).new_flavor.is_some() && self.scenario.nova.allow_resize_to_same_host;
         let ignore = [source];
         let req = SelectRequest {
             resources,

@@ -14,6 +14,7 @@
 //! ```
 
 mod build;
+mod client;
 mod cold;
 mod decisions;
 mod events;
@@ -25,6 +26,7 @@ mod resize;
 mod service;
 mod workload;
 
+pub use client::{Answer, ServerView, Submitted, ZoneHost};
 pub use events::{Event, OpId, Stamped};
 pub use flows::{ColdMigration, Flow, LiveMigration, Op};
 pub use invariants::{Checks, Violation};

@@ -93,18 +93,23 @@ fn default_body(action: ActionKind, mv: Microversion) -> Value {
 /// novaclient sends for Rally's `{"vda": "<volume>:::0"}`) naming device vda.
 pub(super) fn boots_from_volume(body: &Value) -> bool {
     let server = &body["server"];
-    let v2 = server["block_device_mapping_v2"].as_array().is_some_and(|bdms| {
-        bdms.iter().any(|b| {
-            let boot0 = b["boot_index"].as_i64() == Some(0) || b["boot_index"].as_str() == Some("0");
-            boot0 && b["destination_type"].as_str() == Some("volume")
-        })
-    });
-    let legacy = server["block_device_mapping"].as_array().is_some_and(|bdms| {
-        bdms.iter().any(|b| {
-            let dev = b["device_name"].as_str().unwrap_or("");
-            dev == "vda" || dev == "/dev/vda"
-        })
-    });
+    let v2 = server["block_device_mapping_v2"]
+        .as_array()
+        .is_some_and(|bdms| {
+            bdms.iter().any(|b| {
+                let boot0 =
+                    b["boot_index"].as_i64() == Some(0) || b["boot_index"].as_str() == Some("0");
+                boot0 && b["destination_type"].as_str() == Some("volume")
+            })
+        });
+    let legacy = server["block_device_mapping"]
+        .as_array()
+        .is_some_and(|bdms| {
+            bdms.iter().any(|b| {
+                let dev = b["device_name"].as_str().unwrap_or("");
+                dev == "vda" || dev == "/dev/vda"
+            })
+        });
     v2 || legacy
 }
 
