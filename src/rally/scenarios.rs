@@ -555,7 +555,7 @@ mod tests {
         // The resize is polled every 4 s at HEAD, 5 s before rally-openstack 2.2.
         let resize_poll = |era| match &plan("NovaServers.resize_server", &a, &flavors(), era, "w")
             .unwrap()
-            .steps[6]
+            .steps[7]
         {
             Step::Wait { poll, .. } => poll.interval_ms,
             other => panic!("{other:?}"),

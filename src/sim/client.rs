@@ -84,7 +84,11 @@ impl Sim {
         Some(ServerView {
             status: s.status(),
             host: s.host.map(|h| world.host(h).name.clone()),
-            availability_zone: s.availability_zone.clone(),
+            // `OS-EXT-AZ:availability_zone`: the host's zone once scheduled.
+            availability_zone: s
+                .availability_zone
+                .clone()
+                .or_else(|| s.host.map(|h| world.host(h).availability_zone.clone())),
         })
     }
 
