@@ -1000,9 +1000,9 @@ fn impossible_values() {
             "[[requests]] #1 role: unknown role \"root\" (known: admin, manager, member, reader)",
         ),
         (
-            "[[requests]]\nat_s = 1\naction = \"resize\"\nserver = \"vm1\"\n",
-            "resize",
-            "unknown action \"resize\" (known: migrate, confirmResize, revertResize, create, delete, os-migrateLive, os-resetState, injectNetworkInfo, resetNetwork, abortLiveMigration)",
+            "[[requests]]\nat_s = 1\naction = \"evacuate\"\nserver = \"vm1\"\n",
+            "evacuate",
+            "unknown action \"evacuate\" (known: migrate, confirmResize, revertResize, create, delete, os-migrateLive, os-resetState, injectNetworkInfo, resetNetwork, abortLiveMigration, resize)",
         ),
         (
             "[[requests]]\nat_s = -1\naction = \"migrate\"\nserver = \"vm1\"\n",

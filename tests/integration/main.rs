@@ -7,4 +7,5 @@ mod golden;
 mod interleavings;
 mod live_migration;
 mod properties;
+mod resize;
 mod support;
