@@ -168,3 +168,26 @@ fn a_server_booted_from_volume_live_migrates_without_a_disk_copy() {
         took("img")
     );
 }
+
+#[test]
+fn a_resize_generator_with_confirm_follow_ups() {
+    let r = run(&resize_cloud(
+        2,
+        "[[servers]]\nname = \"vm2\"\nflavor = \"m1.small\"\nhost = \"h2\"\n[[workload.generators]]\nname = \"g\"\naction = \"resize\"\nflavor = \"m1.large\"\narrival = { kind = \"constant\", interval_s = 10 }\ncount = 2\nfollow_up = \"confirm\"\n",
+    ));
+    let resized: Vec<_> = r
+        .requests
+        .iter()
+        .filter(|q| q["action"] == "resize")
+        .collect();
+    let confirmed: Vec<_> = r
+        .requests
+        .iter()
+        .filter(|q| q["action"] == "confirmResize")
+        .collect();
+    assert_eq!((resized.len(), confirmed.len()), (2, 2), "{:?}", r.requests);
+    assert!(confirmed.iter().all(|q| q["outcome"] == "success"));
+    // Both servers now hold m1.large (4 vCPU) and no migration allocation.
+    let used: u64 = ["h1", "h2"].iter().map(|h| usage(&r, h, 1e9).0).sum();
+    assert_eq!(used, 8);
+}
