@@ -28,8 +28,7 @@ fn usage(r: &Results, host: &str, t: f64) -> (u64, u64) {
     let row = r
         .hosts
         .iter()
-        .filter(|h| h["host"] == host && h["time_s"].parse::<f64>().unwrap() <= t)
-        .next_back()
+        .rfind(|h| h["host"] == host && h["time_s"].parse::<f64>().unwrap() <= t)
         .unwrap_or_else(|| panic!("no row for {host}"));
     (
         row["vcpus_used"].parse().unwrap(),
