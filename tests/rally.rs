@@ -441,3 +441,39 @@ fn bad_input_is_one_clear_error_and_no_folder() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn users_and_api_versions_contexts_shape_the_requests() {
+    // The version is quoted: unquoted, YAML reads 2.30 as the number 2.3, and so does Rally.
+    let task = "version: 2\ntitle: t\nsubtasks:\n- title: s\n  scenario:\n    NovaServers.boot_and_live_migrate_server:\n      flavor: {name: m1.tiny}\n      image: {name: cirros}\n  runner: {constant: {times: 6, concurrency: 3}}\n  contexts:\n    users: {tenants: 3, users_per_tenant: 2, user_choice_method: round_robin}\n    api_versions@openstack: {nova: {version: \"2.30\"}}\n";
+    let (r, dir) = run_text("ctx", task, Era::Current);
+    assert!(
+        r.result.pass_sla(),
+        "{:?}",
+        r.result.workloads[0].iterations
+    );
+    let requests = std::fs::read_to_string(r.dir.join("requests.csv")).unwrap();
+    // Every call at the context's microversion; the live migration by the admin client.
+    assert!(
+        requests.lines().skip(1).all(|l| l.contains(",2.30,")),
+        "{requests}"
+    );
+    assert_eq!(
+        requests
+            .lines()
+            .filter(|l| l.contains(",os-migrateLive,") && l.contains(",admin,"))
+            .count(),
+        6
+    );
+    // Round robin over the tenants: iteration i boots in tenant ((i − 1) mod 3) + 1.
+    let actions = std::fs::read_to_string(r.dir.join("instance_actions.csv")).unwrap();
+    for (i, tenant) in [(1, 1), (2, 2), (3, 3), (4, 1), (5, 2), (6, 3)] {
+        let server = format!("s_rally_00000000_{i:08x},create,");
+        let row = actions
+            .lines()
+            .find(|l| l.starts_with(&server))
+            .unwrap_or_else(|| panic!("{server}"));
+        assert!(row.contains(&format!(",rally-tenant-{tenant},")), "{row}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
