@@ -69,7 +69,7 @@ pub enum Command {
     /// and the run's usual traces, charts and report. Exit code 3 when an SLA failed (the
     /// folder is still written); 1 on bad input; 2 on a bad command line.
     Rally {
-        /// Rally task file, e.g. ../rally-samples/resize-server.yaml
+        /// Rally task file, e.g. tests/rally/resize-server.yaml (a Rally sample)
         task: PathBuf,
         /// Scenario file whose cloud (hosts, flavors, nova.conf, latencies, seed) runs the task.
         #[arg(long)]
