@@ -280,8 +280,15 @@ pub fn json_text(r: &TaskResult) -> String {
             subtasks,
         }],
     };
-    // Serialised from the structs, not a `Value`, so that keys keep the exporter's order.
-    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    // Serialised from the structs, not a `Value`, so that keys keep the exporter's order;
+    // indented by 4 as `json.dumps(results, sort_keys=False, indent=4)`.
+    let mut buf = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    if report.serialize(&mut ser).is_err() {
+        return String::new();
+    }
+    let mut text = String::from_utf8(buf).unwrap_or_default();
     text.push('\n');
     text
 }
