@@ -135,6 +135,9 @@ pub struct Driver<'a> {
     pool: std::collections::VecDeque<usize>,
     runner_done: bool,
     runner_wake: Option<SimTime>,
+    /// The cloud's queue holds only auto-confirm retries that cannot succeed (`run_until` does
+    /// not advance them): ignored until an iteration sends a request.
+    cloud_stalled: bool,
     users: Stream,
     sleeps: Stream,
     hosts: Stream,
@@ -151,6 +154,7 @@ impl<'a> Driver<'a> {
             pool: Default::default(),
             runner_done: false,
             runner_wake: None,
+            cloud_stalled: false,
             users: stream("users"),
             sleeps: stream("sleep"),
             // `random.choice` of `_find_host_to_migrate`: a stream of its own.
@@ -206,7 +210,6 @@ impl<'a> Driver<'a> {
     pub fn run(mut self, sim: &mut Sim, start: SimTime) -> Result<Vec<Iteration>, RallyError> {
         self.t0 = start.max(sim.now());
         let mut now = self.t0;
-        let mut cloud_stalled = false;
         loop {
             self.settle(sim, now)?;
             if self.runner_done && self.iters.iter().all(|i| i.finished.is_some()) {
@@ -231,7 +234,7 @@ impl<'a> Driver<'a> {
                     consider(SimTime(it.start.0 + t));
                 }
             }
-            let cloud = if cloud_stalled {
+            let cloud = if self.cloud_stalled {
                 None
             } else {
                 sim.next_event_time()
@@ -241,7 +244,7 @@ impl<'a> Driver<'a> {
                     sim.run_until(c).map_err(RallyError::Sim)?;
                     // A queue of nothing but futile retries does not advance (`run_until`).
                     if sim.next_event_time() == Some(c) {
-                        cloud_stalled = true;
+                        self.cloud_stalled = true;
                     }
                     now = c.max(now);
                 }
@@ -438,6 +441,7 @@ impl<'a> Driver<'a> {
                         let name = format!("rally-{}-{}", self.w.index, self.iters[i].number);
                         let s = sim.submit_at(now, Some(name), template);
                         self.iters[i].wake = Wake::Answer(s);
+                        self.cloud_stalled = false;
                         return;
                     }
                 },
