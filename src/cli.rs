@@ -88,6 +88,12 @@ pub enum Command {
         /// (Rally ≤ 0.9).
         #[arg(long, default_value = "current")]
         rally_profile: String,
+        /// Override the cloud scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override any key of the cloud scenario, as for `run` (repeatable).
+        #[arg(long = "set", value_name = "SECTION.OPTION=VALUE")]
+        set: Vec<String>,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -182,8 +188,13 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             task_args_file,
             out,
             rally_profile,
+            seed,
+            mut set,
             quiet,
         } => {
+            if let Some(seed) = seed {
+                set.push(format!("seed={seed}"));
+            }
             let era =
                 crate::rally::profile::Era::parse(&rally_profile).map_err(|e| e.to_string())?;
             let opts = crate::rally::RallyOptions {
@@ -193,6 +204,7 @@ fn execute(cli: Cli) -> Result<(), Failure> {
                 task_args_file,
                 out,
                 era,
+                overrides: set,
                 derived: Derived::Write,
             };
             let report = crate::rally::run(&opts).map_err(|e| e.to_string())?;

@@ -25,6 +25,7 @@ fn options(task: &Path, cloud: &str, out: &Path) -> RallyOptions {
         task_args_file: None,
         out: Some(out.to_path_buf()),
         era: Era::Current,
+        overrides: Vec::new(),
         derived: Derived::Skip,
     }
 }

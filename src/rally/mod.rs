@@ -56,6 +56,8 @@ pub struct RallyOptions {
     pub task_args_file: Option<PathBuf>,
     pub out: Option<PathBuf>,
     pub era: Era,
+    /// `--set` overrides of the cloud scenario (`seed=N` included), as for `novasim run`.
+    pub overrides: Vec<String>,
     /// Whether the novasim charts and report of the run are drawn too.
     pub derived: Derived,
 }
@@ -278,7 +280,7 @@ fn read_args(o: &RallyOptions) -> Result<Map<String, Value>, RallyError> {
 pub fn run(o: &RallyOptions) -> Result<RallyReport, RallyError> {
     let args = read_args(o)?;
     let task = task::load(&o.task, &args)?;
-    let scenario = crate::sim::load_checked(&o.cloud, &[])?;
+    let scenario = crate::sim::load_checked(&o.cloud, &o.overrides)?;
     let file = crate::text::shown_path(&o.task);
     let workloads = prepare_workloads(&task, &scenario.flavors, o.era, &file)?;
     let out = o
