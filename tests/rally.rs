@@ -478,3 +478,101 @@ fn users_and_api_versions_contexts_shape_the_requests() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Runs `task` on the constant cloud with `extra` appended to the cloud file.
+fn run_on(tag: &str, task: &str, extra_cloud: &str, era: Era) -> (rally::RallyReport, PathBuf) {
+    let dir = temp_dir(tag);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cloud = std::fs::read_to_string("tests/rally/const-cloud.toml").unwrap() + extra_cloud;
+    std::fs::write(dir.join("cloud.toml"), cloud).unwrap();
+    std::fs::write(dir.join("task.yaml"), task).unwrap();
+    let mut o = options(&dir.join("task.yaml"), "", &dir.join("out"));
+    o.cloud = dir.join("cloud.toml");
+    o.era = era;
+    (rally::run(&o).unwrap_or_else(|e| panic!("{e}")), dir)
+}
+
+#[test]
+fn failures_end_the_iteration_with_rallys_exception() {
+    // An HTTP error: novaclient's exception, the open atomic action failed.
+    let task = "version: 2\ntitle: t\nsubtasks:\n- title: s\n  scenario:\n    NovaServers.resize_server:\n      flavor: {name: m1.tiny}\n      to_flavor: {name: m1.tiny}\n      image: {name: c}\n  runner: {serial: {times: 2}}\n";
+    let (r, dir) = run_on("http", task, "", Era::Current);
+    let w = &r.result.workloads[0];
+    let it = &w.iterations[0];
+    assert_eq!(it.error[0], "BadRequest");
+    assert_eq!(
+        it.error[1],
+        "When resizing, instances must change flavor! (HTTP 400)"
+    );
+    assert!(it.atomics[1].failed && it.atomics[1].name == "nova.resize");
+    let names: Vec<&str> = w.rows.iter().map(|r| r.display_name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["nova.boot_server", "nova.resize", "total"],
+        "no <no-name-action>: the failure is inside nova.resize"
+    );
+    assert_eq!(w.rows[1].data.success, "0.0%");
+    assert_eq!(
+        w.sla[0].detail,
+        "Failure rate criteria 0.00% <= 100.00% <= 0.00% - Failed"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+    // A server that goes to ERROR while polled: GetResourceErrorStatus.
+    let (r, dir) = run_on(
+        "error",
+        &boot_and_delete("serial: {times: 1}"),
+        "[[faults]]\nstep = \"boot\"\n",
+        Era::Current,
+    );
+    let it = &r.result.workloads[0].iterations[0];
+    assert_eq!(it.error[0], "GetResourceErrorStatus");
+    assert_eq!(
+        it.error[1],
+        "Resource <Server: s_rally_00000000_00000001> has ERROR status.\n Fault: Status in failure list {'ERROR'}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn legacy_live_migration_names_a_random_host_of_the_zone() {
+    // Rally ≤ 0.9: `nova.find_host_to_migrate` picks the destination; the migration then
+    // names it, and the host check after ACTIVE passes.
+    let task = "version: 2\ntitle: t\nsubtasks:\n- title: s\n  scenario:\n    NovaServers.boot_and_live_migrate_server:\n      flavor: {name: m1.tiny}\n      image: {name: c}\n  runner: {constant: {times: 8, concurrency: 4}}\n";
+    let (r, dir) = run_on("find-host", task, "", Era::Legacy);
+    let w = &r.result.workloads[0];
+    assert!(
+        w.iterations.iter().all(|i| !i.failed()),
+        "{:?}",
+        w.iterations
+    );
+    let names: Vec<&str> = w.rows.iter().map(|r| r.display_name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "nova.boot_server",
+            "nova.find_host_to_migrate",
+            "nova.live_migrate",
+            "nova.delete_server",
+            "total"
+        ]
+    );
+    // At 2.1 a named host is forced (below 2.30, spec §8.2): the scheduler chose only the
+    // boots' hosts, and every live migration went where Rally's pick sent it.
+    let requests = std::fs::read_to_string(r.dir.join("requests.csv")).unwrap();
+    assert_eq!(
+        requests
+            .lines()
+            .filter(|l| l.contains(",os-migrateLive,") && l.contains(",success,"))
+            .count(),
+        8
+    );
+    let scheduling = std::fs::read_to_string(r.dir.join("scheduling.csv")).unwrap();
+    assert!(
+        scheduling
+            .lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(3) == Some("create")),
+        "{scheduling}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
