@@ -556,7 +556,7 @@ fn legacy_live_migration_names_a_random_host_of_the_zone() {
             "total"
         ]
     );
-    // At 2.1 a named host is forced (below 2.30, spec §8.2): the scheduler chose only the
+    // At 2.1 a named host is forced (below 2.30, spec §3.2 "Meaning of host"): the scheduler chose only the
     // boots' hosts, and every live migration went where Rally's pick sent it.
     let requests = std::fs::read_to_string(r.dir.join("requests.csv")).unwrap();
     assert_eq!(
