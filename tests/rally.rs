@@ -576,3 +576,24 @@ fn legacy_live_migration_names_a_random_host_of_the_zone() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn rallys_published_migration_and_resize_samples_run_unchanged() {
+    let mut ran = 0;
+    for entry in std::fs::read_dir("tests/rally/published").unwrap() {
+        let task = entry.unwrap().path();
+        if !matches!(
+            task.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "json")
+        ) {
+            continue;
+        }
+        let out = temp_dir("published");
+        let r = rally::run(&options(&task, "scenarios/rally/cloud.toml", &out))
+            .unwrap_or_else(|e| panic!("{}: {e}", task.display()));
+        assert!(r.result.pass_sla(), "{}", task.display());
+        ran += 1;
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+    assert_eq!(ran, 6);
+}

@@ -85,12 +85,14 @@ pub enum Kind {
     BootAndLiveMigrate,
     BootFromVolumeAndLiveMigrate,
     ResizeServer,
+    BootFromVolumeAndResize,
 }
 
 pub const KNOWN: &str = "NovaServers.boot_and_delete_server, NovaServers.boot_and_migrate_server, \
                          NovaServers.boot_and_live_migrate_server, \
                          NovaServers.boot_server_from_volume_and_live_migrate, \
-                         NovaServers.resize_server";
+                         NovaServers.resize_server, \
+                         NovaServers.boot_server_from_volume_and_resize";
 
 impl Kind {
     pub fn parse(name: &str) -> Option<Kind> {
@@ -102,6 +104,7 @@ impl Kind {
                 Kind::BootFromVolumeAndLiveMigrate
             }
             "NovaServers.resize_server" => Kind::ResizeServer,
+            "NovaServers.boot_server_from_volume_and_resize" => Kind::BootFromVolumeAndResize,
             _ => return None,
         })
     }
@@ -316,6 +319,41 @@ fn resize_end(era: Era, confirm: bool) -> Vec<Step> {
     }
 }
 
+/// `_resize`: resize, wait VERIFY_RESIZE, inside `nova.resize`.
+fn resize(era: Era, to: FlavorId) -> Vec<Step> {
+    vec![
+        Step::Enter("nova.resize"),
+        Step::Call(Call::Resize(to)),
+        Step::Wait {
+            until: Until::Status("VERIFY_RESIZE"),
+            poll: profile::poll(era, Wait::Resize),
+        },
+        Step::Exit,
+    ]
+}
+
+/// `self.cinder.create_volume(volume_size, …)`: Cinder is not simulated; the volume is
+/// available at the first poll after the pre-poll sleep.
+fn create_volume(era: Era, args: &Map<String, Value>, p: &str) -> Result<Vec<Step>, RallyError> {
+    match args.get("volume_size") {
+        Some(v) if v.as_u64().is_some_and(|n| n >= 1) || v.is_object() => {}
+        _ => {
+            return Err(RallyError::Invalid(format!(
+                "{p}.volume_size: required, an integer ≥ 1 (GB)"
+            )))
+        }
+    }
+    let vpoll = profile::poll(era, Wait::VolumeCreate);
+    Ok(vec![
+        Step::Enter(era.volume_create_atomic()),
+        Step::Sleep {
+            ms: vpoll.prepoll_ms,
+            idle: era.boot_prepoll_is_idle(),
+        },
+        Step::Exit,
+    ])
+}
+
 /// The arguments each scenario reads (others go to `servers.create` as kwargs).
 fn known_args(kind: Kind) -> &'static [&'static str] {
     match kind {
@@ -343,6 +381,19 @@ fn known_args(kind: Kind) -> &'static [&'static str] {
             "boot_server_kwargs",
         ],
         Kind::ResizeServer => &["image", "flavor", "to_flavor", "confirm", "force_delete"],
+        Kind::BootFromVolumeAndResize => &[
+            "image",
+            "flavor",
+            "to_flavor",
+            "volume_size",
+            "min_sleep",
+            "max_sleep",
+            "force_delete",
+            "confirm",
+            "do_delete",
+            "boot_server_kwargs",
+            "create_volume_kwargs",
+        ],
     }
 }
 
@@ -415,25 +466,7 @@ pub fn plan(
             steps.extend(delete(era));
         }
         Kind::BootFromVolumeAndLiveMigrate => {
-            match args.get("volume_size") {
-                Some(v) if v.as_u64().is_some_and(|n| n >= 1) || v.is_object() => {}
-                _ => {
-                    return Err(RallyError::Invalid(format!(
-                        "{p}.volume_size: required, an integer ≥ 1 (GB)"
-                    )))
-                }
-            }
-            // `self.cinder.create_volume`: Cinder is not simulated; the volume is available at
-            // the first poll after the pre-poll sleep.
-            let vpoll = profile::poll(era, Wait::VolumeCreate);
-            steps.extend([
-                Step::Enter(era.volume_create_atomic()),
-                Step::Sleep {
-                    ms: vpoll.prepoll_ms,
-                    idle: era.boot_prepoll_is_idle(),
-                },
-                Step::Exit,
-            ]);
+            steps.extend(create_volume(era, args, &p)?);
             steps.extend(boot(era, f, true));
             steps.extend(sleep);
             steps.extend(live_migrate(
@@ -446,17 +479,21 @@ pub fn plan(
         Kind::ResizeServer => {
             let to = flavor(args.get("to_flavor"), "to_flavor", flavors, &p)?;
             steps.extend(boot(era, f, false));
-            steps.extend([
-                Step::Enter("nova.resize"),
-                Step::Call(Call::Resize(to)),
-                Step::Wait {
-                    until: Until::Status("VERIFY_RESIZE"),
-                    poll: profile::poll(era, Wait::Resize),
-                },
-                Step::Exit,
-            ]);
+            steps.extend(resize(era, to));
             steps.extend(resize_end(era, boolean(args, "confirm", true, &p)?));
             steps.extend(delete(era));
+        }
+        Kind::BootFromVolumeAndResize => {
+            let to = flavor(args.get("to_flavor"), "to_flavor", flavors, &p)?;
+            steps.extend(create_volume(era, args, &p)?);
+            steps.extend(boot(era, f, true));
+            steps.extend(sleep);
+            steps.extend(resize(era, to));
+            steps.extend(resize_end(era, boolean(args, "confirm", true, &p)?));
+            // `do_delete: false` leaves the server to Rally's cleanup (not timed).
+            if boolean(args, "do_delete", true, &p)? {
+                steps.extend(delete(era));
+            }
         }
     }
     let known = known_args(kind);
@@ -618,6 +655,27 @@ mod tests {
             flavor: FlavorId(0),
             volume: true
         })));
+        let r = args(
+            json!({"image": {"name": "c"}, "flavor": {"name": "m1.tiny"},
+            "to_flavor": {"name": "m1.small"}, "volume_size": 1, "do_delete": false}),
+        );
+        let bfvr = plan(
+            "NovaServers.boot_server_from_volume_and_resize",
+            &r,
+            &flavors(),
+            Era::Current,
+            "w",
+        )
+        .unwrap();
+        assert_eq!(
+            atomics(&bfvr.steps),
+            [
+                "cinder_v3.create_volume",
+                "nova.boot_server",
+                "nova.resize",
+                "nova.resize_confirm"
+            ]
+        );
         let m = plan(
             "NovaServers.boot_and_migrate_server",
             &a,
