@@ -131,6 +131,8 @@ pub struct Driver<'a> {
     flavors: Vec<Flavor>,
     t0: SimTime,
     iters: Vec<Iter>,
+    /// The iterations not finished yet, in start order (what each instant looks at).
+    active: Vec<usize>,
     /// The rps runner's FIFO pool (iteration indices).
     pool: std::collections::VecDeque<usize>,
     runner_done: bool,
@@ -151,6 +153,7 @@ impl<'a> Driver<'a> {
             flavors,
             t0: SimTime::ZERO,
             iters: Vec::new(),
+            active: Vec::new(),
             pool: Default::default(),
             runner_done: false,
             runner_wake: None,
@@ -170,7 +173,9 @@ impl<'a> Driver<'a> {
                 break;
             }
         }
-        let running = self.iters.iter().filter(|i| i.finished.is_none()).count() as u32;
+        let iters = &self.iters;
+        self.active.retain(|&i| iters[i].finished.is_none());
+        let running = self.active.len() as u32;
         Progress {
             started: self.iters.len() as u32,
             running,
@@ -204,6 +209,7 @@ impl<'a> Driver<'a> {
             finished: None,
         });
         self.pool.push_back(self.iters.len() - 1);
+        self.active.push(self.iters.len() - 1);
     }
 
     /// Runs the workload to its last iteration; returns the iterations in start order.
@@ -212,7 +218,9 @@ impl<'a> Driver<'a> {
         let mut now = self.t0;
         loop {
             self.settle(sim, now)?;
-            if self.runner_done && self.iters.iter().all(|i| i.finished.is_some()) {
+            let iters = &self.iters;
+            self.active.retain(|&i| iters[i].finished.is_none());
+            if self.runner_done && self.active.is_empty() {
                 break;
             }
             // The next instant: a wake-up, an answer already decided, a runner timeout, or the
@@ -220,7 +228,7 @@ impl<'a> Driver<'a> {
             let mut next: Option<SimTime> = self.runner_wake;
             let mut consider = |t: SimTime| next = Some(next.map_or(t, |n: SimTime| n.min(t)));
             let timeout = self.w.runner.timeout_ms();
-            for it in self.iters.iter().filter(|i| i.finished.is_none()) {
+            for it in self.active.iter().map(|&i| &self.iters[i]) {
                 match it.wake {
                     Wake::At(t) => consider(t),
                     Wake::Answer(s) => {
@@ -280,7 +288,11 @@ impl<'a> Driver<'a> {
         loop {
             let mut did = false;
             if let Some(t) = self.w.runner.timeout_ms() {
-                for it in self.iters.iter_mut().filter(|i| i.finished.is_none()) {
+                for &i in &self.active {
+                    let it = &mut self.iters[i];
+                    if it.finished.is_some() {
+                        continue;
+                    }
                     if it.start.0 + t <= now.0 {
                         // `timeout_thread` → `terminate_thread`.
                         it.fail(
@@ -292,7 +304,8 @@ impl<'a> Driver<'a> {
                     }
                 }
             }
-            for i in 0..self.iters.len() {
+            for k in 0..self.active.len() {
+                let i = self.active[k];
                 let due = match self.iters[i].wake {
                     Wake::At(t) => t <= now,
                     Wake::Answer(s) => sim.answer(s).is_some_and(|a| a.at <= now),
