@@ -133,24 +133,6 @@ pub fn poll(era: Era, wait: Wait) -> Poll {
     }
 }
 
-/// The table as the README shows it: action, pre-poll, timeout, interval per era (seconds).
-pub fn table_rows() -> Vec<[String; 6]> {
-    let s = |ms: u64| format!("{}", ms as f64 / 1000.0);
-    TABLE
-        .iter()
-        .map(|(w, pre, timeout, iv)| {
-            [
-                format!("{w:?}"),
-                s(*pre),
-                s(*timeout),
-                s(iv[0]),
-                s(iv[1]),
-                s(iv[2]),
-            ]
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,7 +145,6 @@ mod tests {
         assert_eq!(poll(Era::Current, Wait::Resize).interval_ms, 4_000);
         assert_eq!(poll(Era::Current, Wait::Resize).timeout_ms, 400_000);
         assert_eq!(poll(Era::Current, Wait::ResizeConfirm).prepoll_ms, 0);
-        assert_eq!(table_rows().len(), 8);
         assert!(Era::parse("1.0").is_err());
         assert_eq!(Era::parse("legacy").unwrap(), Era::Legacy);
     }
