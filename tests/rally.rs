@@ -341,6 +341,23 @@ fn the_json_export_is_deterministic() {
     assert_eq!(w["sla_results"]["sla"][0]["criterion"], "failure_rate");
     assert_eq!(w["data"].as_array().unwrap().len(), 10);
     assert_eq!(json["info"]["format_version"], "1.2");
+    // Rally's JSON is indented by 4; the HTML report has the same rows as the table.
+    assert!(std::fs::read_to_string(a.join("rally.json"))
+        .unwrap()
+        .starts_with("{\n    \"info\": {"));
+    let html = std::fs::read_to_string(a.join("rally.html")).unwrap();
+    for row in [
+        "nova.boot_server",
+        "nova.migrate",
+        "nova.list_hypervisors",
+        "nova.resize_confirm",
+        "idle_duration",
+    ] {
+        assert!(
+            html.contains(&format!("{row}</td>")),
+            "{row} not in rally.html"
+        );
+    }
     std::fs::remove_dir_all(&a).unwrap();
     std::fs::remove_dir_all(&b).unwrap();
 }
