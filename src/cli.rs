@@ -59,6 +59,45 @@ pub enum Command {
     /// Exit code 3 when the scenario's [[expect]] checks failed in some run (sweep.csv is
     /// still written; the failed runs and checks are printed).
     Sweep(crate::sweep::SweepArgs),
+    /// Run a Rally task file (Jinja2 template, YAML or JSON, format v1 or v2) against the cloud
+    /// of a scenario, in virtual time: NovaServers boot/delete, migrate, live migrate, boot from
+    /// volume and live migrate, resize; runners constant, constant_for_duration, rps, serial;
+    /// Rally's polling client, statistics table, SLA and JSON export.
+    ///
+    /// Writes DIR (default results/rally-<task name>): rally.json (`rally task report --json`
+    /// shape), rally.html, rally_stats.txt, rally_w<N>.csv (per-iteration atomic durations),
+    /// and the run's usual traces, charts and report. Exit code 3 when an SLA failed (the
+    /// folder is still written); 1 on bad input; 2 on a bad command line.
+    Rally {
+        /// Rally task file, e.g. tests/rally/resize-server.yaml (a Rally sample)
+        task: PathBuf,
+        /// Scenario file whose cloud (hosts, flavors, nova.conf, latencies, seed) runs the task.
+        #[arg(long)]
+        cloud: PathBuf,
+        /// Task arguments (YAML or JSON mapping), as `rally task start --task-args`.
+        #[arg(long)]
+        task_args: Option<String>,
+        /// File of task arguments, as `rally task start --task-args-file`.
+        #[arg(long)]
+        task_args_file: Option<PathBuf>,
+        /// Results folder (default: results/rally-<task file name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Rally era whose poll intervals, pre-poll sleeps and plugin behaviour to follow:
+        /// current (rally-openstack ≥ 2.2), 2.1 (Rally ≥ 0.10 / rally-openstack < 2.2), 0.9
+        /// (Rally ≤ 0.9).
+        #[arg(long, default_value = "current")]
+        rally_profile: String,
+        /// Override the cloud scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override any key of the cloud scenario, as for `run` (repeatable).
+        #[arg(long = "set", value_name = "SECTION.OPTION=VALUE")]
+        set: Vec<String>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Validate a scenario without running it.
     Check {
         scenario: PathBuf,
@@ -142,6 +181,54 @@ fn execute(cli: Cli) -> Result<(), Failure> {
             Some(failed) => Err(Failure::Expectations(failed)),
         },
         Command::Diff { .. } => unreachable!("diff returns its exit code from main_with_args"),
+        Command::Rally {
+            task,
+            cloud,
+            task_args,
+            task_args_file,
+            out,
+            rally_profile,
+            seed,
+            mut set,
+            quiet,
+        } => {
+            if let Some(seed) = seed {
+                set.push(format!("seed={seed}"));
+            }
+            let era =
+                crate::rally::profile::Era::parse(&rally_profile).map_err(|e| e.to_string())?;
+            let opts = crate::rally::RallyOptions {
+                task,
+                cloud,
+                task_args,
+                task_args_file,
+                out,
+                era,
+                overrides: set,
+                derived: Derived::Write,
+            };
+            let report = crate::rally::run(&opts).map_err(|e| e.to_string())?;
+            if !quiet {
+                print!("{}", crate::rally::export::render_text(&report.result));
+                println!("results written to {}", report.dir.display());
+            }
+            if report.result.pass_sla() {
+                Ok(())
+            } else {
+                let failed: Vec<String> = report
+                    .result
+                    .workloads
+                    .iter()
+                    .flat_map(|w| w.sla.iter().filter(|s| !s.success))
+                    .map(|s| format!("  {}: {}", s.criterion, s.detail.replace('\n', " ")))
+                    .collect();
+                Err(Failure::Expectations(format!(
+                    "{} SLA criteria failed:\n{}",
+                    failed.len(),
+                    failed.join("\n")
+                )))
+            }
+        }
         Command::Plot { results, out } => {
             let (dir, drawn) =
                 crate::redraw::redraw(&results, out.as_deref()).map_err(|e| e.to_string())?;

@@ -10,6 +10,7 @@ pub mod expect;
 pub mod model;
 pub mod output;
 pub mod plot;
+pub mod rally;
 pub mod redraw;
 pub mod report;
 pub mod results;

@@ -132,9 +132,24 @@ impl PreparedRun {
         })
     }
 
+    /// The simulator between instants, for a client that drives it (`crate::rally`).
+    pub fn sim_mut(&mut self) -> &mut Sim {
+        &mut self.sim
+    }
+
     /// Stage 3: writes the end-of-run files (and the derived ones if asked), checks the
     /// expectations, and moves the folder into place.
     pub fn finish(self, derived: Derived) -> Result<RunReport, RunError> {
+        self.finish_with(derived, |_| Ok(()))
+    }
+
+    /// [`PreparedRun::finish`], `extra` writing its own files into the folder (its path given)
+    /// before the folder is moved into place.
+    pub fn finish_with(
+        self,
+        derived: Derived,
+        extra: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> Result<RunReport, RunError> {
         let PreparedRun { dir, sim, out } = self;
         let io_err = output_error(&out);
         let transition_rows = sim.transition_rows();
@@ -174,6 +189,7 @@ impl PreparedRun {
             crate::plot::write_all(dir.tmp_path())?;
             crate::report::write(dir.tmp_path())?;
         }
+        extra(dir.tmp_path()).map_err(io_err)?;
         let dir = dir.commit()?;
         Ok(RunReport {
             dir,

@@ -418,7 +418,9 @@ impl<'a> Ctx<'a> {
                 .any(|t| t.request == q.request && t.hop != Hop::Api && t.time_s < a)
         });
         match q.action {
-            ActionKind::Migrate if !sync_done => " The API cast migrate_server to the conductor.".into(),
+            ActionKind::Migrate | ActionKind::Resize if !sync_done => {
+                " The API cast migrate_server to the conductor.".into()
+            }
             ActionKind::LiveMigrate if !sync_done => {
                 " The API cast live_migrate_instance to the conductor.".into()
             }
@@ -457,7 +459,10 @@ impl<'a> Ctx<'a> {
             }
             // A synchronous migrate or live migrate told its story before the answer; an
             // abort's own steps are the source's (instance_actions).
-            ActionKind::Migrate | ActionKind::LiveMigrate | ActionKind::AbortLiveMigration => {
+            ActionKind::Migrate
+            | ActionKind::Resize
+            | ActionKind::LiveMigrate
+            | ActionKind::AbortLiveMigration => {
                 String::new()
             }
         }
@@ -752,14 +757,19 @@ impl<'a> Ctx<'a> {
                     )
                 }
             }
-            TraceStep::FinishResizeTask => {
+            TraceStep::FinishResizeTask | TraceStep::FinishResizeTaskNewFlavor => {
+                let flavor = if t.step == TraceStep::FinishResizeTaskNewFlavor {
+                    " and the new flavor is set on the instance"
+                } else {
+                    ""
+                };
                 let power = if stopped {
                     "the guest stays powered off, as it was stopped"
                 } else {
                     "driver.finish_migration powers the guest on"
                 };
                 format!(
-                    "{d} started finish_resize: task_state resize_finish; it binds the ports and volumes to {d} and {power}."
+                    "{d} started finish_resize: task_state resize_finish{flavor}; it binds the ports and volumes to {d} and {power}."
                 )
             }
             TraceStep::FinishResizeMigrationFinished => format!(
@@ -921,6 +931,7 @@ impl<'a> Ctx<'a> {
                 "_reset_live_migration found migration {mid} running: it aborted the libvirt job and set the migration to error."
             ),
             TraceStep::MigrateApi
+            | TraceStep::ResizeApi
             | TraceStep::ConfirmResizeApi
             | TraceStep::RevertResizeApi
             | TraceStep::RevertResizeApiMigration

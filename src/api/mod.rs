@@ -70,6 +70,12 @@ pub enum Accepted {
         server: ServerId,
         migration: MigrationId,
     },
+    /// Resize (202): a cold migration to `flavor` (spec §3.8).
+    Resize {
+        server: ServerId,
+        flavor: crate::model::FlavorId,
+        sync: bool,
+    },
     /// Server create (202).
     Create,
     /// Server delete (204).
@@ -216,7 +222,58 @@ pub fn handle(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
         ActionKind::InjectNetworkInfo => admin::inject_network_info(world, req),
         ActionKind::ResetNetwork => admin::reset_network(world, req),
         ActionKind::AbortLiveMigration => admin::abort_live_migration(world, req),
+        ActionKind::Resize => resize(world, req),
     }
+}
+
+/// Spec §3.8 (`ServersController._action_resize` → `_resize`, `API.resize` with a flavor id),
+/// checks in evaluation order. Flavors are named by their names (`flavorRef`).
+fn resize(world: &World, req: &ApiRequest) -> Result<Accepted, ApiError> {
+    let flavor_ref = schema::resize(req.body)?;
+    let s = lookup(world, req)?;
+    let owner = &*world.server(s).project;
+    policy::authorize(policy::RESIZE, req.caller, owner, req.release)?;
+    check_lock(world, s, req.caller, req.server)?;
+    check_state(
+        world,
+        s,
+        &[VmState::Active, VmState::Stopped],
+        "resize",
+        req.server,
+    )?;
+    let srv = world.server(s);
+    let source = srv
+        .host
+        .ok_or_else(|| ApiError::new(409, format!("Instance {} is not ready", req.server)))?;
+    if req.release.has(Behaviour::MigrateChecksSourceService) && !world.service_up(source) {
+        // `@check_instance_host(check_is_up=True)` on `API.resize`, as for migrate.
+        return Err(ApiError::new(
+            409,
+            format!(
+                "Service is unavailable at this time. The source compute service of instance {} is down.",
+                req.server
+            ),
+        ));
+    }
+    // `_resize`: FlavorNotFound → 400; `API.resize`: CannotResizeToSameFlavor → 400.
+    let flavor = world
+        .flavors
+        .iter()
+        .position(|f| f.name == flavor_ref)
+        .map(|i| crate::model::FlavorId(i as u32))
+        .ok_or_else(|| ApiError::new(400, "Unable to locate requested flavor."))?;
+    if flavor == srv.flavor {
+        return Err(ApiError::new(
+            400,
+            "When resizing, instances must change flavor!",
+        ));
+    }
+    Ok(Accepted::Resize {
+        server: s,
+        flavor,
+        // Like migrate: a call to the conductor before `MigrateCastsToConductor`.
+        sync: !req.release.has(Behaviour::MigrateCastsToConductor),
+    })
 }
 
 /// Spec §3.1, checks in evaluation order (`MigrateServerController._migrate`, `API.resize`).

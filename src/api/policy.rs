@@ -64,6 +64,10 @@ pub const REVERT_RESIZE: Policy = Policy {
     name: "os_compute_api:servers:revert_resize",
     rule: Rule::ProjectMemberOrAdmin,
 };
+pub const RESIZE: Policy = Policy {
+    name: "os_compute_api:servers:resize",
+    rule: Rule::ProjectMemberOrAdmin,
+};
 pub const CREATE: Policy = Policy {
     name: "os_compute_api:servers:create",
     rule: Rule::ProjectMemberOrAdmin,

@@ -28,6 +28,30 @@ pub fn action_key_only(body: &Value, key: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// `resize` schema (`nova/api/openstack/compute/schemas/servers.py` `resize`): `{"resize":
+/// {"flavorRef": <string or integer>, "OS-DCF:diskConfig"?}}`, no other keys. Returns the
+/// flavor reference as a string.
+pub fn resize(body: &Value) -> Result<String, ApiError> {
+    action_key_only(body, "resize")?;
+    let inner = body["resize"]
+        .as_object()
+        .ok_or_else(|| invalid("Invalid input for field/attribute resize."))?;
+    if let Some(extra) = inner
+        .keys()
+        .find(|k| !matches!(k.as_str(), "flavorRef" | "OS-DCF:diskConfig"))
+    {
+        return Err(invalid(format!(
+            "Additional properties are not allowed ('{extra}' was unexpected)"
+        )));
+    }
+    match inner.get("flavorRef") {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(_) => Err(invalid("Invalid input for field/attribute flavorRef.")),
+        None => Err(invalid("'flavorRef' is a required property")),
+    }
+}
+
 /// `migrate` schema from 2.56 (spec §3.1): `{"migrate": null}` or
 /// `{"migrate": {"host": <string or null>}}`, `host` matching `^[a-zA-Z0-9-._]*$`, length
 /// 1–255, no other keys. Returns the host name if one was given.

@@ -49,6 +49,8 @@ pub struct NovaConfig {
     pub vif_plugging_is_fatal: bool,
     /// `[libvirt] live_migration_*` (spec §10.2).
     pub libvirt: LibvirtConfig,
+    /// `[DEFAULT] allow_resize_to_same_host`: a resize may pick the source (spec §8.4).
+    pub allow_resize_to_same_host: bool,
 }
 
 /// What the libvirt driver does when `live_migration_completion_timeout` is exceeded.
@@ -152,6 +154,7 @@ impl Default for NovaConfig {
             vif_plugging_timeout: Duration::from_secs(300),
             vif_plugging_is_fatal: true,
             libvirt: LibvirtConfig::default(),
+            allow_resize_to_same_host: false,
         }
     }
 }

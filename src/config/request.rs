@@ -37,6 +37,10 @@ pub enum ActionKind {
     ResetNetwork,
     /// `DELETE /servers/{id}/migrations/{migration_id}` on the server's live migration.
     AbortLiveMigration,
+    /// `resize` with a `flavorRef`: the cold migration with a flavor change (spec §3.8). Not in
+    /// [`ActionKind::ALL`]: that list is throughput.csv's columns, and a new column would change
+    /// every results folder; resize requests are counted in requests.csv and summary.json.
+    Resize,
 }
 
 impl ActionKind {
@@ -58,6 +62,16 @@ impl ActionKind {
         self as usize
     }
 
+    /// The throughput.csv column of the action, if it has one (see [`ActionKind::Resize`]).
+    pub fn column(self) -> Option<usize> {
+        (self.index() < ActionKind::ALL.len()).then_some(self.index())
+    }
+
+    /// Every action a request can name: the columns of throughput.csv, then resize.
+    pub fn every() -> impl Iterator<Item = ActionKind> {
+        ActionKind::ALL.into_iter().chain([ActionKind::Resize])
+    }
+
     /// The name used in scenarios and traces (the API's action key, or create/delete).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -71,11 +85,12 @@ impl ActionKind {
             ActionKind::InjectNetworkInfo => "injectNetworkInfo",
             ActionKind::ResetNetwork => "resetNetwork",
             ActionKind::AbortLiveMigration => "abortLiveMigration",
+            ActionKind::Resize => "resize",
         }
     }
 
     pub fn parse(s: &str) -> Option<ActionKind> {
-        ActionKind::ALL.into_iter().find(|a| a.as_str() == s)
+        ActionKind::every().find(|a| a.as_str() == s)
     }
 }
 

@@ -36,6 +36,9 @@ pub struct Server {
     pub requested_az: Option<String>,
     /// The move in progress or awaiting confirm/revert (`migration_context`).
     pub migration: Option<MigrationId>,
+    /// Booted from a volume: the root disk is on shared (Cinder) storage, so a live migration
+    /// copies no disk (`block_migration` "auto" resolves to false).
+    pub volume_backed: bool,
 }
 
 impl Server {

@@ -112,6 +112,7 @@ pub(crate) struct RawNovaDefault {
     pub max_concurrent_live_migrations: Option<S<i64>>,
     pub vif_plugging_timeout: Option<S<f64>>,
     pub vif_plugging_is_fatal: Option<S<bool>>,
+    pub allow_resize_to_same_host: Option<S<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

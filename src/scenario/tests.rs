@@ -930,7 +930,7 @@ fn impossible_values() {
             "[[workload.generators]]\nname = \"g\"\naction = \"delete\"\ncount = 3\n\
              arrival = { kind = \"poisson\", rate_per_s = 1 }\nfollow_up = \"confirm\"\n",
             "follow_up",
-            "follow_up is only valid for migrate generators",
+            "follow_up is only valid for migrate and resize generators",
         ),
         (
             "[[workload.generators]]\nname = \"g\"\naction = \"create\"\ncount = 3\n\
@@ -1004,9 +1004,9 @@ fn impossible_values() {
             "[[requests]] #1 role: unknown role \"root\" (known: admin, manager, member, reader)",
         ),
         (
-            "[[requests]]\nat_s = 1\naction = \"resize\"\nserver = \"vm1\"\n",
-            "resize",
-            "unknown action \"resize\" (known: migrate, confirmResize, revertResize, create, delete, os-migrateLive, os-resetState, injectNetworkInfo, resetNetwork, abortLiveMigration)",
+            "[[requests]]\nat_s = 1\naction = \"evacuate\"\nserver = \"vm1\"\n",
+            "evacuate",
+            "unknown action \"evacuate\" (known: migrate, confirmResize, revertResize, create, delete, os-migrateLive, os-resetState, injectNetworkInfo, resetNetwork, abortLiveMigration, resize)",
         ),
         (
             "[[requests]]\nat_s = -1\naction = \"migrate\"\nserver = \"vm1\"\n",

@@ -328,7 +328,7 @@ const ROLES: [(&str, Role); 4] = [
 ];
 
 fn actions() -> Vec<(&'static str, ActionKind)> {
-    ActionKind::ALL.iter().map(|a| (a.as_str(), *a)).collect()
+    ActionKind::every().map(|a| (a.as_str(), a)).collect()
 }
 
 /// `2.56`-style microversion (or `latest`) within `2.1..=2.104`. `latest` (the default) is the
@@ -663,6 +663,9 @@ fn nova(cx: &Ctx, n: &RawNova, release: Release) -> R<(NovaConfig, HostDefaults)
     }
     if let Some(v) = &d.vif_plugging_is_fatal {
         cfg.vif_plugging_is_fatal = *v.get_ref();
+    }
+    if let Some(v) = &d.allow_resize_to_same_host {
+        cfg.allow_resize_to_same_host = *v.get_ref();
     }
     if let Some(v) = &n.compute.live_migration_wait_for_vif_plug {
         cfg.live_migration_wait_for_vif_plug = *v.get_ref();
@@ -1432,15 +1435,21 @@ fn request(
             _ => Ok(()),
         }
     };
-    create_only(&r.flavor, "flavor")?;
+    let is_resize = action == ActionKind::Resize;
+    if !is_resize {
+        create_only(&r.flavor, "flavor")?;
+    }
     create_only(&r.availability_zone, "availability_zone")?;
     let flavor = match &r.flavor {
         Some(f) => Some(names.flavor(cx, f, &at(base, "flavor"))?),
-        None if is_create => {
+        None if is_create || is_resize => {
             return Err(cx.err(
                 span,
                 base,
-                "a create request needs a flavor (key \"flavor\")",
+                format!(
+                    "a {} request needs a flavor (key \"flavor\")",
+                    action.as_str()
+                ),
             ))
         }
         None => None,
@@ -1642,22 +1651,25 @@ fn generator(cx: &Ctx, names: &Names, g: &Spanned<RawGenerator>, base: &[Seg]) -
         action,
     )?;
     let flavor = match &r.flavor {
-        Some(f) if !is_create => {
+        Some(f) if !is_create && action != ActionKind::Resize => {
             return Err(cx.err(
                 &f.span(),
                 &at(base, "flavor"),
                 format!(
-                    "flavor is only valid for create generators (this one is {})",
+                    "flavor is only valid for create and resize generators (this one is {})",
                     action.as_str()
                 ),
             ))
         }
         Some(f) => Some(names.flavor(cx, f, &at(base, "flavor"))?),
-        None if is_create => {
+        None if is_create || action == ActionKind::Resize => {
             return Err(cx.err(
                 &g.span(),
                 base,
-                "a create generator needs a flavor (key \"flavor\")",
+                format!(
+                    "a {} generator needs a flavor (key \"flavor\")",
+                    action.as_str()
+                ),
             ))
         }
         None => None,
@@ -1665,12 +1677,12 @@ fn generator(cx: &Ctx, names: &Names, g: &Spanned<RawGenerator>, base: &[Seg]) -
     let follow_up = match &r.follow_up {
         Some(f) => {
             let fu = choice(cx, f, &at(base, "follow_up"), "follow_up", &FOLLOW_UPS)?;
-            if fu != FollowUp::None && action != ActionKind::Migrate {
+            if fu != FollowUp::None && !matches!(action, ActionKind::Migrate | ActionKind::Resize) {
                 return Err(cx.err(
                     &f.span(),
                     &at(base, "follow_up"),
                     format!(
-                        "follow_up is only valid for migrate generators (this one is {})",
+                        "follow_up is only valid for migrate and resize generators (this one is {})",
                         action.as_str()
                     ),
                 ));

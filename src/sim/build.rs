@@ -49,6 +49,7 @@ impl Sim {
         flavor: FlavorId,
         availability_zone: Option<String>,
         project: Arc<str>,
+        volume_backed: bool,
     ) {
         let request_id = self.request_id_of(request);
         let server = Server {
@@ -65,6 +66,7 @@ impl Sim {
             availability_zone: availability_zone.clone(),
             requested_az: availability_zone,
             migration: None,
+            volume_backed,
         };
         // The operation exists first so that the server's first row carries its request id.
         let id = ServerId(self.cloud.world.servers.len() as u32);

@@ -28,8 +28,14 @@ impl Sim {
         requested_host: Option<HostId>,
         project: Arc<str>,
         sync: bool,
+        new_flavor: Option<crate::model::FlavorId>,
     ) {
         let request_id = self.request_id_of(request);
+        // `API.resize` records `resize` for a flavor change, `migrate` without one.
+        let (action, step) = match new_flavor {
+            Some(_) => (ActionName::Resize, Step::ResizeApi),
+            None => (ActionName::Migrate, Step::MigrateApi),
+        };
         let op = self.begin_op(
             Op::new(
                 Flow::ColdMigration(super::ColdMigration {
@@ -38,15 +44,16 @@ impl Sim {
                     // max_attempts = 1.
                     retry: requested_host.is_none() && self.scenario.nova.max_attempts > 1,
                     sync,
+                    new_flavor,
                     ..Default::default()
                 }),
                 Some(request),
                 request_id,
                 server,
             ),
-            Some((ActionName::Migrate, Some(project))),
+            Some((action, Some(project))),
         );
-        self.change_server(server, Hop::Api, Step::MigrateApi, Some(op), |s| {
+        self.change_server(server, Hop::Api, step, Some(op), |s| {
             s.task_state = Some(TaskState::ResizePrep);
         });
         let d = self.draw(D::Conductor);
@@ -142,14 +149,20 @@ impl Sim {
         };
         let now = self.now();
         let m = MigrationId(self.cloud.world.migrations.len() as u32);
+        // `MigrationTask._execute`: type `resize` when the flavor changes (spec §3.8).
+        let new_flavor = self.cold_flow(op).new_flavor;
+        let kind = match new_flavor {
+            Some(_) => MigrationType::Resize,
+            None => MigrationType::Migration,
+        };
         self.cloud.world.migrations.push(Migration {
             server: s,
-            kind: MigrationType::Migration,
+            kind,
             source,
             dest: None,
             status: MigrationStatus::PreMigrating,
             old_flavor: flavor,
-            new_flavor: flavor,
+            new_flavor: new_flavor.unwrap_or(flavor),
             request: self.ops[op.index()].request_id,
             created_at: now,
             updated_at: now,
@@ -175,12 +188,18 @@ impl Sim {
         let srv = self.cloud.world.server(server);
         let m = self.migration_of(op);
         let source = self.cloud.world.migration(m).source;
-        let resources = self.cloud.world.flavor(srv.flavor).resources();
+        // The RequestSpec carries the new flavor: the claim on DST is of the new size.
+        let new_flavor = self.cloud.world.migration(m).new_flavor;
+        let resources = self.cloud.world.flavor(new_flavor).resources();
         let az = srv.requested_az.clone();
+        // `API._allow_resize_to_same_host`: a resize keeps the source a candidate only with
+        // `allow_resize_to_same_host`; a migrate never (libvirt reports no same-host trait).
+        let same_host =
+            self.cold_flow(op).new_flavor.is_some() && self.scenario.nova.allow_resize_to_same_host;
         let ignore = [source];
         let req = SelectRequest {
             resources,
-            ignore_hosts: &ignore,
+            ignore_hosts: if same_host { &[] } else { &ignore },
             requested_host,
             availability_zone: az.as_deref(),
             num_alternates: self.scenario.nova.max_attempts.saturating_sub(1) as usize,
@@ -327,7 +346,7 @@ impl Sim {
         let resources = self
             .cloud
             .world
-            .flavor(self.cloud.world.server(s).flavor)
+            .flavor(self.cloud.world.migration(m).new_flavor)
             .resources();
         let mut delay = self.draw(D::Placement);
         let mut chosen = None;
@@ -369,10 +388,11 @@ impl Sim {
 
     /// scheduling.csv row of a reschedule: the alternate claimed, or exhaustion.
     fn log_reschedule(&mut self, op: OpId, s: ServerId, chosen: Option<HostId>) {
+        let m = self.migration_of(op);
         let resources = self
             .cloud
             .world
-            .flavor(self.cloud.world.server(s).flavor)
+            .flavor(self.cloud.world.migration(m).new_flavor)
             .resources();
         let rest = self.cold_flow(op).alternates.clone();
         let req = SelectRequest {
@@ -609,15 +629,19 @@ impl Sim {
             self.after(crate::engine::Duration::ZERO, Event::DstFinishMigration(op));
             return;
         }
-        self.change_server(
-            s,
-            Hop::Destination,
-            Step::FinishResizeTask,
-            Some(op),
-            |srv| {
-                srv.task_state = Some(TaskState::ResizeFinish);
-            },
-        );
+        // `_finish_resize`: a new flavor is set on the instance (`_set_instance_info`) in the
+        // same save as resize_finish.
+        let new_flavor = self.cold_flow(op).new_flavor;
+        let step = match new_flavor {
+            Some(_) => Step::FinishResizeTaskNewFlavor,
+            None => Step::FinishResizeTask,
+        };
+        self.change_server(s, Hop::Destination, step, Some(op), |srv| {
+            srv.task_state = Some(TaskState::ResizeFinish);
+            if let Some(f) = new_flavor {
+                srv.flavor = f;
+            }
+        });
         if let Some(d) = dest {
             self.ops[op.index()].pending_fault = self.fault_for(FaultStep::FinishResize, op, d);
         }

@@ -37,6 +37,8 @@ pub struct ColdMigration {
     /// vm_state of the instance as the conductor loaded it (its NoValidHost branch writes it
     /// back, undoing a reset made meanwhile).
     pub conductor_vm_state: Option<VmState>,
+    /// A resize: the new flavor (`API.resize` with a flavor id; `None` = migrate, same flavor).
+    pub new_flavor: Option<crate::model::FlavorId>,
 }
 
 /// A live migration (spec §4.8–§4.11, §5.1).

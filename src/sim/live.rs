@@ -132,7 +132,10 @@ impl Sim {
     ) {
         let request_id = self.request_id_of(request);
         // "auto" ⇒ the driver decides from the shared-storage checks.
-        let block = block_migration.unwrap_or(!self.scenario.live.shared_storage);
+        // A volume-backed server has its disk on shared storage whatever the computes share.
+        let shared =
+            self.scenario.live.shared_storage || self.cloud.world.server(server).volume_backed;
+        let block = block_migration.unwrap_or(!shared);
         let op = self.begin_op(
             Op::new(
                 Flow::LiveMigration(super::LiveMigration {
@@ -415,7 +418,10 @@ impl Sim {
         let source = self.live_flow(op).attempted[0];
         self.event_start(op, CHECK_SRC_EVENT, Some(source));
         let source_name = self.cloud.world.host(source).name.clone();
-        let shared = self.scenario.live.shared_storage;
+        // `is_on_shared_storage()`: a shared instance path, or a volume-backed server with no
+        // local disk (`is_shared_block_storage`).
+        let s = self.ops[op.index()].server;
+        let shared = self.scenario.live.shared_storage || self.cloud.world.server(s).volume_backed;
         let failure = match (self.live_flow(op).block_migration, shared) {
             (true, true) => Some(CheckFailure {
                 class: Exception::InvalidLocalStorage,
@@ -789,7 +795,10 @@ impl Sim {
         let live = self.scenario.live;
         let input = TransferInput {
             memory_mib: flavor.memory_mb,
-            disk_mib: if self.live_flow(op).block_migration {
+            // A volume-backed root disk is not copied, even by a block migration.
+            disk_mib: if self.live_flow(op).block_migration
+                && !self.cloud.world.server(s).volume_backed
+            {
                 flavor.disk_gb * 1024
             } else {
                 0

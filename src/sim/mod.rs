@@ -14,6 +14,7 @@
 //! ```
 
 mod build;
+mod client;
 mod cold;
 mod decisions;
 mod events;
@@ -26,6 +27,7 @@ mod restart;
 mod service;
 mod workload;
 
+pub use client::{Answer, ServerView, Submitted, ZoneHost};
 pub use events::{Event, OpId, Stamped};
 pub use flows::{ColdMigration, Flow, LiveMigration, Op};
 pub use invariants::{Checks, Violation};
@@ -945,7 +947,9 @@ impl Sim {
         rec.completed = Some(rec.answered.map_or(now, |a| a.max(now)));
         let ok = outcome == Outcome::Success;
         rec.outcome = outcome;
-        self.metrics.window.per_action[rec.action.index()][if ok { 3 } else { 4 }] += 1;
+        if let Some(i) = rec.action.column() {
+            self.metrics.window.per_action[i][if ok { 3 } else { 4 }] += 1;
+        }
         self.on_request_done(r, ok);
     }
 

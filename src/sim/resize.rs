@@ -257,8 +257,12 @@ impl Sim {
             );
             return self.revert_failed(op, Hop::Source, FINISH_REVERT_EVENT, Some(source), &msg);
         }
+        // `_revert_instance_flavor_host_node`: the old flavor comes back with the host (a
+        // migrate's old and new flavors are the same).
+        let old_flavor = self.cloud.world.migration(m).old_flavor;
         self.change_server(s, Hop::Source, Step::FinishRevertHost, Some(op), |srv| {
             srv.host = Some(source);
+            srv.flavor = old_flavor;
         });
         self.plc_move(Consumer::Migration(m), Consumer::Instance(s));
         self.ops[op.index()].pending_fault =

@@ -84,8 +84,41 @@ fn default_body(action: ActionKind, mv: Microversion) -> Value {
         ActionKind::InjectNetworkInfo => json!({ "injectNetworkInfo": null }),
         ActionKind::ResetNetwork => json!({ "resetNetwork": null }),
         ActionKind::AbortLiveMigration => json!({}),
-        ActionKind::Create | ActionKind::Delete => json!({}),
+        // A resize names its flavor: its body is built per request (`resize_body`).
+        ActionKind::Create | ActionKind::Delete | ActionKind::Resize => json!({}),
     }
+}
+
+/// A create body whose root disk is a volume: a `block_device_mapping_v2` entry with
+/// `boot_index` 0 and `destination_type` volume, or the legacy `block_device_mapping` (what
+/// novaclient sends for Rally's `{"vda": "<volume>:::0"}`) naming device vda.
+pub(super) fn boots_from_volume(body: &Value) -> bool {
+    let server = &body["server"];
+    let v2 = server["block_device_mapping_v2"]
+        .as_array()
+        .is_some_and(|bdms| {
+            bdms.iter().any(|b| {
+                let boot0 =
+                    b["boot_index"].as_i64() == Some(0) || b["boot_index"].as_str() == Some("0");
+                boot0 && b["destination_type"].as_str() == Some("volume")
+            })
+        });
+    let legacy = server["block_device_mapping"]
+        .as_array()
+        .is_some_and(|bdms| {
+            bdms.iter().any(|b| {
+                let dev = b["device_name"].as_str().unwrap_or("");
+                dev == "vda" || dev == "/dev/vda"
+            })
+        });
+    v2 || legacy
+}
+
+/// `{"resize": {"flavorRef": …}}` for the flavor of a resize template (flavors are named by
+/// their names here: the simulated cloud has no flavor ids).
+fn resize_body_of(world: &crate::model::World, flavor: Option<crate::model::FlavorId>) -> Value {
+    let name = flavor.map(|f| world.flavor(f).name.clone());
+    json!({ "resize": { "flavorRef": name } })
 }
 
 impl Sim {
@@ -153,6 +186,7 @@ impl Sim {
                 availability_zone: Some(self.cloud.world.host(host).availability_zone.clone()),
                 requested_az: s.availability_zone,
                 migration: None,
+                volume_backed: false,
             };
             let id = self.add_server(server, Hop::Scheduler, Step::InitialPlacement, None);
             // Pinned servers may overcommit, as an existing cloud can.
@@ -260,11 +294,9 @@ impl Sim {
             completed: None,
             outcome: Outcome::Pending,
         };
-        let action_index = ActionKind::ALL
-            .iter()
-            .position(|a| *a == t.action)
-            .unwrap_or(0);
-        self.metrics.window.per_action[action_index][0] += 1;
+        if let Some(c) = t.action.column() {
+            self.metrics.window.per_action[c][0] += 1;
+        }
         let r = self.requests.len() as u32;
         self.requests.push(record);
         self.workload.request_specs[p as usize].record = Some(r);
@@ -277,8 +309,13 @@ impl Sim {
     pub(super) fn api_receive(&mut self, r: u32) {
         let p = self.workload.request_pending[r as usize] as usize;
         let template = &self.workload.request_specs[p].template;
+        let resize_body;
         let body = match &template.body {
             Some(b) => b,
+            None if template.action == ActionKind::Resize => {
+                resize_body = resize_body_of(&self.cloud.world, template.flavor);
+                &resize_body
+            }
             // Built once per action and microversion, not per request.
             None => self
                 .workload
@@ -295,7 +332,7 @@ impl Sim {
         };
         let result = api::handle(&self.cloud.world, &req);
         let caller_project = template.caller.project.clone();
-        let action_index = template.action.index();
+        let column = template.action.column();
         let now = self.now();
         let acc = match result {
             Err(e) => {
@@ -305,7 +342,9 @@ impl Sim {
                 rec.message = e.message;
                 rec.completed = Some(now);
                 rec.outcome = Outcome::Failure(format!("HTTP {}", e.code));
-                self.metrics.window.per_action[action_index][2] += 1;
+                if let Some(c) = column {
+                    self.metrics.window.per_action[c][2] += 1;
+                }
                 self.on_request_done(r, false);
                 return;
             }
@@ -313,7 +352,9 @@ impl Sim {
         };
         // A synchronous RPC call answers when the conductor returns (`answer_deferred`).
         let sync = match acc {
-            Accepted::Migrate { sync, .. } | Accepted::LiveMigrate { sync, .. } => sync,
+            Accepted::Migrate { sync, .. }
+            | Accepted::LiveMigrate { sync, .. }
+            | Accepted::Resize { sync, .. } => sync,
             // Deleting a resized server waits for the source's confirm (a call).
             Accepted::Delete { server } => self.confirms_on_delete(server).is_some(),
             _ => false,
@@ -322,7 +363,9 @@ impl Sim {
             let rec = &mut self.requests[r as usize];
             rec.answered = Some(now);
             rec.code = acc.http_code();
-            self.metrics.window.per_action[action_index][1] += 1;
+            if let Some(c) = column {
+                self.metrics.window.per_action[c][1] += 1;
+            }
         }
         let project_of = |world: &crate::model::World, s: crate::model::ServerId| {
             caller_project
@@ -337,7 +380,15 @@ impl Sim {
                 ..
             } => {
                 let project = project_of(&self.cloud.world, server);
-                self.accept_migrate(r, server, requested_host, project, sync);
+                self.accept_migrate(r, server, requested_host, project, sync, None);
+            }
+            Accepted::Resize {
+                server,
+                flavor,
+                sync,
+            } => {
+                let project = project_of(&self.cloud.world, server);
+                self.accept_migrate(r, server, None, project, sync, Some(flavor));
             }
             Accepted::LiveMigrate {
                 server,
@@ -371,9 +422,10 @@ impl Sim {
                 let t = &self.workload.request_specs[p].template;
                 let flavor = t.flavor.unwrap_or(crate::model::FlavorId(0));
                 let (name, az) = (t.server.clone(), t.availability_zone.clone());
+                let volume_backed = t.body.as_ref().is_some_and(boots_from_volume);
                 let project =
                     caller_project.unwrap_or_else(|| crate::scenario::defaults::PROJECT.into());
-                self.accept_create(r, name, flavor, az, project);
+                self.accept_create(r, name, flavor, az, project, volume_backed);
             }
             Accepted::Delete { server } => {
                 let project = project_of(&self.cloud.world, server);
@@ -409,8 +461,9 @@ impl Sim {
         rec.answered = Some(at);
         rec.code = code;
         rec.message = message.to_string();
-        let action = rec.action.index();
-        self.metrics.window.per_action[action][if code < 300 { 1 } else { 2 }] += 1;
+        if let Some(c) = rec.action.column() {
+            self.metrics.window.per_action[c][if code < 300 { 1 } else { 2 }] += 1;
+        }
     }
 
     /// `os-resetState` (spec §3.5, §4.12): synchronous in the API; since 23.0.0 a `resetState`
@@ -562,7 +615,7 @@ impl Sim {
         let spec = &specs[gen];
         if !follow_up_done
             && ok
-            && spec.action == ActionKind::Migrate
+            && matches!(spec.action, ActionKind::Migrate | ActionKind::Resize)
             && spec.follow_up != FollowUp::None
         {
             let action = match spec.follow_up {

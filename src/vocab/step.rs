@@ -111,6 +111,7 @@ steps! {
     InitialPlacement => "initial placement",
     // Cold migration (spec §4.1).
     MigrateApi => "migrate: task_state resize_prep",
+    ResizeApi => "resize: task_state resize_prep",
     ColdMigrateCreated => "_cold_migrate: migration created pre-migrating",
     ColdMigrateNoValidHost => "_cold_migrate: NoValidHost, migration error",
     ColdMigrateMaxRetries => "_cold_migrate: MaxRetriesExceeded, migration error",
@@ -126,6 +127,7 @@ steps! {
     ResizeInstancePostMigrating => "resize_instance: migration post-migrating",
     ResizeInstanceMigrated => "resize_instance: host := dest, task_state resize_migrated",
     FinishResizeTask => "finish_resize: task_state resize_finish",
+    FinishResizeTaskNewFlavor => "finish_resize: flavor := new, task_state resize_finish",
     FinishResizeMigrationError => "finish_resize failed: migration error",
     FinishResizeFailed => "finish_resize failed",
     FinishResizeMigrationFinished => "finish_resize: migration finished",

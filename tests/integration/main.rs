@@ -8,5 +8,6 @@ mod interleavings;
 mod live_migration;
 mod properties;
 mod releases;
+mod resize;
 mod restart;
 mod support;
