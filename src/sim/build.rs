@@ -251,25 +251,7 @@ impl Sim {
             .unwrap_or(MigrationId(0));
         let s = self.ops[op.index()].server;
         let source = self.cloud.world.migration(m).source;
-        self.set_migration_status(
-            m,
-            MigrationStatus::Confirmed,
-            Hop::Source,
-            Step::ConfirmResizeConfirmed,
-            Some(op),
-        );
-        let stopped = self.cloud.world.server(s).power_state == PowerState::Shutdown;
-        self.change_server(s, Hop::Source, Step::ConfirmResizeDone, Some(op), |srv| {
-            srv.vm_state = if stopped {
-                VmState::Stopped
-            } else {
-                VmState::Active
-            };
-            srv.task_state = None;
-            srv.old_vm_state = None;
-            srv.end_migration(m);
-        });
-        self.plc_delete(Consumer::Migration(m));
+        self.confirmed_on_source(op, m, s);
         self.event_finish(
             confirm,
             CONFIRM_EVENT,

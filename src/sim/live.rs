@@ -720,27 +720,29 @@ impl Sim {
         self.after(d, Event::SrcPreLiveMigrationReturned(op, fault.is_none()));
     }
 
-    /// SRC after `pre_live_migration` returned: the VIF-plug wait, or the rollback (§4.11 row 1).
-    pub(super) fn src_pre_live_returned(&mut self, op: OpId, ok: bool) {
-        if self.server_gone(op) {
-            return self.release_live_slot(op);
-        }
+    /// SRC rolls back after `pre_live_migration`: `cancelled` when an abort came meanwhile
+    /// (§4.8 step 14), else the call failed for `cause` (`_do_live_migration` sets the
+    /// migration `error` first, §4.11 row 1).
+    pub(super) fn pre_live_migration_rollback(&mut self, op: OpId, cause: RollbackCause) {
         if self.live_flow(op).phase == LivePhase::AbortRequested {
-            // §4.8 step 14: aborted while preparing.
-            return self.live_rollback(
+            self.live_rollback(
                 op,
                 MigrationStatus::Cancelled,
                 false,
                 RollbackCause::AbortedWhilePreparing,
             );
+        } else {
+            self.live_rollback(op, MigrationStatus::Failed, true, cause);
         }
-        if !ok {
-            return self.live_rollback(
-                op,
-                MigrationStatus::Failed,
-                true,
-                RollbackCause::PreLiveMigrationFailed,
-            );
+    }
+
+    /// SRC after `pre_live_migration` returned: the VIF-plug wait, or the rollback (§4.11 row 1).
+    pub(super) fn src_pre_live_returned(&mut self, op: OpId, ok: bool) {
+        if self.server_gone(op) {
+            return self.release_live_slot(op);
+        }
+        if !ok || self.live_flow(op).phase == LivePhase::AbortRequested {
+            return self.pre_live_migration_rollback(op, RollbackCause::PreLiveMigrationFailed);
         }
         let nova = &self.scenario.nova;
         let (wait, timeout, fatal) = (

@@ -110,6 +110,15 @@ impl Sim {
             );
             return;
         }
+        self.confirmed_on_source(op, m, s);
+        self.event_finish(op, CONFIRM_EVENT, Some(source), EventResult::Success, "");
+        self.complete(op, Outcome::Success);
+    }
+
+    /// The end of `ComputeManager._confirm_resize` (spec §4.5 steps 4–7): migration
+    /// `confirmed`, the instance back to its pre-resize vm_state with no task, the source
+    /// allocation (the migration's) deleted. The rows belong to `op`.
+    pub(super) fn confirmed_on_source(&mut self, op: OpId, m: MigrationId, s: ServerId) {
         self.set_migration_status(
             m,
             MigrationStatus::Confirmed,
@@ -129,8 +138,6 @@ impl Sim {
             srv.end_migration(m);
         });
         self.plc_delete(Consumer::Migration(m));
-        self.event_finish(op, CONFIRM_EVENT, Some(source), EventResult::Success, "");
-        self.complete(op, Outcome::Success);
     }
 
     /// `API.revert_resize` after its checks (spec §3.4 side effects, §4.7 step 1).

@@ -119,20 +119,7 @@ impl Sim {
             // `_do_live_migration`: any exception of `pre_live_migration` sets the migration
             // `error` and rolls back.
             RpcCall::PreLiveMigration => {
-                if self.live_flow(op).phase == LivePhase::AbortRequested {
-                    return self.live_rollback(
-                        op,
-                        MigrationStatus::Cancelled,
-                        false,
-                        RollbackCause::AbortedWhilePreparing,
-                    );
-                }
-                self.live_rollback(
-                    op,
-                    MigrationStatus::Failed,
-                    true,
-                    RollbackCause::PreLiveMigrationTimedOut,
-                );
+                self.pre_live_migration_rollback(op, RollbackCause::PreLiveMigrationTimedOut)
             }
         }
     }

@@ -72,25 +72,35 @@ impl Exception {
         }
     }
 
-    /// The class's own `code` in `nova/exception.py`: 400 for the `Invalid` family
-    /// (`InstanceInvalidState`, `InstanceNotReady`, `ServiceUnavailable` →
-    /// `ComputeServiceUnavailable`), 404 for `NotFound`, 500 for the rest.
-    pub fn class_code(self) -> u16 {
+    /// A subclass of `exception.Invalid` (`nova/exception.py`; `ServiceUnavailable` is one).
+    pub fn is_invalid(self) -> bool {
         match self {
             Exception::InstanceNotReady
             | Exception::InstanceInvalidState
             | Exception::ComputeServiceUnavailable
             | Exception::InvalidHypervisorType
             | Exception::DestinationHypervisorTooOld
-            | Exception::UnableToMigrateToSelf => 400,
-            Exception::InstanceNotFound => 404,
+            | Exception::UnableToMigrateToSelf => true,
             Exception::NoValidHost
             | Exception::MaxRetriesExceeded
+            | Exception::InstanceNotFound
             | Exception::MigrationPreCheckError
             | Exception::InvalidSharedStorage
             | Exception::InvalidLocalStorage
             | Exception::LibvirtError
-            | Exception::MessagingTimeout => 500,
+            | Exception::MessagingTimeout => false,
+        }
+    }
+
+    /// The class's own `code` in `nova/exception.py`: 400 for the `Invalid` family, 404 for
+    /// `NotFound`, 500 for the rest.
+    pub fn class_code(self) -> u16 {
+        if self.is_invalid() {
+            400
+        } else if self == Exception::InstanceNotFound {
+            404
+        } else {
+            500
         }
     }
 
@@ -121,23 +131,7 @@ impl Exception {
     /// its checks raise this class: it catches `exception.Invalid` and
     /// `MigrationPreCheckError` only.
     pub fn skips_host(self) -> bool {
-        match self {
-            // `exception.Invalid` and its subclasses, and MigrationPreCheckError.
-            Exception::InstanceNotReady
-            | Exception::InstanceInvalidState
-            | Exception::ComputeServiceUnavailable
-            | Exception::InvalidHypervisorType
-            | Exception::DestinationHypervisorTooOld
-            | Exception::UnableToMigrateToSelf
-            | Exception::MigrationPreCheckError => true,
-            Exception::NoValidHost
-            | Exception::MaxRetriesExceeded
-            | Exception::InstanceNotFound
-            | Exception::InvalidSharedStorage
-            | Exception::InvalidLocalStorage
-            | Exception::LibvirtError
-            | Exception::MessagingTimeout => false,
-        }
+        self.is_invalid() || self == Exception::MigrationPreCheckError
     }
 
     pub fn parse(s: &str) -> Option<Exception> {
