@@ -146,6 +146,8 @@ pub enum RpcCall {
     CheckSource(HostId),
     /// The source calls `pre_live_migration` on the destination.
     PreLiveMigration,
+    /// The API's delete calls `confirm_resize` on the source (`_confirm_resize_on_deleting`).
+    ConfirmOnDeleting,
 }
 
 /// An event as queued: with the epoch of the operation it is addressed to at the instant it
@@ -266,6 +268,7 @@ impl Event {
             }
             Event::SrcCheckCanLiveMigrateSource(_, dest) => Some(RpcCall::CheckSource(dest)),
             Event::DstPreLiveMigration(_) => Some(RpcCall::PreLiveMigration),
+            Event::SrcConfirmOnDeleting(..) => Some(RpcCall::ConfirmOnDeleting),
             _ => None,
         }
     }

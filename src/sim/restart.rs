@@ -8,6 +8,7 @@ use super::live::CheckFailure;
 use super::{Event, LivePhase, OpId, Sim, D};
 use crate::engine::Duration;
 use crate::model::{HostId, MigrationStatus, PowerState, ServerId, TaskState, VmState};
+use crate::trace::Outcome;
 use crate::vocab::{Exception, Hop, RollbackCause, Step};
 
 impl Sim {
@@ -30,6 +31,7 @@ impl Sim {
             let caller = match event {
                 Event::DstCheckSourceReturned(_, dest, _) => Some(RpcCall::CheckDestination(*dest)),
                 Event::DstPreLiveMigrationDone(_) => Some(RpcCall::PreLiveMigration),
+                Event::SrcConfirmOnDeletingDone(..) => Some(RpcCall::ConfirmOnDeleting),
                 _ => None,
             };
             lost.push((op, caller));
@@ -83,11 +85,22 @@ impl Sim {
     pub(super) fn rpc_call_timed_out(&mut self, op: OpId, call: RpcCall) {
         self.computes.call_timeouts.remove(&op);
         self.interrupt(op);
-        if self.server_gone(op) {
+        // (The delete's own call is made for a server in task_state deleting.)
+        if call != RpcCall::ConfirmOnDeleting && self.server_gone(op) {
             return self.release_live_slot(op);
         }
         let secs = self.scenario.nova.rpc_response_timeout.ms() / 1000;
         match call {
+            // The exception leaves `API._delete`: the user gets a 500, the server stays in
+            // task_state deleting with its resize unconfirmed.
+            RpcCall::ConfirmOnDeleting => {
+                self.answer_deferred(
+                    op,
+                    500,
+                    "Unexpected API Error. <class 'oslo_messaging.exceptions.MessagingTimeout'>",
+                );
+                self.complete(op, Outcome::raised(Exception::MessagingTimeout, ""));
+            }
             // `LiveMigrationTask._call_livem_checks_on_host`: MessagingTimeout becomes a
             // MigrationPreCheckError, so `_find_destination` tries another host.
             RpcCall::CheckDestination(dest) => {

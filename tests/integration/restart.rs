@@ -195,3 +195,30 @@ fn a_source_check_timeout_errors_the_instance_before_33() {
         );
     }
 }
+
+/// The delete of a resized server calls the source's confirm_resize (`_confirm_resize_on_deleting`);
+/// the source dies during the confirm: the API's call times out after `rpc_response_timeout`
+/// and the DELETE answers 500, the server left in task_state deleting with its resize
+/// unconfirmed.
+#[test]
+fn a_delete_whose_confirm_call_times_out_answers_500() {
+    let r = run(&cloud(
+        3,
+        &[("vm1", "h1")],
+        "[[requests]]\nname = \"m\"\nat_s = 10\naction = \"migrate\"\nserver = \"vm1\"\n\
+         [[requests]]\nname = \"del\"\nat_s = 100\naction = \"delete\"\nserver = \"vm1\"\n\
+         [[service_events]]\nat_s = 101\nhost = \"h1\"\nchange = \"stop\"\n",
+    ));
+    let del = r.request("del");
+    assert_eq!(del["http_code"], "500", "{del:?}");
+    assert_eq!(del["answered_s"], "161.050");
+    let last = r.last("vm1");
+    assert_eq!(
+        (
+            last["status"].as_str(),
+            last["task_state"].as_str(),
+            last["migration_status"].as_str()
+        ),
+        ("VERIFY_RESIZE", "deleting", "finished")
+    );
+}
