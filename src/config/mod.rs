@@ -197,8 +197,6 @@ pub struct StepDurations {
     pub post_live_migration: Dist,
     /// DST `post_live_migration_at_destination`.
     pub post_live_migration_at_destination: Dist,
-    /// SRC `_rollback_live_migration`.
-    pub rollback_live_migration: Dist,
 }
 
 /// A step where a failure can be injected.

@@ -173,6 +173,7 @@ pub enum Behaviour {
     NumInstancesWeigher,
     ProjectManagerMigratePolicy,
     SourceCheckFailureWrapped,
+    AzInPlacement,
 }
 
 /// One behaviour change: what, from which Nova version, by which commit, in which code.
@@ -391,6 +392,16 @@ pub const CHANGES: &[Change] = &[
         "nova/scheduler/weights/hypervisor_version.py",
         "newer hypervisors weigh more (multiplier 1.0); before, no such weigher (the option is \
          refused)",
+    ),
+    change(
+        B::AzInPlacement,
+        28,
+        "5edd805fe2",
+        "Remove deprecated AZ filter.",
+        "nova/scheduler/request_filter.py map_az_to_placement_aggregate",
+        "a requested availability zone is part of placement's query: hosts of other zones are no \
+         candidates and use up no place of `max_placement_results`, and a zone without room is \
+         \"No valid host was found.\" (before: `AvailabilityZoneFilter` after placement's answer)",
     ),
     change(
         B::NumInstancesWeigher,

@@ -115,7 +115,6 @@ pub fn steps() -> StepDurations {
         vif_plug: Dist::constant_ms(1_000),
         post_live_migration: Dist::constant_ms(1_000),
         post_live_migration_at_destination: Dist::constant_ms(1_000),
-        rollback_live_migration: Dist::constant_ms(1_000),
     }
 }
 

@@ -175,7 +175,6 @@ pub(crate) struct RawSteps {
     pub vif_plug: Option<S<RawDist>>,
     pub post_live_migration: Option<S<RawDist>>,
     pub post_live_migration_at_destination: Option<S<RawDist>>,
-    pub rollback_live_migration: Option<S<RawDist>>,
 }
 
 /// The host shape shared by `[[hosts]]` and `[[host_groups]]`.

@@ -927,12 +927,6 @@ fn steps(cx: &Ctx, s: &RawSteps) -> R<StepDurations> {
             &p("post_live_migration_at_destination"),
             d.post_live_migration_at_destination,
         )?,
-        rollback_live_migration: opt_dist(
-            cx,
-            &s.rollback_live_migration,
-            &p("rollback_live_migration"),
-            d.rollback_live_migration,
-        )?,
     })
 }
 

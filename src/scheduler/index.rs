@@ -30,7 +30,8 @@ use super::weighers::{
     Raw, CONTINUOUS, DISCRETE, N,
 };
 use super::{
-    choose, placement_candidates, rank, wanted, Filter, NoValidHost, SelectRequest, Selection,
+    choose, placement_candidates, rank, wanted, Filter, NoValidHost, PlacementQuery, SelectRequest,
+    Selection,
 };
 use crate::config::WeightMultipliers;
 use crate::engine::Stream;
@@ -344,8 +345,7 @@ pub struct SchedulerIndex {
     /// Up to this many groups, weigh each group instead of searching ([`SCAN_GROUPS_MAX`];
     /// tests set 0 to exercise the search on small clouds).
     scan_groups_max: usize,
-    /// `[scheduler] max_placement_results`.
-    max_placement_results: usize,
+    query: PlacementQuery,
     /// Per host, as of its last update: weigher inputs (0 for a zero multiplier, see
     /// [`weighed_inputs`]), schedulable flag, AZ.
     raw: Vec<Raw>,
@@ -381,7 +381,7 @@ impl SchedulerIndex {
                 .iter()
                 .any(|m| !m.is_finite() || m.abs() > MAX_INDEXED_MULTIPLIER),
             scan_groups_max: SCAN_GROUPS_MAX,
-            max_placement_results: super::MAX_PLACEMENT_RESULTS,
+            query: PlacementQuery::default(),
             raw: Vec::with_capacity(n),
             io_ops: vec![0; n],
             num_instances: vec![0; n],
@@ -414,9 +414,12 @@ impl SchedulerIndex {
         idx
     }
 
-    /// The same index, with `[scheduler] max_placement_results = limit`.
-    pub fn with_max_placement_results(mut self, limit: usize) -> Self {
-        self.max_placement_results = limit.max(1);
+    /// The same index, asking placement with `query`.
+    pub fn with_placement_query(mut self, query: PlacementQuery) -> Self {
+        self.query = PlacementQuery {
+            max_results: query.max_results.max(1),
+            ..query
+        };
         self
     }
 
@@ -519,7 +522,7 @@ impl SchedulerIndex {
                 self.weights,
                 &self.io_ops,
                 &self.num_instances,
-                self.max_placement_results,
+                self.query,
                 req,
                 &mut r,
             );
@@ -544,12 +547,11 @@ impl SchedulerIndex {
         req: &SelectRequest,
         rng: &mut Stream,
     ) -> Result<Selection, NoValidHost> {
-        let f = Filter::new(hosts, placement, req);
+        let f = Filter::new(hosts, placement, req, self.query);
         if req.requested_host.is_none() {
             // A cloud larger than placement's limit: only the hosts placement returned are
             // filtered and weighed, so the index (built over every host) is not used.
-            if let Some(limited) = placement_candidates(&f, hosts.len(), self.max_placement_results)
-            {
+            if let Some(limited) = placement_candidates(&f, hosts.len(), self.query.max_results) {
                 let candidates: Vec<HostId> =
                     limited.iter().copied().filter(|&h| f.passes(h)).collect();
                 if candidates.is_empty() {

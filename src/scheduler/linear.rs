@@ -1,14 +1,16 @@
 //! The reference scheduler: every host tested, every candidate weighed and sorted.
 
 use super::weighers::{multipliers, raw_values, sort_weighed, Norm};
-use super::{choose, placement_candidates, Filter, NoValidHost, SelectRequest, Selection};
+use super::{
+    choose, placement_candidates, Filter, NoValidHost, PlacementQuery, SelectRequest, Selection,
+};
 use crate::config::WeightMultipliers;
 use crate::engine::Stream;
 use crate::model::{Host, HostId, Placement};
 
 /// Full-scan scheduler with the semantics of [`super::SchedulerIndex::select`]. `io_ops[h]`
 /// and `num_instances[h]` are host `h`'s weigher inputs (missing entries count as 0); at most
-/// `max_placement_results` allocation candidates are considered (see
+/// `query.max_results` allocation candidates are considered (see
 /// [`super::placement_candidates`]).
 #[allow(clippy::too_many_arguments)]
 pub fn select_linear(
@@ -17,14 +19,14 @@ pub fn select_linear(
     weights: WeightMultipliers,
     io_ops: &[u32],
     num_instances: &[u32],
-    max_placement_results: usize,
+    query: PlacementQuery,
     req: &SelectRequest,
     rng: &mut Stream,
 ) -> Result<Selection, NoValidHost> {
-    let f = Filter::new(hosts, placement, req);
+    let f = Filter::new(hosts, placement, req, query);
     let ids = || (0..hosts.len()).filter_map(|i| u32::try_from(i).ok().map(HostId));
     let (candidates, any_in_placement) =
-        match placement_candidates(&f, hosts.len(), max_placement_results) {
+        match placement_candidates(&f, hosts.len(), query.max_results) {
             Some(limited) => {
                 let any = !limited.is_empty();
                 (limited.into_iter().filter(|&h| f.passes(h)).collect(), any)

@@ -113,6 +113,7 @@ pub(crate) struct Filter<'r> {
     /// `ignore_hosts`, sorted, so a long retry list costs log time per test (borrowed when it
     /// already is: a single source host, most often).
     ignore: Cow<'r, [HostId]>,
+    az_in_placement: bool,
 }
 
 impl<'r> Filter<'r> {
@@ -120,6 +121,7 @@ impl<'r> Filter<'r> {
         hosts: &'r [Host],
         placement: &'r Placement,
         req: &'r SelectRequest<'r>,
+        query: PlacementQuery,
     ) -> Self {
         let ignore = if req.ignore_hosts.is_sorted() {
             Cow::Borrowed(req.ignore_hosts)
@@ -133,6 +135,7 @@ impl<'r> Filter<'r> {
             placement,
             req,
             ignore,
+            az_in_placement: query.az_in_placement,
         }
     }
 
@@ -142,7 +145,14 @@ impl<'r> Filter<'r> {
     /// full or disabled requested host leaves placement with no candidate at all.
     pub(crate) fn in_placement(&self, h: HostId) -> bool {
         self.req.requested_host.is_none_or(|r| r == h)
-            && self.hosts.get(h.index()).is_some_and(|host| host.enabled)
+            && self.hosts.get(h.index()).is_some_and(|host| {
+                host.enabled
+                    && (!self.az_in_placement
+                        || self
+                            .req
+                            .availability_zone
+                            .is_none_or(|az| host.availability_zone == az))
+            })
             && h.index() < self.placement.host_count()
             && self.placement.fits(h, &self.req.resources)
     }
@@ -201,6 +211,27 @@ pub(crate) fn placement_candidates(
 
 /// Nova's default `[scheduler] max_placement_results`.
 pub const MAX_PLACEMENT_RESULTS: usize = 1000;
+
+/// How the scheduler asks placement for allocation candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlacementQuery {
+    /// `[scheduler] max_placement_results` (see [`placement_candidates`]).
+    pub max_results: usize,
+    /// The requested availability zone is part of placement's query (the
+    /// `map_az_to_placement_aggregate` pre-filter, mandatory from 28.0.0, when
+    /// `AvailabilityZoneFilter` was removed): a host of another zone is no candidate, and uses
+    /// up no place of `max_results`. Before, the filter removed it after placement's answer.
+    pub az_in_placement: bool,
+}
+
+impl Default for PlacementQuery {
+    fn default() -> Self {
+        PlacementQuery {
+            max_results: MAX_PLACEMENT_RESULTS,
+            az_in_placement: true,
+        }
+    }
+}
 
 /// Weighed order: total weight descending, then lower id first (our rule for Nova's undefined
 /// tie order, spec §11.4). `total_cmp` keeps the order total even for a NaN weight.

@@ -71,7 +71,7 @@ struct Cloud {
     weights: WeightMultipliers,
     io_ops: Vec<u32>,
     num_instances: Vec<u32>,
-    max_placement_results: usize,
+    query: PlacementQuery,
 }
 
 impl Cloud {
@@ -83,13 +83,13 @@ impl Cloud {
             weights: WeightMultipliers::default(),
             io_ops: vec![0; n],
             num_instances: vec![0; n],
-            max_placement_results: MAX_PLACEMENT_RESULTS,
+            query: PlacementQuery::default(),
         }
     }
 
     fn index(&self) -> SchedulerIndex {
         let mut idx = SchedulerIndex::new(&self.hosts, &self.placement, self.weights)
-            .with_max_placement_results(self.max_placement_results);
+            .with_placement_query(self.query);
         for i in 0..self.hosts.len() {
             let h = HostId(i as u32);
             idx.update(
@@ -122,7 +122,7 @@ impl Cloud {
             self.weights,
             &self.io_ops,
             &self.num_instances,
-            self.max_placement_results,
+            self.query,
             r,
             &mut b,
         );
@@ -227,11 +227,20 @@ fn each_rule_and_its_reason() {
         ),
     ];
     for (name, setup, want) in rows {
+        // The pipeline before 28.0.0: the AZ is a filter after placement's answer.
         let mut c = Cloud::new(hosts(2));
+        c.query.az_in_placement = false;
         c.hosts[1].availability_zone = "az2".into();
         c.placement = placement_with(&c.hosts, &[Resources::ZERO, Resources::new(8, 8192, 100)]);
         let r = setup(&mut c);
         assert_eq!(c.pick(&r), want, "{name}");
+        // From 28.0.0 the AZ is part of placement's query: no room in it is no candidate.
+        c.query.az_in_placement = true;
+        let want = match (name, want) {
+            ("other AZ" | "unknown AZ", _) => Err(NoValidHost::NoCandidates),
+            (_, w) => w,
+        };
+        assert_eq!(c.pick(&r), want, "{name}, AZ in placement");
     }
 }
 
@@ -619,7 +628,7 @@ fn large_cloud_agrees_with_scan() {
             c.weights,
             &c.io_ops,
             &c.num_instances,
-            c.max_placement_results,
+            c.query,
             &r,
             &mut b,
         );
@@ -820,7 +829,7 @@ fn check(idx: &SchedulerIndex, c: &Cloud, spec: &ReqSpec, seed: u64) -> Result<(
         c.weights,
         &c.io_ops,
         &c.num_instances,
-        c.max_placement_results,
+        c.query,
         &r,
         &mut b,
     );
@@ -1032,10 +1041,10 @@ fn max_placement_results_cuts_the_candidates_in_placement_order() {
         (3, Ok(HostId(2))),
         (MAX_PLACEMENT_RESULTS, Ok(HostId(3))),
     ] {
-        c.max_placement_results = limit;
+        c.query.max_results = limit;
         assert_eq!(c.pick(&r).map(|s| s.selected), want, "limit {limit}");
     }
     c.hosts[2].enabled = false;
-    c.max_placement_results = 3;
+    c.query.max_results = 3;
     assert_eq!(c.pick(&r).map(|s| s.selected), Ok(HostId(3)));
 }

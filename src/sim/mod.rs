@@ -229,7 +229,12 @@ impl Sim {
         let engine = Engine::new(scenario.seed);
         let world = World::new(scenario.hosts.clone(), scenario.flavors.clone());
         let sched = SchedulerIndex::new(&world.hosts, &world.placement, scenario.nova.weights)
-            .with_max_placement_results(scenario.nova.max_placement_results as usize);
+            .with_placement_query(crate::scheduler::PlacementQuery {
+                max_results: scenario.nova.max_placement_results as usize,
+                az_in_placement: scenario
+                    .release
+                    .has(crate::config::Behaviour::AzInPlacement),
+            });
         let n = world.hosts.len();
         let faults = Faults {
             rules: scenario

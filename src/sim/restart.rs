@@ -162,6 +162,24 @@ impl Sim {
             return;
         }
         let op = self.last_op_of(s);
+        if vm == VmState::Building
+            || matches!(
+                task,
+                Some(
+                    TaskState::Spawning
+                        | TaskState::ResizePrep
+                        | TaskState::Deleting
+                        | TaskState::PoweringOff
+                        | TaskState::ResizeMigrating
+                        | TaskState::Migrating
+                )
+            )
+        {
+            // `_init_instance` writes states only: whatever the operation in flight holds (or
+            // goes on doing, e.g. a live migration whose conductor still waits for a check)
+            // no longer matches them.
+            self.checker.lost_work.insert(s);
+        }
         if vm == VmState::Building || task == Some(TaskState::Spawning) {
             self.change_server(s, Hop::Compute, Step::InitBuildInterrupted, op, |srv| {
                 srv.vm_state = VmState::Error;

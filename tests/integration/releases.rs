@@ -346,6 +346,38 @@ fn source_check_failure_wrapped_check_can_live_migrate_destination_33_0_0() {
     }
 }
 
+/// `map_az_to_placement_aggregate` (28.0.0, 5edd805fe2, `Behaviour::AzInPlacement`): the
+/// requested zone is part of placement's query, so a zone without room leaves placement with
+/// no candidate ("No valid host was found."); at antelope `AvailabilityZoneFilter` removed the
+/// other zone's host after placement returned it ("There are not enough hosts available.").
+#[test]
+fn az_in_placement_request_filter_28_0_0() {
+    let text = cloud(2, &[("vm1", "h1")], "")
+        .replacen(
+            "name = \"h1\"\nvcpus = 16\n",
+            "name = \"h1\"\navailability_zone = \"small\"\nvcpus = 2\ncpu_allocation_ratio = 1.0\n",
+            1,
+        )
+        .replacen(
+            "name = \"h2\"\n",
+            "name = \"h2\"\navailability_zone = \"big\"\n",
+            1,
+        )
+        + &request(
+            "c",
+            10.0,
+            "create",
+            "vm2",
+            "flavor = \"m1.small\"\navailability_zone = \"small\"\n",
+        );
+    let (antelope, bobcat) = both(Behaviour::AzInPlacement, &text);
+    assert!(antelope.request("c")["outcome_detail"].contains("There are not enough hosts"));
+    assert_eq!(
+        bobcat.request("c")["outcome_detail"],
+        "NoValidHost: No valid host was found."
+    );
+}
+
 /// `_MAX_API_VERSION` of each release (`nova/api/openstack/api_version_request.py`): `latest`
 /// is the release's own maximum, one above it is 406.
 #[test]
