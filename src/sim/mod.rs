@@ -702,6 +702,7 @@ impl Sim {
             if !before.deleted {
                 self.cloud.world.num_instances[i] =
                     self.cloud.world.num_instances[i].saturating_sub(1);
+                self.cloud.world.servers_on_host[i].remove(&s);
             }
             touched[0] = Some(h);
         }
@@ -710,6 +711,7 @@ impl Sim {
             self.cloud.world.io_ops[i] += after.io_weight;
             if !after.deleted {
                 self.cloud.world.num_instances[i] += 1;
+                self.cloud.world.servers_on_host[i].insert(s);
             }
             if touched[0] != Some(h) {
                 touched[1] = Some(h);
