@@ -23,15 +23,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::iter::Peekable;
 use std::ops::Bound::{self, Included, Unbounded};
 
+use super::fit_tree::FitTree;
 use super::hostset::{dense_threshold, HostSet};
-use super::linear::weigh_and_choose;
 use super::weighers::{
     fit_offsets, kind, merge, multipliers, raw_values, request_amount, sort_weighed, Kind, Norm,
     Raw, CONTINUOUS, DISCRETE, N,
 };
-use super::{
-    choose, placement_candidates, rank, wanted, Filter, NoValidHost, SelectRequest, Selection,
-};
+use super::{choose, rank, wanted, Filter, NoValidHost, SelectRequest, Selection};
 use crate::config::WeightMultipliers;
 use crate::engine::Stream;
 use crate::model::{Host, HostId, Placement, Resources};
@@ -356,6 +354,8 @@ pub struct SchedulerIndex {
     /// Placement capacity − usage per class (VCPU, MEMORY_MB, DISK_GB): a fit test that
     /// touches neither `Host` nor `Placement`.
     free: Vec<[i128; 3]>,
+    /// `free` of the enabled hosts, for placement's limited answer (see `fit_tree`).
+    fit: FitTree,
     /// Placement capacity at the last update: the fit floor widens only when it changes.
     capacity: Vec<Resources>,
     /// Per resource weigher, the smallest fit offset over all hosts (see `fit_offsets`).
@@ -389,6 +389,7 @@ impl SchedulerIndex {
             az: Vec::with_capacity(n),
             free: Vec::with_capacity(n),
             capacity: Vec::with_capacity(n),
+            fit: FitTree::new(std::iter::empty()),
             fit_floor: [None; N],
             all: Lists::new(&mults, dense),
             by_az: BTreeMap::new(),
@@ -407,6 +408,12 @@ impl SchedulerIndex {
             idx.listed.push(listed);
             idx.az.push(host.availability_zone.clone());
         }
+        idx.fit = FitTree::new(
+            hosts
+                .iter()
+                .zip(&idx.free)
+                .map(|(host, free)| host.enabled.then_some(*free)),
+        );
         match idx.az.first() {
             Some(first) if idx.az.iter().all(|a| a == first) => idx.single_az = Some(first.clone()),
             _ => idx.build_by_az(),
@@ -444,7 +451,8 @@ impl SchedulerIndex {
     /// Re-read host `h`'s weigher inputs after its placement usage, io_ops or instance count
     /// changed. Also call it after `h`'s enabled/up flags or AZ change: a stale flag only
     /// costs a little time per decision, but a stale AZ or usage gives wrong decisions
-    /// (caught in debug builds on small clouds).
+    /// (caught in debug builds on small clouds), and so does a host enabled without an update
+    /// on a cloud above `max_placement_results` (the fit tree holds only enabled hosts).
     pub fn update(
         &mut self,
         h: HostId,
@@ -466,6 +474,7 @@ impl SchedulerIndex {
         self.io_ops[i] = io_ops;
         self.num_instances[i] = num_instances;
         self.free[i] = free_of(placement, h);
+        self.fit.set(i, host.enabled.then_some(self.free[i]));
         let capacity = placement.capacity(h);
         if capacity != self.capacity[i] {
             self.capacity[i] = capacity;
@@ -548,10 +557,18 @@ impl SchedulerIndex {
         if req.requested_host.is_none() {
             // A cloud larger than placement's limit: only the hosts placement returned are
             // filtered and weighed, so the index (built over every host) is not used.
-            if let Some(limited) = placement_candidates(&f, hosts.len(), self.max_placement_results)
-            {
-                let candidates: Vec<HostId> =
-                    limited.iter().copied().filter(|&h| f.passes(h)).collect();
+            if let Some(limited) = self.placement_candidates(&f, hosts.len()) {
+                // `passes`, less what placement's answer already tested (enabled, fits);
+                // with the fit tree's block scan, placing 100,000 servers 4.5 → 2.9 s.
+                let in_az = |h: HostId| {
+                    req.availability_zone
+                        .is_none_or(|az| hosts[h.index()].availability_zone == az)
+                };
+                let candidates: Vec<HostId> = limited
+                    .iter()
+                    .copied()
+                    .filter(|&h| f.admits(h) && in_az(h))
+                    .collect();
                 if candidates.is_empty() {
                     return Err(if limited.is_empty() {
                         NoValidHost::NoCandidates
@@ -559,16 +576,7 @@ impl SchedulerIndex {
                         NoValidHost::FilteredOut
                     });
                 }
-                return Ok(weigh_and_choose(
-                    hosts,
-                    placement,
-                    self.weights,
-                    &self.io_ops,
-                    &self.num_instances,
-                    &candidates,
-                    req,
-                    rng,
-                ));
+                return Ok(self.weigh_limited(&candidates, req, rng));
             }
         }
         if let Some(h) = req.requested_host {
@@ -598,6 +606,48 @@ impl SchedulerIndex {
             return Err(self.failure(&f, hosts.len()));
         }
         Ok(choose(top, req, rng))
+    }
+
+    /// `weigh_and_choose` over placement's limited answer, from the weigher inputs this index
+    /// holds (current after `update`; zero-multiplier inputs are 0, which weigh nothing either
+    /// way), and only the `wanted` best put in order, as `choose` reads no further. Reading
+    /// the inputs once instead of twice from `Host` and `Placement` and selecting instead of
+    /// sorting 1000 weighed hosts: placing 100,000 servers on 10,000 hosts 5.1 → 4.5 s (one
+    /// run each, `benches/scale.rs --servers 100000`).
+    fn weigh_limited(
+        &self,
+        candidates: &[HostId],
+        req: &SelectRequest,
+        rng: &mut Stream,
+    ) -> Selection {
+        let raw = |h: HostId| &self.raw[h.index()];
+        let norm = Norm::over(&self.mults, candidates.iter().map(|&h| *raw(h)));
+        let mut weighed: Vec<(f64, HostId)> = candidates
+            .iter()
+            .map(|&h| (norm.score(raw(h)), h))
+            .collect();
+        let k = wanted(req);
+        if weighed.len() > k {
+            // `rank` is a total order: the k best are the same set however they are found.
+            weighed.select_nth_unstable_by(k - 1, rank);
+            weighed.truncate(k);
+        }
+        weighed.sort_by(rank);
+        choose(weighed.into_iter().map(|(_, h)| h).collect(), req, rng)
+    }
+
+    /// [`super::placement_candidates`] (the same hosts), read from the fit tree instead of walking
+    /// every host from the first.
+    fn placement_candidates(&self, f: &Filter, n_hosts: usize) -> Option<Vec<HostId>> {
+        if n_hosts <= self.max_placement_results {
+            return None;
+        }
+        let r = &f.req.resources;
+        let need = [r.vcpus, r.memory_mb, r.disk_gb].map(i128::from);
+        Some(
+            self.fit
+                .first_fitting(need, self.max_placement_results, |h| f.in_placement(h)),
+        )
     }
 
     /// A listed host of the searched set is a candidate: fits (by the copy kept current by
