@@ -620,11 +620,35 @@ impl SchedulerIndex {
         req: &SelectRequest,
         rng: &mut Stream,
     ) -> Selection {
-        let raw = |h: HostId| &self.raw[h.index()];
-        let norm = Norm::over(&self.mults, candidates.iter().map(|&h| *raw(h)));
+        // Hosts of one group have equal inputs: each group is folded into the extremes and
+        // scored once, not each of its hosts (callgrind, 12,000 servers placed on 1,200 hosts:
+        // `select` 5.49 → 3.04·10⁹ instructions). A host outside every group (brought up
+        // without an `update`) is taken on its own.
+        let groups = &self.all;
+        let group_of = |h: HostId| {
+            groups
+                .member
+                .get(h.index())
+                .copied()
+                .filter(|&g| g != NO_GROUP)
+        };
+        let mut seen = Seen::new(groups.groups.len());
+        let distinct = candidates.iter().filter_map(|&h| match group_of(h) {
+            Some(g) => seen.insert(g).then(|| groups.groups[g as usize].raw),
+            None => Some(self.raw[h.index()]),
+        });
+        let norm = Norm::over(&self.mults, distinct);
+        let mut scores: Vec<Option<f64>> = vec![None; groups.groups.len()];
         let mut weighed: Vec<(f64, HostId)> = candidates
             .iter()
-            .map(|&h| (norm.score(raw(h)), h))
+            .map(|&h| {
+                let score = match group_of(h) {
+                    Some(g) => *scores[g as usize]
+                        .get_or_insert_with(|| norm.score(&groups.groups[g as usize].raw)),
+                    None => norm.score(&self.raw[h.index()]),
+                };
+                (score, h)
+            })
             .collect();
         let k = wanted(req);
         if weighed.len() > k {
