@@ -196,6 +196,70 @@ fn timeline_is_deterministic() {
     assert_eq!(std::fs::read(path).expect("again"), ta);
 }
 
+/// Above `MAX_HOSTS` hosts or `MAX_SERVERS` servers only the first of each have tracks, and
+/// the document says how many were left out; a request of a left-out server is not shown on
+/// the "no server" track.
+#[test]
+fn a_large_timeline_keeps_the_first_hosts_and_servers() {
+    use novasim::analysis::timeline::{MAX_HOSTS, MAX_SERVERS};
+    let (hosts, servers) = (MAX_HOSTS + 30, MAX_SERVERS + 20);
+    let text = format!(
+        r#"
+name = "timeline-selection"
+seed = 1
+[[host_groups]]
+prefix = "cmp"
+count = {hosts}
+vcpus = 64
+memory_mb = 262144
+disk_gb = 4000
+[[flavors]]
+name = "m1.small"
+vcpus = 1
+memory_mb = 2048
+disk_gb = 20
+[[server_groups]]
+prefix = "vm"
+count = {servers}
+flavor = "m1.small"
+[[requests]]
+at_s = 1
+action = "migrate"
+server = "vm1"
+[[requests]]
+at_s = 1
+action = "migrate"
+server = "vm{servers}"
+"#
+    );
+    let sc = novasim::scenario::parse_str(&text, "timeline-selection.toml", &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dir = Folder(temp_dir("selection"));
+    run_to_dir(sc, &dir.0).unwrap_or_else(|e| panic!("{e}"));
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.0.join("timeline.json")).expect("timeline.json"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        doc["otherData"]["left_out"].as_str().expect("left_out"),
+        format!(
+            "30 hosts and 20 servers: only the first {MAX_HOSTS} hosts and {MAX_SERVERS} \
+             servers in declaration order have tracks"
+        )
+    );
+    let processes: Vec<&str> = doc["traceEvents"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["name"] == "process_name")
+        .map(|e| e["args"]["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(processes.len(), MAX_HOSTS + MAX_SERVERS);
+    assert!(processes.contains(&"server vm1") && processes.contains(&"host cmp1"));
+    assert!(!processes.contains(&format!("server vm{servers}").as_str()));
+    assert!(!processes.contains(&"API (no server)"));
+}
+
 // ------------------------------------------------------------------ diff
 
 #[test]

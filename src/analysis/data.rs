@@ -22,13 +22,15 @@ pub struct Results {
 impl Results {
     pub fn load(dir: &Path) -> Result<Results, AnalysisError> {
         let f = ResultsFolder::open(dir)?;
+        let summary = f.summary()?.clone();
+        let rows = f.into_rows()?;
         Ok(Results {
-            transitions: f.transitions()?.to_vec(),
-            requests: f.requests()?.to_vec(),
-            decisions: f.decisions()?.to_vec(),
-            events: f.action_events()?.to_vec(),
-            hosts: f.hosts()?.to_vec(),
-            summary: f.summary()?.clone(),
+            transitions: rows.transitions,
+            requests: rows.requests,
+            decisions: rows.decisions,
+            events: rows.events,
+            hosts: rows.hosts,
+            summary,
         })
     }
 

@@ -1,6 +1,10 @@
 //! `timeline.json`: the results folder as a Chrome trace-event file, to open in Perfetto UI
 //! (ui.perfetto.dev) or chrome://tracing.
 //!
+//! Bounded: at most [`MAX_HOSTS`] hosts and [`MAX_SERVERS`] servers, the first in declaration
+//! order, have tracks (a host's tracks still show every migration, event and decision on it);
+//! `otherData.left_out` counts the others.
+//!
 //! Layout: one process per host and one per server (named `host h1`, `server vm1` by
 //! `process_name` metadata events), hosts first, each in declaration order.
 //! * A server's threads: `status` and `task_state` (one complete event per span spent in a
@@ -58,6 +62,14 @@ const COUNTERS: [&str; 4] = [
     "memory_mb used",
     "memory_mb held by migrations",
 ];
+
+/// At most this many hosts and this many servers get tracks: the first in declaration order
+/// (the order of the results' rows). Perfetto UI loads a JSON trace whole into the browser's
+/// memory, and the full timeline of a million-server run (≈ 13 GB of JSON) neither opens there
+/// nor writes in a small fraction of the run. `otherData.left_out` says how many were left out.
+pub const MAX_HOSTS: usize = 2000;
+/// See [`MAX_HOSTS`].
+pub const MAX_SERVERS: usize = 2000;
 
 /// Reads the results folder `dir` and writes `dir/timeline.json`; returns its path.
 pub fn write_timeline(dir: &Path) -> Result<PathBuf, AnalysisError> {
@@ -241,13 +253,21 @@ struct Tracks<'a> {
     server_pid: BTreeMap<&'a str, u32>,
     /// Requests that name no server (none today) still get a track.
     orphan_pid: u32,
+    /// Hosts and servers left out by [`MAX_HOSTS`] and [`MAX_SERVERS`].
+    left_out: (usize, usize),
 }
 
 /// Writes the whole timeline document to `out`.
 fn render(r: &Results, out: &mut impl std::io::Write) -> std::io::Result<()> {
     let end = r.end_time();
-    let hosts = r.host_names();
-    let servers = r.server_names();
+    let mut hosts = r.host_names();
+    let mut servers = r.server_names();
+    let left_out = (
+        hosts.len().saturating_sub(MAX_HOSTS),
+        servers.len().saturating_sub(MAX_SERVERS),
+    );
+    hosts.truncate(MAX_HOSTS);
+    servers.truncate(MAX_SERVERS);
     let migs = r.migrations();
     let tracks = Tracks {
         host_pid: hosts
@@ -261,6 +281,7 @@ fn render(r: &Results, out: &mut impl std::io::Write) -> std::io::Result<()> {
             .map(|(i, s)| (s.as_str(), (hosts.len() + i) as u32 + 1))
             .collect(),
         orphan_pid: (hosts.len() + servers.len()) as u32 + 1,
+        left_out,
         hosts: hosts.clone(),
         servers: servers.clone(),
     };
@@ -378,11 +399,12 @@ fn events(r: &Results, t: &Tracks, end: SimTime, b: &mut Builder) {
 fn requests(r: &Results, t: &Tracks, end: SimTime, b: &mut Builder) {
     let mut groups = Vec::with_capacity(r.requests.len());
     for (k, q) in r.requests.iter().enumerate() {
-        let pid = t
-            .server_pid
-            .get(q.server.as_str())
-            .copied()
-            .unwrap_or(t.orphan_pid);
+        let pid = match t.server_pid.get(q.server.as_str()) {
+            Some(&pid) => pid,
+            // A server left out of the selection, not a request without one.
+            None if t.left_out.1 > 0 && !q.server.is_empty() => continue,
+            None => t.orphan_pid,
+        };
         b.thread(pid, TID_API, || "api & scheduler".into());
         let at = q.answered_s.unwrap_or(q.submitted_s);
         b.rec(pid, TID_API, at, None, What::RequestAnswer(k));
@@ -732,6 +754,14 @@ fn write_all(
         json_str(&mut line, &r.summary.scenario);
     }
     let _ = write!(line, ",\"seed\":{}", r.summary.seed);
+    if t.left_out != (0, 0) {
+        let _ = write!(
+            line,
+            ",\"left_out\":\"{} hosts and {} servers: only the first {MAX_HOSTS} hosts and \
+             {MAX_SERVERS} servers in declaration order have tracks\"",
+            t.left_out.0, t.left_out.1
+        );
+    }
     let _ = write!(
         line,
         ",\"end_time_s\":\"{}\",\"time_unit\":\"ts and dur are microseconds of simulated time\"}},\"traceEvents\":[",

@@ -35,6 +35,10 @@ pub struct World {
     pub io_ops: Vec<u32>,
     /// Per host, instances whose `instance.host` is the host.
     pub num_instances: Vec<u32>,
+    /// Per host, the live servers whose `host` it is, in id order (the servers
+    /// `num_instances` counts): a drain reads its host's servers here instead of scanning
+    /// every server, which made a drain of 10 % of 100k hosts quadratic (issue 14).
+    pub servers_on_host: Vec<BTreeSet<ServerId>>,
 }
 
 impl World {
@@ -52,6 +56,7 @@ impl World {
             finished_by_dest: vec![BTreeSet::new(); n],
             io_ops: vec![0; n],
             num_instances: vec![0; n],
+            servers_on_host: vec![BTreeSet::new(); n],
         }
     }
 

@@ -10,7 +10,7 @@
 mod folder;
 mod rows;
 
-pub use folder::ResultsFolder;
+pub use folder::{ResultsFolder, Rows};
 pub use rows::{
     parse_time, ActionEvent, ActionSummary, Decision, ExpectationRow, HostRow, Percentiles,
     Request, Summary, Throughput, ThroughputRow, Transition, THROUGHPUT_COUNTS,

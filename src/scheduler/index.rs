@@ -23,16 +23,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::iter::Peekable;
 use std::ops::Bound::{self, Included, Unbounded};
 
+use super::fit_tree::FitTree;
 use super::hostset::{dense_threshold, HostSet};
-use super::linear::weigh_and_choose;
 use super::weighers::{
     fit_offsets, kind, merge, multipliers, raw_values, request_amount, sort_weighed, Kind, Norm,
     Raw, CONTINUOUS, DISCRETE, N,
 };
-use super::{
-    choose, placement_candidates, rank, wanted, Filter, NoValidHost, PlacementQuery, SelectRequest,
-    Selection,
-};
+use super::{choose, rank, wanted, Filter, NoValidHost, PlacementQuery, SelectRequest, Selection};
 use crate::config::WeightMultipliers;
 use crate::engine::Stream;
 use crate::model::{Host, HostId, Placement, Resources};
@@ -356,6 +353,8 @@ pub struct SchedulerIndex {
     /// Placement capacity − usage per class (VCPU, MEMORY_MB, DISK_GB): a fit test that
     /// touches neither `Host` nor `Placement`.
     free: Vec<[i128; 3]>,
+    /// `free` of the enabled hosts, for placement's limited answer (see `fit_tree`).
+    fit: FitTree,
     /// Placement capacity at the last update: the fit floor widens only when it changes.
     capacity: Vec<Resources>,
     /// Per resource weigher, the smallest fit offset over all hosts (see `fit_offsets`).
@@ -389,6 +388,7 @@ impl SchedulerIndex {
             az: Vec::with_capacity(n),
             free: Vec::with_capacity(n),
             capacity: Vec::with_capacity(n),
+            fit: FitTree::new(std::iter::empty()),
             fit_floor: [None; N],
             all: Lists::new(&mults, dense),
             by_az: BTreeMap::new(),
@@ -407,6 +407,12 @@ impl SchedulerIndex {
             idx.listed.push(listed);
             idx.az.push(host.availability_zone.clone());
         }
+        idx.fit = FitTree::new(
+            hosts
+                .iter()
+                .zip(&idx.free)
+                .map(|(host, free)| host.enabled.then_some(*free)),
+        );
         match idx.az.first() {
             Some(first) if idx.az.iter().all(|a| a == first) => idx.single_az = Some(first.clone()),
             _ => idx.build_by_az(),
@@ -447,7 +453,8 @@ impl SchedulerIndex {
     /// Re-read host `h`'s weigher inputs after its placement usage, io_ops or instance count
     /// changed. Also call it after `h`'s enabled/up flags or AZ change: a stale flag only
     /// costs a little time per decision, but a stale AZ or usage gives wrong decisions
-    /// (caught in debug builds on small clouds).
+    /// (caught in debug builds on small clouds), and so does a host enabled without an update
+    /// on a cloud above `max_placement_results` (the fit tree holds only enabled hosts).
     pub fn update(
         &mut self,
         h: HostId,
@@ -469,6 +476,7 @@ impl SchedulerIndex {
         self.io_ops[i] = io_ops;
         self.num_instances[i] = num_instances;
         self.free[i] = free_of(placement, h);
+        self.fit.set(i, host.enabled.then_some(self.free[i]));
         let capacity = placement.capacity(h);
         if capacity != self.capacity[i] {
             self.capacity[i] = capacity;
@@ -551,9 +559,18 @@ impl SchedulerIndex {
         if req.requested_host.is_none() {
             // A cloud larger than placement's limit: only the hosts placement returned are
             // filtered and weighed, so the index (built over every host) is not used.
-            if let Some(limited) = placement_candidates(&f, hosts.len(), self.query.max_results) {
-                let candidates: Vec<HostId> =
-                    limited.iter().copied().filter(|&h| f.passes(h)).collect();
+            if let Some(limited) = self.placement_candidates(&f, hosts.len()) {
+                // `passes`, less what placement's answer already tested (enabled, fits);
+                // with the fit tree's block scan, placing 100,000 servers 4.5 → 2.9 s.
+                let in_az = |h: HostId| {
+                    req.availability_zone
+                        .is_none_or(|az| hosts[h.index()].availability_zone == az)
+                };
+                let candidates: Vec<HostId> = limited
+                    .iter()
+                    .copied()
+                    .filter(|&h| f.admits(h) && in_az(h))
+                    .collect();
                 if candidates.is_empty() {
                     return Err(if limited.is_empty() {
                         NoValidHost::NoCandidates
@@ -561,16 +578,7 @@ impl SchedulerIndex {
                         NoValidHost::FilteredOut
                     });
                 }
-                return Ok(weigh_and_choose(
-                    hosts,
-                    placement,
-                    self.weights,
-                    &self.io_ops,
-                    &self.num_instances,
-                    &candidates,
-                    req,
-                    rng,
-                ));
+                return Ok(self.weigh_limited(&candidates, req, rng));
             }
         }
         if let Some(h) = req.requested_host {
@@ -600,6 +608,72 @@ impl SchedulerIndex {
             return Err(self.failure(&f, hosts.len()));
         }
         Ok(choose(top, req, rng))
+    }
+
+    /// `weigh_and_choose` over placement's limited answer, from the weigher inputs this index
+    /// holds (current after `update`; zero-multiplier inputs are 0, which weigh nothing either
+    /// way), and only the `wanted` best put in order, as `choose` reads no further. Reading
+    /// the inputs once instead of twice from `Host` and `Placement` and selecting instead of
+    /// sorting 1000 weighed hosts: placing 100,000 servers on 10,000 hosts 5.1 → 4.5 s (one
+    /// run each, `benches/scale.rs --servers 100000`).
+    fn weigh_limited(
+        &self,
+        candidates: &[HostId],
+        req: &SelectRequest,
+        rng: &mut Stream,
+    ) -> Selection {
+        // Hosts of one group have equal inputs: each group is folded into the extremes and
+        // scored once, not each of its hosts (callgrind, 12,000 servers placed on 1,200 hosts:
+        // `select` 5.49 → 3.04·10⁹ instructions). A host outside every group (brought up
+        // without an `update`) is taken on its own.
+        let groups = &self.all;
+        let group_of = |h: HostId| {
+            groups
+                .member
+                .get(h.index())
+                .copied()
+                .filter(|&g| g != NO_GROUP)
+        };
+        let mut seen = Seen::new(groups.groups.len());
+        let distinct = candidates.iter().filter_map(|&h| match group_of(h) {
+            Some(g) => seen.insert(g).then(|| groups.groups[g as usize].raw),
+            None => Some(self.raw[h.index()]),
+        });
+        let norm = Norm::over(&self.mults, distinct);
+        let mut scores: Vec<Option<f64>> = vec![None; groups.groups.len()];
+        let mut weighed: Vec<(f64, HostId)> = candidates
+            .iter()
+            .map(|&h| {
+                let score = match group_of(h) {
+                    Some(g) => *scores[g as usize]
+                        .get_or_insert_with(|| norm.score(&groups.groups[g as usize].raw)),
+                    None => norm.score(&self.raw[h.index()]),
+                };
+                (score, h)
+            })
+            .collect();
+        let k = wanted(req);
+        if weighed.len() > k {
+            // `rank` is a total order: the k best are the same set however they are found.
+            weighed.select_nth_unstable_by(k - 1, rank);
+            weighed.truncate(k);
+        }
+        weighed.sort_by(rank);
+        choose(weighed.into_iter().map(|(_, h)| h).collect(), req, rng)
+    }
+
+    /// [`super::placement_candidates`] (the same hosts), read from the fit tree instead of walking
+    /// every host from the first.
+    fn placement_candidates(&self, f: &Filter, n_hosts: usize) -> Option<Vec<HostId>> {
+        if n_hosts <= self.query.max_results {
+            return None;
+        }
+        let r = &f.req.resources;
+        let need = [r.vcpus, r.memory_mb, r.disk_gb].map(i128::from);
+        Some(
+            self.fit
+                .first_fitting(need, self.query.max_results, |h| f.in_placement(h)),
+        )
     }
 
     /// A listed host of the searched set is a candidate: fits (by the copy kept current by

@@ -38,6 +38,7 @@
 //! smallest of the "could fit" ranges of the RAM/CPU/disk sets to tell `NoCandidates` from
 //! `FilteredOut` (all hosts if no resource weigher is active).
 
+mod fit_tree;
 mod hostset;
 mod index;
 mod linear;

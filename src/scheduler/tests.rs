@@ -888,8 +888,12 @@ proptest! {
         c.io_ops = specs.iter().map(|s| s.io_ops).collect();
         c.num_instances = specs.iter().map(|s| s.num_instances).collect();
         let mut idx = c.index();
+        // Placement's answer cut below the host count, while no enabled flag is stale.
+        let limit = 1 + (seed as usize) % n;
+        let mut enabled_current = true;
         for spec in &reqs {
             check(&idx, &c, spec, seed)?;
+            check_limited(&idx, &c, spec, seed, limit)?;
         }
         // Consumers per host: the initial one (id = host index) plus claimed ones.
         let mut consumers: Vec<Vec<u32>> = (0..n).map(|i| vec![i as u32]).collect();
@@ -921,6 +925,7 @@ proptest! {
                 }
                 Change::Enable(h, upd) => {
                     c.hosts[h % n].enabled ^= true;
+                    enabled_current &= upd;
                     upd.then_some(h % n)
                 }
                 Change::Up(h, upd) => {
@@ -936,8 +941,40 @@ proptest! {
                 idx.update(HostId(h as u32), &c.hosts, &c.placement, c.io_ops[h], c.num_instances[h]);
             }
             check(&idx, &c, &spec, seed)?;
+            if enabled_current {
+                check_limited(&idx, &c, &spec, seed, limit)?;
+            }
         }
     }
+}
+
+/// [`check`] with `[scheduler] max_placement_results = limit`: the fit tree's walk and the
+/// grouped weighing against the linear scan's cut answer. Valid while every enabled flag has
+/// been passed to `update` (the fit tree holds only enabled hosts).
+fn check_limited(
+    idx: &SchedulerIndex,
+    c: &Cloud,
+    spec: &ReqSpec,
+    seed: u64,
+    limit: usize,
+) -> Result<(), TestCaseError> {
+    let cut = Cloud {
+        hosts: c.hosts.clone(),
+        placement: c.placement.clone(),
+        weights: c.weights,
+        io_ops: c.io_ops.clone(),
+        num_instances: c.num_instances.clone(),
+        query: PlacementQuery {
+            max_results: limit,
+            ..c.query
+        },
+    };
+    check(
+        &idx.clone().with_placement_query(cut.query),
+        &cut,
+        spec,
+        seed,
+    )
 }
 
 /// Hosts whose weigher inputs take two levels each, and multipliers of ±1: many hosts with

@@ -31,6 +31,7 @@ impl Sim {
         if let Some(h) = server.host {
             self.cloud.world.io_ops[h.index()] += Self::io_weight(&server);
             self.cloud.world.num_instances[h.index()] += 1;
+            self.cloud.world.servers_on_host[h.index()].insert(id);
         }
         let host = server.host;
         self.cloud.world.servers.push(server);

@@ -74,6 +74,7 @@ impl Sim {
         }
         self.check_placement()?;
         self.check_servers()?;
+        self.check_servers_on_host()?;
         self.check_migrations()
     }
 
@@ -105,6 +106,33 @@ impl Sim {
                     format!("usage {usage:?} exceeds capacity {limit:?}"),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// The index of servers by host holds exactly the live servers with a host, each under
+    /// its own host.
+    fn check_servers_on_host(&self) -> Result<(), Violation> {
+        let world = &self.cloud.world;
+        let mut hosted = 0usize;
+        for (i, s) in world.servers.iter().enumerate() {
+            let Some(h) = s.host.filter(|_| !s.is_deleted()) else {
+                continue;
+            };
+            hosted += 1;
+            if !world.servers_on_host[h.index()].contains(&crate::model::ServerId(i as u32)) {
+                return Err(self.violation(
+                    format!("server {}", s.name),
+                    "missing from its host's servers_on_host",
+                ));
+            }
+        }
+        let indexed: usize = world.servers_on_host.iter().map(|set| set.len()).sum();
+        if indexed != hosted {
+            return Err(self.violation(
+                "servers_on_host".to_string(),
+                format!("{indexed} entries for {hosted} live servers with a host"),
+            ));
         }
         Ok(())
     }

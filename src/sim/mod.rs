@@ -735,6 +735,18 @@ impl Sim {
                 touched[1] = Some(h);
             }
         }
+        // Most changes keep the server where it is: the index of servers by host is touched
+        // only when the server moves, appears or is deleted (removing and re-inserting on every
+        // change cost 2.6 % of the cold storm's instructions: 0.517 → 0.503·10⁹, callgrind).
+        let on = |snap: &Snapshot| snap.host.filter(|_| !snap.deleted);
+        if on(&before) != on(&after) {
+            if let Some(h) = on(&before) {
+                self.cloud.world.servers_on_host[h.index()].remove(&s);
+            }
+            if let Some(h) = on(&after) {
+                self.cloud.world.servers_on_host[h.index()].insert(s);
+            }
+        }
         for h in touched.into_iter().flatten() {
             self.refresh_index(h);
         }

@@ -674,14 +674,12 @@ impl Sim {
             self.refresh_index(drain.host);
             self.trace_host(drain.host);
         }
-        let on_host: std::collections::VecDeque<Arc<str>> = self
-            .cloud
-            .world
-            .servers
-            .iter()
-            .filter(|s| s.host == Some(drain.host) && !s.is_deleted())
-            .map(|s| s.name.clone())
-            .collect();
+        let world = &self.cloud.world;
+        let on_host: std::collections::VecDeque<Arc<str>> = world.servers_on_host
+            [drain.host.index()]
+        .iter()
+        .map(|&s| world.server(s).name.clone())
+        .collect();
         self.workload.drains[d as usize].pending = on_host;
         for _ in 0..drain.concurrency {
             self.drain_next(d);

@@ -1,0 +1,234 @@
+//! Whole-region runs (issue 14), each stage of `novasim run` with its default options timed
+//! apart, with events/s and peak RSS:
+//! * drain: `--hosts` hosts (default 100,000) holding `--servers` servers (default 1,000,000),
+//!   every 10th host drained by live migration (disabled first, 2 servers at a time);
+//! * storm: the cold storm of `benches/storm.rs` at `--servers` servers (default 100,000) on a
+//!   tenth as many hosts: every server migrated once, half confirmed, half auto-confirmed.
+//!
+//! Run: `cargo bench --bench scale -- --kind drain` (or `--kind storm`, `--hosts`, `--servers`).
+//! One run per process (peak RSS is the process's); the README's Performance table comes from
+//! these runs.
+
+use novasim::run::{prepare, Derived};
+use novasim::scenario::{parse_str_with, InitialPlacement};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+fn drain_text(hosts: u64, servers: u64) -> String {
+    let mut text = format!(
+        r#"
+name = "bench-scale-drain"
+seed = 11
+
+[latency]
+api = {{ dist = "uniform", min_ms = 20, max_ms = 80 }}
+compute = {{ dist = "exponential", mean_ms = 20.0 }}
+
+[live_migration]
+bandwidth_mib_s = 1000
+dirty_rate_mib_s = 100
+shared_storage = true
+
+[[host_groups]]
+prefix = "cmp"
+count = {hosts}
+vcpus = 64
+memory_mb = 262144
+disk_gb = 4000
+
+[[flavors]]
+name = "m1.medium"
+vcpus = 2
+memory_mb = 4096
+disk_gb = 40
+
+[[server_groups]]
+prefix = "vm"
+count = {servers}
+flavor = "m1.medium"
+
+[output]
+throughput_window_s = 60
+"#
+    );
+    for h in (1..=hosts).step_by(10) {
+        let _ = write!(
+            text,
+            "\n[[workload.drains]]\nat_s = 10\nhost = \"cmp{h}\"\naction = \"os-migrateLive\"\n\
+             concurrency = 2\ndisable_first = true\n"
+        );
+    }
+    text
+}
+
+fn storm_text(hosts: u64, servers: u64) -> String {
+    let half = servers / 2;
+    format!(
+        r#"
+name = "bench-scale-storm"
+seed = 7
+
+[nova.DEFAULT]
+resize_confirm_window = 60
+
+[latency]
+api = {{ dist = "uniform", min_ms = 20, max_ms = 80 }}
+compute = {{ dist = "exponential", mean_ms = 20.0 }}
+
+[steps]
+disk_copy = {{ dist = "lognormal", median_ms = 20000.0, sigma = 0.4 }}
+
+[[host_groups]]
+prefix = "cmp"
+count = {hosts}
+vcpus = 64
+memory_mb = 262144
+disk_gb = 4000
+
+[[flavors]]
+name = "m1.medium"
+vcpus = 2
+memory_mb = 4096
+disk_gb = 40
+
+[[server_groups]]
+prefix = "a"
+count = {half}
+flavor = "m1.medium"
+
+[[server_groups]]
+prefix = "b"
+count = {half}
+flavor = "m1.medium"
+
+[[workload.generators]]
+name = "confirmed"
+action = "migrate"
+arrival = {{ kind = "closed_loop", concurrency = 200, think = {{ dist = "constant", ms = 0 }} }}
+count = {half}
+targets = {{ prefix = "a" }}
+order = "sequential"
+follow_up = "confirm"
+follow_up_delay = {{ dist = "exponential", mean_ms = 5000.0 }}
+
+[[workload.generators]]
+name = "autoconfirmed"
+action = "migrate"
+arrival = {{ kind = "poisson", rate_per_s = 50.0 }}
+count = {half}
+targets = {{ prefix = "b" }}
+order = "sequential"
+
+[output]
+throughput_window_s = 60
+"#
+    )
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a == name)?;
+    args.get(i + 1).cloned()
+}
+
+fn fail(what: &str, e: &dyn std::fmt::Display) -> ! {
+    eprintln!("scale bench: {what}: {e}");
+    std::process::exit(1);
+}
+
+fn main() {
+    let kind = arg("--kind").unwrap_or_else(|| "drain".into());
+    let number = |name: &str, default: u64| {
+        arg(name).map_or(default, |v| v.parse().unwrap_or_else(|e| fail(name, &e)))
+    };
+    let (text, hosts, servers) = match kind.as_str() {
+        "drain" => {
+            let servers = number("--servers", 1_000_000);
+            let hosts = number("--hosts", servers / 10);
+            (drain_text(hosts, servers), hosts, servers)
+        }
+        "storm" => {
+            let servers = number("--servers", 100_000);
+            let hosts = number("--hosts", servers / 10);
+            (storm_text(hosts, servers), hosts, servers)
+        }
+        other => fail("--kind", &format!("{other:?} is neither drain nor storm")),
+    };
+    let out = std::env::temp_dir().join(format!("novasim-scale-{}-{kind}", std::process::id()));
+    let clock = Instant::now();
+    let mut lap = {
+        let mut last = 0.0;
+        move || {
+            let now = clock.elapsed().as_secs_f64();
+            let lap = now - last;
+            last = now;
+            lap
+        }
+    };
+    // The stages of `run::run_to_dir` (what `novasim run` does), timed apart.
+    let scenario = parse_str_with(&text, "bench-scale.toml", &[], InitialPlacement::LeftToRun)
+        .unwrap_or_else(|e| fail("scenario", &e));
+    let load = lap();
+    let mut prepared = prepare(scenario, &out).unwrap_or_else(|e| fail("prepare", &e));
+    let build = lap();
+    prepared.simulate().unwrap_or_else(|e| fail("simulate", &e));
+    let simulate = lap();
+    let rss_sim = peak_rss_mib();
+    // `finish(Derived::Write)` apart: the end-of-run files, then each derived file as it
+    // writes them (here into the committed folder rather than before the commit).
+    let report = prepared
+        .finish(Derived::Skip)
+        .unwrap_or_else(|e| fail("finish", &e));
+    let files = lap();
+    novasim::analysis::write_timeline(&report.dir).unwrap_or_else(|e| fail("timeline", &e));
+    let timeline = lap();
+    novasim::plot::write_all(&report.dir).unwrap_or_else(|e| fail("plots", &e));
+    let plots = lap();
+    novasim::report::write(&report.dir).unwrap_or_else(|e| fail("report", &e));
+    let html = lap();
+    let outputs = files + timeline + plots + html;
+    let wall = clock.elapsed().as_secs_f64();
+    let written: u64 = std::fs::read_dir(&report.dir)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    let _ = std::fs::remove_dir_all(&out);
+    println!("{kind}: {hosts} hosts, {servers} servers");
+    println!(
+        "  events: {}, transition rows: {}, simulated time: {} s",
+        report.events, report.transition_rows, report.summary.end_time_s
+    );
+    println!(
+        "  wall time: {wall:.2} s = load {load:.2} s + build {build:.2} s (cloud, servers \
+         placed) + simulate {simulate:.2} s + write outputs {outputs:.2} s ({:.0} MiB written)",
+        written as f64 / 1048576.0
+    );
+    println!(
+        "  write outputs: end-of-run files {files:.2} s, timeline {timeline:.2} s, plots \
+         {plots:.2} s, report {html:.2} s"
+    );
+    println!(
+        "  events/s: {:.0} in simulate, {:.0} end to end",
+        report.events as f64 / simulate,
+        report.events as f64 / wall
+    );
+    println!(
+        "  peak RSS: {:.0} MiB after simulate, {:.0} MiB at the end",
+        rss_sim,
+        peak_rss_mib()
+    );
+}
