@@ -371,3 +371,56 @@ fn read_json(
         concurrency,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_become_milliseconds_and_failed_rows_are_skipped() {
+        let m = read_csv(
+            "iteration,nova.boot_server,nova.delete_server,iteration.duration,iteration.idle_duration,iteration.error\n\
+             1,9.5139,2.8592,11.3732,1.0,\n\
+             2,9.0,,9.0,1.0,GetResourceErrorStatus\n\
+             3,10.0005,2.0,12.0,0,\n",
+            "f.csv".into(),
+        )
+        .unwrap();
+        assert_eq!(m.atomics, ["nova.boot_server", "nova.delete_server"]);
+        assert_eq!(
+            m.rows,
+            [[Some(9514), Some(2859)], [Some(10001), Some(2000)]]
+        );
+        assert_eq!(m.skipped, 1);
+        assert_eq!(m.durations("nova.boot_server", |i| i == 1), [10001]);
+    }
+
+    #[test]
+    fn the_json_export_sums_an_atomic_run_twice_and_reads_the_runner() {
+        let text = r#"{"tasks": [{"subtasks": [{"workloads": [{
+            "scenario": {"NovaServers.boot_and_delete_server": {}},
+            "runner": {"constant": {"times": 2, "concurrency": 4}},
+            "data": [
+              {"error": [], "atomic_actions": [
+                {"name": "nova.boot_server", "started_at": 10.0, "finished_at": 17.5},
+                {"name": "nova.delete_server", "started_at": 17.5, "finished_at": 19.0},
+                {"name": "nova.delete_server", "started_at": 19.0, "finished_at": 20.0}]},
+              {"error": ["X", "y", ""], "atomic_actions": []}
+            ]}]}]}]}"#;
+        let m = read_json(text, "r.json".into(), None).unwrap();
+        assert_eq!(
+            m.scenario.as_deref(),
+            Some("NovaServers.boot_and_delete_server")
+        );
+        assert_eq!(m.concurrency, Some(4));
+        assert_eq!(m.rows, [[Some(7500), Some(2500)]]);
+        assert_eq!(m.skipped, 1);
+        let e = read_json(r#"{"tasks": [{"subtasks": [{"workloads": [{"data": [{"atomic_actions": [{"name": "nova.boot_server", "started_at": 1}]}]}]}]}]}"#, "r.json".into(), None)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "r.json: tasks[0].subtasks[0].workloads[0].data[0].atomic_actions[0].finished_at: missing or not a number"
+        );
+    }
+}

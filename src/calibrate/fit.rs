@@ -495,8 +495,8 @@ mod tests {
     fn ks_distance_of_known_samples() {
         assert_eq!(ks(&[1, 2, 3], &[1, 2, 3]), 0.0);
         assert_eq!(ks(&[1, 2], &[3, 4]), 1.0);
-        // F_a(2) = 1/2, F_b(2) = 0.
-        assert!((ks(&[1, 2], &[3, 4, 1, 9].map(|x| x + 2)) - 1.0).abs() < 1e-12);
+        // Ties: at 1, F_a = 1/2, F_b = 0; at 2, 1 and 1/2; at 3, 1 and 1.
+        assert!((ks(&[1, 2], &[2, 3]) - 0.5).abs() < 1e-12);
         let d = ks(&[1, 2, 3, 4], &[3, 4, 5, 6]);
         assert!((d - 0.5).abs() < 1e-12, "{d}");
     }

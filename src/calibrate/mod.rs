@@ -503,3 +503,58 @@ pub fn table(c: &Calibration) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(s: &str) -> Vec<String> {
+        s.split(',').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn the_task_is_inferred_from_the_atomic_names() {
+        let cases = [
+            ("nova.boot_server,nova.delete_server", Kind::BootAndDelete),
+            (
+                "nova.boot_server,nova.resize,nova.resize_confirm,nova.delete_server",
+                Kind::ResizeServer,
+            ),
+            (
+                "nova.boot_server,nova.resize,nova.resize_revert,nova.delete_server",
+                Kind::ResizeServer,
+            ),
+            (
+                "nova.boot_server,nova.migrate,nova.resize_confirm,nova.delete_server",
+                Kind::BootAndMigrate,
+            ),
+            (
+                "nova.create_2_security_groups,nova.boot_server,cinder.create_volume,\
+                 nova.find_host_to_migrate,nova.live_migrate,nova.delete_server",
+                Kind::BootAndLiveMigrate,
+            ),
+        ];
+        for (atomics, kind) in cases {
+            assert_eq!(infer(&names(atomics), "f.csv").unwrap(), kind, "{atomics}");
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_inferred_is_refused_naming_what_lacks() {
+        let e = infer(
+            &names("nova.boot_server,nova.resize,nova.delete_server"),
+            "f.csv",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "f.csv:1: cannot infer the Rally task: NovaServers.resize_server lacks \
+             nova.resize_confirm (give --task)"
+        );
+        let e = infer(&names("nova.boot_server,nova.stop_server"), "f.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("f.csv:1: cannot infer the Rally task from the atomic actions nova.boot_server, nova.stop_server"), "{e}");
+    }
+}
