@@ -98,17 +98,17 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Fit the [steps] distributions of a cloud scenario to measured Rally results (a
-    /// per-iteration CSV or Rally's JSON export), so that the simulated Rally run of the same
-    /// workload, through Rally's polling client, reproduces the measured per-atomic median,
-    /// 90 %, 95 % and spread. Odd iterations fit, even ones are held out and checked
+    /// Fit the [latency] api and [steps] distributions of a cloud scenario to measured Rally
+    /// results (a per-iteration CSV or Rally's JSON export), so that the simulated Rally run of
+    /// the same workload, through Rally's polling client, reproduces the measured per-atomic
+    /// median, 90 %, 95 % and spread. Odd iterations fit, even ones are held out and checked
     /// (Kolmogorov–Smirnov distance). The task is given (--task) or inferred from the atomic
     /// action names. Writes the calibrated scenario atomically and prints the comparison.
     Calibrate {
         /// Per-iteration CSV (iteration, atomic actions…, iteration.duration,
         /// iteration.idle_duration) or `rally task report --json` export.
         results: PathBuf,
-        /// Scenario file whose cloud runs the workload; its [steps] are the ones fitted.
+        /// Scenario file whose cloud runs the workload; its [latency] api and [steps] are fitted.
         #[arg(long)]
         cloud: PathBuf,
         /// The calibrated scenario to write.
