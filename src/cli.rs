@@ -98,6 +98,38 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Fit the [latency] api and [steps] distributions of a cloud scenario to measured Rally
+    /// results (a per-iteration CSV or Rally's JSON export), so that the simulated Rally run of
+    /// the same workload, through Rally's polling client, reproduces the measured per-atomic
+    /// median, 90 %, 95 % and spread. Odd iterations fit, even ones are held out and checked
+    /// (Kolmogorov–Smirnov distance). The task is given (--task) or inferred from the atomic
+    /// action names. Writes the calibrated scenario atomically and prints the comparison.
+    Calibrate {
+        /// Per-iteration CSV (iteration, atomic actions…, iteration.duration,
+        /// iteration.idle_duration) or `rally task report --json` export.
+        results: PathBuf,
+        /// Scenario file whose cloud runs the workload; its [latency] api and [steps] are fitted.
+        #[arg(long)]
+        cloud: PathBuf,
+        /// The calibrated scenario to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// The Rally task file that produced the results (default: inferred from the atomics).
+        #[arg(long)]
+        task: Option<PathBuf>,
+        /// Rally era of the measurement: current, 2.1, 0.9 (as for `rally`).
+        #[arg(long, default_value = "current")]
+        rally_profile: String,
+        /// Override the cloud scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Runner concurrency of the measurement (default: the JSON export's, the task's, or 1).
+        #[arg(long)]
+        concurrency: Option<u32>,
+        /// Workload of a JSON export that holds several (1-based, in file order).
+        #[arg(long)]
+        workload: Option<usize>,
+    },
     /// Validate a scenario without running it.
     Check {
         scenario: PathBuf,
@@ -228,6 +260,32 @@ fn execute(cli: Cli) -> Result<(), Failure> {
                     failed.join("\n")
                 )))
             }
+        }
+        Command::Calibrate {
+            results,
+            cloud,
+            out,
+            task,
+            rally_profile,
+            seed,
+            concurrency,
+            workload,
+        } => {
+            let era =
+                crate::rally::profile::Era::parse(&rally_profile).map_err(|e| e.to_string())?;
+            let opts = crate::calibrate::CalibrateOptions {
+                results,
+                cloud,
+                out,
+                task,
+                era,
+                seed,
+                concurrency,
+                workload,
+            };
+            let c = crate::calibrate::run(&opts).map_err(|e| e.to_string())?;
+            print!("{}", crate::calibrate::render(&c));
+            Ok(())
         }
         Command::Plot { results, out } => {
             let (dir, drawn) =

@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod api;
+pub mod calibrate;
 pub mod cli;
 pub mod config;
 pub mod engine;
