@@ -103,7 +103,9 @@ fn the_fit_recovers_known_step_medians_from_a_synthetic_run() {
     assert_eq!(from_json.fitted, from_csv.fitted);
     // The calibrated scenario loads and runs the same workload to the fitted figures.
     let written = std::fs::read_to_string(dir.join("csv.toml")).unwrap();
-    assert!(written.starts_with("# calibrate: novasim calibrate: [latency] api and [steps]"));
+    assert!(written.starts_with(
+        "# calibrate: novasim calibrate: [latency] api (and status_get, the same) and [steps]"
+    ));
     assert!(written.contains("[[hosts]]\nname = \"cmp1\""), "{written}");
     let s = novasim::sim::load_checked(&dir.join("csv.toml"), &[]).unwrap();
     assert_eq!(

@@ -202,6 +202,8 @@ impl Bench<'_> {
         let mut s = self.cloud.clone();
         s.seed = seed;
         s.latency.api = api.dist();
+        // A status GET is an API call: its round trip is fitted with the API latency.
+        s.latency.status_get = api.dist();
         for (t, p) in self.targets.iter().zip(params) {
             *t.step.slot(&mut s.steps) = p.dist();
         }

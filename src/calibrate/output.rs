@@ -30,12 +30,14 @@ pub fn text(
         toml_edit::value(t)
     };
     doc["latency"]["api"] = table(&c.api);
+    // The polling client's status GET is an API call: fitted with it (`Bench::scenario`).
+    doc["latency"]["status_get"] = table(&c.api);
     for (_, key, p) in &c.fitted {
         doc["steps"][*key] = table(p);
     }
     let mut head = vec![
         format!(
-            "novasim calibrate: [latency] api and [steps] {} fitted to {data_file} ({}, {} successful iterations, \
+            "novasim calibrate: [latency] api (and status_get, the same) and [steps] {} fitted to {data_file} ({}, {} successful iterations, \
              concurrency {}, Rally {} poll defaults, seed {}); base cloud {cloud_file}.",
             c.fitted.iter().map(|f| f.1).collect::<Vec<_>>().join(", "),
             c.scenario,

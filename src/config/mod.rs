@@ -168,6 +168,9 @@ pub struct Latencies {
     pub scheduler: Dist,
     pub compute: Dist,
     pub placement: Dist,
+    /// The round trip of a status GET as a polling client sees it (`novasim rally`): 0 unless
+    /// given, so a wait ends exactly on the poll lattice.
+    pub status_get: Dist,
 }
 
 /// Durations of the work inside compute steps (spec §10.3).

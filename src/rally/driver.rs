@@ -1,8 +1,10 @@
 //! Rally's iterations as clients of the simulated cloud, in its virtual time: the runner starts
 //! them, each makes its calls and polls the server status as `rally.task.utils.wait_for_status`
 //! does (a GET at once, then one after every `check_interval` sleep, a timeout checked after
-//! each sleep). A GET reads the cloud at its instant, after every event of that instant: it
-//! takes no time, so every wait ends on the poll lattice of its call.
+//! each sleep). A GET reads the cloud at the instant it is sent, after every event of that
+//! instant, and its answer reaches the client `[latency] status_get` later (drawn per GET from
+//! the client's own stream; 0 unless given): a wait ends on the poll lattice of its call, moved
+//! by the GETs' round trips, as a real client's does.
 
 use super::profile::Poll;
 use super::runner::{Decision, Progress, Runner};
@@ -59,6 +61,8 @@ struct Iter {
     wake: Wake,
     /// The wait in progress: its start and whether its sleep is over.
     waiting: Option<SimTime>,
+    /// The GET that found the wait over is on its way back to the client.
+    get_returning: bool,
     sleeping: bool,
     host_before: Option<String>,
     target_host: Option<String>,
@@ -143,6 +147,8 @@ pub struct Driver<'a> {
     users: Stream,
     sleeps: Stream,
     hosts: Stream,
+    /// Round trips of the status GETs.
+    gets: Stream,
 }
 
 impl<'a> Driver<'a> {
@@ -160,6 +166,7 @@ impl<'a> Driver<'a> {
             cloud_stalled: false,
             users: stream("users"),
             sleeps: stream("sleep"),
+            gets: stream("status_get"),
             // `random.choice` of `_find_host_to_migrate`: a stream of its own.
             hosts: stream("find_host_to_migrate"),
         }
@@ -200,6 +207,7 @@ impl<'a> Driver<'a> {
             pc: 0,
             wake: Wake::At(now),
             waiting: None,
+            get_returning: false,
             sleeping: false,
             host_before: None,
             target_host: None,
@@ -489,7 +497,14 @@ impl<'a> Driver<'a> {
                     }
                 }
                 Step::Wait { until, poll } => {
-                    if !poll_once(it, sim, now, until, *poll) {
+                    if it.get_returning {
+                        it.get_returning = false;
+                        it.pc += 1;
+                        continue;
+                    }
+                    let get = sim.scenario.latency.status_get.sample(&mut self.gets);
+                    let it = &mut self.iters[i];
+                    if !poll_once(it, sim, now, until, *poll, get.ms()) {
                         return;
                     }
                 }
@@ -547,7 +562,14 @@ impl<'a> Driver<'a> {
 
 /// One turn of `wait_for_status` / `wait_is_ready` at `now`: true when the wait is over and
 /// the iteration goes on; false when it sleeps until the next poll or failed.
-fn poll_once(it: &mut Iter, sim: &Sim, now: SimTime, until: &Until, poll: Poll) -> bool {
+fn poll_once(
+    it: &mut Iter,
+    sim: &Sim,
+    now: SimTime,
+    until: &Until,
+    poll: Poll,
+    get_ms: u64,
+) -> bool {
     let start = *it.waiting.get_or_insert(now);
     // Woken after a sleep: `if time.time() - start > timeout: raise TimeoutException`.
     if now > start && now.0 - start.0 > poll.timeout_ms {
@@ -619,10 +641,16 @@ fn poll_once(it: &mut Iter, sim: &Sim, now: SimTime, until: &Until, poll: Poll) 
     };
     if ready {
         it.waiting = None;
-        it.pc += 1;
-        true
+        if get_ms == 0 {
+            it.pc += 1;
+            return true;
+        }
+        it.get_returning = true;
+        it.wake = Wake::At(SimTime(now.0 + get_ms));
+        false
     } else {
-        it.wake = Wake::At(SimTime(now.0 + poll.interval_ms));
+        // The answer, then `time.sleep(check_interval)`.
+        it.wake = Wake::At(SimTime(now.0 + get_ms + poll.interval_ms));
         false
     }
 }

@@ -97,6 +97,7 @@ pub fn latencies() -> Latencies {
         scheduler: Dist::constant_ms(30),
         compute: Dist::constant_ms(20),
         placement: Dist::constant_ms(10),
+        status_get: Dist::constant_ms(0),
     }
 }
 

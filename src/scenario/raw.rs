@@ -158,6 +158,7 @@ pub(crate) struct RawLatency {
     pub scheduler: Option<S<RawDist>>,
     pub compute: Option<S<RawDist>>,
     pub placement: Option<S<RawDist>>,
+    pub status_get: Option<S<RawDist>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -868,6 +868,7 @@ fn latencies(cx: &Ctx, l: &RawLatency) -> R<Latencies> {
         scheduler: opt_dist(cx, &l.scheduler, &p("scheduler"), d.scheduler)?,
         compute: opt_dist(cx, &l.compute, &p("compute"), d.compute)?,
         placement: opt_dist(cx, &l.placement, &p("placement"), d.placement)?,
+        status_get: opt_dist(cx, &l.status_get, &p("status_get"), d.status_get)?,
     })
 }
 
