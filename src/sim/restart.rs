@@ -140,12 +140,10 @@ impl Sim {
     /// `ComputeManager.init_host` on `h`: `_init_instance` for each instance whose host is `h`,
     /// before the process consumes its queue.
     pub(super) fn init_host(&mut self, h: HostId) {
-        let on_host: Vec<ServerId> = (0..self.cloud.world.servers.len())
-            .map(|i| ServerId(i as u32))
-            .filter(|&s| {
-                let srv = self.cloud.world.server(s);
-                srv.host == Some(h) && !srv.is_deleted()
-            })
+        // The host's live servers, in id order (the world's index, not a scan of every server).
+        let on_host: Vec<ServerId> = self.cloud.world.servers_on_host[h.index()]
+            .iter()
+            .copied()
             .collect();
         for s in on_host {
             self.init_instance(h, s);
