@@ -12,69 +12,7 @@ use novasim::run::{prepare, Derived};
 use novasim::scenario::{parse_str_with, InitialPlacement};
 use std::time::Instant;
 
-fn scenario_text(hosts: u64, servers: u64) -> String {
-    let half = servers / 2;
-    format!(
-        r#"
-name = "bench-storm"
-seed = 7
-
-[nova.DEFAULT]
-resize_confirm_window = 60
-
-[latency]
-api = {{ dist = "uniform", min_ms = 20, max_ms = 80 }}
-compute = {{ dist = "exponential", mean_ms = 20.0 }}
-
-[steps]
-disk_copy = {{ dist = "lognormal", median_ms = 20000.0, sigma = 0.4 }}
-
-[[host_groups]]
-prefix = "cmp"
-count = {hosts}
-vcpus = 64
-memory_mb = 262144
-disk_gb = 4000
-
-[[flavors]]
-name = "m1.medium"
-vcpus = 2
-memory_mb = 4096
-disk_gb = 40
-
-[[server_groups]]
-prefix = "a"
-count = {half}
-flavor = "m1.medium"
-
-[[server_groups]]
-prefix = "b"
-count = {half}
-flavor = "m1.medium"
-
-[[workload.generators]]
-name = "confirmed"
-action = "migrate"
-arrival = {{ kind = "closed_loop", concurrency = 200, think = {{ dist = "constant", ms = 0 }} }}
-count = {half}
-targets = {{ prefix = "a" }}
-order = "sequential"
-follow_up = "confirm"
-follow_up_delay = {{ dist = "exponential", mean_ms = 5000.0 }}
-
-[[workload.generators]]
-name = "autoconfirmed"
-action = "migrate"
-arrival = {{ kind = "poisson", rate_per_s = 50.0 }}
-count = {half}
-targets = {{ prefix = "b" }}
-order = "sequential"
-
-[output]
-throughput_window_s = 60
-"#
-    )
-}
+mod common;
 
 fn live_scenario_text(hosts: u64, servers: u64) -> String {
     format!(
@@ -150,7 +88,7 @@ fn arg(name: &str, default: u64) -> u64 {
 fn run(kind: &str, hosts: u64, servers: u64) {
     let text = match kind {
         "live" => live_scenario_text(hosts, servers),
-        _ => scenario_text(hosts, servers),
+        _ => common::cold_storm_text("bench-storm", hosts, servers),
     };
     // As `novasim run` loads it: the run places the initial servers itself.
     let scenario = match parse_str_with(&text, "bench-storm.toml", &[], InitialPlacement::LeftToRun)

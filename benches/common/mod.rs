@@ -1,0 +1,67 @@
+//! What the benchmarks share.
+
+/// The cold-migration storm of `benches/storm.rs` and `benches/scale.rs`: every server migrated,
+/// half confirmed by a closed-loop client, half left to the auto-confirm.
+pub fn cold_storm_text(name: &str, hosts: u64, servers: u64) -> String {
+    let half = servers / 2;
+    format!(
+        r#"
+name = "{name}"
+seed = 7
+
+[nova.DEFAULT]
+resize_confirm_window = 60
+
+[latency]
+api = {{ dist = "uniform", min_ms = 20, max_ms = 80 }}
+compute = {{ dist = "exponential", mean_ms = 20.0 }}
+
+[steps]
+disk_copy = {{ dist = "lognormal", median_ms = 20000.0, sigma = 0.4 }}
+
+[[host_groups]]
+prefix = "cmp"
+count = {hosts}
+vcpus = 64
+memory_mb = 262144
+disk_gb = 4000
+
+[[flavors]]
+name = "m1.medium"
+vcpus = 2
+memory_mb = 4096
+disk_gb = 40
+
+[[server_groups]]
+prefix = "a"
+count = {half}
+flavor = "m1.medium"
+
+[[server_groups]]
+prefix = "b"
+count = {half}
+flavor = "m1.medium"
+
+[[workload.generators]]
+name = "confirmed"
+action = "migrate"
+arrival = {{ kind = "closed_loop", concurrency = 200, think = {{ dist = "constant", ms = 0 }} }}
+count = {half}
+targets = {{ prefix = "a" }}
+order = "sequential"
+follow_up = "confirm"
+follow_up_delay = {{ dist = "exponential", mean_ms = 5000.0 }}
+
+[[workload.generators]]
+name = "autoconfirmed"
+action = "migrate"
+arrival = {{ kind = "poisson", rate_per_s = 50.0 }}
+count = {half}
+targets = {{ prefix = "b" }}
+order = "sequential"
+
+[output]
+throughput_window_s = 60
+"#
+    )
+}
