@@ -17,6 +17,7 @@ use std::time::Instant;
 mod common;
 
 fn drain_text(hosts: u64, servers: u64) -> String {
+    let cloud = common::cloud_toml(hosts);
     let mut text = format!(
         r#"
 name = "bench-scale-drain"
@@ -31,18 +32,7 @@ bandwidth_mib_s = 1000
 dirty_rate_mib_s = 100
 shared_storage = true
 
-[[host_groups]]
-prefix = "cmp"
-count = {hosts}
-vcpus = 64
-memory_mb = 262144
-disk_gb = 4000
-
-[[flavors]]
-name = "m1.medium"
-vcpus = 2
-memory_mb = 4096
-disk_gb = 40
+{cloud}
 
 [[server_groups]]
 prefix = "vm"

@@ -4,6 +4,7 @@
 /// half confirmed by a closed-loop client, half left to the auto-confirm.
 pub fn cold_storm_text(name: &str, hosts: u64, servers: u64) -> String {
     let half = servers / 2;
+    let cloud = cloud_toml(hosts);
     format!(
         r#"
 name = "{name}"
@@ -19,18 +20,7 @@ compute = {{ dist = "exponential", mean_ms = 20.0 }}
 [steps]
 disk_copy = {{ dist = "lognormal", median_ms = 20000.0, sigma = 0.4 }}
 
-[[host_groups]]
-prefix = "cmp"
-count = {hosts}
-vcpus = 64
-memory_mb = 262144
-disk_gb = 4000
-
-[[flavors]]
-name = "m1.medium"
-vcpus = 2
-memory_mb = 4096
-disk_gb = 40
+{cloud}
 
 [[server_groups]]
 prefix = "a"
@@ -62,6 +52,26 @@ order = "sequential"
 
 [output]
 throughput_window_s = 60
+"#
+    )
+}
+
+/// The cloud every benchmark runs on: `hosts` computes of 64 vCPUs, 256 GiB, 4 TB, and the one
+/// flavor its servers use.
+pub fn cloud_toml(hosts: u64) -> String {
+    format!(
+        r#"[[host_groups]]
+prefix = "cmp"
+count = {hosts}
+vcpus = 64
+memory_mb = 262144
+disk_gb = 4000
+
+[[flavors]]
+name = "m1.medium"
+vcpus = 2
+memory_mb = 4096
+disk_gb = 40
 "#
     )
 }
