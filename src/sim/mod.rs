@@ -337,11 +337,15 @@ impl Sim {
         &self.metrics.throughput
     }
 
-    /// Processes every event of the next instant; returns false when none is left (property
-    /// tests check invariants between instants).
+    /// Processes every event of the next instant; returns false when none is left, or when
+    /// only futile retries are (the run has ended early, as `run` would: property tests check
+    /// invariants between instants).
     pub fn step(&mut self) -> Result<bool, SimError> {
         match self.engine.queue.peek_time() {
-            Some(t) => self.run_until(t).map(|()| true),
+            Some(t) => {
+                self.run_until(t)?;
+                Ok(self.metrics.stats.ended_early.is_none())
+            }
             None => Ok(false),
         }
     }
