@@ -75,25 +75,37 @@ impl FitTree {
         &self,
         need: [i128; 3],
         limit: usize,
+        accept: impl FnMut(HostId) -> bool,
+    ) -> Vec<HostId> {
+        self.first_fitting_from(0, need, limit, accept)
+    }
+
+    /// [`first_fitting`](Self::first_fitting) among the hosts with an id of at least `from`.
+    pub(crate) fn first_fitting_from(
+        &self,
+        from: usize,
+        need: [i128; 3],
+        limit: usize,
         mut accept: impl FnMut(HostId) -> bool,
     ) -> Vec<HostId> {
         let mut out = Vec::with_capacity(limit.min(self.n));
+        let first_leaf = self.leaves.saturating_add(from);
         // Depth-first, left child first: hosts come out in id order.
         let mut stack = vec![1usize];
         while let Some(k) = stack.pop() {
             if out.len() >= limit {
                 break;
             }
-            if !covers(&self.max[k], &need) {
+            // Node k at depth log2(k) spans leaves / 2^depth leaves, from k · span.
+            let span = self.leaves >> k.ilog2();
+            if (k + 1) * span <= first_leaf || !covers(&self.max[k], &need) {
                 continue;
             }
             if k >= self.leaves / BLOCK {
                 // A node of at most BLOCK leaves: its leaves are adjacent, read in a row
                 // rather than by BLOCK pushes and pops (perf: the walk was 20 % of placing
                 // 30,000 servers on 3,000 hosts, most of it the stack).
-                // Node k at depth log2(k) spans leaves / 2^depth leaves, from k · span.
-                let span = self.leaves >> k.ilog2();
-                for leaf in k * span..(k + 1) * span {
+                for leaf in (k * span).max(first_leaf)..(k + 1) * span {
                     if out.len() >= limit {
                         break;
                     }
@@ -161,6 +173,18 @@ mod tests {
                     .take(limit)
                     .collect();
                 assert_eq!(tree.first_fitting(need, limit, odd_only), expected, "n={n}");
+                let from = (next() as usize) % (n + 1);
+                let expected_from: Vec<HostId> = (from..n)
+                    .filter(|&i| free[i].is_some_and(|f| covers(&f, &need)))
+                    .map(|i| HostId(i as u32))
+                    .filter(|&h| odd_only(h))
+                    .take(limit)
+                    .collect();
+                assert_eq!(
+                    tree.first_fitting_from(from, need, limit, odd_only),
+                    expected_from,
+                    "n={n} from={from}"
+                );
             }
         }
     }

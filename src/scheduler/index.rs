@@ -29,16 +29,17 @@ use super::weighers::{
     fit_offsets, kind, merge, multipliers, raw_values, request_amount, sort_weighed, Kind, Norm,
     Raw, CONTINUOUS, DISCRETE, N,
 };
+use super::window::{Refresh, Window, WindowKey, MAX_WINDOWS};
 use super::{choose, rank, wanted, Filter, NoValidHost, PlacementQuery, SelectRequest, Selection};
 use crate::config::WeightMultipliers;
 use crate::engine::Stream;
 use crate::model::{Host, HostId, Placement, Resources};
 
 /// Index of a group in [`Lists::groups`].
-type GroupId = u32;
+pub(super) type GroupId = u32;
 
 /// [`Lists::member`] of a host in no group.
-const NO_GROUP: GroupId = GroupId::MAX;
+pub(super) const NO_GROUP: GroupId = GroupId::MAX;
 
 /// (order key, group); a set of these iterates best first. The order key is the raw value,
 /// negated when a larger value is better (positive multiplier).
@@ -366,6 +367,10 @@ pub struct SchedulerIndex {
     /// While every host is in this one AZ, `by_az` is not kept (it would duplicate `all`,
     /// doubling the cost of every `update`): an AZ request for it reads `all`.
     single_az: Option<String>,
+    /// Placement's limited answers of the recent request shapes (above the limit only).
+    windows: Vec<Window>,
+    /// Decisions taken, the clock of the windows' last use.
+    decisions: u64,
 }
 
 impl SchedulerIndex {
@@ -396,6 +401,8 @@ impl SchedulerIndex {
             all: Lists::new(&mults, dense),
             by_az: BTreeMap::new(),
             single_az: None,
+            windows: Vec::new(),
+            decisions: 0,
         };
         for (i, host) in hosts.iter().take(n).enumerate() {
             let Ok(id) = u32::try_from(i) else { break };
@@ -427,6 +434,8 @@ impl SchedulerIndex {
     /// The same index, asking placement with `query`.
     pub fn with_placement_query(mut self, query: PlacementQuery) -> Self {
         let kept = self.raw.len() > self.query.max_results;
+        // A window is an answer for the old limit and zone rule.
+        self.windows.clear();
         self.query = PlacementQuery {
             max_results: query.max_results.max(1),
             ..query
@@ -469,6 +478,81 @@ impl SchedulerIndex {
     /// (caught in debug builds on small clouds), and so does a host enabled without an update
     /// on a cloud above `max_placement_results` (the fit tree holds only enabled hosts).
     pub fn update(
+        &mut self,
+        h: HostId,
+        hosts: &[Host],
+        placement: &Placement,
+        io_ops: u32,
+        num_instances: u32,
+    ) {
+        let old_group = self.group_of(h);
+        self.update_host(h, hosts, placement, io_ops, num_instances);
+        if !self.windows.is_empty() && h.index() < self.raw.len() {
+            self.refresh_windows(h, old_group);
+        }
+    }
+
+    /// The group `h` is in ([`NO_GROUP`] if none).
+    fn group_of(&self, h: HostId) -> GroupId {
+        self.all.member.get(h.index()).copied().unwrap_or(NO_GROUP)
+    }
+
+    /// After `h`'s update, moves it within, into or out of each window, `old_group` being the
+    /// group it was in before.
+    fn refresh_windows(&mut self, h: HostId, old_group: GroupId) {
+        let i = h.index();
+        let new_group = self.group_of(h);
+        let limit = self.query.max_results;
+        for w in 0..self.windows.len() {
+            let window = &self.windows[w];
+            let fits = window
+                .key
+                .admits(self.enabled[i], &self.free[i], &self.az[i]);
+            let change = match (window.contains(h), fits && window.reaches(h, limit)) {
+                (true, true) => Refresh::Stays {
+                    from: old_group,
+                    to: new_group,
+                },
+                (true, false) => Refresh::Leaves {
+                    from: old_group,
+                    // The host after the old last one takes the freed place.
+                    next: match window.last() {
+                        Some(last) if window.is_full(limit) => self
+                            .next_fitting(&window.key, last.index() + 1)
+                            .map(|n| (n, self.group_of(n))),
+                        _ => None,
+                    },
+                },
+                (false, true) => Refresh::Enters {
+                    to: new_group,
+                    // h is below the last host (or the window had room): the last one is
+                    // pushed out if the window was full.
+                    pushed: window
+                        .last()
+                        .filter(|_| window.is_full(limit))
+                        .map(|last| (last, self.group_of(last))),
+                },
+                (false, false) => continue,
+            };
+            self.windows[w].apply(h, change);
+        }
+    }
+
+    /// The first host from id `from` in placement's answer for `key`.
+    fn next_fitting(&self, key: &WindowKey, from: usize) -> Option<HostId> {
+        self.fit
+            .first_fitting_from(from, key.need, 1, |h| self.in_window(key, h))
+            .first()
+            .copied()
+    }
+
+    /// `key`'s placement test on the index's copy of a host's values.
+    fn in_window(&self, key: &WindowKey, h: HostId) -> bool {
+        let i = h.index();
+        i < self.raw.len() && key.admits(self.enabled[i], &self.free[i], &self.az[i])
+    }
+
+    fn update_host(
         &mut self,
         h: HostId,
         hosts: &[Host],
@@ -534,7 +618,7 @@ impl SchedulerIndex {
     /// Runs the scheduler pipeline for `req` (spec §8.1). `rng` is drawn from only when
     /// `host_subset_size` > 1 and more than one candidate is in the subset.
     pub fn select(
-        &self,
+        &mut self,
         hosts: &[Host],
         placement: &Placement,
         req: &SelectRequest,
@@ -568,38 +652,20 @@ impl SchedulerIndex {
     }
 
     fn decide(
-        &self,
+        &mut self,
         hosts: &[Host],
         placement: &Placement,
         req: &SelectRequest,
         rng: &mut Stream,
     ) -> Result<Selection, NoValidHost> {
-        let f = Filter::new(hosts, placement, req, self.query);
-        if req.requested_host.is_none() {
+        if req.requested_host.is_none() && hosts.len() > self.query.max_results {
             // A cloud larger than placement's limit: only the hosts placement returned are
             // filtered and weighed, so the index (built over every host) is not used.
-            if let Some(limited) = self.placement_candidates(&f, hosts.len()) {
-                // `passes`, less what placement's answer already tested (enabled, fits);
-                // with the fit tree's block scan, placing 100,000 servers 4.5 → 2.9 s.
-                let in_az = |h: HostId| {
-                    req.availability_zone
-                        .is_none_or(|az| hosts[h.index()].availability_zone == az)
-                };
-                let candidates: Vec<HostId> = limited
-                    .iter()
-                    .copied()
-                    .filter(|&h| f.admits(h) && in_az(h))
-                    .collect();
-                if candidates.is_empty() {
-                    return Err(if limited.is_empty() {
-                        NoValidHost::NoCandidates
-                    } else {
-                        NoValidHost::FilteredOut
-                    });
-                }
-                return Ok(self.weigh_limited(&candidates, req, rng));
-            }
+            let w = self.window(hosts, placement, req);
+            let f = Filter::new(hosts, placement, req, self.query);
+            return self.weigh_window(&self.windows[w], &f, req, rng);
         }
+        let f = Filter::new(hosts, placement, req, self.query);
         if let Some(h) = req.requested_host {
             // Only that host survives host-set reduction: one candidate, nothing to weigh.
             if h.index() < self.raw.len() && f.passes(h) {
@@ -629,70 +695,125 @@ impl SchedulerIndex {
         Ok(choose(top, req, rng))
     }
 
-    /// `weigh_and_choose` over placement's limited answer, from the weigher inputs this index
-    /// holds (current after `update`; zero-multiplier inputs are 0, which weigh nothing either
-    /// way), and only the `wanted` best put in order, as `choose` reads no further. Reading
-    /// the inputs once instead of twice from `Host` and `Placement` and selecting instead of
-    /// sorting 1000 weighed hosts: placing 100,000 servers on 10,000 hosts 5.1 → 4.5 s (one
-    /// run each, `benches/scale.rs --servers 100000`).
-    fn weigh_limited(
+    /// The window of `req`'s shape (made if no kept one matches), marked used.
+    fn window(&mut self, hosts: &[Host], placement: &Placement, req: &SelectRequest) -> usize {
+        let r = &req.resources;
+        let key = WindowKey {
+            need: [r.vcpus, r.memory_mb, r.disk_gb].map(i128::from),
+            az: req
+                .availability_zone
+                .filter(|_| self.query.az_in_placement)
+                .map(str::to_string),
+        };
+        self.decisions += 1;
+        let w = match self.windows.iter().position(|w| w.key == key) {
+            Some(w) => w,
+            None => {
+                if self.windows.len() >= MAX_WINDOWS {
+                    let oldest = (0..self.windows.len())
+                        .min_by_key(|&w| self.windows[w].last_used)
+                        .unwrap_or(0);
+                    self.windows.swap_remove(oldest);
+                }
+                let answer = self
+                    .fit
+                    .first_fitting(key.need, self.query.max_results, |h| {
+                        self.in_window(&key, h)
+                    });
+                self.windows
+                    .push(Window::new(key, &answer, |h| self.group_of(h)));
+                self.windows.len() - 1
+            }
+        };
+        self.windows[w].last_used = self.decisions;
+        #[cfg(debug_assertions)]
+        {
+            // The kept answer is the one placement gives now, from the live hosts.
+            let f = Filter::new(hosts, placement, req, self.query);
+            let fresh =
+                self.fit
+                    .first_fitting(self.windows[w].key.need, self.query.max_results, |h| {
+                        f.in_placement(h)
+                    });
+            let kept: Vec<HostId> = self.windows[w].hosts().iter().copied().collect();
+            assert_eq!(
+                kept, fresh,
+                "a placement window went stale: was update() called after every change?"
+            );
+            assert!(self.windows[w].filed_by(|h| self.group_of(h)));
+        }
+        #[cfg(not(debug_assertions))]
+        let _ = (hosts, placement);
+        w
+    }
+
+    /// `weigh_and_choose` over placement's limited answer (a window), from the weigher inputs
+    /// this index holds (current after `update`; zero-multiplier inputs are 0, which weigh
+    /// nothing either way). Hosts of one group score the same, so of each group only its
+    /// `wanted` lowest-id candidates can be among the best, and the group's inputs count once
+    /// in the normalisation; a host outside every group (brought up without an `update`) is
+    /// taken on its own. Reading a few hosts per group instead of every host of the answer:
+    /// placing 1,000,000 servers on 100,000 hosts 23.3 → 2.9 s with the windows (`benches/scale.rs
+    /// --kind drain`, one run each).
+    fn weigh_window(
         &self,
-        candidates: &[HostId],
+        window: &Window,
+        f: &Filter,
         req: &SelectRequest,
         rng: &mut Stream,
-    ) -> Selection {
-        // Hosts of one group have equal inputs: each group is folded into the extremes and
-        // scored once, not each of its hosts (callgrind, 12,000 servers placed on 1,200 hosts:
-        // `select` 5.49 → 3.04·10⁹ instructions). A host outside every group (brought up
-        // without an `update`) is taken on its own.
-        let groups = &self.all;
-        let group_of = |h: HostId| {
-            groups
-                .member
-                .get(h.index())
-                .copied()
-                .filter(|&g| g != NO_GROUP)
+    ) -> Result<Selection, NoValidHost> {
+        // `passes`, less what placement's answer already tested (enabled, fits).
+        let in_az = |h: HostId| {
+            req.availability_zone
+                .is_none_or(|az| f.hosts[h.index()].availability_zone == az)
         };
-        let mut seen = Seen::new(groups.groups.len());
-        let distinct = candidates.iter().filter_map(|&h| match group_of(h) {
-            Some(g) => seen.insert(g).then(|| groups.groups[g as usize].raw),
-            None => Some(self.raw[h.index()]),
-        });
-        let norm = Norm::over(&self.mults, distinct);
-        let mut scores: Vec<Option<f64>> = vec![None; groups.groups.len()];
-        let mut weighed: Vec<(f64, HostId)> = candidates
-            .iter()
-            .map(|&h| {
-                let score = match group_of(h) {
-                    Some(g) => *scores[g as usize]
-                        .get_or_insert_with(|| norm.score(&groups.groups[g as usize].raw)),
-                    None => norm.score(&self.raw[h.index()]),
-                };
-                (score, h)
-            })
-            .collect();
         let k = wanted(req);
+        let mut picked: Vec<(HostId, Raw)> = Vec::new();
+        let mut distinct: Vec<Raw> = Vec::new();
+        for (g, members) in window.by_group() {
+            let grouped = g != NO_GROUP;
+            let mut taken = 0;
+            for &h in members {
+                if grouped && taken == k {
+                    break;
+                }
+                if f.admits(h) && in_az(h) {
+                    let raw = if grouped {
+                        self.all.group(g).raw
+                    } else {
+                        self.raw[h.index()]
+                    };
+                    if !grouped || taken == 0 {
+                        distinct.push(raw);
+                    }
+                    picked.push((h, raw));
+                    taken += 1;
+                }
+            }
+        }
+        if picked.is_empty() {
+            return Err(if window.hosts().is_empty() {
+                NoValidHost::NoCandidates
+            } else {
+                NoValidHost::FilteredOut
+            });
+        }
+        let norm = Norm::over(&self.mults, distinct.into_iter());
+        let mut weighed: Vec<(f64, HostId)> = picked
+            .into_iter()
+            .map(|(h, raw)| (norm.score(&raw), h))
+            .collect();
         if weighed.len() > k {
             // `rank` is a total order: the k best are the same set however they are found.
             weighed.select_nth_unstable_by(k - 1, rank);
             weighed.truncate(k);
         }
         weighed.sort_by(rank);
-        choose(weighed.into_iter().map(|(_, h)| h).collect(), req, rng)
-    }
-
-    /// [`super::placement_candidates`] (the same hosts), read from the fit tree instead of walking
-    /// every host from the first.
-    fn placement_candidates(&self, f: &Filter, n_hosts: usize) -> Option<Vec<HostId>> {
-        if n_hosts <= self.query.max_results {
-            return None;
-        }
-        let r = &f.req.resources;
-        let need = [r.vcpus, r.memory_mb, r.disk_gb].map(i128::from);
-        Some(
-            self.fit
-                .first_fitting(need, self.query.max_results, |h| f.in_placement(h)),
-        )
+        Ok(choose(
+            weighed.into_iter().map(|(_, h)| h).collect(),
+            req,
+            rng,
+        ))
     }
 
     /// A listed host of the searched set is a candidate: fits (by the copy kept current by

@@ -43,6 +43,7 @@ mod hostset;
 mod index;
 mod linear;
 mod weighers;
+mod window;
 
 #[cfg(test)]
 mod tests;

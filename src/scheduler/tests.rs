@@ -106,7 +106,7 @@ impl Cloud {
     /// Runs both schedulers from the same stream; they must agree on the answer and on the
     /// randomness consumed. Returns the answer and whether the stream advanced.
     fn select(&self, r: &SelectRequest) -> (Result<Selection, NoValidHost>, bool) {
-        let idx = self.index();
+        let mut idx = self.index();
         let (mut a, mut b) = (rng(), rng());
         let mut c = rng();
         let searched =
@@ -478,7 +478,7 @@ fn flags_changed_without_update_are_seen() {
     let mut c = Cloud::new(hosts(3));
     c.hosts[0].enabled = false;
     c.hosts[1].up = false;
-    let idx = c.index();
+    let mut idx = c.index();
     c.hosts[0].enabled = true;
     c.hosts[1].up = true;
     c.hosts[2].enabled = false;
@@ -519,7 +519,7 @@ fn host_enabled_without_update_counts_in_min_max() {
         ..req(small())
     };
     c.hosts[0].enabled = false;
-    let idx = c.index();
+    let mut idx = c.index();
     assert_eq!(
         idx.select(&c.hosts, &c.placement, &r, &mut rng()),
         sel(1, &[2])
@@ -606,7 +606,7 @@ fn large_cloud_agrees_with_scan() {
     let mut c = Cloud::new(hs);
     c.placement = placement_with(&c.hosts, &used);
     c.io_ops = (0..n).map(|i| (i % 4 == 1) as u32).collect();
-    let idx = c.index();
+    let mut idx = c.index();
     for (k, flavor) in [
         small(),
         Resources::new(4, 4096, 40),
@@ -798,7 +798,12 @@ fn change() -> impl Strategy<Value = Change> {
     ]
 }
 
-fn check(idx: &SchedulerIndex, c: &Cloud, spec: &ReqSpec, seed: u64) -> Result<(), TestCaseError> {
+fn check(
+    idx: &mut SchedulerIndex,
+    c: &Cloud,
+    spec: &ReqSpec,
+    seed: u64,
+) -> Result<(), TestCaseError> {
     let n = c.hosts.len();
     let ignore: Vec<HostId> = spec
         .ignore
@@ -866,93 +871,175 @@ proptest! {
         changes in prop::collection::vec((change(), req_spec()), 0..12),
         seed in any::<u64>(),
     ) {
-        let hosts: Vec<Host> = specs
-            .iter()
-            .map(|s| Host {
-                cpu_allocation_ratio: s.cpu_ratio,
-                ram_allocation_ratio: s.ram_ratio,
-                reserved_host_memory_mb: s.reserved_mem,
-                reserved_host_disk_mb: s.reserved_disk_mb,
-                hypervisor_version: s.hypervisor_version,
-                availability_zone: format!("az{}", s.az),
-                enabled: s.enabled,
-                up: s.up,
-                ..host(s.vcpus, s.memory_mb, s.disk_gb)
-            })
-            .collect();
-        let n = hosts.len();
-        let used: Vec<Resources> = specs.iter().map(|s| Resources::new(s.used.0, s.used.1, s.used.2)).collect();
-        let mut c = Cloud::new(hosts);
-        c.placement = placement_with(&c.hosts, &used);
-        c.weights = w;
-        c.io_ops = specs.iter().map(|s| s.io_ops).collect();
-        c.num_instances = specs.iter().map(|s| s.num_instances).collect();
+        let mut c = cloud_of(&specs, w);
+        let n = c.hosts.len();
         let mut idx = c.index();
-        // Placement's answer cut below the host count, while no enabled flag is stale.
+        // Placement's answer cut below the host count, while no enabled flag is stale: an
+        // index kept (with its windows) across the changes, updated as the other is.
         let limit = 1 + (seed as usize) % n;
+        let mut limited = idx.clone().with_placement_query(PlacementQuery {
+            max_results: limit,
+            ..c.query
+        });
         let mut enabled_current = true;
         for spec in &reqs {
-            check(&idx, &c, spec, seed)?;
-            check_limited(&idx, &c, spec, seed, limit)?;
+            check(&mut idx, &c, spec, seed)?;
+            check_limited(&mut limited, &c, spec, seed, limit)?;
         }
-        // Consumers per host: the initial one (id = host index) plus claimed ones.
-        let mut consumers: Vec<Vec<u32>> = (0..n).map(|i| vec![i as u32]).collect();
-        let mut next = n as u32;
+        let mut changed = Changes::new(n);
         for (ch, spec) in changes {
-            let touched = match ch {
-                Change::Claim(h, (v, m, d)) => {
-                    let h = h % n;
-                    if c.placement.claim(Consumer::Instance(ServerId(next)), HostId(h as u32), Resources::new(v, m, d)) {
-                        consumers[h].push(next);
-                        next += 1;
-                    }
-                    Some(h)
-                }
-                Change::Free(h) => {
-                    let h = h % n;
-                    if let Some(s) = consumers[h].pop() {
-                        c.placement.delete(Consumer::Instance(ServerId(s)));
-                    }
-                    Some(h)
-                }
-                Change::IoOps(h, v) => {
-                    c.io_ops[h % n] = v;
-                    Some(h % n)
-                }
-                Change::Instances(h, v) => {
-                    c.num_instances[h % n] = v;
-                    Some(h % n)
-                }
-                Change::Enable(h, upd) => {
-                    c.hosts[h % n].enabled ^= true;
-                    enabled_current &= upd;
-                    upd.then_some(h % n)
-                }
-                Change::Up(h, upd) => {
-                    c.hosts[h % n].up ^= true;
-                    upd.then_some(h % n)
-                }
-                Change::Az(h, az) => {
-                    c.hosts[h % n].availability_zone = format!("az{az}");
-                    Some(h % n)
-                }
-            };
+            let touched = changed.apply(&mut c, ch);
+            enabled_current &= changed.enabled_current;
             if let Some(h) = touched {
                 idx.update(HostId(h as u32), &c.hosts, &c.placement, c.io_ops[h], c.num_instances[h]);
+                limited.update(HostId(h as u32), &c.hosts, &c.placement, c.io_ops[h], c.num_instances[h]);
             }
-            check(&idx, &c, &spec, seed)?;
+            check(&mut idx, &c, &spec, seed)?;
             if enabled_current {
-                check_limited(&idx, &c, &spec, seed, limit)?;
+                check_limited(&mut limited, &c, &spec, seed, limit)?;
             }
         }
     }
 }
 
-/// [`check`] with `[scheduler] max_placement_results = limit`: the fit tree's walk and the
-/// grouped weighing against the linear scan's cut answer. Valid while every enabled flag has
-/// been passed to `update` (the fit tree holds only enabled hosts).
+/// A cloud of `specs` weighed by `w`.
+fn cloud_of(specs: &[HostSpec], w: WeightMultipliers) -> Cloud {
+    let hosts: Vec<Host> = specs
+        .iter()
+        .map(|s| Host {
+            cpu_allocation_ratio: s.cpu_ratio,
+            ram_allocation_ratio: s.ram_ratio,
+            reserved_host_memory_mb: s.reserved_mem,
+            reserved_host_disk_mb: s.reserved_disk_mb,
+            hypervisor_version: s.hypervisor_version,
+            availability_zone: format!("az{}", s.az),
+            enabled: s.enabled,
+            up: s.up,
+            ..host(s.vcpus, s.memory_mb, s.disk_gb)
+        })
+        .collect();
+    let used: Vec<Resources> = specs
+        .iter()
+        .map(|s| Resources::new(s.used.0, s.used.1, s.used.2))
+        .collect();
+    let mut c = Cloud::new(hosts);
+    c.placement = placement_with(&c.hosts, &used);
+    c.weights = w;
+    c.io_ops = specs.iter().map(|s| s.io_ops).collect();
+    c.num_instances = specs.iter().map(|s| s.num_instances).collect();
+    c
+}
+
+/// Applies [`Change`]s to a cloud, keeping each host's instance consumers.
+struct Changes {
+    /// Consumers per host: the initial one (id = host index) plus claimed ones.
+    consumers: Vec<Vec<u32>>,
+    next: u32,
+    /// False once an enabled flag changed without an update.
+    enabled_current: bool,
+}
+
+impl Changes {
+    fn new(n: usize) -> Self {
+        Changes {
+            consumers: (0..n).map(|i| vec![i as u32]).collect(),
+            next: n as u32,
+            enabled_current: true,
+        }
+    }
+
+    /// Applies `ch`; the host to update, if the change calls for an update.
+    fn apply(&mut self, c: &mut Cloud, ch: Change) -> Option<usize> {
+        let n = c.hosts.len();
+        match ch {
+            Change::Claim(h, (v, m, d)) => {
+                let h = h % n;
+                let consumer = Consumer::Instance(ServerId(self.next));
+                if c.placement
+                    .claim(consumer, HostId(h as u32), Resources::new(v, m, d))
+                {
+                    self.consumers[h].push(self.next);
+                    self.next += 1;
+                }
+                Some(h)
+            }
+            Change::Free(h) => {
+                let h = h % n;
+                if let Some(s) = self.consumers[h].pop() {
+                    c.placement.delete(Consumer::Instance(ServerId(s)));
+                }
+                Some(h)
+            }
+            Change::IoOps(h, v) => {
+                c.io_ops[h % n] = v;
+                Some(h % n)
+            }
+            Change::Instances(h, v) => {
+                c.num_instances[h % n] = v;
+                Some(h % n)
+            }
+            Change::Enable(h, upd) => {
+                c.hosts[h % n].enabled ^= true;
+                self.enabled_current &= upd;
+                upd.then_some(h % n)
+            }
+            Change::Up(h, upd) => {
+                c.hosts[h % n].up ^= true;
+                upd.then_some(h % n)
+            }
+            Change::Az(h, az) => {
+                c.hosts[h % n].availability_zone = format!("az{az}");
+                Some(h % n)
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Placement windows kept across many changes (claims that fill hosts, frees that bring
+    /// them back below a full window's last host, services disabled and enabled, zones
+    /// moved) give the linear scan's cut answer at every decision.
+    #[test]
+    fn limited_answers_follow_every_change(
+        specs in prop::collection::vec(host_spec(), 2..=40),
+        w in weights(),
+        limit in 1usize..6,
+        changes in prop::collection::vec((change(), req_spec(), any::<bool>()), 1..60),
+        seed in any::<u64>(),
+    ) {
+        let mut c = cloud_of(&specs, w);
+        let n = c.hosts.len();
+        c.query.max_results = limit.min(n - 1);
+        let mut idx = c.index();
+        let mut changed = Changes::new(n);
+        for (ch, spec, small_request) in changes {
+            // Enabled flags always passed to update here: the windows need them.
+            let ch = match ch {
+                Change::Enable(h, _) => Change::Enable(h, true),
+                ch => ch,
+            };
+            if let Some(h) = changed.apply(&mut c, ch) {
+                idx.update(HostId(h as u32), &c.hosts, &c.placement, c.io_ops[h], c.num_instances[h]);
+            }
+            // Mostly one small shape, so a window lives long and fills.
+            let spec = if small_request {
+                ReqSpec { resources: Resources::new(1, 512, 0), ..spec }
+            } else {
+                spec
+            };
+            check(&mut idx, &c, &spec, seed)?;
+        }
+    }
+}
+
+/// [`check`] of an index asking placement with `[scheduler] max_placement_results = limit`:
+/// its kept windows and their grouped weighing against the linear scan's cut answer. Valid
+/// while every enabled flag has been passed to `update` (the windows and the fit tree hold
+/// only enabled hosts).
 fn check_limited(
-    idx: &SchedulerIndex,
+    idx: &mut SchedulerIndex,
     c: &Cloud,
     spec: &ReqSpec,
     seed: u64,
@@ -969,12 +1056,7 @@ fn check_limited(
             ..c.query
         },
     };
-    check(
-        &idx.clone().with_placement_query(cut.query),
-        &cut,
-        spec,
-        seed,
-    )
+    check(idx, &cut, spec, seed)
 }
 
 /// Hosts whose weigher inputs take two levels each, and multipliers of ±1: many hosts with
@@ -1032,10 +1114,10 @@ proptest! {
             hypervisor_version: m[4],
             num_instances: m[5],
         };
-        let idx = c.index();
+        let mut idx = c.index();
         for spec in &reqs {
             let spec = ReqSpec { resources: Resources::new(1, 512, 10), ..spec.clone() };
-            check(&idx, &c, &spec, seed)?;
+            check(&mut idx, &c, &spec, seed)?;
         }
         // Service flags flipped without update: read live, including parked hosts.
         let n = c.hosts.len();
@@ -1046,7 +1128,7 @@ proptest! {
                 c.hosts[h % n].up ^= true;
             }
             let spec = ReqSpec { resources: Resources::new(1, 512, 10), ..spec };
-            check(&idx, &c, &spec, seed)?;
+            check(&mut idx, &c, &spec, seed)?;
         }
     }
 }
