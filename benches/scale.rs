@@ -74,6 +74,10 @@ fn fail(what: &str, e: &dyn std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
+/// mimalloc rather than the system allocator: see its entry in Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let kind = arg("--kind").unwrap_or_else(|| "drain".into());
     let number = |name: &str, default: u64| {

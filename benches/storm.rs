@@ -159,6 +159,10 @@ fn calibrate() {
     );
 }
 
+/// mimalloc rather than the system allocator: see its entry in Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if std::env::args().any(|a| a == "--calibrate") {
         calibrate();
