@@ -2,6 +2,7 @@
 //! the records that are written at the end (requests, instance actions, throughput, summary).
 //! Only reads what the simulator hands it; never touches the engine.
 
+pub mod records;
 pub mod row;
 pub mod summary;
 pub mod writer;
