@@ -390,4 +390,72 @@ mod tests {
         );
         assert!(names(empty).is_empty());
     }
+
+    /// Written actions leave from the front with their events; the events of an action still
+    /// held stay (and its chain with them) even when they started before a written one's;
+    /// a change asked of a written action is reported, not applied.
+    #[test]
+    fn written_actions_leave_with_their_events() {
+        let mut log = ActionLog::default();
+        let start = |log: &mut ActionLog, s| {
+            log.start_owned_action(
+                s,
+                ServerId(s),
+                ActionName::Migrate,
+                RequestId(s),
+                None,
+                SimTime(0),
+            )
+        };
+        let (a, b) = (start(&mut log, 0), start(&mut log, 1));
+        log.start_event(b, EventName::ComputePrepResize, None, SimTime(1));
+        log.start_event(a, EventName::ComputePrepResize, None, SimTime(2));
+        log.start_event(b, EventName::ColdMigrate, None, SimTime(3));
+        log.finish_event(
+            b,
+            EventName::ColdMigrate,
+            None,
+            EventResult::Error,
+            "x",
+            SimTime(4),
+        );
+        assert_eq!(log.front().map(|x| x.owner), Some(0));
+        log.pop_front();
+        // b's first event is still at the front of the table: nothing left it.
+        assert_eq!(log.events.len(), 3);
+        let c = start(&mut log, 2);
+        assert_eq!(c, ActionId(2));
+        log.start_event(c, EventName::ColdMigrate, None, SimTime(5));
+        let names: Vec<_> = log.events(log.get(b)).map(|e| e.start.0).collect();
+        assert_eq!(names, [1, 3]);
+        assert_eq!(
+            log.counts(),
+            ActionCounts {
+                actions: 3,
+                with_error: 1
+            }
+        );
+        log.pop_front();
+        // b's events and a's left; c's stays.
+        assert_eq!(log.events.len(), 1);
+        assert_eq!(
+            log.events(log.get(c))
+                .map(|e| e.start.0)
+                .collect::<Vec<_>>(),
+            [5]
+        );
+        assert_eq!(
+            log.counts(),
+            ActionCounts {
+                actions: 3,
+                with_error: 1
+            }
+        );
+        assert_eq!(log.take_error(), None);
+        log.start_event(a, EventName::ColdMigrate, None, SimTime(6));
+        log.finish_action(b, SimTime(6));
+        assert_eq!(log.take_error(), Some(ActionWritten(a)));
+        assert_eq!(log.take_error(), None);
+        assert_eq!(log.events.len(), 1);
+    }
 }

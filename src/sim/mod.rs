@@ -289,6 +289,7 @@ impl Sim {
                 writer: trace,
                 io_error: None,
                 alternate_names: String::new(),
+                hold_records: false,
             },
             checker: Checker {
                 checks: Checks::default_for_build(),
@@ -383,7 +384,9 @@ impl Sim {
             if let Some(e) = self.cloud.world.actions.take_error() {
                 return Err(SimError::ActionWritten(e));
             }
-            self.stream_records(false)?;
+            if !self.trace.hold_records {
+                self.stream_records(false)?;
+            }
             if self.checker.checks == Checks::On && self.engine.queue.peek_time() != Some(t) {
                 self.check_instant()?;
             }

@@ -150,6 +150,9 @@ pub(super) struct TraceSink {
     pub io_error: Option<io::Error>,
     /// Scratch text of a scheduling.csv row's alternates, reused by every decision.
     pub alternate_names: String,
+    /// Requests and actions stay held until `finish_records` (a test that reads a run's
+    /// whole action log); otherwise each is written once final.
+    pub hold_records: bool,
 }
 
 /// The invariant checker's state (see `invariants`).

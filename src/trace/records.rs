@@ -104,3 +104,67 @@ impl RequestLog {
         tally
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ActionKind, Microversion};
+    use crate::engine::SimTime;
+    use crate::trace::Outcome;
+
+    fn record(id: u32) -> RequestRecord {
+        RequestRecord {
+            id,
+            name: String::new(),
+            action: ActionKind::Migrate,
+            server: "vm".into(),
+            microversion: Microversion(2, 1),
+            role: "admin",
+            submitted: SimTime(0),
+            answered: None,
+            code: 0,
+            message: String::new(),
+            completed: None,
+            outcome: Outcome::Pending,
+        }
+    }
+
+    fn finish(log: &mut RequestLog, r: u32) {
+        let rec = log.get_mut(r).expect("held");
+        rec.answered = Some(SimTime(1));
+        rec.completed = Some(SimTime(2));
+        rec.outcome = Outcome::Success;
+    }
+
+    /// Records leave in their order, each once it and every earlier one are final.
+    #[test]
+    fn records_leave_in_order_once_final() {
+        let mut log = RequestLog::default();
+        let ids: Vec<u32> = (0..3).map(|i| log.push(record(10 + i))).collect();
+        assert_eq!(ids, [0, 1, 2]);
+        finish(&mut log, 1);
+        assert!(log.pop_final(false).is_none(), "record 0 is not final");
+        finish(&mut log, 0);
+        let out: Vec<u32> = std::iter::from_fn(|| log.pop_final(false))
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(out, [10, 11]);
+        assert!(log.get(0).is_none() && log.get_mut(1).is_none());
+        assert!(log.is_final(0) && !log.is_final(2));
+        assert_eq!(log.held().map(|(i, _)| i).collect::<Vec<_>>(), [2]);
+        assert_eq!(log.pop_final(true).map(|r| r.id), Some(12));
+        assert_eq!(log.len(), 3);
+    }
+
+    /// A client-driven run reads written records back.
+    #[test]
+    fn kept_records_stay_readable() {
+        let mut log = RequestLog::default();
+        log.keep_written();
+        let r = log.push(record(7));
+        finish(&mut log, r);
+        assert!(log.pop_final(false).is_some());
+        assert_eq!(log.get(r).map(|rec| rec.id), Some(7));
+        assert!(log.get_mut(r).is_none());
+    }
+}
