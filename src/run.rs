@@ -100,6 +100,10 @@ pub fn prepare(scenario: Scenario, out: &Path) -> Result<PreparedRun, RunError> 
         dir.file(HOSTS_FILE).map_err(io_err)?,
         dir.file(SCHEDULING_FILE).map_err(io_err)?,
     )
+    .and_then(|t| {
+        let requests = dir.file(REQUESTS_FILE)?;
+        t.with_records(requests, dir.file(ACTIONS_FILE)?)
+    })
     .map_err(io_err)?;
     let sim = Sim::new(scenario, trace)?;
     Ok(PreparedRun {
@@ -124,7 +128,8 @@ impl PreparedRun {
         self.sim.set_checks(checks);
     }
 
-    /// Stage 2: runs every event, streaming transitions.csv, hosts.csv and scheduling.csv.
+    /// Stage 2: runs every event, streaming transitions.csv, hosts.csv and scheduling.csv, and
+    /// requests.csv and instance_actions.csv as far as their rows are final.
     pub fn simulate(&mut self) -> Result<(), RunError> {
         self.sim.run().map_err(|e| match e {
             SimError::Io(e) => output_error(&self.out)(e),
@@ -150,28 +155,22 @@ impl PreparedRun {
         derived: Derived,
         extra: impl FnOnce(&Path) -> std::io::Result<()>,
     ) -> Result<RunReport, RunError> {
-        let PreparedRun { dir, sim, out } = self;
+        let PreparedRun { dir, mut sim, out } = self;
         let io_err = output_error(&out);
         let transition_rows = sim.transition_rows();
+        // The requests and actions still held (unfinished ones among them) end their files.
+        sim.finish_records().map_err(io_err)?;
         let (world, requests, throughput, stats, scenario) = sim.into_parts();
-        writer::write_requests(dir.file(REQUESTS_FILE).map_err(io_err)?, &requests)
-            .map_err(io_err)?;
-        writer::write_actions(
-            dir.file(ACTIONS_FILE).map_err(io_err)?,
-            &world.actions,
-            &world,
-        )
-        .map_err(io_err)?;
         writer::write_throughput(dir.file(THROUGHPUT_FILE).map_err(io_err)?, &throughput)
             .map_err(io_err)?;
-        let summary = summary::build(&scenario.name, scenario.seed, &world, &requests, &stats);
+        let summary = summary::build(&scenario.name, scenario.seed, &world, requests, &stats);
         // The scenario as run, so that the folder (and its report) says what produced it.
         let mut f = dir.file(SCENARIO_FILE).map_err(io_err)?;
         f.write_all(scenario.source.as_bytes()).map_err(io_err)?;
         f.flush().map_err(io_err)?;
         drop(f);
         // What follows reads the files back: the simulation state is not held meanwhile.
-        drop((world, requests, throughput));
+        drop((world, throughput));
         let mut f = dir.file(SUMMARY_FILE).map_err(io_err)?;
         serde_json::to_writer_pretty(&mut f, &summary).map_err(|e| io_err(e.into()))?;
         f.write_all(b"\n").map_err(io_err)?;

@@ -3,6 +3,7 @@
 use super::ids::{ActionId, HostId, RequestId, ServerId};
 use super::names::{ActionName, EventName};
 use crate::engine::SimTime;
+use std::collections::VecDeque;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventResult {
@@ -35,6 +36,10 @@ pub struct ActionEvent {
 
 /// End of an action's chain of events.
 const NO_EVENT: u32 = u32::MAX;
+/// In place of `next` once the event's action is written: the event can leave the table.
+const WRITTEN: u32 = u32::MAX - 1;
+/// The owner of an action recorded without one: it is written at the end of the run.
+pub const NO_OWNER: u32 = u32::MAX;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceAction {
@@ -49,23 +54,50 @@ pub struct InstanceAction {
     /// Only set by os-resetState (spec §1.5).
     pub finish: Option<SimTime>,
     pub updated_at: SimTime,
+    /// What records its events (the simulator's operation), which decides when it is final.
+    pub owner: u32,
     /// First and last of its events in `ActionLog::events` (`NO_EVENT` when it has none).
     first_event: u32,
     last_event: u32,
 }
 
-/// All actions of a run, in creation order, and all their events.
+/// An action changed after its rows were written to instance_actions.csv: the file would
+/// not say what the run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("instance action {0} changed after its rows were written")]
+pub struct ActionWritten(pub ActionId);
+
+/// The actions of a run not yet written, in creation order, and their events.
 ///
 /// The events of every action live in one table, each chained to the next of its action: a
 /// vector per action cost an allocation per action and another when it grew (a cold migration
-/// records five events), and was most of a large run's memory.
+/// records five events), and was most of a large run's memory. Both tables are rings: written
+/// actions leave from the front (instance_actions.csv is in creation order), and so do the
+/// events at the front once their actions are written. Ids and event indices stay absolute.
 #[derive(Debug, Clone, Default)]
 pub struct ActionLog {
-    pub actions: Vec<InstanceAction>,
-    events: Vec<ActionEvent>,
+    /// Actions `written..`.
+    pub actions: VecDeque<InstanceAction>,
+    written: u32,
+    /// Events `events_gone..` (absolute indices, as in the chains).
+    events: VecDeque<ActionEvent>,
+    events_gone: u32,
+    /// Of the written actions, for summary.json.
+    counts: ActionCounts,
+    /// The first change asked of a written action (see [`ActionLog::take_error`]): the changes
+    /// come from deep in the simulator's steps, which report it between events.
+    error: Option<ActionWritten>,
+}
+
+/// How many actions a run recorded, and how many of them with an error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActionCounts {
+    pub actions: u64,
+    pub with_error: u64,
 }
 
 impl ActionLog {
+    /// Starts an action without an owner (see [`NO_OWNER`]).
     pub fn start_action(
         &mut self,
         server: ServerId,
@@ -74,8 +106,20 @@ impl ActionLog {
         project: Option<std::sync::Arc<str>>,
         now: SimTime,
     ) -> ActionId {
-        let id = ActionId(self.actions.len() as u32);
-        self.actions.push(InstanceAction {
+        self.start_owned_action(NO_OWNER, server, action, request, project, now)
+    }
+
+    pub fn start_owned_action(
+        &mut self,
+        owner: u32,
+        server: ServerId,
+        action: ActionName,
+        request: RequestId,
+        project: Option<std::sync::Arc<str>>,
+        now: SimTime,
+    ) -> ActionId {
+        let id = ActionId(self.written + self.actions.len() as u32);
+        self.actions.push_back(InstanceAction {
             server,
             action,
             request,
@@ -84,10 +128,33 @@ impl ActionLog {
             message_error: false,
             finish: None,
             updated_at: now,
+            owner,
             first_event: NO_EVENT,
             last_event: NO_EVENT,
         });
         id
+    }
+
+    /// Action `action` to change; `None` (and the error remembered) once it is written.
+    fn action_mut(&mut self, action: ActionId) -> Option<&mut InstanceAction> {
+        let held = action
+            .0
+            .checked_sub(self.written)
+            .and_then(|i| self.actions.get_mut(i as usize));
+        if held.is_none() {
+            self.error.get_or_insert(ActionWritten(action));
+        }
+        held
+    }
+
+    /// The first change asked of an action after it was written, if any.
+    pub fn take_error(&mut self) -> Option<ActionWritten> {
+        self.error.take()
+    }
+
+    fn event_mut(&mut self, e: u32) -> Option<&mut ActionEvent> {
+        self.events
+            .get_mut(e.checked_sub(self.events_gone)? as usize)
     }
 
     pub fn start_event(
@@ -97,8 +164,20 @@ impl ActionLog {
         host: Option<HostId>,
         now: SimTime,
     ) {
-        let e = self.events.len() as u32;
-        self.events.push(ActionEvent {
+        let e = self.events_gone + self.events.len() as u32;
+        let Some(a) = self.action_mut(action) else {
+            return;
+        };
+        a.updated_at = now;
+        let last = a.last_event;
+        if last == NO_EVENT {
+            a.first_event = e;
+        }
+        a.last_event = e;
+        if let Some(last) = self.event_mut(last) {
+            last.next = e;
+        }
+        self.events.push_back(ActionEvent {
             name,
             start: now,
             end: None,
@@ -106,13 +185,6 @@ impl ActionLog {
             details: Box::default(),
             next: NO_EVENT,
         });
-        let a = &mut self.actions[action.index()];
-        a.updated_at = now;
-        match a.last_event {
-            NO_EVENT => a.first_event = e,
-            last => self.events[last as usize].next = e,
-        }
-        a.last_event = e;
     }
 
     /// Finishes the most recently started open event called `name` recorded on `host`. Nova
@@ -127,57 +199,89 @@ impl ActionLog {
         details: &str,
         now: SimTime,
     ) {
-        let a = &mut self.actions[action.index()];
+        let Some(a) = self.action_mut(action) else {
+            return;
+        };
         a.updated_at = now;
         if result == EventResult::Error {
             a.message_error = true;
         }
-        let mut latest = None;
         let mut i = a.first_event;
-        while i != NO_EVENT {
-            let e = &self.events[i as usize];
+        let mut latest = None;
+        while let Some(e) = self.event(i) {
             if e.name == name && e.host == host && e.end.is_none() {
-                latest = Some(i as usize);
+                latest = Some(i);
             }
             i = e.next;
         }
-        if let Some(i) = latest {
-            let e = &mut self.events[i];
+        if let Some(e) = latest.and_then(|i| self.event_mut(i)) {
             e.end = Some((now, result));
             e.details = details.into();
         }
     }
 
     pub fn finish_action(&mut self, action: ActionId, now: SimTime) {
-        let a = &mut self.actions[action.index()];
-        a.finish = Some(now);
-        a.updated_at = now;
+        if let Some(a) = self.action_mut(action) {
+            a.finish = Some(now);
+            a.updated_at = now;
+        }
     }
 
+    #[cfg(test)]
     pub fn get(&self, action: ActionId) -> &InstanceAction {
-        &self.actions[action.index()]
+        &self.actions[(action.0 - self.written) as usize]
+    }
+
+    fn event(&self, e: u32) -> Option<&ActionEvent> {
+        self.events.get(e.checked_sub(self.events_gone)? as usize)
     }
 
     /// The events of `action`, in the order they started.
     pub fn events<'a>(&'a self, action: &InstanceAction) -> impl Iterator<Item = &'a ActionEvent> {
         let mut i = action.first_event;
         std::iter::from_fn(move || {
-            let e = self.events.get(i as usize)?;
+            let e = self.event(i)?;
             i = e.next;
             Some(e)
         })
     }
 
-    /// Every event of every action, in the order they started.
+    /// Every event held, in the order they started.
     pub fn all_events_mut(&mut self) -> impl Iterator<Item = &mut ActionEvent> {
         self.events.iter_mut()
     }
 
-    /// Sizes the tables for about `actions` more actions.
-    pub fn reserve(&mut self, actions: usize) {
-        self.actions.reserve(actions);
-        // A cold migration records five events, a confirm one.
-        self.events.reserve(actions.saturating_mul(3));
+    /// The oldest action held (the next to write).
+    pub fn front(&self) -> Option<&InstanceAction> {
+        self.actions.front()
+    }
+
+    /// Drops the oldest action, written: its events leave the table once every event before
+    /// them has (events of actions that started earlier and are still held stay in place).
+    pub fn pop_front(&mut self) {
+        let Some(a) = self.actions.pop_front() else {
+            return;
+        };
+        self.written += 1;
+        self.counts.actions += 1;
+        self.counts.with_error += u64::from(a.message_error);
+        let mut i = a.first_event;
+        while let Some(e) = self.event_mut(i) {
+            i = std::mem::replace(&mut e.next, WRITTEN);
+        }
+        while self.events.front().is_some_and(|e| e.next == WRITTEN) {
+            self.events.pop_front();
+            self.events_gone += 1;
+        }
+    }
+
+    /// Every action of the run, written or held.
+    pub fn counts(&self) -> ActionCounts {
+        let held = self.actions.iter();
+        ActionCounts {
+            actions: self.counts.actions + self.actions.len() as u64,
+            with_error: self.counts.with_error + held.filter(|a| a.message_error).count() as u64,
+        }
     }
 }
 
@@ -285,5 +389,73 @@ mod tests {
             ]
         );
         assert!(names(empty).is_empty());
+    }
+
+    /// Written actions leave from the front with their events; the events of an action still
+    /// held stay (and its chain with them) even when they started before a written one's;
+    /// a change asked of a written action is reported, not applied.
+    #[test]
+    fn written_actions_leave_with_their_events() {
+        let mut log = ActionLog::default();
+        let start = |log: &mut ActionLog, s| {
+            log.start_owned_action(
+                s,
+                ServerId(s),
+                ActionName::Migrate,
+                RequestId(s),
+                None,
+                SimTime(0),
+            )
+        };
+        let (a, b) = (start(&mut log, 0), start(&mut log, 1));
+        log.start_event(b, EventName::ComputePrepResize, None, SimTime(1));
+        log.start_event(a, EventName::ComputePrepResize, None, SimTime(2));
+        log.start_event(b, EventName::ColdMigrate, None, SimTime(3));
+        log.finish_event(
+            b,
+            EventName::ColdMigrate,
+            None,
+            EventResult::Error,
+            "x",
+            SimTime(4),
+        );
+        assert_eq!(log.front().map(|x| x.owner), Some(0));
+        log.pop_front();
+        // b's first event is still at the front of the table: nothing left it.
+        assert_eq!(log.events.len(), 3);
+        let c = start(&mut log, 2);
+        assert_eq!(c, ActionId(2));
+        log.start_event(c, EventName::ColdMigrate, None, SimTime(5));
+        let names: Vec<_> = log.events(log.get(b)).map(|e| e.start.0).collect();
+        assert_eq!(names, [1, 3]);
+        assert_eq!(
+            log.counts(),
+            ActionCounts {
+                actions: 3,
+                with_error: 1
+            }
+        );
+        log.pop_front();
+        // b's events and a's left; c's stays.
+        assert_eq!(log.events.len(), 1);
+        assert_eq!(
+            log.events(log.get(c))
+                .map(|e| e.start.0)
+                .collect::<Vec<_>>(),
+            [5]
+        );
+        assert_eq!(
+            log.counts(),
+            ActionCounts {
+                actions: 3,
+                with_error: 1
+            }
+        );
+        assert_eq!(log.take_error(), None);
+        log.start_event(a, EventName::ColdMigrate, None, SimTime(6));
+        log.finish_action(b, SimTime(6));
+        assert_eq!(log.take_error(), Some(ActionWritten(a)));
+        assert_eq!(log.take_error(), None);
+        assert_eq!(log.events.len(), 1);
     }
 }

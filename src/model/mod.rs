@@ -13,7 +13,9 @@ pub mod state;
 pub mod transfer;
 pub mod world;
 
-pub use action::{ActionEvent, ActionLog, EventResult, InstanceAction};
+pub use action::{
+    ActionCounts, ActionEvent, ActionLog, ActionWritten, EventResult, InstanceAction, NO_OWNER,
+};
 pub use host::{Flavor, Host, Resources};
 pub use ids::{ActionId, FlavorId, HostId, MigrationId, RequestId, ServerId};
 pub use migration::{Migration, MigrationStatus, MigrationType};

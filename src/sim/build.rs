@@ -270,7 +270,8 @@ impl Sim {
         let now = self.now();
         let project = self.cloud.world.server(s).project.clone();
         let request_id = self.ops[op.index()].request_id;
-        let action = self.cloud.world.actions.start_action(
+        let action = self.cloud.world.actions.start_owned_action(
+            op.0,
             s,
             ActionName::Delete,
             request_id,

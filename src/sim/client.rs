@@ -46,6 +46,9 @@ impl Sim {
         name: Option<String>,
         template: RequestTemplate,
     ) -> Submitted {
+        // The client reads each answer after the fact (`answer`), maybe once the request's
+        // row is written: a client-driven run keeps its written records.
+        self.requests.keep_written();
         let p = self.workload.request_specs.len() as u32;
         self.workload
             .request_specs
@@ -63,7 +66,7 @@ impl Sim {
     /// The answer of `s`, once the API has decided it.
     pub fn answer(&self, s: Submitted) -> Option<Answer> {
         let r = self.workload.request_specs.get(s.0 as usize)?.record?;
-        let rec = &self.requests[r as usize];
+        let rec = self.requests.get(r)?;
         rec.answered.map(|at| Answer {
             at,
             code: rec.code,

@@ -68,11 +68,16 @@ impl Sim {
         action: Option<(ActionName, Option<Arc<str>>)>,
     ) -> OpId {
         let now = self.now();
+        let owner = self.ops.len() as u32;
         let action = action.map(|(name, project)| {
-            self.cloud
-                .world
-                .actions
-                .start_action(op.server, name, op.request_id, project, now)
+            self.cloud.world.actions.start_owned_action(
+                owner,
+                op.server,
+                name,
+                op.request_id,
+                project,
+                now,
+            )
         });
         self.new_op(Op { action, ..op })
     }

@@ -224,6 +224,19 @@ impl Event {
         }
     }
 
+    /// Every operation this event can act on: its own, and the one a delete's confirm or a
+    /// live-migration abort acts on (see `Op::queued`).
+    pub fn ops(&self) -> [Option<OpId>; 2] {
+        use Event::*;
+        let other = match self {
+            SrcLiveMigrationAbort(_, other)
+            | SrcConfirmOnDeleting(_, other)
+            | SrcConfirmOnDeletingDone(_, other) => Some(*other),
+            _ => None,
+        };
+        [self.op(), other]
+    }
+
     /// The variant's name, for messages about the event loop.
     pub fn name(&self) -> String {
         let text = format!("{self:?}");

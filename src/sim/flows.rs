@@ -79,6 +79,10 @@ pub struct Op {
     /// Changes when the operation is cut short (see `Stamped`): steps scheduled before that
     /// are dropped when they fire.
     pub epoch: u32,
+    /// Events queued (or parked at a stopped compute) that can act on this operation. With
+    /// none, and its request finished, nothing will act on it again: its instance action is
+    /// final (`Sim::stream_records`).
+    pub queued: u32,
 }
 
 impl Op {
@@ -93,6 +97,7 @@ impl Op {
             pending_fault: None,
             preempted: None,
             epoch: 0,
+            queued: 0,
         }
     }
 

@@ -246,7 +246,8 @@ impl Sim {
     /// left (not at `end_s`).
     pub fn check_end(&self, natural: bool) -> Result<(), Violation> {
         self.check_instant()?;
-        for r in &self.requests {
+        // Only the held records: a written one was answered and completed.
+        for (_, r) in self.requests.held() {
             if r.completed.is_some() && r.answered.is_none() {
                 return Err(self.violation(
                     format!("req-{}", r.id),
@@ -257,8 +258,8 @@ impl Sim {
         if !natural {
             return Ok(());
         }
-        for (i, r) in self.requests.iter().enumerate() {
-            if r.answered.is_none() && !self.request_parked(i as u32) {
+        for (i, r) in self.requests.held() {
+            if r.answered.is_none() && !self.request_parked(i) {
                 return Err(self.violation(
                     format!("req-{}", r.id),
                     "no event is left and it was never answered",

@@ -676,7 +676,7 @@ impl Sim {
     pub(super) fn release_live_slot(&mut self, op: OpId) {
         let phase = std::mem::replace(&mut self.live_flow(op).phase, LivePhase::Ended);
         if let Some(k) = phase.job() {
-            self.engine.queue.cancel(k);
+            self.cancel_timer(k);
         }
         // A job that ended in the queue never held a slot.
         if !phase.holds_slot() {
@@ -1116,7 +1116,7 @@ impl Sim {
             }
             LivePhase::Running { job } | LivePhase::PostCopy { job } => {
                 if let Some(k) = job {
-                    self.engine.queue.cancel(k);
+                    self.cancel_timer(k);
                 }
                 self.src_live_job_ended(op, JobEnd::Aborted);
                 None

@@ -46,6 +46,8 @@ pub enum SimError {
     Io(#[from] io::Error),
     #[error(transparent)]
     Invariant(#[from] Violation),
+    #[error(transparent)]
+    ActionWritten(#[from] crate::model::ActionWritten),
     #[error(
         "livelock at t = {at}: {events} events at one instant without time advancing (the last \
          was {event}); a scenario whose steps take no time and repeat forever"
@@ -73,8 +75,10 @@ use crate::model::{
 };
 use crate::scenario::{self, Scenario};
 use crate::scheduler::SchedulerIndex;
+use crate::trace::records::RequestLog;
+use crate::trace::summary::RequestTally;
 use crate::trace::writer::{TraceWriter, TransitionRow};
-use crate::trace::{Outcome, RequestRecord, RunStats, ThroughputRow};
+use crate::trace::{Outcome, RunStats, ThroughputRow};
 use crate::vocab::{Hop, Step};
 use rand::Rng;
 use std::io;
@@ -142,8 +146,8 @@ pub struct Sim {
     checker: Checker,
     /// Every operation of the run (an accepted request, or a periodic auto-confirm).
     pub ops: Vec<Op>,
-    /// One record per submitted API request.
-    pub requests: Vec<RequestRecord>,
+    /// One record per submitted API request; written to requests.csv as they are final.
+    pub requests: RequestLog,
 }
 
 /// What of a server the per-host counters, status counts and trace depend on.
@@ -261,6 +265,7 @@ impl Sim {
             workload: Workload {
                 request_specs: Vec::new(),
                 request_pending: Vec::new(),
+                request_ids: Vec::new(),
                 default_bodies: Default::default(),
                 drains: Vec::new(),
                 gens: Vec::new(),
@@ -284,6 +289,7 @@ impl Sim {
                 writer: trace,
                 io_error: None,
                 alternate_names: String::new(),
+                hold_records: false,
             },
             checker: Checker {
                 checks: Checks::default_for_build(),
@@ -295,7 +301,7 @@ impl Sim {
                 servers_left_by_nova: Default::default(),
             },
             ops: Vec::new(),
-            requests: Vec::new(),
+            requests: RequestLog::default(),
             scenario,
         };
         for h in 0..n {
@@ -374,6 +380,12 @@ impl Sim {
             self.dispatch(stamped);
             if let Some(e) = self.trace.io_error.take() {
                 return Err(SimError::Io(e));
+            }
+            if let Some(e) = self.cloud.world.actions.take_error() {
+                return Err(SimError::ActionWritten(e));
+            }
+            if !self.trace.hold_records {
+                self.stream_records(false)?;
             }
             if self.checker.checks == Checks::On && self.engine.queue.peek_time() != Some(t) {
                 self.check_instant()?;
@@ -485,6 +497,7 @@ impl Sim {
         let event = &stamped.event;
         if let Some(op) = event.op() {
             if self.ops[op.index()].epoch != stamped.epoch {
+                self.unqueued(event);
                 self.metrics.stats.stale_steps += 1;
                 return;
             }
@@ -499,10 +512,12 @@ impl Sim {
                 if let (Some(op), Some(call)) = (stamped.event.op(), stamped.event.rpc_call()) {
                     self.call_parked(op, call);
                 }
+                // Still addressed to its operations (`Op::queued`) until it runs.
                 self.computes.hosts[h.index()].parked.push(stamped);
                 return;
             }
         }
+        self.unqueued(event);
         self.handle(stamped.event);
     }
 
@@ -607,7 +622,31 @@ impl Sim {
     /// Schedules `event` at `at`.
     fn schedule_at(&mut self, at: SimTime, event: Event) {
         let stamped = self.stamp(event);
+        self.queued(&stamped.event);
         self.engine.queue.schedule(at, stamped);
+    }
+
+    /// Counts `event` as addressed to its operations (see `Op::queued`).
+    fn queued(&mut self, event: &Event) {
+        for op in event.ops().into_iter().flatten() {
+            self.ops[op.index()].queued += 1;
+        }
+    }
+
+    /// `event` left the queue for good: it ran, was dropped, or was cancelled.
+    fn unqueued(&mut self, event: &Event) {
+        for op in event.ops().into_iter().flatten() {
+            let o = &mut self.ops[op.index()];
+            debug_assert!(o.queued > 0, "{op:?} was not counted as queued");
+            o.queued = o.queued.saturating_sub(1);
+        }
+    }
+
+    /// Cancels the timer `key`, if it is still pending.
+    fn cancel_timer(&mut self, key: TimerKey) {
+        if let Some(stamped) = self.engine.queue.cancel(key) {
+            self.unqueued(&stamped.event);
+        }
     }
 
     /// Schedules `event` after `delay`.
@@ -625,6 +664,7 @@ impl Sim {
     /// Schedules `event` at `at` as a timer that can be cancelled or moved.
     fn timer_at(&mut self, at: SimTime, event: Event) -> TimerKey {
         let stamped = self.stamp(event);
+        self.queued(&stamped.event);
         self.engine.queue.schedule_timer(at, stamped)
     }
 
@@ -650,7 +690,7 @@ impl Sim {
         host: HostId,
     ) -> Option<(FaultKind, String)> {
         let o = &self.ops[op.index()];
-        let req_name = o.request.map(|r| self.requests[r as usize].name.as_str());
+        let req_name = o.request.map(|r| self.workload.request_name(r));
         let server = &*self.cloud.world.server(o.server).name;
         for f in &mut self.faults.rules {
             let r = &f.rule;
@@ -861,7 +901,7 @@ impl Sim {
                 // Nothing left to confirm on this host: its pending tick could not act.
                 if self.cloud.world.finished_by_dest[d.index()].is_empty() {
                     if let Some(k) = self.set_poll_timer(d, None) {
-                        self.engine.queue.cancel(k);
+                        self.cancel_timer(k);
                     }
                 }
             }
@@ -960,7 +1000,10 @@ impl Sim {
             return;
         };
         let now = self.now();
-        let rec = &mut self.requests[r as usize];
+        // A written record was completed already.
+        let Some(rec) = self.requests.get_mut(r) else {
+            return;
+        };
         if rec.completed.is_some() {
             return;
         }
@@ -1017,19 +1060,58 @@ impl Sim {
         }
     }
 
+    // ------------------------------------------------------------------ streamed records
+
+    /// Writes the requests and instance actions that are final, in the files' order (records
+    /// by number, actions by creation), each once every earlier one is written: memory holds
+    /// the unfinished ones and those after the oldest of them, not the run's history. With
+    /// `all` (the run is over), every one left. Called between events, so a handler never
+    /// finds its own record gone.
+    fn stream_records(&mut self, all: bool) -> io::Result<()> {
+        while let Some(r) = self.requests.pop_final(all) {
+            self.trace.writer.requests.request(&r)?;
+        }
+        while let Some(owner) = self.cloud.world.actions.front().map(|a| a.owner) {
+            if !all && !self.op_settled(owner) {
+                break;
+            }
+            let world = &self.cloud.world;
+            if let Some(a) = world.actions.front() {
+                let events = world.actions.events(a);
+                self.trace.writer.actions.action(a, events, world)?;
+            }
+            self.cloud.world.actions.pop_front();
+        }
+        Ok(())
+    }
+
+    /// Whether operation `owner` can no longer act, so its instance action is final: no event
+    /// that can act on it is queued or parked, and its request is answered and completed (a
+    /// live migration waiting in its source's executor has no event, but its request is not
+    /// finished). Whatever else reaches an operation (an abort, `init_host`) acts on one whose
+    /// request is not finished; should that ever fail, the run stops with
+    /// `SimError::ActionWritten` rather than write a wrong file. An action without an owner
+    /// waits for the end.
+    fn op_settled(&self, owner: u32) -> bool {
+        let Some(op) = self.ops.get(owner as usize) else {
+            return false;
+        };
+        op.queued == 0 && op.request.is_none_or(|r| self.requests.is_final(r))
+    }
+
+    /// Writes every request and instance action left, and flushes requests.csv and
+    /// instance_actions.csv: the end of the run.
+    pub fn finish_records(&mut self) -> io::Result<()> {
+        self.stream_records(true)?;
+        self.trace.writer.requests.flush()?;
+        self.trace.writer.actions.flush()
+    }
+
     /// Consumes the simulator, returning the trace writer (for flushing by the caller).
-    pub fn into_parts(
-        self,
-    ) -> (
-        World,
-        Vec<RequestRecord>,
-        Vec<ThroughputRow>,
-        RunStats,
-        Scenario,
-    ) {
+    pub fn into_parts(self) -> (World, RequestTally, Vec<ThroughputRow>, RunStats, Scenario) {
         (
             self.cloud.world,
-            self.requests,
+            self.requests.into_tally(),
             self.metrics.throughput,
             self.metrics.stats,
             self.scenario,

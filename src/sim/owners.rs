@@ -104,6 +104,9 @@ pub(super) struct Workload {
     pub request_specs: Vec<workload::PendingRequest>,
     /// For each submitted request record, its index in `request_specs`.
     pub request_pending: Vec<u32>,
+    /// For each submitted request record, its id, apart from the record, which leaves once it
+    /// is written to requests.csv: the lookup cannot fail.
+    pub request_ids: Vec<crate::model::RequestId>,
     /// The documented minimal body of an action at a microversion, for requests without one.
     pub default_bodies: rustc_hash::FxHashMap<
         (crate::config::ActionKind, crate::config::Microversion),
@@ -115,6 +118,16 @@ pub(super) struct Workload {
     pub generators: std::sync::Arc<[crate::scenario::Generator]>,
     /// Request ids (`req-N`), shared by API requests and periodic-task runs.
     pub next_request_id: u32,
+}
+
+impl Workload {
+    /// The name request `record` was given (empty without one), as its row says; read here
+    /// rather than from its record, which leaves once written.
+    pub fn request_name(&self, record: u32) -> &str {
+        let p = self.request_pending[record as usize];
+        let name = self.request_specs[p as usize].name.as_deref();
+        name.unwrap_or_default()
+    }
 }
 
 /// Injected faults: the scenario's rules with how often each fired, and their random stream.
@@ -137,6 +150,9 @@ pub(super) struct TraceSink {
     pub io_error: Option<io::Error>,
     /// Scratch text of a scheduling.csv row's alternates, reused by every decision.
     pub alternate_names: String,
+    /// Requests and actions stay held until `finish_records` (a test that reads a run's
+    /// whole action log); otherwise each is written once final.
+    pub hold_records: bool,
 }
 
 /// The invariant checker's state (see `invariants`).

@@ -77,7 +77,7 @@ impl Sim {
     /// caller gets its answer, so its timeout is void.
     pub(super) fn call_answered_after_restart(&mut self, op: OpId) {
         if let Some(key) = self.computes.call_timeouts.remove(&op) {
-            self.engine.queue.cancel(key);
+            self.cancel_timer(key);
         }
     }
 

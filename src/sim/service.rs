@@ -62,6 +62,7 @@ impl Sim {
                     if let (Some(op), Some(_)) = (e.event.op(), e.event.rpc_call()) {
                         self.call_answered_after_restart(op);
                     }
+                    // Not `schedule_at`: a parked message still counts in `Op::queued`.
                     self.engine.queue.schedule(now, e);
                 }
             }
@@ -72,7 +73,7 @@ impl Sim {
 
     fn cancel_liveness_timer(&mut self, h: HostId) {
         if let Some(k) = self.computes.hosts[h.index()].liveness_timer.take() {
-            self.engine.queue.cancel(k);
+            self.cancel_timer(k);
         }
     }
 

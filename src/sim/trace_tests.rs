@@ -52,6 +52,8 @@ fn actions_match_field_by_field_writing() {
     let path = Path::new("scenarios/resetstate-mid-resize.toml");
     let scenario = crate::scenario::load(path, &[]).unwrap();
     let mut sim = Sim::new(scenario, TraceWriter::discard()).unwrap();
+    // The whole log at the end, rather than written as the run goes.
+    sim.trace.hold_records = true;
     sim.run().unwrap();
     let (mut world, ..) = sim.into_parts();
     let log = &world.actions;

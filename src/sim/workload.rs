@@ -223,10 +223,8 @@ impl Sim {
         self.engine.instant.budget = parties.saturating_mul(64).saturating_add(1_000_000);
         let n = requests.min(MAX_HINT) as usize;
         self.workload.request_specs.reserve(n);
-        self.requests.reserve(n);
         self.workload.request_pending.reserve(n);
         self.ops.reserve(n);
-        self.cloud.world.actions.reserve(n);
         self.cloud.world.migrations.reserve(n);
     }
 
@@ -270,7 +268,7 @@ impl Sim {
     }
 
     pub(super) fn request_id_of(&self, record: u32) -> RequestId {
-        RequestId(self.requests[record as usize].id)
+        self.workload.request_ids[record as usize]
     }
 
     /// A client sends pending request `p` now: it gets its request id and reaches the API
@@ -297,10 +295,10 @@ impl Sim {
         if let Some(c) = t.action.column() {
             self.metrics.window.per_action[c][0] += 1;
         }
-        let r = self.requests.len() as u32;
-        self.requests.push(record);
+        let r = self.requests.push(record);
         self.workload.request_specs[p as usize].record = Some(r);
         self.workload.request_pending.push(p);
+        self.workload.request_ids.push(id);
         let d = self.draw(D::Api);
         self.after(d, Event::ApiReceive(r));
     }
@@ -336,12 +334,14 @@ impl Sim {
         let now = self.now();
         let acc = match result {
             Err(e) => {
-                let rec = &mut self.requests[r as usize];
-                rec.answered = Some(now);
-                rec.code = e.code;
-                rec.message = e.message;
-                rec.completed = Some(now);
-                rec.outcome = Outcome::Failure(format!("HTTP {}", e.code));
+                // Held: written records are answered, and this one is answered only here.
+                if let Some(rec) = self.requests.get_mut(r) {
+                    rec.answered = Some(now);
+                    rec.code = e.code;
+                    rec.message = e.message;
+                    rec.completed = Some(now);
+                    rec.outcome = Outcome::Failure(format!("HTTP {}", e.code));
+                }
                 if let Some(c) = column {
                     self.metrics.window.per_action[c][2] += 1;
                 }
@@ -359,8 +359,7 @@ impl Sim {
             Accepted::Delete { server } => self.confirms_on_delete(server).is_some(),
             _ => false,
         };
-        if !sync {
-            let rec = &mut self.requests[r as usize];
+        if let Some(rec) = self.requests.get_mut(r).filter(|_| !sync) {
             rec.answered = Some(now);
             rec.code = acc.http_code();
             if let Some(c) = column {
@@ -454,7 +453,10 @@ impl Sim {
         };
         let d = self.draw(D::Api);
         let at = self.now() + d;
-        let rec = &mut self.requests[r as usize];
+        // A written record was answered already.
+        let Some(rec) = self.requests.get_mut(r) else {
+            return;
+        };
         if rec.answered.is_some() {
             return;
         }

@@ -9,7 +9,7 @@ use crate::results::{REQUESTS_FILE, TRANSITIONS_FILE};
 use crate::scenario::Scenario;
 use crate::sim::Sim;
 use crate::trace::summary::{self, Summary};
-use crate::trace::writer::{self, TraceWriter};
+use crate::trace::writer::TraceWriter;
 use std::io;
 use std::path::Path;
 
@@ -25,23 +25,25 @@ pub fn run(scenario: Scenario, scratch: &Path) -> Result<(Summary, Vec<ExpectRes
             Box::new(io::sink()),
             Box::new(io::sink()),
         )
+        .and_then(|t| {
+            let requests = buffered_file(&scratch.join(REQUESTS_FILE))?;
+            t.with_records(requests, Box::new(io::sink()))
+        })
         .map_err(|e| err(&e))?
     } else {
         TraceWriter::discard()
     };
     let mut sim = Sim::new(scenario, trace).map_err(|e| e.to_string())?;
     sim.run().map_err(|e| err(&e))?;
+    // Ends requests.csv (flushed) before it is read.
+    let finished = sim.finish_records().map_err(|e| err(&e));
     let (world, requests, _throughput, stats, scenario) = sim.into_parts();
-    let summary = summary::build(&scenario.name, scenario.seed, &world, &requests, &stats);
+    let summary = summary::build(&scenario.name, scenario.seed, &world, requests, &stats);
     if !checks {
         return Ok((summary, Vec::new()));
     }
-    let result = (|| {
-        // write_requests flushes its writer before returning.
-        let w = buffered_file(&scratch.join(REQUESTS_FILE)).map_err(|e| err(&e))?;
-        writer::write_requests(w, &requests).map_err(|e| err(&e))?;
-        expect::evaluate(&scenario.expectations, scratch).map_err(|e| err(&e))
-    })();
+    let result = finished
+        .and_then(|()| expect::evaluate(&scenario.expectations, scratch).map_err(|e| err(&e)));
     let _ = std::fs::remove_dir_all(scratch);
     Ok((summary, result?))
 }

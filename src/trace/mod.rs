@@ -1,7 +1,9 @@
-//! Trace output: the rows of transitions.csv and hosts.csv, written as the run proceeds, and
-//! the records that are written at the end (requests, instance actions, throughput, summary).
+//! Trace output: the rows of transitions.csv, hosts.csv and scheduling.csv, written as the run
+//! proceeds; requests.csv and instance_actions.csv, written as their rows become final
+//! (`records`, `Sim::stream_records`); and what is written at the end (throughput, summary).
 //! Only reads what the simulator hands it; never touches the engine.
 
+pub mod records;
 pub mod row;
 pub mod summary;
 pub mod writer;

@@ -180,33 +180,44 @@ pub struct Summary {
     pub ended_early: Option<String>,
 }
 
-/// One action's figures while the requests are counted: failure classes keyed by borrowed
-/// text, latencies gathered for their percentiles.
-#[derive(Default)]
-struct Tally<'a> {
+/// One action's figures while the requests are counted: latencies gathered for their
+/// percentiles.
+#[derive(Debug, Clone, Default)]
+struct Tally {
     summary: ActionSummary,
-    failures: BTreeMap<&'a str, u64>,
     completion: Vec<u64>,
     response: Vec<u64>,
 }
 
-pub fn build(
-    scenario: &str,
-    seed: u64,
-    world: &World,
-    requests: &[RequestRecord],
-    stats: &RunStats,
-) -> Summary {
-    // Keyed by borrowed names while counting: the owned keys of the summary are made once per
-    // key, not once per request. Every action is present, counts 0 included, so that a sweep
-    // reading `actions.<action>.<count>` gets 0 from a run without such a request instead of
-    // silently dropping that run.
-    let mut tallies: BTreeMap<&str, Tally> = ActionKind::ALL
-        .iter()
-        .map(|a| (a.as_str(), Tally::default()))
-        .collect();
-    for r in requests {
-        let t = tallies.entry(r.action.as_str()).or_default();
+/// The requests' figures for summary.json, counted one request at a time: requests.csv is
+/// written as the run goes (`trace::records`), so the records are not all held at the end.
+/// Every figure is a count or a multiset of latencies, so the order of counting is irrelevant.
+#[derive(Debug, Clone)]
+pub struct RequestTally {
+    requests: u64,
+    /// Every action is present, counts 0 included, so that a sweep reading
+    /// `actions.<action>.<count>` gets 0 from a run without such a request instead of silently
+    /// dropping that run.
+    actions: BTreeMap<&'static str, Tally>,
+}
+
+impl Default for RequestTally {
+    fn default() -> Self {
+        RequestTally {
+            requests: 0,
+            actions: ActionKind::ALL
+                .iter()
+                .map(|a| (a.as_str(), Tally::default()))
+                .collect(),
+        }
+    }
+}
+
+impl RequestTally {
+    /// Counts `r` as it is now (a pending request counts as pending).
+    pub fn add(&mut self, r: &RequestRecord) {
+        self.requests += 1;
+        let t = self.actions.entry(r.action.as_str()).or_default();
         let a = &mut t.summary;
         a.submitted += 1;
         if let Some(at) = r.answered {
@@ -225,20 +236,32 @@ pub fn build(
             Outcome::Failure(detail) if accepted => {
                 a.failed_async += 1;
                 let class = detail.split(':').next().unwrap_or(detail);
-                *t.failures.entry(class).or_default() += 1;
+                // The owned key is made once per class, not once per request.
+                match a.failures.get_mut(class) {
+                    Some(n) => *n += 1,
+                    None => {
+                        a.failures.insert(class.to_string(), 1);
+                    }
+                }
             }
             Outcome::Failure(_) => {}
         }
     }
-    let actions = tallies
+}
+
+pub fn build(
+    scenario: &str,
+    seed: u64,
+    world: &World,
+    requests: RequestTally,
+    stats: &RunStats,
+) -> Summary {
+    let instance_actions = world.actions.counts();
+    let actions = requests
+        .actions
         .into_iter()
         .map(|(name, t)| {
             let mut a = t.summary;
-            a.failures = t
-                .failures
-                .into_iter()
-                .map(|(class, n)| (class.to_string(), n))
-                .collect();
             a.completion_latency = Percentiles::of(t.completion);
             a.response_latency = Percentiles::of(t.response);
             (name.to_string(), a)
@@ -250,7 +273,7 @@ pub fn build(
         seed,
         end_time_s: stats.end_time.to_string(),
         events: stats.events,
-        requests: requests.len() as u64,
+        requests: requests.requests,
         actions,
         final_status: count_by_name(Status::ALL, world.servers.iter().map(|s| s.status()), |s| {
             s.as_str()
@@ -263,13 +286,8 @@ pub fn build(
         peak_migration_vcpus: stats.peak_migration_vcpus,
         peak_migration_memory_mb: stats.peak_migration_memory_mb,
         ended_early: stats.ended_early.clone(),
-        instance_actions: world.actions.actions.len() as u64,
-        instance_actions_with_error: world
-            .actions
-            .actions
-            .iter()
-            .filter(|a| a.message_error)
-            .count() as u64,
+        instance_actions: instance_actions.actions,
+        instance_actions_with_error: instance_actions.with_error,
     }
 }
 

@@ -5,8 +5,8 @@ use super::RequestRecord;
 use crate::config::Microversion;
 use crate::engine::SimTime;
 use crate::model::{
-    ActionLog, HostId, MigrationId, MigrationStatus, Resources, ServerId, Status, TaskState,
-    VmState, World,
+    ActionEvent, ActionLog, HostId, InstanceAction, MigrationId, MigrationStatus, Resources,
+    ServerId, Status, TaskState, VmState, World,
 };
 use crate::vocab::{Hop, Purpose, Step};
 // The headers belong to the results folder's definition, which the readers share.
@@ -48,12 +48,15 @@ pub struct TransitionRow<'a> {
     pub step: Step,
 }
 
-/// The streamed trace files: transitions.csv, hosts.csv and scheduling.csv. This is the hot
-/// path of every state change.
+/// The streamed trace files: transitions.csv, hosts.csv and scheduling.csv (the hot path of
+/// every state change), and requests.csv and instance_actions.csv (a row as a request or an
+/// action is final).
 pub struct TraceWriter {
     transitions: RowWriter,
     hosts: RowWriter,
     scheduling: RowWriter,
+    pub requests: RequestsWriter,
+    pub actions: ActionsWriter,
     pub transition_rows: u64,
     pub host_rows: u64,
     /// Encoded fields that recur on every row (see [`encode`]): a server's or a host's name
@@ -111,6 +114,9 @@ impl TraceWriter {
             transitions: RowWriter::new(transitions, &TRANSITIONS_HEADER)?,
             hosts: RowWriter::new(hosts, &HOSTS_HEADER)?,
             scheduling: RowWriter::new(scheduling, &SCHEDULING_HEADER)?,
+            // Discarded unless `with_records` gives them files.
+            requests: RequestsWriter::new(Box::new(io::sink()))?,
+            actions: ActionsWriter::new(Box::new(io::sink()))?,
             transition_rows: 0,
             host_rows: 0,
             server_fields: Vec::new(),
@@ -119,6 +125,19 @@ impl TraceWriter {
             migration_hops: Vec::new(),
             tails: Vec::new(),
             host_capacities: Vec::new(),
+        })
+    }
+
+    /// Writes requests.csv to `requests` and instance_actions.csv to `actions`.
+    pub fn with_records(
+        self,
+        requests: Box<dyn Write>,
+        actions: Box<dyn Write>,
+    ) -> io::Result<Self> {
+        Ok(TraceWriter {
+            requests: RequestsWriter::new(requests)?,
+            actions: ActionsWriter::new(actions)?,
+            ..self
         })
     }
 
@@ -266,35 +285,51 @@ impl TraceWriter {
     }
 }
 
-pub fn write_requests(w: Box<dyn Write>, requests: &[RequestRecord]) -> io::Result<()> {
-    let mut out = RowWriter::new(w, &REQUESTS_HEADER)?;
-    // A run uses a handful of microversions: each is formatted once.
-    let mut microversions: FxHashMap<Microversion, Box<[u8]>> = FxHashMap::default();
-    for r in requests {
+/// requests.csv, one row per request as the run goes (`records::RequestLog` hands them over
+/// in record order).
+pub struct RequestsWriter {
+    out: RowWriter,
+    /// A run uses a handful of microversions: each is formatted once.
+    microversions: FxHashMap<Microversion, Box<[u8]>>,
+}
+
+impl RequestsWriter {
+    pub fn new(w: Box<dyn Write>) -> io::Result<Self> {
+        Ok(RequestsWriter {
+            out: RowWriter::new(w, &REQUESTS_HEADER)?,
+            microversions: FxHashMap::default(),
+        })
+    }
+
+    pub fn request(&mut self, r: &RequestRecord) -> io::Result<()> {
+        let out = &mut self.out;
         let detail = match &r.outcome {
             super::Outcome::Failure(d) => d.as_str(),
             _ => "",
         };
         out.id("req-", r.id.into());
-        text_or_empty(&mut out, &r.name);
+        text_or_empty(out, &r.name);
         out.time(r.submitted);
         out.opt_time(r.answered);
         out.label(r.action.as_str());
-        text_or_empty(&mut out, &r.server);
+        text_or_empty(out, &r.server);
         out.encoded(
-            microversions
+            self.microversions
                 .entry(r.microversion)
                 .or_insert_with(|| encode(&[&r.microversion.to_string()])),
         );
         out.label(r.role);
         out.uint(r.code.into());
-        text_or_empty(&mut out, &r.message);
+        text_or_empty(out, &r.message);
         out.opt_time(r.completed);
         out.label(r.outcome.label());
-        text_or_empty(&mut out, detail);
-        out.end_row()?;
+        text_or_empty(out, detail);
+        out.end_row()
     }
-    out.flush()
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// A text field; an empty one (most messages and details) is the same bytes without the quote
@@ -309,21 +344,41 @@ fn text_or_empty(out: &mut RowWriter, s: &str) {
 }
 
 /// instance_actions.csv: one row per event; an action without events gets one row with empty
-/// event columns.
+/// event columns. Actions are handed over in the order they started, each once nothing can
+/// change it any more (see `Sim::stream_records`).
 ///
 /// The seven action columns repeat on every event row of the action, and formatting them again
 /// for each row was a large share of this file's cost: they are formatted once per action and
 /// their bytes copied for its later events.
-pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::Result<()> {
-    let mut out = RowWriter::new(w, &ACTIONS_HEADER)?;
-    let mut head = Vec::new();
-    // A host name is encoded once for all the events recorded on it.
-    let mut host_fields = Vec::new();
-    for a in &log.actions {
+pub struct ActionsWriter {
+    out: RowWriter,
+    /// The action columns of the action being written.
+    head: Vec<u8>,
+    /// A host name is encoded once for all the events recorded on it.
+    host_fields: Vec<Box<[u8]>>,
+}
+
+impl ActionsWriter {
+    pub fn new(w: Box<dyn Write>) -> io::Result<Self> {
+        Ok(ActionsWriter {
+            out: RowWriter::new(w, &ACTIONS_HEADER)?,
+            head: Vec::new(),
+            host_fields: Vec::new(),
+        })
+    }
+
+    /// The rows of action `a`, whose events are `events` in the order they started.
+    pub fn action<'a>(
+        &mut self,
+        a: &InstanceAction,
+        events: impl Iterator<Item = &'a ActionEvent>,
+        world: &World,
+    ) -> io::Result<()> {
+        let out = &mut self.out;
         out.text(&*world.server(a.server).name);
         out.label(a.action.as_str());
         out.id("req-", a.request.0.into());
-        text_or_empty(&mut out, a.project.as_deref().unwrap_or(""));
+        text_or_empty(out, a.project.as_deref().unwrap_or(""));
         out.time(a.start);
         if a.message_error {
             out.label("Error");
@@ -331,9 +386,9 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
             out.empty();
         }
         out.opt_time(a.finish);
-        head.clear();
-        head.extend_from_slice(out.current_row());
-        let mut events = log.events(a).peekable();
+        self.head.clear();
+        self.head.extend_from_slice(out.current_row());
+        let mut events = events.peekable();
         if events.peek().is_none() {
             for _ in 0..6 {
                 out.empty();
@@ -342,7 +397,7 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
         }
         for (i, e) in events.enumerate() {
             if i > 0 {
-                out.encoded(&head);
+                out.encoded(&self.head);
             }
             out.label(e.name.as_str());
             out.time(e.start);
@@ -357,14 +412,27 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
                 }
             }
             match e.host {
-                Some(h) => out.encoded(cached(&mut host_fields, h.index(), || {
+                Some(h) => out.encoded(cached(&mut self.host_fields, h.index(), || {
                     encode(&[&world.host(h).name])
                 })),
                 None => out.empty(),
             }
-            text_or_empty(&mut out, &e.details);
+            text_or_empty(out, &e.details);
             out.end_row()?;
         }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// instance_actions.csv of every action `log` still holds.
+pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::Result<()> {
+    let mut out = ActionsWriter::new(w)?;
+    for a in &log.actions {
+        out.action(a, log.events(a), world)?;
     }
     out.flush()
 }
