@@ -11,6 +11,8 @@ mod folder;
 mod rows;
 
 pub use folder::{ResultsFolder, Rows};
+pub(crate) use folder::RawRow;
+pub(crate) use rows::CsvRow;
 pub use rows::{
     parse_time, ActionEvent, ActionSummary, Decision, ExpectationRow, HostRow, Percentiles,
     Request, Summary, Throughput, ThroughputRow, Transition, THROUGHPUT_COUNTS,
