@@ -4,7 +4,7 @@
 use super::PlotError;
 use crate::config::ActionKind;
 use crate::model::{MigrationStatus, Status};
-use crate::results::{self, Request, ResultsFolder, Transition, THROUGHPUT_COUNTS};
+use crate::results::{self, NameKey, Request, ResultsFolder, Transition, THROUGHPUT_COUNTS};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
@@ -131,7 +131,7 @@ impl StatusSteps {
     pub fn load(folder: &ResultsFolder) -> Result<StatusSteps, PlotError> {
         // Status names seen, in order of first sight, and each server's current one.
         let mut names: Vec<&'static str> = Vec::new();
-        let mut servers: FxHashMap<Box<str>, usize> = FxHashMap::default();
+        let mut servers: FxHashMap<NameKey, usize> = FxHashMap::default();
         let mut current: Vec<usize> = Vec::new();
         let mut counts: Vec<u64> = Vec::new();
         let mut steps: Vec<(u64, Vec<u64>)> = Vec::new();
@@ -155,14 +155,14 @@ impl StatusSteps {
                     names.len() - 1
                 }
             };
-            let name = row.str(2)?;
-            match servers.get(name) {
+            let name = NameKey::new(row.str(2)?);
+            match servers.get(&name) {
                 Some(&i) => {
                     counts[current[i]] -= 1;
                     current[i] = k;
                 }
                 None => {
-                    servers.insert(name.into(), current.len());
+                    servers.insert(name, current.len());
                     current.push(k);
                 }
             }
@@ -342,15 +342,16 @@ pub struct Hosts {
 
 impl Hosts {
     pub fn load(folder: &ResultsFolder) -> Result<Hosts, PlotError> {
-        let mut index: FxHashMap<Box<str>, usize> = FxHashMap::default();
+        let mut index: FxHashMap<NameKey, usize> = FxHashMap::default();
         let mut h = Hosts::default();
         // Straight into the chart's rows, reading only their columns: no row of strings kept.
         folder.each_raw::<results::HostRow>(|row| {
             let name = row.str(1)?;
-            let host = match index.get(name) {
+            let key = NameKey::new(name);
+            let host = match index.get(&key) {
                 Some(&i) => i,
                 None => {
-                    index.insert(name.into(), h.names.len());
+                    index.insert(key, h.names.len());
                     h.names.push(name.to_string());
                     h.names.len() - 1
                 }

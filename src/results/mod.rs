@@ -11,7 +11,7 @@ mod folder;
 mod rows;
 
 pub use folder::{ResultsFolder, Rows};
-pub(crate) use folder::RawRow;
+pub(crate) use folder::{NameKey, RawRow};
 pub(crate) use rows::CsvRow;
 pub use rows::{
     parse_time, ActionEvent, ActionSummary, Decision, ExpectationRow, HostRow, Percentiles,

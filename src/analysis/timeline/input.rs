@@ -20,19 +20,18 @@ use crate::analysis::data::id_number;
 use crate::engine::SimTime;
 use crate::model::MigrationStatus;
 use crate::results::{
-    ActionEvent, CsvRow, Decision, HostRow, RawRow, ReadError, Request, ResultsFolder, Summary,
+    ActionEvent, CsvRow, Decision, HostRow, NameKey, RawRow, ReadError, Request, ResultsFolder, Summary,
     Transition,
 };
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 /// Names in first-seen order: the first `limit` are shown (have tracks), the others only
 /// counted.
 pub(super) struct Selection {
     pub shown: Vec<String>,
-    shown_set: FxHashSet<String>,
-    /// Every name seen, shown or not.
-    seen: FxHashSet<Box<str>>,
+    /// Every name seen, and whether it is shown: one lookup per name read.
+    seen: FxHashMap<NameKey, bool>,
     limit: usize,
 }
 
@@ -40,8 +39,7 @@ impl Selection {
     fn new(limit: usize) -> Selection {
         Selection {
             shown: Vec::new(),
-            shown_set: FxHashSet::default(),
-            seen: FxHashSet::default(),
+            seen: FxHashMap::default(),
             limit,
         }
     }
@@ -51,23 +49,20 @@ impl Selection {
         if name.is_empty() {
             return false;
         }
-        if self.shown_set.contains(name) {
-            return true;
+        let key = NameKey::new(name);
+        if let Some(&shown) = self.seen.get(&key) {
+            return shown;
         }
-        if self.seen.contains(name) {
-            return false;
-        }
-        self.seen.insert(name.into());
-        if self.shown.len() < self.limit {
+        let shown = self.shown.len() < self.limit;
+        if shown {
             self.shown.push(name.to_string());
-            self.shown_set.insert(name.to_string());
-            return true;
         }
-        false
+        self.seen.insert(key, shown);
+        shown
     }
 
     pub fn shows(&self, name: &str) -> bool {
-        self.shown_set.contains(name)
+        self.seen.get(&NameKey::new(name)) == Some(&true)
     }
 
     /// Names seen but not shown.
@@ -166,7 +161,7 @@ impl Input {
 
         let mut transitions = Vec::new();
         let mut migs: Vec<Mig> = Vec::new();
-        let mut mig_index: FxHashMap<String, usize> = FxHashMap::default();
+        let mut mig_index: FxHashMap<NameKey, usize> = FxHashMap::default();
         f.each_raw::<Transition>(|row| {
             let t = row.time(0)?;
             latest = latest.max(t);
@@ -176,7 +171,8 @@ impl Input {
             let id = row.str(7)?;
             let mut mig = None;
             if !id.is_empty() {
-                let k = match mig_index.get(id) {
+                let key = NameKey::new(id);
+                let k = match mig_index.get(&key) {
                     Some(&k) => {
                         let m = &mut migs[k];
                         if m.moved_to.is_none() && !host.is_empty() && host != m.source {
@@ -185,7 +181,7 @@ impl Input {
                         k
                     }
                     None => {
-                        mig_index.insert(id.to_string(), migs.len());
+                        mig_index.insert(key, migs.len());
                         migs.push(Mig {
                             id: id.to_string(),
                             server: row.str(2)?.to_string(),
@@ -237,12 +233,13 @@ impl Input {
 
         // Where the scheduler (or the conductor's reschedule) sent each move, in order; keyed
         // by (request, server): a request id names one operation on one server.
-        let mut by_op: FxHashMap<(&str, &str), usize> = FxHashMap::default();
+        let mut by_op: FxHashMap<(NameKey, NameKey), usize> = FxHashMap::default();
         for (k, m) in migs.iter().enumerate() {
             if !m.request.is_empty() {
-                by_op.insert((&m.request, &m.server), k);
+                by_op.insert((NameKey::new(&m.request), NameKey::new(&m.server)), k);
             }
         }
+        let op = |request: &str, server: &str| (NameKey::new(request), NameKey::new(server));
         let mut dest_history: Vec<Vec<(SimTime, String)>> = vec![Vec::new(); migs.len()];
         let mut decisions = Vec::new();
         f.each_raw::<Decision>(|row| {
@@ -259,7 +256,7 @@ impl Input {
                 hosts.add(pair.rsplit_once(':').map_or(pair, |(h, _)| h));
             }
             if !selected.is_empty() {
-                if let Some(&k) = by_op.get(&(row.str(1)?, server)) {
+                if let Some(&k) = by_op.get(&op(row.str(1)?, server)) {
                     dest_history[k].push((t, selected.to_string()));
                 }
             }
@@ -284,7 +281,7 @@ impl Input {
                 return Ok(true);
             };
             if !host.is_empty() {
-                if let Some(&k) = by_op.get(&(row.str(2)?, server)) {
+                if let Some(&k) = by_op.get(&op(row.str(2)?, server)) {
                     if !scheduled[k] && host != migs[k].source {
                         dest_history[k].push((start, host.to_string()));
                     }
