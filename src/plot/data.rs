@@ -6,6 +6,7 @@ use crate::config::ActionKind;
 use crate::model::{MigrationStatus, Status};
 use crate::results::{self, NameKey, Request, ResultsFolder, Transition, THROUGHPUT_COUNTS};
 use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 
 /// Runs with more servers than this get no timeline chart: rows would be under a few pixels.
@@ -155,14 +156,14 @@ impl StatusSteps {
                     names.len() - 1
                 }
             };
-            let name = NameKey::new(row.str(2)?);
-            match servers.get(&name) {
-                Some(&i) => {
+            match servers.entry(NameKey::new(row.str(2)?)) {
+                Entry::Occupied(i) => {
+                    let i = *i.get();
                     counts[current[i]] -= 1;
                     current[i] = k;
                 }
-                None => {
-                    servers.insert(name, current.len());
+                Entry::Vacant(v) => {
+                    v.insert(current.len());
                     current.push(k);
                 }
             }

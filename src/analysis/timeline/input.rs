@@ -49,20 +49,15 @@ impl Selection {
         if name.is_empty() {
             return false;
         }
-        let key = NameKey::new(name);
-        if let Some(&shown) = self.seen.get(&key) {
-            return shown;
-        }
-        let shown = self.shown.len() < self.limit;
-        if shown {
-            self.shown.push(name.to_string());
-        }
-        self.seen.insert(key, shown);
-        shown
-    }
-
-    pub fn shows(&self, name: &str) -> bool {
-        self.seen.get(&NameKey::new(name)) == Some(&true)
+        let Selection { shown, seen, limit } = self;
+        // One probe whether the name is new or not.
+        *seen.entry(NameKey::new(name)).or_insert_with(|| {
+            let show = shown.len() < *limit;
+            if show {
+                shown.push(name.to_string());
+            }
+            show
+        })
     }
 
     /// Names seen but not shown.
@@ -89,6 +84,8 @@ pub(super) struct Mig {
     pub request: String,
     /// The server's host when the migration was created.
     pub source: String,
+    /// Whether its server is shown (known when its first row is read).
+    server_shown: bool,
     /// The first host other than the source the server was on during the migration.
     pub moved_to: Option<String>,
     pub phases: Vec<Phase>,
@@ -183,6 +180,7 @@ impl Input {
                     None => {
                         mig_index.insert(key, migs.len());
                         migs.push(Mig {
+                            server_shown: keep,
                             id: id.to_string(),
                             server: row.str(2)?.to_string(),
                             request: row.str(1)?.to_string(),
@@ -196,7 +194,7 @@ impl Input {
                     }
                 };
                 // A shown server's migration shows its phases' rows whatever server they name.
-                keep |= servers.shows(&migs[k].server);
+                keep |= migs[k].server_shown;
                 mig = Some(k);
             }
             if keep {
