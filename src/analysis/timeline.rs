@@ -28,9 +28,9 @@
 mod input;
 
 use super::AnalysisError;
+use crate::engine::SimTime;
 use crate::results::Transition;
 use input::{Input, Mig};
-use crate::engine::SimTime;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -102,7 +102,7 @@ enum Side {
 enum What {
     Status(usize),
     Task(usize),
-    /// A migration status span (or a terminal instant) starting at a transitions row.
+    /// A migration status span (or a terminal instant) starting at one of its phases.
     Phase {
         mig: usize,
         phase: usize,
@@ -593,22 +593,11 @@ fn format_rec(out: &mut String, r: &Input, rec: &Rec) {
             let (name, role) = match side {
                 Side::Server => (format!("{} {}", m.id, status), ""),
                 Side::Source => (
-                    format!(
-                        "{} {} → {dest}: {}",
-                        m.server,
-                        m.id,
-                        status
-                    ),
+                    format!("{} {} → {dest}: {}", m.server, m.id, status),
                     "source",
                 ),
                 Side::Dest => (
-                    format!(
-                        "{} {} ← {}: {}",
-                        m.server,
-                        m.id,
-                        m.source,
-                        status
-                    ),
+                    format!("{} {} ← {}: {}", m.server, m.id, m.source, status),
                     "destination",
                 ),
             };

@@ -398,8 +398,8 @@ impl Latencies {
                 return Ok(true);
             }
             if let Some(c) = row.opt_time(10)? {
-                let action = ActionKind::parse(row.str(4)?)
-                    .ok_or_else(|| row.bad(4, "an API action"))?;
+                let action =
+                    ActionKind::parse(row.str(4)?).ok_or_else(|| row.bad(4, "an API action"))?;
                 let name = action.as_str();
                 by_action
                     .entry((action_rank(name), name))

@@ -10,8 +10,8 @@
 mod folder;
 mod rows;
 
-pub use folder::{ResultsFolder, Rows};
 pub(crate) use folder::{NameKey, RawRow};
+pub use folder::{ResultsFolder, Rows};
 pub(crate) use rows::CsvRow;
 pub use rows::{
     parse_time, ActionEvent, ActionSummary, Decision, ExpectationRow, HostRow, Percentiles,
