@@ -23,15 +23,17 @@ use crate::results::{
     ActionEvent, CsvRow, Decision, HostRow, NameKey, RawRow, ReadError, Request, ResultsFolder,
     Summary, Transition,
 };
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
 
 /// Names in first-seen order: the first `limit` are shown (have tracks), the others only
 /// counted.
 pub(super) struct Selection {
     pub shown: Vec<String>,
-    /// Every name seen, and whether it is shown: one lookup per name read.
-    seen: FxHashMap<NameKey, bool>,
+    /// The shown names: few, so looked up first (they stay in the cache).
+    shown_keys: FxHashSet<NameKey>,
+    /// Every name seen, shown or not.
+    seen: FxHashSet<NameKey>,
     limit: usize,
 }
 
@@ -39,7 +41,8 @@ impl Selection {
     fn new(limit: usize) -> Selection {
         Selection {
             shown: Vec::new(),
-            seen: FxHashMap::default(),
+            shown_keys: FxHashSet::default(),
+            seen: FxHashSet::default(),
             limit,
         }
     }
@@ -49,15 +52,19 @@ impl Selection {
         if name.is_empty() {
             return false;
         }
-        let Selection { shown, seen, limit } = self;
-        // One probe whether the name is new or not.
-        *seen.entry(NameKey::new(name)).or_insert_with(|| {
-            let show = shown.len() < *limit;
-            if show {
-                shown.push(name.to_string());
-            }
-            show
-        })
+        let key = NameKey::new(name);
+        if self.shown_keys.contains(&key) {
+            return true;
+        }
+        if !self.seen.insert(key.clone()) {
+            return false;
+        }
+        if self.shown.len() < self.limit {
+            self.shown.push(name.to_string());
+            self.shown_keys.insert(key);
+            return true;
+        }
+        false
     }
 
     /// Names seen but not shown.
