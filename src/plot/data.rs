@@ -137,8 +137,8 @@ impl StatusSteps {
         let mut counts: Vec<u64> = Vec::new();
         let mut steps: Vec<(u64, Vec<u64>)> = Vec::new();
         let mut last_t = 0;
-        // Only the three columns drawn are read, not whole rows (the 1,000,000-server drain's
-        // 1.7 M rows: see `write_all`).
+        // Only the three columns drawn are read, not whole rows (1.7 M rows in the
+        // 1,000,000-server drain: see `ResultsFolder::each_raw`).
         folder.each_raw::<Transition>(|row| {
             let t = row.time(0)?.ms();
             // Rows are in time order; the counts of an instant are those after its last row.

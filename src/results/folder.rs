@@ -350,8 +350,8 @@ impl<R: CsvRow> RawRow<'_, R> {
     }
 }
 
-/// A name (host, server, migration) as a hash-map key, held inline up to 14 bytes (every name
-/// novasim generates, `vm1000000`, `cmp100000`, `req-1000000`), else behind a thin pointer, so
+/// A name (host, server, migration) as a hash-map key, held inline up to 14 bytes (names such
+/// as `vm1000000`, `cmp100000`, `req-1000000`), else behind a thin pointer, so
 /// that a key is 16 bytes: a lookup among a million names then compares in place instead of
 /// following a pointer to the heap, adding a name allocates nothing, and the table is half the
 /// size. Measured on the 1,000,000-server drain's folder (≈ 6 M lookups): with `Box<str>` keys
