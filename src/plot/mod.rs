@@ -73,7 +73,8 @@ pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     // charts as they were.
     // transitions.csv (the statuses) and hosts.csv (the allocations) are the large files: read
     // side by side, each through its own folder (a folder caches what it reads, one thread's).
-    // 1,000,000-server drain: plots 1.6–2.1 → 0.83 s. Errors keep the order of a sequential read.
+    // 1,000,000-server drain, with a core free: plots 1.6–2.1 → 0.83 s (no gain when both
+    // cores are busy). Errors keep the order of a sequential read.
     let (st, others) = rayon::join(
         || ResultsFolder::open(dir).map(|f| data::StatusSteps::load(&f)),
         || {
