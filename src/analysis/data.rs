@@ -58,31 +58,6 @@ impl Results {
         latest.max(declared)
     }
 
-    /// Host names in declaration order (hosts.csv starts with every host at t = 0), then any
-    /// other host a file names.
-    pub fn host_names(&self) -> Vec<String> {
-        let mut names = Names::default();
-        for h in &self.hosts {
-            names.add(&h.host);
-        }
-        for t in &self.transitions {
-            names.add(&t.host);
-        }
-        for d in &self.decisions {
-            names.add(&d.selected);
-            for h in d.alternates.split_whitespace() {
-                names.add(h);
-            }
-            for (h, _) in &d.dropped {
-                names.add(h);
-            }
-        }
-        for e in &self.events {
-            names.add(&e.host);
-        }
-        names.0
-    }
-
     /// Server names in order of first appearance (initial servers in declaration order).
     pub fn server_names(&self) -> Vec<String> {
         let mut names = Names::default();

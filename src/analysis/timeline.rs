@@ -25,9 +25,12 @@
 //! Large runs make large timelines (the 10,000-server storm: ~500,000 events), so events are
 //! kept as small records pointing into the parsed rows and formatted only when written.
 
-use super::data::{MigrationInfo, Results, Transition};
+mod input;
+
 use super::AnalysisError;
 use crate::engine::SimTime;
+use crate::results::Transition;
+use input::{Input, Mig};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -73,7 +76,7 @@ pub const MAX_SERVERS: usize = 2000;
 
 /// Reads the results folder `dir` and writes `dir/timeline.json`; returns its path.
 pub fn write_timeline(dir: &Path) -> Result<PathBuf, AnalysisError> {
-    let results = Results::load(dir)?;
+    let results = Input::load(dir, MAX_HOSTS, MAX_SERVERS)?;
     let path = dir.join(TIMELINE_FILE);
     let io_err = |source| AnalysisError::Io {
         path: path.clone(),
@@ -99,10 +102,10 @@ enum Side {
 enum What {
     Status(usize),
     Task(usize),
-    /// A migration status span (or a terminal instant) starting at a transitions row.
+    /// A migration status span (or a terminal instant) starting at one of its phases.
     Phase {
         mig: usize,
-        row: usize,
+        phase: usize,
         side: Side,
     },
     Event {
@@ -202,7 +205,7 @@ impl Builder {
                 });
                 for &(start, end, what) in &g.items {
                     let what = match what {
-                        What::Phase { mig, row, .. } => What::Phase { mig, row, side },
+                        What::Phase { mig, phase, .. } => What::Phase { mig, phase, side },
                         What::Event { ev, .. } => What::Event {
                             ev,
                             on_host: side != Side::Server,
@@ -258,17 +261,11 @@ struct Tracks<'a> {
 }
 
 /// Writes the whole timeline document to `out`.
-fn render(r: &Results, out: &mut impl std::io::Write) -> std::io::Result<()> {
-    let end = r.end_time();
-    let mut hosts = r.host_names();
-    let mut servers = r.server_names();
-    let left_out = (
-        hosts.len().saturating_sub(MAX_HOSTS),
-        servers.len().saturating_sub(MAX_SERVERS),
-    );
-    hosts.truncate(MAX_HOSTS);
-    servers.truncate(MAX_SERVERS);
-    let migs = r.migrations();
+fn render(r: &Input, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let end = r.end;
+    let hosts = &r.hosts.shown;
+    let servers = &r.servers.shown;
+    let left_out = (r.hosts.left_out(), r.servers.left_out());
     let tracks = Tracks {
         host_pid: hosts
             .iter()
@@ -287,15 +284,15 @@ fn render(r: &Results, out: &mut impl std::io::Write) -> std::io::Result<()> {
     };
     let mut b = Builder::default();
     server_states(r, &tracks, end, &mut b);
-    migrations(r, &tracks, &migs, end, &mut b);
+    migrations(r, &tracks, end, &mut b);
     events(r, &tracks, end, &mut b);
     requests(r, &tracks, end, &mut b);
     decisions(r, &tracks, &mut b);
     host_services(r, &tracks, end, &mut b);
-    write_all(r, &tracks, &migs, b, out)
+    write_all(r, &tracks, b, out)
 }
 
-fn server_states(r: &Results, t: &Tracks, end: SimTime, b: &mut Builder) {
+fn server_states(r: &Input, t: &Tracks, end: SimTime, b: &mut Builder) {
     let mut by_server: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, row) in r.transitions.iter().enumerate() {
         by_server.entry(&row.server).or_default().push(i);
@@ -315,33 +312,25 @@ fn server_states(r: &Results, t: &Tracks, end: SimTime, b: &mut Builder) {
 }
 
 /// Migration status spans on the server and on its source and destination hosts.
-fn migrations(r: &Results, t: &Tracks, migs: &[MigrationInfo], end: SimTime, b: &mut Builder) {
-    let mut groups = Vec::with_capacity(migs.len());
-    for (k, m) in migs.iter().enumerate() {
+fn migrations(r: &Input, t: &Tracks, end: SimTime, b: &mut Builder) {
+    let mut groups = Vec::with_capacity(r.migs.len());
+    for (k, m) in r.migs.iter().enumerate() {
         let mut items: Vec<(SimTime, Option<SimTime>, What)> = Vec::new();
         let mut open: Option<usize> = None;
-        let mut current = "";
-        let mut last = SimTime::ZERO;
-        for &i in &m.rows {
-            let row = &r.transitions[i];
-            last = last.max(row.time_s);
-            if row.migration_status_str() == current {
-                continue;
-            }
+        for (p, phase) in m.phases.iter().enumerate() {
             if let Some(o) = open.take() {
-                items[o].1 = Some(row.time_s);
+                items[o].1 = Some(phase.at);
             }
-            current = row.migration_status_str();
             let what = What::Phase {
                 mig: k,
-                row: i,
+                phase: p,
                 side: Side::Server,
             };
-            if TERMINAL.contains(&current) {
-                items.push((row.time_s, None, what));
+            if TERMINAL.contains(&phase.status) {
+                items.push((phase.at, None, what));
             } else {
                 open = Some(items.len());
-                items.push((row.time_s, Some(end), what));
+                items.push((phase.at, Some(end), what));
             }
         }
         let mut tracks = Vec::new();
@@ -358,7 +347,7 @@ fn migrations(r: &Results, t: &Tracks, migs: &[MigrationInfo], end: SimTime, b: 
         }
         groups.push(Group {
             start: items.first().map_or(SimTime::ZERO, |i| i.0),
-            end: if open.is_some() { end } else { last },
+            end: if open.is_some() { end } else { m.last },
             tracks,
             items,
         });
@@ -367,7 +356,7 @@ fn migrations(r: &Results, t: &Tracks, migs: &[MigrationInfo], end: SimTime, b: 
 }
 
 /// Instance-action events on the server and on the compute host that ran them.
-fn events(r: &Results, t: &Tracks, end: SimTime, b: &mut Builder) {
+fn events(r: &Input, t: &Tracks, end: SimTime, b: &mut Builder) {
     let mut groups = Vec::with_capacity(r.events.len());
     for (k, e) in r.events.iter().enumerate() {
         let Some(start) = e.event_start_s else {
@@ -396,7 +385,7 @@ fn events(r: &Results, t: &Tracks, end: SimTime, b: &mut Builder) {
 }
 
 /// API requests: an instant when answered, and a span until the work completed.
-fn requests(r: &Results, t: &Tracks, end: SimTime, b: &mut Builder) {
+fn requests(r: &Input, t: &Tracks, end: SimTime, b: &mut Builder) {
     let mut groups = Vec::with_capacity(r.requests.len());
     for (k, q) in r.requests.iter().enumerate() {
         let pid = match t.server_pid.get(q.server.as_str()) {
@@ -420,7 +409,7 @@ fn requests(r: &Results, t: &Tracks, end: SimTime, b: &mut Builder) {
 }
 
 /// Scheduler decisions: on the server, and on the host chosen.
-fn decisions(r: &Results, t: &Tracks, b: &mut Builder) {
+fn decisions(r: &Input, t: &Tracks, b: &mut Builder) {
     for (k, d) in r.decisions.iter().enumerate() {
         if let Some(&pid) = t.server_pid.get(d.server.as_str()) {
             b.thread(pid, TID_API, || "api & scheduler".into());
@@ -442,9 +431,9 @@ fn decisions(r: &Results, t: &Tracks, b: &mut Builder) {
 }
 
 /// Hosts: service state spans and usage counters.
-fn host_services(r: &Results, t: &Tracks, end: SimTime, b: &mut Builder) {
+fn host_services(r: &Input, t: &Tracks, end: SimTime, b: &mut Builder) {
     let mut by_host: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, h) in r.hosts.iter().enumerate() {
+    for (i, h) in r.host_rows.iter().enumerate() {
         by_host.entry(&h.host).or_default().push(i);
     }
     for name in &t.hosts {
@@ -454,16 +443,16 @@ fn host_services(r: &Results, t: &Tracks, end: SimTime, b: &mut Builder) {
         let mut open: Option<(SimTime, usize)> = None;
         let mut prev: Option<[u64; 4]> = None;
         for (n, &i) in rows.iter().enumerate() {
-            let h = &r.hosts[i];
+            let h = &r.host_rows[i];
             // Several rows at one instant (e.g. the initial placements): the last one holds.
             if rows
                 .get(n + 1)
-                .is_some_and(|&j| r.hosts[j].time_s == h.time_s)
+                .is_some_and(|&j| r.host_rows[j].time_s == h.time_s)
             {
                 continue;
             }
             match open {
-                Some((_, o)) if r.hosts[o].enabled_up == h.enabled_up => {}
+                Some((_, o)) if r.host_rows[o].enabled_up == h.enabled_up => {}
                 _ => {
                     if let Some((start, o)) = open.take() {
                         b.rec(pid, TID_SERVICE, start, Some(h.time_s), What::Service(o));
@@ -578,7 +567,7 @@ fn head(out: &mut String, name: &str, cat: &str, rec: &Rec) {
 }
 
 /// One record as a JSON object.
-fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) {
+fn format_rec(out: &mut String, r: &Input, rec: &Rec) {
     match rec.what {
         What::Status(i) | What::Task(i) => {
             let t = &r.transitions[i];
@@ -596,29 +585,19 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
                 .s("step", &t.step.text())
                 .end();
         }
-        What::Phase { mig, row, side } => {
-            let m = &migs[mig];
-            let t = &r.transitions[row];
+        What::Phase { mig, phase, side } => {
+            let m: &Mig = &r.migs[mig];
+            let phase = &m.phases[phase];
+            let status = phase.status;
             let dest = m.dest().unwrap_or("?");
             let (name, role) = match side {
-                Side::Server => (format!("{} {}", m.id, t.migration_status_str()), ""),
+                Side::Server => (format!("{} {}", m.id, status), ""),
                 Side::Source => (
-                    format!(
-                        "{} {} → {dest}: {}",
-                        m.server,
-                        m.id,
-                        t.migration_status_str()
-                    ),
+                    format!("{} {} → {dest}: {}", m.server, m.id, status),
                     "source",
                 ),
                 Side::Dest => (
-                    format!(
-                        "{} {} ← {}: {}",
-                        m.server,
-                        m.id,
-                        m.source,
-                        t.migration_status_str()
-                    ),
+                    format!("{} {} ← {}: {}", m.server, m.id, m.source, status),
                     "destination",
                 ),
             };
@@ -628,10 +607,11 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
                 .s("server", &m.server)
                 .s("source", &m.source)
                 .s("dest", dest)
-                .s("status", t.migration_status_str())
+                .s("status", status)
                 .s("role", role);
             // The cause once, on the server's track (host tracks repeat the same spans).
-            if side == Side::Server {
+            if let (Side::Server, Some(row)) = (side, phase.row) {
+                let t = &r.transitions[row];
                 a.s("request", &t.request)
                     .s("hop", t.hop.as_str())
                     .s("step", &t.step.text());
@@ -715,12 +695,12 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
                 .end();
         }
         What::Service(i) => {
-            let h = &r.hosts[i];
+            let h = &r.host_rows[i];
             head(out, &h.enabled_up, "service", rec);
             Args::new(out).s("host", &h.host).end();
         }
         What::Counter { row, which } => {
-            let h = &r.hosts[row];
+            let h = &r.host_rows[row];
             let v = [
                 h.vcpus_used,
                 h.migration_vcpus,
@@ -741,9 +721,8 @@ fn format_rec(out: &mut String, r: &Results, migs: &[MigrationInfo], rec: &Rec) 
 
 /// Metadata first (processes, then threads), then every event by time; one event per line.
 fn write_all(
-    r: &Results,
+    r: &Input,
     t: &Tracks,
-    migs: &[MigrationInfo],
     mut b: Builder,
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
@@ -765,7 +744,7 @@ fn write_all(
     let _ = write!(
         line,
         ",\"end_time_s\":\"{}\",\"time_unit\":\"ts and dur are microseconds of simulated time\"}},\"traceEvents\":[",
-        r.end_time()
+        r.end
     );
     out.write_all(line.as_bytes())?;
     let mut first = true;
@@ -819,7 +798,7 @@ fn write_all(
     b.recs.sort_by_key(|rec| (rec.start, rec.pid, rec.tid));
     for rec in &b.recs {
         line.clear();
-        format_rec(&mut line, r, migs, rec);
+        format_rec(&mut line, r, rec);
         emit(out, &line)?;
     }
     out.write_all(b"\n]}\n")

@@ -4,7 +4,9 @@
 use super::PlotError;
 use crate::config::ActionKind;
 use crate::model::{MigrationStatus, Status};
-use crate::results::{ResultsFolder, THROUGHPUT_COUNTS};
+use crate::results::{self, NameKey, Request, ResultsFolder, Transition, THROUGHPUT_COUNTS};
+use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 
 /// Runs with more servers than this get no timeline chart: rows would be under a few pixels.
@@ -129,36 +131,39 @@ pub struct StatusSteps {
 impl StatusSteps {
     pub fn load(folder: &ResultsFolder) -> Result<StatusSteps, PlotError> {
         // Status names seen, in order of first sight, and each server's current one.
-        let mut names: Vec<String> = Vec::new();
-        let mut servers: BTreeMap<String, usize> = BTreeMap::new();
+        let mut names: Vec<&'static str> = Vec::new();
+        let mut servers: FxHashMap<NameKey, usize> = FxHashMap::default();
         let mut current: Vec<usize> = Vec::new();
         let mut counts: Vec<u64> = Vec::new();
         let mut steps: Vec<(u64, Vec<u64>)> = Vec::new();
         let mut last_t = 0;
-        folder.each_transition(|row| {
-            let t = row.time_s.ms();
+        // Only the three columns drawn are read, not whole rows (1.7 M rows in the
+        // 1,000,000-server drain: see `ResultsFolder::each_raw`).
+        folder.each_raw::<Transition>(|row| {
+            let t = row.time(0)?.ms();
             // Rows are in time order; the counts of an instant are those after its last row.
             if t != last_t || steps.is_empty() {
                 steps.push((t, counts.clone()));
             }
             last_t = t;
-            let st = row.status.as_str();
-            let k = match names.iter().position(|n| n == st) {
+            let st = row.str(6)?;
+            let k = match names.iter().position(|n| *n == st) {
                 Some(k) => k,
                 None => {
-                    names.push(st.to_string());
+                    let status = Status::ALL.iter().map(|s| s.as_str()).find(|s| *s == st);
+                    names.push(status.ok_or_else(|| row.bad(6, "a server status"))?);
                     counts.push(0);
                     names.len() - 1
                 }
             };
-            let name = row.server.as_str();
-            match servers.get(name) {
-                Some(&i) => {
+            match servers.entry(NameKey::new(row.str(2)?)) {
+                Entry::Occupied(i) => {
+                    let i = *i.get();
                     counts[current[i]] -= 1;
                     current[i] = k;
                 }
-                None => {
-                    servers.insert(name.to_string(), current.len());
+                Entry::Vacant(v) => {
+                    v.insert(current.len());
                     current.push(k);
                 }
             }
@@ -180,10 +185,10 @@ impl StatusSteps {
         // Columns in the simulator's status order.
         let mut order: Vec<usize> = (0..names.len()).collect();
         order.sort_by(|&a, &b| {
-            (status_rank(&names[a]), &names[a]).cmp(&(status_rank(&names[b]), &names[b]))
+            (status_rank(names[a]), names[a]).cmp(&(status_rank(names[b]), names[b]))
         });
         Ok(StatusSteps {
-            statuses: order.iter().map(|&k| names[k].clone()).collect(),
+            statuses: order.iter().map(|&k| names[k].to_string()).collect(),
             steps: merged
                 .into_iter()
                 .map(|(t, c)| (t, order.iter().map(|&k| c[k]).collect()))
@@ -338,14 +343,21 @@ pub struct Hosts {
 
 impl Hosts {
     pub fn load(folder: &ResultsFolder) -> Result<Hosts, PlotError> {
-        let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut index: FxHashMap<NameKey, usize> = FxHashMap::default();
         let mut h = Hosts::default();
-        for row in folder.hosts()? {
-            let host = *index.entry(&row.host).or_insert_with(|| {
-                h.names.push(row.host.clone());
-                h.names.len() - 1
-            });
-            let st = row.enabled_up.as_str();
+        // Straight into the chart's rows, reading only their columns: no row of strings kept.
+        folder.each_raw::<results::HostRow>(|row| {
+            let name = row.str(1)?;
+            let key = NameKey::new(name);
+            let host = match index.get(&key) {
+                Some(&i) => i,
+                None => {
+                    index.insert(key, h.names.len());
+                    h.names.push(name.to_string());
+                    h.names.len() - 1
+                }
+            };
+            let st = row.str(11)?;
             let state = match h.states.iter().position(|s| s == st) {
                 Some(i) => i,
                 None => {
@@ -353,17 +365,18 @@ impl Hosts {
                     h.states.len() - 1
                 }
             };
-            let t = row.time_s.ms();
+            let t = row.time(0)?.ms();
             h.end_ms = h.end_ms.max(t);
             h.rows.push(HostRow {
                 t,
                 host,
-                used: [row.vcpus_used, row.memory_mb_used],
-                capacity: [row.vcpus_capacity, row.memory_mb_capacity],
-                migration: [row.migration_vcpus, row.migration_memory_mb],
+                used: [row.uint(2)?, row.uint(3)?],
+                capacity: [row.uint(5)?, row.uint(6)?],
+                migration: [row.uint(8)?, row.uint(9)?],
                 state,
             });
-        }
+            Ok(true)
+        })?;
         h.end_ms = h.end_ms.max(end_ms(folder)?.unwrap_or(0));
         Ok(h)
     }
@@ -379,18 +392,22 @@ pub struct Latencies {
 impl Latencies {
     pub fn load(folder: &ResultsFolder) -> Result<Latencies, PlotError> {
         let mut by_action: BTreeMap<(usize, &str), Vec<u64>> = BTreeMap::new();
-        for row in folder.requests()? {
-            if row.outcome != "success" {
-                continue;
+        // The four columns drawn, not whole rows.
+        folder.each_raw::<Request>(|row| {
+            if row.bytes(11) != b"success" {
+                return Ok(true);
             }
-            if let Some(c) = row.completed_s {
-                let name = row.action.as_str();
+            if let Some(c) = row.opt_time(10)? {
+                let action =
+                    ActionKind::parse(row.str(4)?).ok_or_else(|| row.bad(4, "an API action"))?;
+                let name = action.as_str();
                 by_action
                     .entry((action_rank(name), name))
                     .or_default()
-                    .push(c.ms().saturating_sub(row.submitted_s.ms()));
+                    .push(c.ms().saturating_sub(row.time(2)?.ms()));
             }
-        }
+            Ok(true)
+        })?;
         Ok(Latencies {
             actions: by_action
                 .into_iter()

