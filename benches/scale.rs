@@ -120,19 +120,15 @@ fn main() {
     prepared.simulate().unwrap_or_else(|e| fail("simulate", &e));
     let simulate = lap();
     let rss_sim = peak_rss_mib();
-    // `finish(Derived::Write)` apart: the end-of-run files, then each derived file as it
+    // `finish(Derived::Write)` apart: the end-of-run files, then the derived ones as it
     // writes them (here into the committed folder rather than before the commit).
     let report = prepared
         .finish(Derived::Skip)
         .unwrap_or_else(|e| fail("finish", &e));
     let files = lap();
-    novasim::analysis::write_timeline(&report.dir).unwrap_or_else(|e| fail("timeline", &e));
-    let timeline = lap();
-    novasim::plot::write_all(&report.dir).unwrap_or_else(|e| fail("plots", &e));
-    let plots = lap();
-    novasim::report::write(&report.dir).unwrap_or_else(|e| fail("report", &e));
-    let html = lap();
-    let outputs = files + timeline + plots + html;
+    novasim::run::write_derived(&report.dir).unwrap_or_else(|e| fail("derived", &e));
+    let derived = lap();
+    let outputs = files + derived;
     let wall = clock.elapsed().as_secs_f64();
     let written: u64 = std::fs::read_dir(&report.dir)
         .map(|d| {
@@ -154,8 +150,8 @@ fn main() {
         written as f64 / 1048576.0
     );
     println!(
-        "  write outputs: end-of-run files {files:.2} s, timeline {timeline:.2} s, plots \
-         {plots:.2} s, report {html:.2} s"
+        "  write outputs: end-of-run files {files:.2} s, derived {derived:.2} s (timeline.json \
+         and the charts side by side, then report.html)"
     );
     println!(
         "  events/s: {:.0} in simulate, {:.0} end to end",

@@ -182,11 +182,11 @@ impl PreparedRun {
         if derived == Derived::Write {
             // Derived from the files just written; inside the folder before it is moved into
             // place.
-            crate::analysis::write_timeline(dir.tmp_path())
-                .map_err(|e| io_err(std::io::Error::other(e.to_string())))?;
-            // Charts (SVG + PNG) and report.html: part of the atomic folder.
-            crate::plot::write_all(dir.tmp_path())?;
-            crate::report::write(dir.tmp_path())?;
+            write_derived(dir.tmp_path()).map_err(|e| match e {
+                DerivedError::Timeline(e) => io_err(std::io::Error::other(e.to_string())),
+                DerivedError::Plot(e) => RunError::from(e),
+                DerivedError::Report(e) => RunError::from(e),
+            })?;
         }
         extra(dir.tmp_path()).map_err(io_err)?;
         let dir = dir.commit()?;
@@ -198,6 +198,33 @@ impl PreparedRun {
             expectations,
         })
     }
+}
+
+/// Why a derived file could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum DerivedError {
+    #[error(transparent)]
+    Timeline(#[from] crate::analysis::AnalysisError),
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+}
+
+/// The files derived from a results folder's CSVs and summary.json: timeline.json, the charts
+/// and report.html (which shows the charts, so it comes last). The timeline and the charts
+/// read the same files independently and write different ones, so they are made side by side
+/// (1,000,000-server drain: 2.0 s + 0.8 s one after the other); a timeline error is reported
+/// before a chart error, as when they ran in turn.
+pub fn write_derived(dir: &Path) -> Result<(), DerivedError> {
+    let (timeline, plots) = rayon::join(
+        || crate::analysis::write_timeline(dir),
+        || crate::plot::write_all(dir),
+    );
+    timeline?;
+    plots?;
+    crate::report::write(dir)?;
+    Ok(())
 }
 
 use std::io::Write as _;
