@@ -11,7 +11,9 @@ use super::types::*;
 use crate::config::*;
 use crate::engine::{Dist, Duration, SimTime};
 use crate::model::{Flavor, FlavorId, Host, HostId, VmState};
-use std::collections::{HashMap, HashSet};
+// Fx rather than SipHash: no map here is iterated into an output, and hashing a million
+// server names with SipHash was a fifth of loading the 1M-server drain scenario.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -1276,6 +1278,8 @@ fn servers(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
         add_total(cx, &mut total, 1, max, what, &span, &path)?;
     }
     names.servers.reserve(total as usize);
+    // Sized once: growing a million-entry table rehashed it twenty times.
+    names.server_ids.reserve(total as usize);
     for (i, g) in raw.server_groups.iter().enumerate() {
         let base = vec![Seg::from("server_groups"), Seg::from(i)];
         let r = g.get_ref();
@@ -1288,10 +1292,11 @@ fn servers(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
         )?;
         let fields = r.fields();
         let template = server(cx, names, "".into(), &fields, &base)?;
+        let prefix_path = at(&base, "prefix");
         for n in 1..=count {
             let mut s = template.clone();
             s.name = format!("{prefix}{n}").into();
-            add_server(cx, names, s, &r.prefix.span(), &at(&base, "prefix"))?;
+            add_server(cx, names, s, &r.prefix.span(), &prefix_path)?;
         }
     }
     for (i, s) in raw.servers.iter().enumerate() {
@@ -1841,13 +1846,13 @@ pub(crate) fn build(
 
     let mut names = Names {
         hosts: Vec::new(),
-        host_ids: HashMap::new(),
+        host_ids: HashMap::default(),
         flavors: Vec::new(),
-        flavor_ids: HashMap::new(),
+        flavor_ids: HashMap::default(),
         servers: Vec::new(),
-        server_ids: HashMap::new(),
+        server_ids: HashMap::default(),
         created: Vec::new(),
-        created_set: HashSet::new(),
+        created_set: HashSet::default(),
         create_generators: Vec::new(),
         release,
     };
@@ -1882,7 +1887,7 @@ pub(crate) fn build(
             register_create(ccx, &mut names, r, &[])?;
         }
     }
-    let mut gen_names: HashMap<String, Range<usize>> = HashMap::new();
+    let mut gen_names: HashMap<String, Range<usize>> = HashMap::default();
     for (i, g) in raw.workload.generators.iter().enumerate() {
         let base = [Seg::from("workload"), Seg::from("generators"), Seg::from(i)];
         let r = g.get_ref();
@@ -1922,7 +1927,7 @@ pub(crate) fn build(
 
     // Explicit requests, then replayed rows.
     let mut requests = Vec::new();
-    let mut request_names: HashMap<String, String> = HashMap::new();
+    let mut request_names: HashMap<String, String> = HashMap::default();
     let mut add_request = |c: &Ctx, t: TimedRequest, span: Range<usize>, path: &[Seg]| -> R<()> {
         if let Some(n) = &t.name {
             if let Some(first) = request_names.get(n) {
