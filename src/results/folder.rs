@@ -212,16 +212,10 @@ impl ResultsFolder {
         }
     }
 
-    /// Calls `f` with each record of `R`'s file, unparsed (after checking the header): for a
-    /// reader that needs a few columns of every row, or whole rows of a few (the timeline of
-    /// a million servers, the charts). Parsing every row into owned strings cost most of their
-    /// time (the charts of the 1,000,000-server drain: 3.0–3.4 s and 439 MiB of peak RSS with
-    /// whole rows, 1.7–2.0 s and 133 MiB reading only the columns drawn; the timeline: see
-    /// `analysis::timeline`'s reader).
-    pub(crate) fn each_raw<R: CsvRow>(
+    /// `R`'s file opened, its path and its header, checked against `R`'s.
+    fn reader<R: CsvRow>(
         &self,
-        mut f: impl FnMut(&RawRow<'_, R>) -> Result<bool, ReadError>,
-    ) -> Result<(), ReadError> {
+    ) -> Result<(PathBuf, csv::Reader<std::fs::File>, Vec<String>), ReadError> {
         let path = self.file(R::FILE)?;
         let csv_err = |source| ReadError::Csv {
             path: path.clone(),
@@ -238,6 +232,24 @@ impl ResultsFolder {
             .map(str::to_string)
             .collect();
         check_header(&path, &header, &R::header())?;
+        Ok((path, reader, header))
+    }
+
+    /// Calls `f` with each record of `R`'s file, unparsed (after checking the header): for a
+    /// reader that needs a few columns of every row, or whole rows of a few (the timeline of
+    /// a million servers, the charts). Parsing every row into owned strings cost most of their
+    /// time (the charts of the 1,000,000-server drain: 3.0–3.4 s and 439 MiB of peak RSS with
+    /// whole rows, 1.7–2.0 s and 133 MiB reading only the columns drawn; the timeline: see
+    /// `analysis::timeline`'s reader).
+    pub(crate) fn each_raw<R: CsvRow>(
+        &self,
+        mut f: impl FnMut(&RawRow<'_, R>) -> Result<bool, ReadError>,
+    ) -> Result<(), ReadError> {
+        let (path, mut reader, header) = self.reader::<R>()?;
+        let csv_err = |source| ReadError::Csv {
+            path: path.clone(),
+            source,
+        };
         let mut rec = csv::ByteRecord::new();
         while reader.read_byte_record(&mut rec).map_err(csv_err)? {
             let row = RawRow {
@@ -258,19 +270,11 @@ impl ResultsFolder {
         &self,
         mut f: impl FnMut(R) -> Result<bool, ReadError>,
     ) -> Result<(), ReadError> {
-        let path = self.file(R::FILE)?;
+        let (path, mut reader, header) = self.reader::<R>()?;
         let csv_err = |source| ReadError::Csv {
             path: path.clone(),
             source,
         };
-        let mut reader = csv::Reader::from_path(&path).map_err(csv_err)?;
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(csv_err)?
-            .iter()
-            .map(str::to_string)
-            .collect();
-        check_header(&path, &header, &R::header())?;
         let mut rec = csv::StringRecord::new();
         while reader.read_record(&mut rec).map_err(csv_err)? {
             let fields = Fields {
