@@ -17,28 +17,13 @@ use std::time::Instant;
 mod common;
 
 fn drain_text(hosts: u64, servers: u64) -> String {
-    let cloud = common::cloud_toml(hosts);
+    let cloud = common::live_cloud_text(hosts, servers, 100);
     let mut text = format!(
         r#"
 name = "bench-scale-drain"
 seed = 11
 
-[latency]
-api = {{ dist = "uniform", min_ms = 20, max_ms = 80 }}
-compute = {{ dist = "exponential", mean_ms = 20.0 }}
-
-[live_migration]
-bandwidth_mib_s = 1000
-dirty_rate_mib_s = 100
-shared_storage = true
-
 {cloud}
-
-[[server_groups]]
-prefix = "vm"
-count = {servers}
-flavor = "m1.medium"
-
 [output]
 throughput_window_s = 60
 "#
@@ -54,13 +39,7 @@ throughput_window_s = 60
 }
 
 fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .map_or(f64::NAN, |kib| kib / 1024.0)
+    common::peak_rss_kib().map_or(f64::NAN, |kib| kib as f64 / 1024.0)
 }
 
 fn arg(name: &str) -> Option<String> {

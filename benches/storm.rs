@@ -15,28 +15,13 @@ use std::time::Instant;
 mod common;
 
 fn live_scenario_text(hosts: u64, servers: u64) -> String {
-    let cloud = common::cloud_toml(hosts);
+    let cloud = common::live_cloud_text(hosts, servers, 150);
     format!(
         r#"
 name = "bench-live-storm"
 seed = 7
 
-[latency]
-api = {{ dist = "uniform", min_ms = 20, max_ms = 80 }}
-compute = {{ dist = "exponential", mean_ms = 20.0 }}
-
-[live_migration]
-bandwidth_mib_s = 1000
-dirty_rate_mib_s = 150
-shared_storage = true
-
 {cloud}
-
-[[server_groups]]
-prefix = "vm"
-count = {servers}
-flavor = "m1.medium"
-
 [[faults]]
 step = "check_can_live_migrate_destination"
 probability = 0.02
@@ -53,17 +38,6 @@ order = "sequential"
 throughput_window_s = 60
 "#
     )
-}
-
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 fn arg(name: &str, default: u64) -> u64 {
@@ -181,7 +155,7 @@ fn main() {
             run(k, hosts, servers);
         }
     }
-    if let Some(kib) = peak_rss_kib() {
+    if let Some(kib) = common::peak_rss_kib() {
         println!("peak RSS of the process: {:.1} MiB", kib as f64 / 1024.0);
     }
 }

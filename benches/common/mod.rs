@@ -75,3 +75,40 @@ disk_gb = 40
 "#
     )
 }
+
+/// The set-up of the live-migration benchmarks: latencies, shared-storage live migration at
+/// 1,000 MiB/s with guests dirtying `dirty_rate_mib_s`, `hosts` computes and `servers` servers
+/// `vm1`….
+pub fn live_cloud_text(hosts: u64, servers: u64, dirty_rate_mib_s: u64) -> String {
+    let cloud = cloud_toml(hosts);
+    format!(
+        r#"[latency]
+api = {{ dist = "uniform", min_ms = 20, max_ms = 80 }}
+compute = {{ dist = "exponential", mean_ms = 20.0 }}
+
+[live_migration]
+bandwidth_mib_s = 1000
+dirty_rate_mib_s = {dirty_rate_mib_s}
+shared_storage = true
+
+{cloud}
+
+[[server_groups]]
+prefix = "vm"
+count = {servers}
+flavor = "m1.medium"
+"#
+    )
+}
+
+/// The process's peak resident set (VmHWM), in KiB.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}

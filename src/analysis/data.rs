@@ -116,32 +116,78 @@ impl Results {
                 by_op.insert((&first.request, &first.server), k);
             }
         }
-        // Where the scheduler (or the conductor's reschedule) sent each move, in order.
+        let mut dests = Destinations::new(out.len());
         for d in &self.decisions {
-            if d.selected.is_empty() {
-                continue;
-            }
             if let Some(&k) = by_op.get(&(d.request.as_str(), d.server.as_str())) {
-                out[k].dest_history.push((d.time_s, d.selected.clone()));
+                dests.decision(k, d.time_s, &d.selected);
             }
         }
-        // Destination compute events cover moves that bypass the scheduler (forced hosts).
-        let scheduled: Vec<bool> = out.iter().map(|m| !m.dest_history.is_empty()).collect();
+        dests.decisions_read();
         for e in &self.events {
-            let (Some(t), false) = (e.event_start_s, e.host.is_empty()) else {
-                continue;
-            };
             if let Some(&k) = by_op.get(&(e.request.as_str(), e.server.as_str())) {
-                if !scheduled[k] && e.host != out[k].source {
-                    out[k].dest_history.push((t, e.host.clone()));
-                }
+                dests.compute_event(k, e.event_start_s, &e.host, &out[k].source);
             }
         }
-        for m in &mut out {
-            m.dest_history.sort_by_key(|(t, _)| *t);
+        for (m, history) in out.iter_mut().zip(dests.finish()) {
+            m.dest_history = history;
         }
         out.sort_by_key(|m| id_number(&m.id));
         out
+    }
+}
+
+/// Where each migration's move was sent, over time: the scheduler's (or the conductor's
+/// reschedule's) selections, in scheduling.csv order; for a move that bypassed the scheduler
+/// (a forced host), the hosts other than its source whose compute ran one of its instance-action
+/// events. The one rule for `Results::migrations` and the timeline's streaming reader, which
+/// read the same rows (decisions first, then events) with their own lookups.
+pub(crate) struct Destinations {
+    history: Vec<Vec<(SimTime, String)>>,
+    /// Per migration, whether the scheduler chose for it (set once the decisions are read).
+    scheduled: Vec<bool>,
+}
+
+impl Destinations {
+    pub(crate) fn new(migrations: usize) -> Self {
+        Destinations {
+            history: vec![Vec::new(); migrations],
+            scheduled: Vec::new(),
+        }
+    }
+
+    /// A scheduling.csv row of migration `k`'s operation.
+    pub(crate) fn decision(&mut self, k: usize, at: SimTime, selected: &str) {
+        if !selected.is_empty() {
+            self.history[k].push((at, selected.to_string()));
+        }
+    }
+
+    /// Every decision is read: the compute events that follow count only for unscheduled moves.
+    pub(crate) fn decisions_read(&mut self) {
+        self.scheduled = self.history.iter().map(|h| !h.is_empty()).collect();
+    }
+
+    /// An instance-action event of migration `k`'s operation, run by `host` from `start`.
+    pub(crate) fn compute_event(
+        &mut self,
+        k: usize,
+        start: Option<SimTime>,
+        host: &str,
+        source: &str,
+    ) {
+        let Some(start) = start else { return };
+        if !host.is_empty() && !self.scheduled.get(k).copied().unwrap_or(false) && host != source {
+            self.history[k].push((start, host.to_string()));
+        }
+    }
+
+    /// Each migration's destinations in time order.
+    pub(crate) fn finish(self) -> Vec<Vec<(SimTime, String)>> {
+        let mut history = self.history;
+        for h in &mut history {
+            h.sort_by_key(|(t, _)| *t);
+        }
+        history
     }
 }
 

@@ -2,7 +2,7 @@
 //! is asked for and kept, so that readers needing a few files (the charts, the report) never
 //! parse the others and readers sharing a folder parse each file once.
 
-use super::rows::{CsvRow, Fields};
+use super::rows::{bad_value, CsvRow, Fields};
 use super::{
     ActionEvent, Decision, ExpectationRow, HostRow, ReadError, Request, Summary, Throughput,
     ThroughputRow, Transition, EXPECTATIONS_FILE, SCENARIO_FILE, SUMMARY_FILE,
@@ -343,14 +343,8 @@ impl<R: CsvRow> RawRow<'_, R> {
     }
 
     pub fn bad(&self, i: usize, what: &'static str) -> ReadError {
-        ReadError::Value {
-            path: self.path.to_path_buf(),
-            line: self.rec.position().map_or(0, |p| p.line()),
-            column: i + 1,
-            field: self.header.get(i).cloned().unwrap_or_default(),
-            value: String::from_utf8_lossy(self.bytes(i)).into_owned(),
-            what,
-        }
+        let value = String::from_utf8_lossy(self.bytes(i)).into_owned();
+        bad_value(self.path, self.rec.position(), self.header, i, value, what)
     }
 }
 

@@ -39,6 +39,26 @@ pub(crate) trait CsvRow: Sized {
     fn parse(f: &Fields<'_>) -> Result<Self, ReadError>;
 }
 
+/// Column `i` (0-based) of the record at `position` in `path` is not `what`: the error names
+/// the file, line, column and field.
+pub(crate) fn bad_value(
+    path: &Path,
+    position: Option<&csv::Position>,
+    header: &[String],
+    i: usize,
+    value: String,
+    what: &'static str,
+) -> ReadError {
+    ReadError::Value {
+        path: path.to_path_buf(),
+        line: position.map_or(0, |p| p.line()),
+        column: i + 1,
+        field: header.get(i).cloned().unwrap_or_default(),
+        value,
+        what,
+    }
+}
+
 /// One record with typed getters whose errors name the file, line, column and field.
 pub(crate) struct Fields<'a> {
     pub path: &'a Path,
@@ -56,14 +76,14 @@ impl Fields<'_> {
     }
 
     pub fn bad(&self, i: usize, what: &'static str) -> ReadError {
-        ReadError::Value {
-            path: self.path.to_path_buf(),
-            line: self.rec.position().map_or(0, |p| p.line()),
-            column: i + 1,
-            field: self.header.get(i).cloned().unwrap_or_default(),
-            value: self.string(i),
+        bad_value(
+            self.path,
+            self.rec.position(),
+            self.header,
+            i,
+            self.string(i),
             what,
-        }
+        )
     }
 
     pub fn time(&self, i: usize) -> Result<SimTime, ReadError> {

@@ -16,7 +16,7 @@
 //! of CSV; one machine shared with other builds): parsing every file whole (`Results::load`)
 //! took 8.7–9.9 s and 1,178 MiB of peak RSS; this reader 3.1–3.5 s and 254 MiB.
 
-use crate::analysis::data::id_number;
+use crate::analysis::data::{id_number, Destinations};
 use crate::engine::SimTime;
 use crate::model::MigrationStatus;
 use crate::results::{
@@ -245,7 +245,7 @@ impl Input {
             }
         }
         let op = |request: &str, server: &str| (NameKey::new(request), NameKey::new(server));
-        let mut dest_history: Vec<Vec<(SimTime, String)>> = vec![Vec::new(); migs.len()];
+        let mut dests = Destinations::new(migs.len());
         let mut decisions = Vec::new();
         f.each_raw::<Decision>(|row| {
             let t = row.time(0)?;
@@ -260,10 +260,8 @@ impl Input {
             for pair in row.str(8)?.split_whitespace() {
                 hosts.add(pair.rsplit_once(':').map_or(pair, |(h, _)| h));
             }
-            if !selected.is_empty() {
-                if let Some(&k) = by_op.get(&op(row.str(1)?, server)) {
-                    dest_history[k].push((t, selected.to_string()));
-                }
+            if let Some(&k) = by_op.get(&op(row.str(1)?, server)) {
+                dests.decision(k, t, selected);
             }
             if keep {
                 decisions.push(row.parse()?);
@@ -271,8 +269,7 @@ impl Input {
             Ok(true)
         })?;
 
-        // Destination compute events cover moves that bypass the scheduler (forced hosts).
-        let scheduled: Vec<bool> = dest_history.iter().map(|d| !d.is_empty()).collect();
+        dests.decisions_read();
         let mut events = Vec::new();
         f.each_raw::<ActionEvent>(|row| {
             let start = row.opt_time(8)?;
@@ -282,15 +279,11 @@ impl Input {
             let server = row.str(0)?;
             let host = row.str(11)?;
             let shown = servers.add(server) | hosts.add(host);
-            let Some(start) = start else {
+            if start.is_none() {
                 return Ok(true);
-            };
-            if !host.is_empty() {
-                if let Some(&k) = by_op.get(&op(row.str(2)?, server)) {
-                    if !scheduled[k] && host != migs[k].source {
-                        dest_history[k].push((start, host.to_string()));
-                    }
-                }
+            }
+            if let Some(&k) = by_op.get(&op(row.str(2)?, server)) {
+                dests.compute_event(k, start, host, &migs[k].source);
             }
             if shown {
                 events.push(row.parse()?);
@@ -299,9 +292,8 @@ impl Input {
         })?;
         drop(by_op);
 
-        for (m, mut d) in migs.iter_mut().zip(dest_history) {
-            d.sort_by_key(|(t, _)| *t);
-            m.dest_history = d;
+        for (m, history) in migs.iter_mut().zip(dests.finish()) {
+            m.dest_history = history;
         }
         migs.sort_by_key(|m| id_number(&m.id));
         let end = latest.max(summary.end_time_s.unwrap_or_default());
