@@ -31,6 +31,7 @@ use super::AnalysisError;
 use crate::engine::SimTime;
 use crate::results::Transition;
 use input::{Input, Mig};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -799,10 +800,31 @@ fn write_all(
     }
     // Stable: records of one instant and thread keep the order they were made in.
     b.recs.sort_by_key(|rec| (rec.start, rec.pid, rec.tid));
-    for rec in &b.recs {
-        line.clear();
-        format_rec(&mut line, r, rec);
-        emit(out, &line)?;
+    // Formatting is most of the writing (the 100,000-server cold storm: ~900,000 events, 0.6 s
+    // on one core), so batches of records are formatted on every core and written in order:
+    // the same bytes, and only one batch held at a time.
+    const CHUNK: usize = 4096;
+    for batch in b
+        .recs
+        .chunks(CHUNK * rayon::current_num_threads().max(1) * 2)
+    {
+        let texts: Vec<String> = batch
+            .par_chunks(CHUNK)
+            .map(|recs| {
+                let mut text = String::with_capacity(recs.len() * 256);
+                for rec in recs {
+                    text.push_str(",\n");
+                    format_rec(&mut text, r, rec);
+                }
+                text
+            })
+            .collect();
+        for text in &texts {
+            // The first event of the file has no comma before it.
+            let text = if first { &text[1..] } else { &text[..] };
+            first = false;
+            out.write_all(text.as_bytes())?;
+        }
     }
     out.write_all(b"\n]}\n")
 }
