@@ -1,6 +1,7 @@
 //! One run of a scenario into a results folder: the main job of the CLI, and what the golden
 //! tests and the benchmark call.
 
+use crate::analysis::timeline::TimelineFeed;
 use crate::output::{OutputError, ResultsDir};
 use crate::results::{
     ACTIONS_FILE, HOSTS_FILE, REQUESTS_FILE, SCHEDULING_FILE, SUMMARY_FILE, THROUGHPUT_FILE,
@@ -76,10 +77,10 @@ pub fn run_to_dir_checked(
     derived: Derived,
     checks: crate::sim::Checks,
 ) -> Result<RunReport, RunError> {
-    let mut run = prepare(scenario, out)?;
+    let mut run = prepare(scenario, out, derived)?;
     run.set_checks(checks);
     run.simulate()?;
-    run.finish(derived)
+    run.finish()
 }
 
 /// A run between its stages: its results folder (not yet in place) and its simulator. The
@@ -88,14 +89,31 @@ pub struct PreparedRun {
     dir: ResultsDir,
     sim: Sim,
     out: PathBuf,
+    derived: Derived,
 }
 
 /// Stage 1: creates the hidden results folder and the simulator (the cloud built, initial
-/// servers placed through the scheduler, their first trace rows written).
-pub fn prepare(scenario: Scenario, out: &Path) -> Result<PreparedRun, RunError> {
+/// servers placed through the scheduler, their first trace rows written). With
+/// `Derived::Write`, the trace writer also keeps the rows the timeline can show, as it writes
+/// them (see `analysis::timeline`'s feed).
+pub fn prepare(scenario: Scenario, out: &Path, derived: Derived) -> Result<PreparedRun, RunError> {
+    let timeline = (derived == Derived::Write).then(|| {
+        use crate::analysis::timeline::{MAX_HOSTS, MAX_SERVERS};
+        TimelineFeed::new(MAX_HOSTS, MAX_SERVERS)
+    });
+    prepare_with(scenario, out, derived, timeline)
+}
+
+/// [`prepare`] with the timeline's feed given (its limits a test's own).
+pub(crate) fn prepare_with(
+    scenario: Scenario,
+    out: &Path,
+    derived: Derived,
+    timeline: Option<TimelineFeed>,
+) -> Result<PreparedRun, RunError> {
     let io_err = output_error(out);
     let dir = ResultsDir::create(out)?;
-    let trace = TraceWriter::new(
+    let mut trace = TraceWriter::new(
         dir.file(TRANSITIONS_FILE).map_err(io_err)?,
         dir.file(HOSTS_FILE).map_err(io_err)?,
         dir.file(SCHEDULING_FILE).map_err(io_err)?,
@@ -105,11 +123,13 @@ pub fn prepare(scenario: Scenario, out: &Path) -> Result<PreparedRun, RunError> 
         t.with_records(requests, dir.file(ACTIONS_FILE)?)
     })
     .map_err(io_err)?;
+    trace.timeline = timeline;
     let sim = Sim::new(scenario, trace)?;
     Ok(PreparedRun {
         dir,
         sim,
         out: out.to_path_buf(),
+        derived,
     })
 }
 
@@ -142,24 +162,38 @@ impl PreparedRun {
         &mut self.sim
     }
 
-    /// Stage 3: writes the end-of-run files (and the derived ones if asked), checks the
-    /// expectations, and moves the folder into place.
-    pub fn finish(self, derived: Derived) -> Result<RunReport, RunError> {
-        self.finish_with(derived, |_| Ok(()))
+    /// Stages 3 to 5: writes the end-of-run files (and the derived ones if prepared so),
+    /// checks the expectations, and moves the folder into place.
+    pub fn finish(self) -> Result<RunReport, RunError> {
+        self.finish_with(|_| Ok(()))
     }
 
     /// [`PreparedRun::finish`], `extra` writing its own files into the folder (its path given)
     /// before the folder is moved into place.
     pub fn finish_with(
         self,
-        derived: Derived,
         extra: impl FnOnce(&Path) -> std::io::Result<()>,
     ) -> Result<RunReport, RunError> {
-        let PreparedRun { dir, mut sim, out } = self;
+        let mut run = self.write_results()?;
+        run.write_derived()?;
+        extra(run.dir.tmp_path()).map_err(output_error(&run.out))?;
+        run.commit()
+    }
+
+    /// Stage 3: writes the end-of-run files (the last requests and actions, throughput.csv,
+    /// scenario.toml, summary.json) and checks the expectations against them.
+    pub fn write_results(self) -> Result<WrittenRun, RunError> {
+        let PreparedRun {
+            dir,
+            mut sim,
+            out,
+            derived,
+        } = self;
         let io_err = output_error(&out);
         let transition_rows = sim.transition_rows();
         // The requests and actions still held (unfinished ones among them) end their files.
         sim.finish_records().map_err(io_err)?;
+        let timeline = sim.take_timeline();
         let (world, requests, throughput, stats, scenario) = sim.into_parts();
         writer::write_throughput(dir.file(THROUGHPUT_FILE).map_err(io_err)?, &throughput)
             .map_err(io_err)?;
@@ -179,24 +213,63 @@ impl PreparedRun {
         // Read back from the files just written, so a saved folder is checked the same way.
         let expectations =
             crate::expect::check_dir(&scenario.expectations, dir.tmp_path()).map_err(io_err)?;
-        if derived == Derived::Write {
-            // Derived from the files just written; inside the folder before it is moved into
-            // place.
-            write_derived(dir.tmp_path()).map_err(|e| match e {
-                DerivedError::Timeline(e) => io_err(std::io::Error::other(e.to_string())),
-                DerivedError::Plot(e) => RunError::from(e),
-                DerivedError::Report(e) => RunError::from(e),
-            })?;
-        }
-        extra(dir.tmp_path()).map_err(io_err)?;
-        let dir = dir.commit()?;
-        Ok(RunReport {
+        Ok(WrittenRun {
             dir,
-            summary,
-            events: stats.events,
-            transition_rows,
-            expectations,
+            out,
+            derived,
+            timeline,
+            report: RunReport {
+                dir: PathBuf::new(),
+                summary,
+                events: stats.events,
+                transition_rows,
+                expectations,
+            },
         })
+    }
+}
+
+/// A run whose results are written, its folder not yet in place.
+pub struct WrittenRun {
+    dir: ResultsDir,
+    out: PathBuf,
+    derived: Derived,
+    timeline: Option<TimelineFeed>,
+    /// Its `dir` set when the folder is in place.
+    report: RunReport,
+}
+
+impl WrittenRun {
+    /// Stage 4: the derived files, if the run was prepared with them, inside the folder
+    /// before it is moved into place.
+    pub fn write_derived(&mut self) -> Result<(), RunError> {
+        if self.derived == Derived::Skip {
+            return Ok(());
+        }
+        let io_err = output_error(&self.out);
+        write_derived(self.dir.tmp_path(), self.timeline.take()).map_err(|e| match e {
+            DerivedError::Timeline(e) => io_err(std::io::Error::other(e.to_string())),
+            DerivedError::Plot(e) => RunError::from(e),
+            DerivedError::Report(e) => RunError::from(e),
+        })
+    }
+
+    /// The folder, before it is in place.
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.tmp_path()
+    }
+
+    /// The rows the run kept for its timeline, taken instead of written.
+    #[cfg(test)]
+    pub(crate) fn take_timeline(&mut self) -> Option<TimelineFeed> {
+        self.timeline.take()
+    }
+
+    /// Stage 5: moves the folder into place.
+    pub fn commit(self) -> Result<RunReport, RunError> {
+        let dir = self.dir.commit()?;
+        Ok(RunReport { dir, ..self.report })
     }
 }
 
@@ -212,13 +285,17 @@ pub enum DerivedError {
 }
 
 /// The files derived from a results folder's CSVs and summary.json: timeline.json, the charts
-/// and report.html (which shows the charts, so it comes last). The timeline and the charts
-/// read the same files independently and write different ones, so they are made side by side
-/// (1,000,000-server drain: 2.0 s + 0.8 s one after the other); a timeline error is reported
-/// before a chart error, as when they ran in turn.
-pub fn write_derived(dir: &Path) -> Result<(), DerivedError> {
+/// and report.html (which shows the charts, so it comes last). The timeline comes from the rows
+/// the run kept for it when given (`timeline`), else from the folder's files. The timeline and
+/// the charts write different files, so they are made side by side (1,000,000-server drain:
+/// 2.0 s + 0.8 s one after the other); a timeline error is reported before a chart error, as
+/// when they ran in turn.
+pub fn write_derived(dir: &Path, timeline: Option<TimelineFeed>) -> Result<(), DerivedError> {
     let (timeline, plots) = rayon::join(
-        || crate::analysis::write_timeline(dir),
+        || match timeline {
+            Some(feed) => crate::analysis::timeline::write_timeline_kept(dir, feed),
+            None => crate::analysis::write_timeline(dir),
+        },
         || crate::plot::write_all(dir),
     );
     timeline?;

@@ -25,7 +25,10 @@
 //! Large runs make large timelines (the 10,000-server storm: ~500,000 events), so events are
 //! kept as small records pointing into the parsed rows and formatted only when written.
 
+mod feed;
 mod input;
+
+pub use feed::TimelineFeed;
 
 use super::AnalysisError;
 use crate::engine::SimTime;
@@ -80,7 +83,19 @@ pub const MAX_SERVERS: usize = 2000;
 
 /// Reads the results folder `dir` and writes `dir/timeline.json`; returns its path.
 pub fn write_timeline(dir: &Path) -> Result<PathBuf, AnalysisError> {
-    let results = Input::load(dir, MAX_HOSTS, MAX_SERVERS)?;
+    write_input(dir, &Input::load(dir, MAX_HOSTS, MAX_SERVERS)?)
+}
+
+/// Writes `dir/timeline.json` from the rows the run kept for it (`feed`) and `dir`'s
+/// summary.json: the same bytes as [`write_timeline`] on the folder, without reading its
+/// trace files again. Returns its path.
+pub fn write_timeline_kept(dir: &Path, feed: TimelineFeed) -> Result<PathBuf, AnalysisError> {
+    let summary = crate::results::ResultsFolder::open(dir)?.summary()?.clone();
+    write_input(dir, &feed.into_input(summary)?)
+}
+
+/// Writes `results` as `dir/timeline.json`; returns its path.
+fn write_input(dir: &Path, results: &Input) -> Result<PathBuf, AnalysisError> {
     let path = dir.join(TIMELINE_FILE);
     let io_err = |source| AnalysisError::Io {
         path: path.clone(),
@@ -88,7 +103,7 @@ pub fn write_timeline(dir: &Path) -> Result<PathBuf, AnalysisError> {
     };
     let file = std::fs::File::create(&path).map_err(io_err)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
-    render(&results, &mut out).map_err(io_err)?;
+    render(results, &mut out).map_err(io_err)?;
     out.flush().map_err(io_err)?;
     Ok(path)
 }

@@ -217,21 +217,11 @@ impl ResultsFolder {
         &self,
     ) -> Result<(PathBuf, csv::Reader<std::fs::File>, Vec<String>), ReadError> {
         let path = self.file(R::FILE)?;
-        let csv_err = |source| ReadError::Csv {
+        let file = std::fs::File::open(&path).map_err(|e| ReadError::Csv {
             path: path.clone(),
-            source,
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .buffer_capacity(1 << 16)
-            .from_path(&path)
-            .map_err(csv_err)?;
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(csv_err)?
-            .iter()
-            .map(str::to_string)
-            .collect();
-        check_header(&path, &header, &R::header())?;
+            source: e.into(),
+        })?;
+        let (reader, header) = checked_reader::<R, _>(&path, file)?;
         Ok((path, reader, header))
     }
 
@@ -243,26 +233,10 @@ impl ResultsFolder {
     /// `analysis::timeline`'s reader).
     pub(crate) fn each_raw<R: CsvRow>(
         &self,
-        mut f: impl FnMut(&RawRow<'_, R>) -> Result<bool, ReadError>,
+        f: impl FnMut(&RawRow<'_, R>) -> Result<bool, ReadError>,
     ) -> Result<(), ReadError> {
-        let (path, mut reader, header) = self.reader::<R>()?;
-        let csv_err = |source| ReadError::Csv {
-            path: path.clone(),
-            source,
-        };
-        let mut rec = csv::ByteRecord::new();
-        while reader.read_byte_record(&mut rec).map_err(csv_err)? {
-            let row = RawRow {
-                path: &path,
-                header: &header,
-                rec: &rec,
-                row: std::marker::PhantomData,
-            };
-            if !f(&row)? {
-                break;
-            }
-        }
-        Ok(())
+        let (path, reader, header) = self.reader::<R>()?;
+        each_record(&path, reader, &header, f)
     }
 
     /// Calls `f` with each row of `R`'s file, after checking its header.
@@ -288,6 +262,68 @@ impl ResultsFolder {
         }
         Ok(())
     }
+}
+
+/// A CSV reader of `R`'s rows from `source` (`path` names it in errors), its header read and
+/// checked against `R`'s.
+fn checked_reader<R: CsvRow, S: std::io::Read>(
+    path: &Path,
+    source: S,
+) -> Result<(csv::Reader<S>, Vec<String>), ReadError> {
+    let csv_err = |source| ReadError::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .buffer_capacity(1 << 16)
+        .from_reader(source);
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(csv_err)?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    check_header(path, &header, &R::header())?;
+    Ok((reader, header))
+}
+
+/// Calls `f` with each record of `reader`, unparsed, until it returns `false`.
+fn each_record<R: CsvRow, S: std::io::Read>(
+    path: &Path,
+    mut reader: csv::Reader<S>,
+    header: &[String],
+    mut f: impl FnMut(&RawRow<'_, R>) -> Result<bool, ReadError>,
+) -> Result<(), ReadError> {
+    let mut rec = csv::ByteRecord::new();
+    while reader
+        .read_byte_record(&mut rec)
+        .map_err(|source| ReadError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })?
+    {
+        let row = RawRow {
+            path,
+            header,
+            rec: &rec,
+            row: std::marker::PhantomData,
+        };
+        if !f(&row)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// [`ResultsFolder::each_raw`] over rows held in memory: `bytes` is `R`'s file as written
+/// (header first); `path` names it in errors.
+pub(crate) fn each_raw_in<R: CsvRow>(
+    path: &Path,
+    bytes: &[u8],
+    f: impl FnMut(&RawRow<'_, R>) -> Result<bool, ReadError>,
+) -> Result<(), ReadError> {
+    let (reader, header) = checked_reader::<R, _>(path, bytes)?;
+    each_record(path, reader, &header, f)
 }
 
 /// One record of `R`'s file as read, its fields parsed only when asked for (see

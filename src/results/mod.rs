@@ -10,7 +10,7 @@
 mod folder;
 mod rows;
 
-pub(crate) use folder::{NameKey, RawRow};
+pub(crate) use folder::{each_raw_in, NameKey, RawRow};
 pub use folder::{ResultsFolder, Rows};
 pub(crate) use rows::CsvRow;
 pub use rows::{

@@ -868,6 +868,7 @@ impl Sim {
             task_state: srv.task_state,
             status: srv.status(),
             migration: mig.map(|m| (m, self.cloud.world.migration(m).status)),
+            migration_dest: mig.and_then(|m| self.cloud.world.migration(m).dest),
             hop,
             step,
         };
@@ -1069,7 +1070,7 @@ impl Sim {
     /// finds its own record gone.
     fn stream_records(&mut self, all: bool) -> io::Result<()> {
         while let Some(r) = self.requests.pop_final(all) {
-            self.trace.writer.requests.request(&r)?;
+            self.trace.writer.request(&r)?;
         }
         while let Some(owner) = self.cloud.world.actions.front().map(|a| a.owner) {
             if !all && !self.op_settled(owner) {
@@ -1078,7 +1079,7 @@ impl Sim {
             let world = &self.cloud.world;
             if let Some(a) = world.actions.front() {
                 let events = world.actions.events(a);
-                self.trace.writer.actions.action(a, events, world)?;
+                self.trace.writer.action(a, events, world)?;
             }
             self.cloud.world.actions.pop_front();
         }
@@ -1120,5 +1121,10 @@ impl Sim {
 
     pub fn transition_rows(&self) -> u64 {
         self.trace.writer.transition_rows
+    }
+
+    /// The rows kept for the timeline (once the run's records are finished).
+    pub fn take_timeline(&mut self) -> Option<crate::analysis::timeline::TimelineFeed> {
+        self.trace.writer.timeline.take()
     }
 }

@@ -115,10 +115,16 @@ impl RowWriter {
 
     /// Ends the row (its last `,` becomes `\n`); hands the buffer to the sink once it is large.
     pub fn end_row(&mut self) -> io::Result<()> {
+        self.end_row_then(|_| ())
+    }
+
+    /// [`RowWriter::end_row`], handing the whole row (newline included) to `then` first.
+    pub fn end_row_then(&mut self, then: impl FnOnce(&[u8])) -> io::Result<()> {
         match self.buf.last_mut() {
             Some(last @ b',') => *last = b'\n',
             _ => self.buf.push(b'\n'),
         }
+        then(&self.buf[self.row_start..]);
         if self.buf.len() >= FLUSH_AT {
             self.out.write_all(&self.buf)?;
             self.buf.clear();

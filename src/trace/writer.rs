@@ -2,6 +2,7 @@
 
 use super::row::{encode, RowWriter};
 use super::RequestRecord;
+use crate::analysis::timeline::TimelineFeed;
 use crate::config::Microversion;
 use crate::engine::SimTime;
 use crate::model::{
@@ -44,6 +45,9 @@ pub struct TransitionRow<'a> {
     pub task_state: Option<TaskState>,
     pub status: Status,
     pub migration: Option<(MigrationId, MigrationStatus)>,
+    /// The destination the simulator has recorded for the migration (not written: the
+    /// timeline's feed decides by it which migrations show on a host).
+    pub migration_dest: Option<HostId>,
     pub hop: Hop,
     pub step: Step,
 }
@@ -57,6 +61,8 @@ pub struct TraceWriter {
     scheduling: RowWriter,
     pub requests: RequestsWriter,
     pub actions: ActionsWriter,
+    /// The rows timeline.json can show, kept as they are written (`None`: no timeline).
+    pub timeline: Option<TimelineFeed>,
     pub transition_rows: u64,
     pub host_rows: u64,
     /// Encoded fields that recur on every row (see [`encode`]): a server's or a host's name
@@ -117,6 +123,7 @@ impl TraceWriter {
             // Discarded unless `with_records` gives them files.
             requests: RequestsWriter::new(Box::new(io::sink()))?,
             actions: ActionsWriter::new(Box::new(io::sink()))?,
+            timeline: None,
             transition_rows: 0,
             host_rows: 0,
             server_fields: Vec::new(),
@@ -203,7 +210,10 @@ impl TraceWriter {
                 w.text(&*r.step.text());
             }
         }
-        w.end_row()
+        match &mut self.timeline {
+            Some(feed) => w.end_row_then(|row| feed.transition(r, row)),
+            None => w.end_row(),
+        }
     }
 
     /// A row of hosts.csv with the host's placement usage now.
@@ -257,7 +267,10 @@ impl TraceWriter {
             }
         }
         w.label(state);
-        w.end_row()
+        match &mut self.timeline {
+            Some(feed) => w.end_row_then(|row| feed.host_row(h, &host.name, time, row)),
+            None => w.end_row(),
+        }
     }
 
     pub fn decision(&mut self, r: &DecisionRow) -> io::Result<()> {
@@ -275,7 +288,26 @@ impl TraceWriter {
         ] {
             w.text(f);
         }
-        w.end_row()
+        match &mut self.timeline {
+            Some(feed) => w.end_row_then(|row| feed.decision(r, row)),
+            None => w.end_row(),
+        }
+    }
+
+    /// A row of requests.csv.
+    pub fn request(&mut self, r: &RequestRecord) -> io::Result<()> {
+        self.requests.request(r, self.timeline.as_mut())
+    }
+
+    /// The rows of instance action `a` (see [`ActionsWriter::action`]).
+    pub fn action<'a>(
+        &mut self,
+        a: &InstanceAction,
+        events: impl Iterator<Item = &'a ActionEvent>,
+        world: &World,
+    ) -> io::Result<()> {
+        self.actions
+            .action(a, events, world, self.timeline.as_mut())
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
@@ -301,7 +333,12 @@ impl RequestsWriter {
         })
     }
 
-    pub fn request(&mut self, r: &RequestRecord) -> io::Result<()> {
+    /// The row of `r`, handed to `timeline` too.
+    pub fn request(
+        &mut self,
+        r: &RequestRecord,
+        timeline: Option<&mut TimelineFeed>,
+    ) -> io::Result<()> {
         let out = &mut self.out;
         let detail = match &r.outcome {
             super::Outcome::Failure(d) => d.as_str(),
@@ -324,7 +361,10 @@ impl RequestsWriter {
         out.opt_time(r.completed);
         out.label(r.outcome.label());
         text_or_empty(out, detail);
-        out.end_row()
+        match timeline {
+            Some(feed) => out.end_row_then(|row| feed.request(r, row)),
+            None => out.end_row(),
+        }
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
@@ -367,12 +407,14 @@ impl ActionsWriter {
         })
     }
 
-    /// The rows of action `a`, whose events are `events` in the order they started.
+    /// The rows of action `a`, whose events are `events` in the order they started, each
+    /// handed to `timeline` too.
     pub fn action<'a>(
         &mut self,
         a: &InstanceAction,
         events: impl Iterator<Item = &'a ActionEvent>,
         world: &World,
+        mut timeline: Option<&mut TimelineFeed>,
     ) -> io::Result<()> {
         let out = &mut self.out;
         out.text(&*world.server(a.server).name);
@@ -393,7 +435,10 @@ impl ActionsWriter {
             for _ in 0..6 {
                 out.empty();
             }
-            out.end_row()?;
+            match timeline.as_deref_mut() {
+                Some(feed) => out.end_row_then(|row| feed.event(a, None, row))?,
+                None => out.end_row()?,
+            }
         }
         for (i, e) in events.enumerate() {
             if i > 0 {
@@ -418,7 +463,10 @@ impl ActionsWriter {
                 None => out.empty(),
             }
             text_or_empty(out, &e.details);
-            out.end_row()?;
+            match timeline.as_deref_mut() {
+                Some(feed) => out.end_row_then(|row| feed.event(a, Some(e), row))?,
+                None => out.end_row()?,
+            }
         }
         Ok(())
     }
@@ -432,7 +480,7 @@ impl ActionsWriter {
 pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::Result<()> {
     let mut out = ActionsWriter::new(w)?;
     for a in &log.actions {
-        out.action(a, log.events(a), world)?;
+        out.action(a, log.events(a), world, None)?;
     }
     out.flush()
 }

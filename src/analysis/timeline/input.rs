@@ -32,22 +32,28 @@ pub(super) struct Selection {
     pub shown: Vec<String>,
     /// The shown names: few, so looked up first (they stay in the cache).
     shown_keys: FxHashSet<NameKey>,
-    /// Every name seen, shown or not.
-    seen: FxHashSet<NameKey>,
+    /// The names of the file that lists them all (hosts.csv for hosts, transitions.csv for
+    /// servers), counted for [`Selection::left_out`]; `None` when the run gave the total.
+    counted: Option<FxHashSet<NameKey>>,
+    total: usize,
     limit: usize,
 }
 
 impl Selection {
-    fn new(limit: usize) -> Selection {
+    /// A selection that counts the names it is shown ([`Selection::count`]), or takes
+    /// `total` as their number.
+    fn new(limit: usize, total: Option<usize>) -> Selection {
         Selection {
             shown: Vec::new(),
             shown_keys: FxHashSet::default(),
-            seen: FxHashSet::default(),
+            counted: total.is_none().then(FxHashSet::default),
+            total: total.unwrap_or(0),
             limit,
         }
     }
 
-    /// Notes `name` (empty names are none); whether it is shown.
+    /// Notes `name` (empty names are none); whether it is shown. Names are shown while there
+    /// is room, so a name once left out stays out.
     fn add(&mut self, name: &str) -> bool {
         if name.is_empty() {
             return false;
@@ -55,9 +61,6 @@ impl Selection {
         let key = NameKey::new(name);
         if self.shown_keys.contains(&key) {
             return true;
-        }
-        if !self.seen.insert(key.clone()) {
-            return false;
         }
         if self.shown.len() < self.limit {
             self.shown.push(name.to_string());
@@ -67,9 +70,20 @@ impl Selection {
         false
     }
 
-    /// Names seen but not shown.
+    /// Counts `name` as one of the hosts or servers of the run.
+    fn count(&mut self, name: &str) {
+        if let Some(counted) = &mut self.counted {
+            if !name.is_empty() && counted.insert(NameKey::new(name)) {
+                self.total += 1;
+            }
+        }
+    }
+
+    /// Hosts or servers of the run without tracks. The listing file is read first, so its
+    /// names take the first places: when it names more than `limit`, the shown ones are all
+    /// among them; when it names fewer, all of them are shown.
     pub fn left_out(&self) -> usize {
-        self.seen.len() - self.shown.len()
+        self.total.saturating_sub(self.limit)
     }
 }
 
@@ -145,19 +159,62 @@ fn migration_status<R: CsvRow>(row: &RawRow<'_, R>, i: usize) -> Result<&'static
         .ok_or_else(|| row.bad(i, "a migration status"))
 }
 
+/// Where [`Input::read`] finds the rows: a results folder's files, or the rows a run kept
+/// for its timeline (`super::feed`).
+pub(super) trait RowSource {
+    fn each_raw<R: CsvRow>(
+        &self,
+        f: impl FnMut(&RawRow<'_, R>) -> Result<bool, ReadError>,
+    ) -> Result<(), ReadError>;
+}
+
+impl RowSource for ResultsFolder {
+    fn each_raw<R: CsvRow>(
+        &self,
+        f: impl FnMut(&RawRow<'_, R>) -> Result<bool, ReadError>,
+    ) -> Result<(), ReadError> {
+        ResultsFolder::each_raw(self, f)
+    }
+}
+
+/// What a run that kept only the timeline's rows knows of all of them: how many hosts and
+/// servers it had, and the last time any row names.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Totals {
+    pub hosts: usize,
+    pub servers: usize,
+    pub latest: SimTime,
+}
+
 impl Input {
     /// Reads `dir`, giving tracks to at most `max_hosts` hosts and `max_servers` servers.
     pub fn load(dir: &Path, max_hosts: usize, max_servers: usize) -> Result<Input, ReadError> {
         let f = ResultsFolder::open(dir)?;
         let summary = f.summary()?.clone();
-        let mut latest = SimTime::ZERO;
-        let mut hosts = Selection::new(max_hosts);
-        let mut servers = Selection::new(max_servers);
+        Input::read(&f, summary, max_hosts, max_servers, None)
+    }
+
+    /// Reads the rows of `src`. Without `totals`, `src` holds every row; with them, at least
+    /// every row of a shown host or server and every row of a migration, decision or event
+    /// that shows on one (what `super::feed` keeps), in the files' order.
+    pub fn read(
+        src: &impl RowSource,
+        summary: Summary,
+        max_hosts: usize,
+        max_servers: usize,
+        totals: Option<Totals>,
+    ) -> Result<Input, ReadError> {
+        let f = src;
+        let mut latest = totals.map_or(SimTime::ZERO, |t| t.latest);
+        let mut hosts = Selection::new(max_hosts, totals.map(|t| t.hosts));
+        let mut servers = Selection::new(max_servers, totals.map(|t| t.servers));
 
         let mut host_rows = Vec::new();
         f.each_raw::<HostRow>(|row| {
             latest = latest.max(row.time(0)?);
-            if hosts.add(row.str(1)?) {
+            let host = row.str(1)?;
+            hosts.count(host);
+            if hosts.add(host) {
                 host_rows.push(row.parse()?);
             }
             Ok(true)
@@ -169,7 +226,9 @@ impl Input {
         f.each_raw::<Transition>(|row| {
             let t = row.time(0)?;
             latest = latest.max(t);
-            let mut keep = servers.add(row.str(2)?);
+            let server = row.str(2)?;
+            servers.count(server);
+            let mut keep = servers.add(server);
             let host = row.str(3)?;
             hosts.add(host);
             let id = row.str(7)?;
