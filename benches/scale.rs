@@ -5,7 +5,9 @@
 //! * storm: the cold storm of `benches/storm.rs` at `--servers` servers (default 100,000) on a
 //!   tenth as many hosts: every server migrated once, half confirmed, half auto-confirmed.
 //!
-//! Run: `cargo bench --bench scale -- --kind drain` (or `--kind storm`, `--hosts`, `--servers`).
+//! Run: `cargo bench --bench scale -- --kind drain` (or `--kind storm`, `--hosts`, `--servers`;
+//! `--derived skip` leaves the derived files out, as `run` never does: the cost of keeping the
+//! timeline's rows during the simulation is the difference).
 //! One run per process (peak RSS is the process's); the README's Performance table comes from
 //! these runs.
 
@@ -79,6 +81,11 @@ fn main() {
         }
         other => fail("--kind", &format!("{other:?} is neither drain nor storm")),
     };
+    let derived = match arg("--derived").as_deref() {
+        None | Some("write") => Derived::Write,
+        Some("skip") => Derived::Skip,
+        Some(other) => fail("--derived", &format!("{other:?} is neither write nor skip")),
+    };
     let out = std::env::temp_dir().join(format!("novasim-scale-{}-{kind}", std::process::id()));
     let clock = Instant::now();
     let mut lap = {
@@ -95,7 +102,7 @@ fn main() {
         .unwrap_or_else(|e| fail("scenario", &e));
     let load = lap();
     let mut prepared =
-        prepare(scenario, &out, Derived::Write).unwrap_or_else(|e| fail("prepare", &e));
+        prepare(scenario, &out, derived).unwrap_or_else(|e| fail("prepare", &e));
     let build = lap();
     prepared.simulate().unwrap_or_else(|e| fail("simulate", &e));
     let simulate = lap();
