@@ -1,7 +1,6 @@
 //! One run of a scenario into a results folder: the main job of the CLI, and what the golden
 //! tests and the benchmark call.
 
-use crate::analysis::timeline::TimelineFeed;
 use crate::output::{OutputError, ResultsDir};
 use crate::results::{
     ACTIONS_FILE, HOSTS_FILE, REQUESTS_FILE, SCHEDULING_FILE, SUMMARY_FILE, THROUGHPUT_FILE,
@@ -10,6 +9,7 @@ use crate::results::{
 use crate::scenario::Scenario;
 use crate::sim::{Sim, SimError};
 use crate::trace::summary::{self, Summary};
+use crate::trace::timeline_rows::{KeptRows, TimelineFeed};
 use crate::trace::writer::{self, TraceWriter};
 use std::path::{Path, PathBuf};
 
@@ -95,7 +95,7 @@ pub struct PreparedRun {
 /// Stage 1: creates the hidden results folder and the simulator (the cloud built, initial
 /// servers placed through the scheduler, their first trace rows written). With
 /// `Derived::Write`, the trace writer also keeps the rows the timeline can show, as it writes
-/// them (see `analysis::timeline`'s feed).
+/// them (see `trace::timeline_rows`).
 pub fn prepare(scenario: Scenario, out: &Path, derived: Derived) -> Result<PreparedRun, RunError> {
     let timeline = (derived == Derived::Write).then(|| {
         use crate::analysis::timeline::{MAX_HOSTS, MAX_SERVERS};
@@ -247,7 +247,8 @@ impl WrittenRun {
             return Ok(());
         }
         let io_err = output_error(&self.out);
-        write_derived(self.dir.tmp_path(), self.timeline.take()).map_err(|e| match e {
+        let kept = self.timeline.take().map(TimelineFeed::finish);
+        write_derived(self.dir.tmp_path(), kept.as_ref()).map_err(|e| match e {
             DerivedError::Timeline(e) => io_err(std::io::Error::other(e.to_string())),
             DerivedError::Plot(e) => RunError::from(e),
             DerivedError::Report(e) => RunError::from(e),
@@ -290,10 +291,10 @@ pub enum DerivedError {
 /// the charts write different files, so they are made side by side (1,000,000-server drain:
 /// 2.0 s + 0.8 s one after the other); a timeline error is reported before a chart error, as
 /// when they ran in turn.
-pub fn write_derived(dir: &Path, timeline: Option<TimelineFeed>) -> Result<(), DerivedError> {
+pub fn write_derived(dir: &Path, timeline: Option<&KeptRows>) -> Result<(), DerivedError> {
     let (timeline, plots) = rayon::join(
         || match timeline {
-            Some(feed) => crate::analysis::timeline::write_timeline_kept(dir, feed),
+            Some(kept) => crate::analysis::timeline::write_timeline_kept(dir, kept),
             None => crate::analysis::write_timeline(dir),
         },
         || crate::plot::write_all(dir),
@@ -305,3 +306,49 @@ pub fn write_derived(dir: &Path, timeline: Option<TimelineFeed>) -> Result<(), D
 }
 
 use std::io::Write as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::timeline::{timeline_bytes, MAX_HOSTS, MAX_SERVERS};
+
+    /// On every bundled scenario, with the run's limits and with limits small enough to
+    /// leave most hosts and servers out: the timeline from the rows the run kept
+    /// (`trace::timeline_rows`) is the one read back from its files, byte for byte.
+    #[test]
+    fn kept_rows_give_the_timeline_of_the_files() {
+        let mut paths: Vec<_> = std::fs::read_dir("scenarios")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .map(|e| e.unwrap_or_else(|e| panic!("{e}")).path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        for path in &paths {
+            for (max_hosts, max_servers) in [(MAX_HOSTS, MAX_SERVERS), (1, 1), (2, 3), (3, 8)] {
+                let scenario = crate::scenario::load(path, &[]).unwrap_or_else(|e| panic!("{e}"));
+                let out = std::env::temp_dir().join(format!(
+                    "novasim-kept-{}-{max_hosts}-{max_servers}",
+                    std::process::id()
+                ));
+                let feed = TimelineFeed::new(max_hosts, max_servers);
+                let mut run = prepare_with(scenario, &out, Derived::Skip, Some(feed))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                run.simulate().unwrap_or_else(|e| panic!("{e}"));
+                let mut written = run.write_results().unwrap_or_else(|e| panic!("{e}"));
+                let kept = written.take_timeline().expect("the feed given").finish();
+                let dir = written.path();
+                let from_kept = timeline_bytes(dir, Some(&kept), max_hosts, max_servers);
+                let from_files = timeline_bytes(dir, None, max_hosts, max_servers);
+                let (a, b) = (
+                    from_kept.unwrap_or_else(|e| panic!("{e}")),
+                    from_files.unwrap_or_else(|e| panic!("{e}")),
+                );
+                assert!(
+                    a == b,
+                    "{}, limits {max_hosts}/{max_servers}: the kept rows' timeline differs",
+                    path.display()
+                );
+            }
+        }
+    }
+}

@@ -25,14 +25,12 @@
 //! Large runs make large timelines (the 10,000-server storm: ~500,000 events), so events are
 //! kept as small records pointing into the parsed rows and formatted only when written.
 
-mod feed;
 mod input;
-
-pub use feed::TimelineFeed;
 
 use super::AnalysisError;
 use crate::engine::SimTime;
 use crate::results::Transition;
+use crate::trace::timeline_rows::KeptRows;
 use input::{Input, Mig};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -87,12 +85,36 @@ pub fn write_timeline(dir: &Path) -> Result<PathBuf, AnalysisError> {
     write_input(dir, &Input::load(dir, MAX_HOSTS, MAX_SERVERS)?)
 }
 
-/// Writes `dir/timeline.json` from the rows the run kept for it (`feed`) and `dir`'s
+/// Writes `dir/timeline.json` from the rows the run kept for it (`kept`) and `dir`'s
 /// summary.json: the same bytes as [`write_timeline`] on the folder, without reading its
 /// trace files again. Returns its path.
-pub fn write_timeline_kept(dir: &Path, feed: TimelineFeed) -> Result<PathBuf, AnalysisError> {
+pub fn write_timeline_kept(dir: &Path, kept: &KeptRows) -> Result<PathBuf, AnalysisError> {
     let summary = crate::results::ResultsFolder::open(dir)?.summary()?.clone();
-    write_input(dir, &feed.into_input(summary)?)
+    write_input(dir, &Input::kept(kept, summary)?)
+}
+
+/// timeline.json of the folder `dir` with its own limits, as bytes (for tests comparing the
+/// two ways of making it).
+#[cfg(test)]
+pub(crate) fn timeline_bytes(
+    dir: &Path,
+    kept: Option<&KeptRows>,
+    max_hosts: usize,
+    max_servers: usize,
+) -> Result<Vec<u8>, AnalysisError> {
+    let input = match kept {
+        Some(kept) => {
+            let summary = crate::results::ResultsFolder::open(dir)?.summary()?.clone();
+            Input::kept(kept, summary)?
+        }
+        None => Input::load(dir, max_hosts, max_servers)?,
+    };
+    let mut out = Vec::new();
+    render(&input, &mut out).map_err(|source| AnalysisError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(out)
 }
 
 /// Writes `results` as `dir/timeline.json`; returns its path.

@@ -1124,7 +1124,7 @@ impl Sim {
     }
 
     /// The rows kept for the timeline (once the run's records are finished).
-    pub fn take_timeline(&mut self) -> Option<crate::analysis::timeline::TimelineFeed> {
+    pub fn take_timeline(&mut self) -> Option<crate::trace::timeline_rows::TimelineFeed> {
         self.trace.writer.timeline.take()
     }
 }

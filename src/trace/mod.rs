@@ -1,11 +1,13 @@
 //! Trace output: the rows of transitions.csv, hosts.csv and scheduling.csv, written as the run
 //! proceeds; requests.csv and instance_actions.csv, written as their rows become final
 //! (`records`, `Sim::stream_records`); and what is written at the end (throughput, summary).
+//! The writer also hands the rows the timeline can show to `timeline_rows`, which keeps them.
 //! Only reads what the simulator hands it; never touches the engine.
 
 pub mod records;
 pub mod row;
 pub mod summary;
+pub mod timeline_rows;
 pub mod writer;
 
 use crate::engine::SimTime;

@@ -1,8 +1,8 @@
 //! CSV writers.
 
 use super::row::{encode, RowWriter};
+use super::timeline_rows::TimelineFeed;
 use super::RequestRecord;
-use crate::analysis::timeline::TimelineFeed;
 use crate::config::Microversion;
 use crate::engine::SimTime;
 use crate::model::{

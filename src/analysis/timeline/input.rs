@@ -20,9 +20,10 @@ use crate::analysis::data::{id_number, Destinations};
 use crate::engine::SimTime;
 use crate::model::MigrationStatus;
 use crate::results::{
-    ActionEvent, CsvRow, Decision, HostRow, NameKey, RawRow, ReadError, Request, ResultsFolder,
-    Summary, Transition,
+    each_raw_in, ActionEvent, CsvRow, Decision, HostRow, NameKey, RawRow, ReadError, Request,
+    ResultsFolder, Summary, Transition,
 };
+use crate::trace::timeline_rows::KeptRows;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
 
@@ -160,7 +161,7 @@ fn migration_status<R: CsvRow>(row: &RawRow<'_, R>, i: usize) -> Result<&'static
 }
 
 /// Where [`Input::read`] finds the rows: a results folder's files, or the rows a run kept
-/// for its timeline (`super::feed`).
+/// for its timeline (`crate::trace::timeline_rows`).
 pub(super) trait RowSource {
     fn each_raw<R: CsvRow>(
         &self,
@@ -177,13 +178,25 @@ impl RowSource for ResultsFolder {
     }
 }
 
+impl RowSource for KeptRows {
+    fn each_raw<R: CsvRow>(
+        &self,
+        f: impl FnMut(&RawRow<'_, R>) -> Result<bool, ReadError>,
+    ) -> Result<(), ReadError> {
+        let rows = self
+            .file(R::FILE)
+            .ok_or_else(|| ReadError::MissingFile(R::FILE.into()))?;
+        each_raw_in::<R>(Path::new(R::FILE), rows, f)
+    }
+}
+
 /// What a run that kept only the timeline's rows knows of all of them: how many hosts and
 /// servers it had, and the last time any row names.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Totals {
-    pub hosts: usize,
-    pub servers: usize,
-    pub latest: SimTime,
+struct Totals {
+    hosts: usize,
+    servers: usize,
+    latest: SimTime,
 }
 
 impl Input {
@@ -194,10 +207,26 @@ impl Input {
         Input::read(&f, summary, max_hosts, max_servers, None)
     }
 
+    /// Reads the rows a run kept for its timeline, at the run's limits.
+    pub fn kept(kept: &KeptRows, summary: Summary) -> Result<Input, ReadError> {
+        let totals = Totals {
+            hosts: kept.hosts,
+            servers: kept.servers,
+            latest: kept.latest,
+        };
+        Input::read(
+            kept,
+            summary,
+            kept.max_hosts,
+            kept.max_servers,
+            Some(totals),
+        )
+    }
+
     /// Reads the rows of `src`. Without `totals`, `src` holds every row; with them, at least
     /// every row of a shown host or server and every row of a migration, decision or event
-    /// that shows on one (what `super::feed` keeps), in the files' order.
-    pub fn read(
+    /// that shows on one (what `crate::trace::timeline_rows` keeps), in the files' order.
+    fn read(
         src: &impl RowSource,
         summary: Summary,
         max_hosts: usize,

@@ -1,5 +1,5 @@
 //! The timeline's rows kept as the run writes them, so that `novasim run` writes timeline.json
-//! without reading the trace files back.
+//! without reading the trace files back (`analysis::timeline` reads the rows kept).
 //!
 //! Reading them back was most of the cost of a large run's derived files: the timeline shows
 //! at most [`super::MAX_HOSTS`] hosts and [`super::MAX_SERVERS`] servers, yet every row of
@@ -7,9 +7,9 @@
 //! cold storm: 1.2–1.4 s of reading for a 1.1 s simulation). The trace writer hands each row
 //! to a [`TimelineFeed`] with the simulator's ids, which decides by id whether the timeline
 //! can need it and keeps a copy of the few that it can, in each file's order. The rows kept
-//! are then read by the same [`Input::read`] as a results folder's files, with the totals of
-//! the rows not kept: one reader, so the file is the same bytes either way (the tests compare
-//! them on every bundled scenario).
+//! ([`KeptRows`]) are then read by the timeline's reader as a results folder's files are, with
+//! the totals of the rows not kept: one reader, so the file is the same bytes either way (the
+//! tests compare them on every bundled scenario, `run`'s tests).
 //!
 //! A row is kept when it is of a shown host or server, or when it may show on one's tracks:
 //! * hosts.csv: rows of a shown host (the first `max_hosts` to appear, as the reader picks);
@@ -28,17 +28,14 @@
 //! with them once it reaches a terminal status without any (nothing it does afterwards can name
 //! another host), so memory holds the shown rows and those of the migrations under way.
 
-use super::input::{Input, RowSource, Totals};
+use super::writer::{DecisionRow, TransitionRow};
+use super::RequestRecord;
 use crate::engine::SimTime;
 use crate::model::{ActionEvent, HostId, InstanceAction, MigrationId};
 use crate::results::{
-    each_raw_in, CsvRow, RawRow, ReadError, Summary, ACTIONS_HEADER, HOSTS_HEADER, REQUESTS_HEADER,
-    SCHEDULING_HEADER, TRANSITIONS_HEADER,
+    ACTIONS_HEADER, HOSTS_HEADER, REQUESTS_HEADER, SCHEDULING_HEADER, TRANSITIONS_HEADER,
 };
-use crate::trace::writer::{DecisionRow, TransitionRow};
-use crate::trace::RequestRecord;
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::path::Path;
 
 /// The row files, as indexes into [`TimelineFeed::rows`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -357,8 +354,8 @@ impl TimelineFeed {
         }
     }
 
-    /// The timeline's input from the rows kept, with `summary` (the run's summary.json).
-    pub(super) fn into_input(mut self, summary: Summary) -> Result<Input, ReadError> {
+    /// The rows kept, each file's in its order.
+    pub fn finish(mut self) -> KeptRows {
         let mut files: [Vec<u8>; 5] = Default::default();
         for (file, bytes) in File::ALL.into_iter().zip(&mut files) {
             bytes.extend_from_slice(file.header().join(",").as_bytes());
@@ -370,93 +367,35 @@ impl TimelineFeed {
                 bytes.extend_from_slice(&row);
             }
         }
-        let totals = Totals {
+        KeptRows {
+            files,
+            max_hosts: self.max_hosts,
+            max_servers: self.max_servers,
             hosts: self.hosts_seen,
             servers: self.servers_seen,
             latest: self.latest,
-        };
-        Input::read(
-            &KeptRows(files),
-            summary,
-            self.max_hosts,
-            self.max_servers,
-            Some(totals),
-        )
-    }
-}
-
-/// The kept rows of each file, as CSV text (header first).
-struct KeptRows([Vec<u8>; 5]);
-
-impl RowSource for KeptRows {
-    fn each_raw<R: CsvRow>(
-        &self,
-        f: impl FnMut(&RawRow<'_, R>) -> Result<bool, ReadError>,
-    ) -> Result<(), ReadError> {
-        let Some(file) = File::ALL.into_iter().find(|file| file.name() == R::FILE) else {
-            return Err(ReadError::MissingFile(R::FILE.into()));
-        };
-        each_raw_in::<R>(Path::new(R::FILE), &self.0[file as usize], f)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::run::{prepare_with, Derived};
-
-    /// timeline.json from `feed` and from the files of the run in `dir`, at the feed's
-    /// limits.
-    fn both(dir: &Path, feed: TimelineFeed) -> (Vec<u8>, Vec<u8>) {
-        let (max_hosts, max_servers) = (feed.max_hosts, feed.max_servers);
-        let summary = crate::results::ResultsFolder::open(dir)
-            .and_then(|f| f.summary().cloned())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let kept = feed.into_input(summary).unwrap_or_else(|e| panic!("{e}"));
-        let read = Input::load(dir, max_hosts, max_servers).unwrap_or_else(|e| panic!("{e}"));
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        super::super::render(&kept, &mut a).unwrap_or_else(|e| panic!("{e}"));
-        super::super::render(&read, &mut b).unwrap_or_else(|e| panic!("{e}"));
-        (a, b)
-    }
-
-    /// On every bundled scenario, with the run's limits and with limits small enough to
-    /// leave most hosts and servers out: the timeline from the rows the run kept is the one
-    /// read back from its files, byte for byte.
-    #[test]
-    fn kept_rows_give_the_timeline_of_the_files() {
-        let mut paths: Vec<_> = std::fs::read_dir("scenarios")
-            .unwrap_or_else(|e| panic!("{e}"))
-            .map(|e| e.unwrap_or_else(|e| panic!("{e}")).path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        let limits = [
-            (super::super::MAX_HOSTS, super::super::MAX_SERVERS),
-            (1, 1),
-            (2, 3),
-            (3, 8),
-        ];
-        for path in &paths {
-            for (max_hosts, max_servers) in limits {
-                let scenario = crate::scenario::load(path, &[]).unwrap_or_else(|e| panic!("{e}"));
-                let out = std::env::temp_dir().join(format!(
-                    "novasim-feed-{}-{max_hosts}-{max_servers}",
-                    std::process::id()
-                ));
-                let feed = TimelineFeed::new(max_hosts, max_servers);
-                let mut run = prepare_with(scenario, &out, Derived::Skip, Some(feed))
-                    .unwrap_or_else(|e| panic!("{e}"));
-                run.simulate().unwrap_or_else(|e| panic!("{e}"));
-                let mut written = run.write_results().unwrap_or_else(|e| panic!("{e}"));
-                let feed = written.take_timeline().expect("the feed given");
-                let (kept, read) = both(written.path(), feed);
-                assert!(
-                    kept == read,
-                    "{}, limits {max_hosts}/{max_servers}: the kept rows' timeline differs",
-                    path.display()
-                );
-            }
         }
+    }
+}
+
+/// The rows a [`TimelineFeed`] kept, and what the run knows of those it did not.
+#[derive(Debug)]
+pub struct KeptRows {
+    /// Each row file's kept rows as CSV text, header first (see [`KeptRows::file`]).
+    files: [Vec<u8>; 5],
+    pub max_hosts: usize,
+    pub max_servers: usize,
+    /// Hosts in hosts.csv, servers in transitions.csv, all of them.
+    pub hosts: usize,
+    pub servers: usize,
+    /// The last time any row names.
+    pub latest: SimTime,
+}
+
+impl KeptRows {
+    /// The kept rows of the file named `name` (header first), if it is a row file.
+    pub fn file(&self, name: &str) -> Option<&[u8]> {
+        let file = File::ALL.into_iter().find(|f| f.name() == name)?;
+        Some(&self.files[file as usize])
     }
 }
