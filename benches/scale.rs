@@ -101,8 +101,7 @@ fn main() {
     let scenario = parse_str_with(&text, "bench-scale.toml", &[], InitialPlacement::LeftToRun)
         .unwrap_or_else(|e| fail("scenario", &e));
     let load = lap();
-    let mut prepared =
-        prepare(scenario, &out, derived).unwrap_or_else(|e| fail("prepare", &e));
+    let mut prepared = prepare(scenario, &out, derived).unwrap_or_else(|e| fail("prepare", &e));
     let build = lap();
     prepared.simulate().unwrap_or_else(|e| fail("simulate", &e));
     let simulate = lap();

@@ -101,18 +101,64 @@ enum Seen {
     LeftOut,
 }
 
+/// The hosts or the servers with tracks: the first `max` to appear in their listing file
+/// (hosts.csv, transitions.csv), as the timeline's reader picks them.
+struct Tracks {
+    /// By id.
+    seen: Vec<Seen>,
+    /// How many have appeared.
+    total: usize,
+    /// The shown ones' names, for the rows that name rather than number them.
+    shown: FxHashSet<Box<str>>,
+    max: usize,
+}
+
+impl Tracks {
+    fn new(max: usize) -> Tracks {
+        Tracks {
+            seen: Vec::new(),
+            total: 0,
+            shown: FxHashSet::default(),
+            max,
+        }
+    }
+
+    /// Id `i`, named `name`, appears in its listing file; whether it is shown.
+    fn appear(&mut self, i: usize, name: &str) -> bool {
+        if self.seen.len() <= i {
+            self.seen.resize(i + 1, Seen::No);
+        }
+        if self.seen[i] == Seen::No {
+            self.total += 1;
+            let shown = self.has_room();
+            if shown {
+                self.shown.insert(name.into());
+            }
+            self.seen[i] = if shown { Seen::Shown } else { Seen::LeftOut };
+        }
+        self.seen[i] == Seen::Shown
+    }
+
+    fn is_shown(&self, i: usize) -> bool {
+        self.seen.get(i) == Some(&Seen::Shown)
+    }
+
+    fn has_room(&self) -> bool {
+        self.shown.len() < self.max
+    }
+
+    /// Whether one named in another file may have tracks: it has them, or there is still
+    /// room (it may appear in its listing file later, or be a name no server has, which the
+    /// reader shows while there is room).
+    fn may_show(&self, name: &str) -> bool {
+        self.has_room() || self.shown.contains(name)
+    }
+}
+
 /// The rows of a run that its timeline can show, kept as the trace writer writes them.
 pub struct TimelineFeed {
-    max_hosts: usize,
-    max_servers: usize,
-    /// By host id and by server id.
-    hosts: Vec<Seen>,
-    servers: Vec<Seen>,
-    hosts_seen: usize,
-    servers_seen: usize,
-    /// The shown ones' names, for the rows that name rather than number them.
-    shown_hosts: FxHashSet<Box<str>>,
-    shown_servers: FxHashSet<Box<str>>,
+    hosts: Tracks,
+    servers: Tracks,
     /// By migration id (`None`: not seen yet).
     migs: Vec<Option<Mig>>,
     /// The migrations not dropped, by the request that created them: decisions and events
@@ -125,27 +171,13 @@ pub struct TimelineFeed {
     latest: SimTime,
 }
 
-/// `v[i]`, `v` grown with `fill` to hold it.
-fn slot<T: Clone>(v: &mut Vec<T>, i: usize, fill: T) -> &mut T {
-    if v.len() <= i {
-        v.resize(i + 1, fill);
-    }
-    &mut v[i]
-}
-
 impl TimelineFeed {
     /// A feed for a timeline of at most `max_hosts` hosts and `max_servers` servers with
     /// tracks.
     pub fn new(max_hosts: usize, max_servers: usize) -> TimelineFeed {
         TimelineFeed {
-            max_hosts,
-            max_servers,
-            hosts: Vec::new(),
-            servers: Vec::new(),
-            hosts_seen: 0,
-            servers_seen: 0,
-            shown_hosts: FxHashSet::default(),
-            shown_servers: FxHashSet::default(),
+            hosts: Tracks::new(max_hosts),
+            servers: Tracks::new(max_servers),
             migs: Vec::new(),
             by_request: FxHashMap::default(),
             rows: Default::default(),
@@ -172,29 +204,14 @@ impl TimelineFeed {
     }
 
     fn host_shown(&self, h: HostId) -> bool {
-        self.hosts.get(h.index()) == Some(&Seen::Shown)
-    }
-
-    /// Whether a server named in requests, scheduling or instance actions may have tracks:
-    /// it has them, or there is still room (it may be seen in transitions later, or be a
-    /// name no server has, which the reader shows while there is room).
-    fn server_may_show(&self, name: &str) -> bool {
-        self.shown_servers.len() < self.max_servers || self.shown_servers.contains(name)
+        self.hosts.is_shown(h.index())
     }
 
     /// A row of hosts.csv: `h` named `name` at `time`.
     pub fn host_row(&mut self, h: HostId, name: &str, time: SimTime, row: &[u8]) {
         self.see([time]);
         let at = self.position(File::Hosts);
-        if *slot(&mut self.hosts, h.index(), Seen::No) == Seen::No {
-            self.hosts_seen += 1;
-            let shown = self.shown_hosts.len() < self.max_hosts;
-            if shown {
-                self.shown_hosts.insert(name.into());
-            }
-            self.hosts[h.index()] = if shown { Seen::Shown } else { Seen::LeftOut };
-        }
-        if self.host_shown(h) {
+        if self.hosts.appear(h.index(), name) {
             self.keep(File::Hosts, at, row);
         }
     }
@@ -204,15 +221,7 @@ impl TimelineFeed {
         self.see([r.time]);
         let at = self.position(File::Transitions);
         let (server, name) = r.server;
-        if *slot(&mut self.servers, server.index(), Seen::No) == Seen::No {
-            self.servers_seen += 1;
-            let shown = self.shown_servers.len() < self.max_servers;
-            if shown {
-                self.shown_servers.insert(name.into());
-            }
-            self.servers[server.index()] = if shown { Seen::Shown } else { Seen::LeftOut };
-        }
-        let server_shown = self.servers[server.index()] == Seen::Shown;
+        let server_shown = self.servers.appear(server.index(), name);
         let Some((m, status)) = r.migration else {
             if server_shown {
                 self.keep(File::Transitions, at, row);
@@ -252,7 +261,7 @@ impl TimelineFeed {
                 .flatten(),
         );
         let at = self.position(File::Requests);
-        if r.server.is_empty() || self.server_may_show(&r.server) {
+        if r.server.is_empty() || self.servers.may_show(&r.server) {
             self.keep(File::Requests, at, row);
         }
     }
@@ -261,8 +270,8 @@ impl TimelineFeed {
     pub fn decision(&mut self, r: &DecisionRow, row: &[u8]) {
         self.see([r.time]);
         let at = self.position(File::Scheduling);
-        let chose_shown = self.shown_hosts.contains(r.selected);
-        let kept = chose_shown || self.server_may_show(r.server);
+        let chose_shown = self.hosts.shown.contains(r.selected);
+        let kept = chose_shown || self.servers.may_show(r.server);
         self.operation_row(r.request, File::Scheduling, at, row, kept, chose_shown);
     }
 
@@ -276,9 +285,11 @@ impl TimelineFeed {
         let on_shown_host = event
             .and_then(|e| e.host)
             .is_some_and(|h| self.host_shown(h));
-        let server = self.servers.get(a.server.index()).copied();
-        let server_may_show = server == Some(Seen::Shown)
-            || (server != Some(Seen::LeftOut) && self.shown_servers.len() < self.max_servers);
+        let server_may_show = match self.servers.seen.get(a.server.index()) {
+            Some(Seen::Shown) => true,
+            Some(Seen::LeftOut) => false,
+            Some(Seen::No) | None => self.servers.has_room(),
+        };
         let kept = on_shown_host || server_may_show;
         self.operation_row(
             Some(a.request.0),
@@ -369,10 +380,10 @@ impl TimelineFeed {
         }
         KeptRows {
             files,
-            max_hosts: self.max_hosts,
-            max_servers: self.max_servers,
-            hosts: self.hosts_seen,
-            servers: self.servers_seen,
+            max_hosts: self.hosts.max,
+            max_servers: self.servers.max,
+            hosts: self.hosts.total,
+            servers: self.servers.total,
             latest: self.latest,
         }
     }
