@@ -313,8 +313,9 @@ mod tests {
     use crate::analysis::timeline::{timeline_bytes, MAX_HOSTS, MAX_SERVERS};
 
     /// On every bundled scenario, with the run's limits and with limits small enough to
-    /// leave most hosts and servers out: the timeline from the rows the run kept
-    /// (`trace::timeline_rows`) is the one read back from its files, byte for byte.
+    /// leave most hosts and servers out, at its own seed and three others (other timings,
+    /// other faults): the timeline from the rows the run kept (`trace::timeline_rows`) is
+    /// the one read back from its files, byte for byte.
     #[test]
     fn kept_rows_give_the_timeline_of_the_files() {
         let mut paths: Vec<_> = std::fs::read_dir("scenarios")
@@ -323,9 +324,15 @@ mod tests {
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
             .collect();
         paths.sort();
+        let own_seed = Vec::new();
+        let cases = [(MAX_HOSTS, MAX_SERVERS), (1, 1), (2, 3), (3, 8)]
+            .map(|limits| (limits, own_seed.clone()))
+            .into_iter()
+            .chain((1..=3).map(|seed| ((2, 3), vec![format!("seed={seed}")])));
         for path in &paths {
-            for (max_hosts, max_servers) in [(MAX_HOSTS, MAX_SERVERS), (1, 1), (2, 3), (3, 8)] {
-                let scenario = crate::scenario::load(path, &[]).unwrap_or_else(|e| panic!("{e}"));
+            for ((max_hosts, max_servers), overrides) in cases.clone() {
+                let scenario =
+                    crate::scenario::load(path, &overrides).unwrap_or_else(|e| panic!("{e}"));
                 let out = std::env::temp_dir().join(format!(
                     "novasim-kept-{}-{max_hosts}-{max_servers}",
                     std::process::id()
@@ -345,7 +352,8 @@ mod tests {
                 );
                 assert!(
                     a == b,
-                    "{}, limits {max_hosts}/{max_servers}: the kept rows' timeline differs",
+                    "{} {overrides:?}, limits {max_hosts}/{max_servers}: the kept rows' \
+                     timeline differs",
                     path.display()
                 );
             }
