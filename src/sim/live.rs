@@ -976,6 +976,37 @@ impl Sim {
         self.complete(op, Outcome::Success);
     }
 
+    /// `ComputeManager._post_live_migration` when its call to `post_live_migration_at_destination`
+    /// raised (here MessagingTimeout: the destination's process is stopped). The exception is
+    /// only logged ("it should never affect cleaning up source node"): the migration is
+    /// `completed`, its source allocation deleted (`_delete_allocation_after_move`) and
+    /// `_do_live_migration` returns, freeing its executor slot for the next queued job. The
+    /// destination never set `instance.host` nor cleared the task: the server stays MIGRATING
+    /// on the source in the DB, its guest on the destination holding the instance's allocation.
+    pub(super) fn post_live_without_destination(&mut self, op: OpId) {
+        let m = self.live_migration(op);
+        let s = self.ops[op.index()].server;
+        self.set_migration_status(
+            m,
+            MigrationStatus::Completed,
+            Hop::Source,
+            Step::PostLiveMigrationCompletedWithoutDestination,
+            Some(op),
+        );
+        self.plc_delete(Consumer::Migration(m));
+        self.cloud.world.servers[s.index()].end_migration(m);
+        // Host (source) and allocation (destination) disagree until an admin resets it.
+        self.checker.servers_left_by_nova.insert(s);
+        self.release_live_slot(op);
+        self.complete(
+            op,
+            Outcome::raised(
+                Exception::MessagingTimeout,
+                "post_live_migration_at_destination timed out; migration completed, server left migrating",
+            ),
+        );
+    }
+
     /// `_rollback_live_migration` on SRC (§4.11): allocation back to the instance, task None,
     /// migration `failed`/`cancelled` (after `error` for a pre_live_migration failure), DST
     /// cleaned up when its disks are not shared.

@@ -27,10 +27,12 @@ impl Sim {
                 continue;
             }
             // The callers blocked on the stopped process: the conductor on a destination's
-            // check (its call monitor hears no heartbeat), the source on `pre_live_migration`.
+            // check (its call monitor hears no heartbeat), the source on `pre_live_migration`
+            // or `post_live_migration_at_destination`.
             let caller = match event {
                 Event::DstCheckSourceReturned(_, dest, _) => Some(RpcCall::CheckDestination(*dest)),
                 Event::DstPreLiveMigrationDone(_) => Some(RpcCall::PreLiveMigration),
+                Event::DstPostLiveMigrationDone(_) => Some(RpcCall::PostLiveMigrationAtDestination),
                 Event::SrcConfirmOnDeletingDone(..) => Some(RpcCall::ConfirmOnDeleting),
                 _ => None,
             };
@@ -134,6 +136,8 @@ impl Sim {
             RpcCall::PreLiveMigration => {
                 self.pre_live_migration_rollback(op, RollbackCause::PreLiveMigrationTimedOut)
             }
+            // `_post_live_migration` logs the exception and cleans the source up all the same.
+            RpcCall::PostLiveMigrationAtDestination => self.post_live_without_destination(op),
         }
     }
 
