@@ -901,6 +901,13 @@ impl Sim {
 
     /// `post_live_migration_at_destination` done (§4.8 step 17, or §4.11 last row).
     pub(super) fn dst_post_live_migration_done(&mut self, op: OpId) {
+        // Deleted meanwhile: the destination's save raises InstanceNotFound (or
+        // UnexpectedDeletingTaskStateError), `_post_live_migration` goes no further with this
+        // instance and `_do_live_migration` returns: the slot is free, the deleted server is not
+        // brought back.
+        if self.server_gone(op) {
+            return self.release_live_slot(op);
+        }
         let m = self.live_migration(op);
         let s = self.ops[op.index()].server;
         let Some(dest) = self.cloud.world.migration(m).dest else {
@@ -961,6 +968,9 @@ impl Sim {
     /// Back on SRC: resources refreshed, migration completed, source allocation deleted
     /// (§4.8 steps 18–20). The server was ACTIVE on DST before the migration completed.
     pub(super) fn src_post_live_done(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return self.release_live_slot(op);
+        }
         let m = self.live_migration(op);
         let s = self.ops[op.index()].server;
         self.set_migration_status(

@@ -20,6 +20,22 @@ impl Sim {
         for stamped in self.engine.queue.pending() {
             let event = &stamped.event;
             let Some(op) = event.op() else { continue };
+            // The source's `_do_live_migration` greenthread, blocked in its call to the
+            // destination (`pre_live_migration`, `post_live_migration_at_destination`), dies
+            // with the process: no one is left to handle the MessagingTimeout.
+            if let Event::RpcCallTimedOut(
+                _,
+                RpcCall::PreLiveMigration | RpcCall::PostLiveMigrationAtDestination,
+            ) = event
+            {
+                let source = self.ops[op.index()]
+                    .migration
+                    .map(|m| self.cloud.world.migration(m).source);
+                if self.ops[op.index()].epoch == stamped.epoch && source == Some(h) {
+                    lost.push((op, None));
+                }
+                continue;
+            }
             if !event.is_in_flight()
                 || self.ops[op.index()].epoch != stamped.epoch
                 || event.compute_host(&self.cloud.world, &self.ops) != Some(h)

@@ -268,6 +268,25 @@ fn a_synchronous_live_migrate_of_a_deleted_server_is_answered() {
     assert_eq!(live["outcome"], "failure");
 }
 
+/// vm1 (to h2) holds h1's only executor slot, vm2 (to h3) waits `queued`; h2 stops at 30 s
+/// during vm1's transfer (job ends ≈ 61 s, then a 30 s `_post_live_migration` before the call
+/// to h2), then `extra`.
+fn post_to_stopped_destination(extra: &str) -> String {
+    cloud(
+        3,
+        &[("vm1", "h1"), ("vm2", "h1")],
+        &format!(
+            "[nova.DEFAULT]\nmax_concurrent_live_migrations = 1\n\
+             [live_migration]\nshared_storage = true\nbandwidth_mib_s = 100\ndirty_rate_mib_s = 10\n\
+             [steps]\npre_live_migration = {{ dist = \"constant\", ms = 5000 }}\n\
+             post_live_migration = {{ dist = \"constant\", ms = 30000 }}\n\
+             [[requests]]\nname = \"live-vm1\"\nat_s = 10\naction = \"os-migrateLive\"\nserver = \"vm1\"\nhost = \"h2\"\n\
+             [[requests]]\nname = \"live-vm2\"\nat_s = 10\naction = \"os-migrateLive\"\nserver = \"vm2\"\nhost = \"h3\"\n\
+             [[service_events]]\nat_s = 30\nhost = \"h2\"\nchange = \"stop\"\n{extra}"
+        ),
+    )
+}
+
 /// The destination of the job holding the only executor slot stops during its transfer:
 /// `_post_live_migration`'s call to `post_live_migration_at_destination` gets no answer and
 /// times out `rpc_response_timeout` (60 s) later. Nova only logs it (`ComputeManager.
@@ -278,17 +297,7 @@ fn a_synchronous_live_migrate_of_a_deleted_server_is_answered() {
 /// `queued` with nothing to release it.
 #[test]
 fn a_post_call_to_a_stopped_destination_times_out_and_frees_the_slot() {
-    let r = run_checked(&cloud(
-        3,
-        &[("vm1", "h1"), ("vm2", "h1")],
-        "[nova.DEFAULT]\nmax_concurrent_live_migrations = 1\n\
-         [live_migration]\nshared_storage = true\nbandwidth_mib_s = 100\ndirty_rate_mib_s = 10\n\
-         [steps]\npre_live_migration = { dist = \"constant\", ms = 5000 }\n\
-         post_live_migration = { dist = \"constant\", ms = 30000 }\n\
-         [[requests]]\nname = \"live-vm1\"\nat_s = 10\naction = \"os-migrateLive\"\nserver = \"vm1\"\nhost = \"h2\"\n\
-         [[requests]]\nname = \"live-vm2\"\nat_s = 10\naction = \"os-migrateLive\"\nserver = \"vm2\"\nhost = \"h3\"\n\
-         [[service_events]]\nat_s = 30\nhost = \"h2\"\nchange = \"stop\"\n",
-    ));
+    let r = run_checked(&post_to_stopped_destination(""));
     assert_eq!(
         migration_statuses(&r, "vm1"),
         ["accepted", "queued", "preparing", "running", "completed"]
@@ -329,6 +338,65 @@ fn a_post_call_to_a_stopped_destination_times_out_and_frees_the_slot() {
     // vm1's guest holds h2 (the instance's claim), vm2 h3; the source h1 holds nothing.
     let vcpus = r.final_vcpus();
     assert_eq!((vcpus["h1"], vcpus["h2"], vcpus["h3"]), (0, 2, 2));
+}
+
+/// As above, but the source h1 stops too (100 s) while its call waits at h2: the
+/// `_do_live_migration` greenthread blocked in the call dies with the process, so no timeout
+/// completes vm1's migration (and vm2's queued job dies with the executor). At restart (200 s)
+/// `_init_instance` → `_reset_live_migration` sets vm1's `running` migration `error` and clears
+/// both tasks; vm2's stays `queued` (Nova only resets a running one).
+#[test]
+fn a_source_stopped_while_its_post_call_waits_completes_nothing() {
+    let r = run_checked(&post_to_stopped_destination(
+        "[[service_events]]\nat_s = 100\nhost = \"h1\"\nchange = \"stop\"\n\
+         [[service_events]]\nat_s = 200\nhost = \"h1\"\nchange = \"start\"\n",
+    ));
+    assert!(!r
+        .transitions
+        .iter()
+        .any(|t| t["step"].contains("post_live_migration_at_destination timed out")));
+    assert_eq!(
+        migration_statuses(&r, "vm1"),
+        ["accepted", "queued", "preparing", "running", "error"]
+    );
+    assert_eq!(migration_statuses(&r, "vm2"), ["accepted", "queued"]);
+    for vm in ["vm1", "vm2"] {
+        let last = r.last(vm);
+        assert_eq!(
+            (
+                last["status"].as_str(),
+                last["host"].as_str(),
+                last["time_s"].as_str()
+            ),
+            ("ACTIVE", "h1", "200.000"),
+            "{vm}"
+        );
+    }
+    assert_eq!(r.request("live-vm1")["outcome"], "pending");
+}
+
+/// vm1 is deleted during its `_post_live_migration` (75 s, the job ended ≈ 61 s): the
+/// destination's `post_live_migration_at_destination` then finds the instance gone
+/// (InstanceNotFound on its save), `_do_live_migration` returns and frees the slot. The deleted
+/// server is not brought back (it used to be saved ERROR on h2, and vm2's queued job, started
+/// by the freed slot, was then taken for a live server's); vm2 runs and completes.
+#[test]
+fn a_delete_during_post_live_migration_frees_the_slot_without_reviving_the_server() {
+    let r = run_checked(&live_cloud(
+        false,
+        "[[requests]]\nname = \"del\"\nat_s = 75\naction = \"delete\"\nserver = \"vm1\"\n",
+    ));
+    assert_eq!(r.last("vm1")["status"], "DELETED");
+    assert!(!r
+        .transitions
+        .iter()
+        .any(|t| t["server"] == "vm1" && t["vm_state"] == "error"));
+    assert_eq!(
+        migration_statuses(&r, "vm2"),
+        ["accepted", "queued", "preparing", "running", "completed"]
+    );
+    assert_eq!(r.last("vm2")["status"], "ACTIVE");
+    assert_eq!(r.request("live-vm2")["outcome"], "success");
 }
 
 /// The interleaving the random test found (seed 5921357202721254, stein): two live migrations
