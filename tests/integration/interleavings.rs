@@ -453,6 +453,124 @@ fn the_found_queued_behind_a_stopped_destination_interleaving_ends() {
     assert_eq!(ended(&r, "vm0"), "ACTIVE @h0");
 }
 
+/// Found by the random test (seed 823966468942627, rocky): a cold migrate accepted while a
+/// delete confirms vm0's resize fails prep_resize with a reschedule and no alternate left; the
+/// delete ends between the conductor's rollback (209.392 s) and the failed destination's return
+/// (209.653 s). prep_resize's `_error_out_instance_on_exception` then saves nothing: the
+/// instance is gone (`_set_instance_obj_error_state` logs InstanceNotFound). vm0 stays
+/// DELETED; it used to be saved back ACTIVE on h1 with no allocation.
+#[test]
+fn a_prep_resize_failure_returning_after_the_delete_leaves_the_server_deleted() {
+    let r = run_checked(
+        r#"name = "interleave"
+seed = 823966468942627
+release = "rocky"
+[nova.DEFAULT]
+resize_confirm_window = 0
+migrate_max_retries = 0
+max_concurrent_live_migrations = 1
+[nova.scheduler]
+max_attempts = 2
+[nova.libvirt]
+live_migration_completion_timeout = 2
+live_migration_permit_post_copy = false
+[live_migration]
+shared_storage = false
+bandwidth_mib_s = 100
+dirty_rate_mib_s = 0
+[latency]
+compute = { dist = "uniform", min_ms = 5, max_ms = 400 }
+conductor = { dist = "uniform", min_ms = 5, max_ms = 300 }
+[steps]
+disk_copy = { dist = "exponential", mean_ms = 8000.0 }
+pre_live_migration = { dist = "uniform", min_ms = 100, max_ms = 6000 }
+post_live_migration = { dist = "uniform", min_ms = 100, max_ms = 6000 }
+[[hosts]]
+name = "h0"
+vcpus = 4
+memory_mb = 8192
+disk_gb = 400
+cpu_allocation_ratio = 1.0
+[[hosts]]
+name = "h1"
+vcpus = 4
+memory_mb = 8192
+disk_gb = 400
+cpu_allocation_ratio = 1.0
+[[hosts]]
+name = "h2"
+vcpus = 4
+memory_mb = 8192
+disk_gb = 400
+cpu_allocation_ratio = 1.0
+[[flavors]]
+name = "f"
+vcpus = 2
+memory_mb = 2048
+disk_gb = 20
+[[requests]]
+at_s = 0
+action = "create"
+server = "vm0"
+flavor = "f"
+project = "demo"
+[[requests]]
+at_s = 27.640
+action = "migrate"
+server = "vm0"
+microversion = "2.1"
+[[requests]]
+at_s = 20.000
+action = "migrate"
+server = "vm0"
+microversion = "2.1"
+[[requests]]
+at_s = 20.000
+action = "create"
+server = "new2"
+microversion = "2.1"
+flavor = "f"
+project = "demo"
+[[requests]]
+at_s = 20.061
+action = "create"
+server = "new3"
+microversion = "2.1"
+flavor = "f"
+project = "demo"
+[[requests]]
+name = "migrate-3"
+at_s = 208.193
+action = "migrate"
+server = "vm0"
+microversion = "2.1"
+[[requests]]
+name = "del"
+at_s = 204.498
+action = "delete"
+server = "vm0"
+microversion = "2.1"
+[[faults]]
+step = "prep_resize"
+probability = 0.12
+kind = "error"
+[[faults]]
+step = "prep_resize"
+probability = 0.35
+kind = "rollback"
+"#,
+    );
+    assert_eq!(r.last("vm0")["status"], "DELETED");
+    assert!(!r
+        .transitions
+        .iter()
+        .any(|t| t["server"] == "vm0" && t["step"] == "prep_resize failed"));
+    assert_eq!(r.request("del")["outcome"], "success");
+    assert_eq!(r.request("migrate-3")["outcome"], "failure");
+    // Only new2 and new3 (2 vCPU each) hold anything: vm0 left nothing allocated.
+    assert_eq!(r.final_vcpus().values().sum::<u64>(), 4);
+}
+
 /// Issue 10, case 5: the auto-confirm of a resize whose source compute stopped and never
 /// starts again retries every minute forever (`_poll_unconfirmed_resizes`: "will retry
 /// later"). Without `end_s` the run ends once only such retries are left, and says so.
