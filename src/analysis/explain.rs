@@ -886,6 +886,9 @@ impl<'a> Ctx<'a> {
             TraceStep::PostLiveMigrationCompleted => format!(
                 "{s} cleaned up the source: migration {mid} completed and its allocation on {s} deleted."
             ),
+            TraceStep::PostLiveMigrationCompletedWithoutDestination => format!(
+                "{d} did not answer post_live_migration_at_destination (its compute is stopped): {s} logged the MessagingTimeout and cleaned up all the same: migration {mid} completed and its allocation on {s} deleted. instance.host stays {s} and task_state migrating, while the guest runs on {d}."
+            ),
             TraceStep::DoLiveMigrationError => format!("Migration {mid} error."),
             TraceStep::BuildSpawning => {
                 format!("{h} started building the server: task_state spawning.")

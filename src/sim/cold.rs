@@ -427,7 +427,9 @@ impl Sim {
         if rescheduled {
             // `_reschedule_resize_or_reraise` does not re-raise: the event ends Success.
             self.event_finish(op, PREP_EVENT, Some(failed), EventResult::Success, "");
-        } else {
+        } else if !self.server_gone(op) {
+            // (Deleted meanwhile: `_error_out_instance_on_exception` saves nothing on an
+            // instance that is gone, `_set_instance_obj_error_state` logs InstanceNotFound.)
             self.prep_resize_failed(op, failed);
         }
     }

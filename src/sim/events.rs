@@ -148,6 +148,9 @@ pub enum RpcCall {
     PreLiveMigration,
     /// The API's delete calls `confirm_resize` on the source (`_confirm_resize_on_deleting`).
     ConfirmOnDeleting,
+    /// The source's `_post_live_migration` calls `post_live_migration_at_destination` (a call
+    /// with `call_monitor_timeout = rpc_response_timeout`, `ComputeAPI` in compute/rpcapi.py).
+    PostLiveMigrationAtDestination,
 }
 
 /// An event as queued: with the epoch of the operation it is addressed to at the instant it
@@ -282,6 +285,7 @@ impl Event {
             Event::SrcCheckCanLiveMigrateSource(_, dest) => Some(RpcCall::CheckSource(dest)),
             Event::DstPreLiveMigration(_) => Some(RpcCall::PreLiveMigration),
             Event::SrcConfirmOnDeleting(..) => Some(RpcCall::ConfirmOnDeleting),
+            Event::DstPostLiveMigration(_) => Some(RpcCall::PostLiveMigrationAtDestination),
             _ => None,
         }
     }

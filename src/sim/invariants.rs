@@ -16,6 +16,9 @@
 //! * a server whose in-flight work a compute stop lost keeps its allocations and its migration
 //!   as they were: `ComputeManager._init_instance` only resets states (a crashed resize stays
 //!   `migrating` with both allocations; a queued live migration stays `queued`).
+//! * a live migration whose `post_live_migration_at_destination` call timed out (destination
+//!   stopped) is `completed` by `_post_live_migration` while the server stays MIGRATING with
+//!   host the source and its allocation on the destination;
 //! * what an older release leaves behind (`config::CHANGES`): before 20.0.0 a failed confirm
 //!   leaves its migration `confirming` with the source allocation, and a failed finish_resize
 //!   moves the allocation back to the source of a server on the destination; before 25.0.0 an

@@ -901,6 +901,13 @@ impl Sim {
 
     /// `post_live_migration_at_destination` done (§4.8 step 17, or §4.11 last row).
     pub(super) fn dst_post_live_migration_done(&mut self, op: OpId) {
+        // Deleted meanwhile: the destination's save raises InstanceNotFound (or
+        // UnexpectedDeletingTaskStateError), `_post_live_migration` goes no further with this
+        // instance and `_do_live_migration` returns: the slot is free, the deleted server is not
+        // brought back.
+        if self.server_gone(op) {
+            return self.release_live_slot(op);
+        }
         let m = self.live_migration(op);
         let s = self.ops[op.index()].server;
         let Some(dest) = self.cloud.world.migration(m).dest else {
@@ -961,6 +968,9 @@ impl Sim {
     /// Back on SRC: resources refreshed, migration completed, source allocation deleted
     /// (§4.8 steps 18–20). The server was ACTIVE on DST before the migration completed.
     pub(super) fn src_post_live_done(&mut self, op: OpId) {
+        if self.server_gone(op) {
+            return self.release_live_slot(op);
+        }
         let m = self.live_migration(op);
         let s = self.ops[op.index()].server;
         self.set_migration_status(
@@ -974,6 +984,37 @@ impl Sim {
         self.cloud.world.servers[s.index()].end_migration(m);
         self.release_live_slot(op);
         self.complete(op, Outcome::Success);
+    }
+
+    /// `ComputeManager._post_live_migration` when its call to `post_live_migration_at_destination`
+    /// raised (here MessagingTimeout: the destination's process is stopped). The exception is
+    /// only logged ("it should never affect cleaning up source node"): the migration is
+    /// `completed`, its source allocation deleted (`_delete_allocation_after_move`) and
+    /// `_do_live_migration` returns, freeing its executor slot for the next queued job. The
+    /// destination never set `instance.host` nor cleared the task: the server stays MIGRATING
+    /// on the source in the DB, its guest on the destination holding the instance's allocation.
+    pub(super) fn post_live_without_destination(&mut self, op: OpId) {
+        let m = self.live_migration(op);
+        let s = self.ops[op.index()].server;
+        self.set_migration_status(
+            m,
+            MigrationStatus::Completed,
+            Hop::Source,
+            Step::PostLiveMigrationCompletedWithoutDestination,
+            Some(op),
+        );
+        self.plc_delete(Consumer::Migration(m));
+        self.cloud.world.servers[s.index()].end_migration(m);
+        // Host (source) and allocation (destination) disagree until an admin resets it.
+        self.checker.servers_left_by_nova.insert(s);
+        self.release_live_slot(op);
+        self.complete(
+            op,
+            Outcome::raised(
+                Exception::MessagingTimeout,
+                "post_live_migration_at_destination timed out; migration completed, server left migrating",
+            ),
+        );
     }
 
     /// `_rollback_live_migration` on SRC (§4.11): allocation back to the instance, task None,

@@ -173,7 +173,9 @@ pub(super) struct Checker {
     /// leaks, e.g. a failed confirm before 20.0.0): exempt from the terminal-status and
     /// allocation rules.
     pub left_by_nova: rustc_hash::FxHashSet<crate::model::MigrationId>,
-    /// Servers an older release leaves with allocations that their states do not tell (e.g.
-    /// a failed finish_resize before 20.0.0 moves the allocation back to the source).
+    /// Servers Nova leaves with allocations that their states do not tell (e.g. a failed
+    /// finish_resize before 20.0.0 moves the allocation back to the source; a live migration
+    /// whose destination never ran `post_live_migration_at_destination` is completed with
+    /// the server's host still the source).
     pub servers_left_by_nova: rustc_hash::FxHashSet<ServerId>,
 }

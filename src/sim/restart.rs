@@ -20,6 +20,22 @@ impl Sim {
         for stamped in self.engine.queue.pending() {
             let event = &stamped.event;
             let Some(op) = event.op() else { continue };
+            // The source's `_do_live_migration` greenthread, blocked in its call to the
+            // destination (`pre_live_migration`, `post_live_migration_at_destination`), dies
+            // with the process: no one is left to handle the MessagingTimeout.
+            if let Event::RpcCallTimedOut(
+                _,
+                RpcCall::PreLiveMigration | RpcCall::PostLiveMigrationAtDestination,
+            ) = event
+            {
+                let source = self.ops[op.index()]
+                    .migration
+                    .map(|m| self.cloud.world.migration(m).source);
+                if self.ops[op.index()].epoch == stamped.epoch && source == Some(h) {
+                    lost.push((op, None));
+                }
+                continue;
+            }
             if !event.is_in_flight()
                 || self.ops[op.index()].epoch != stamped.epoch
                 || event.compute_host(&self.cloud.world, &self.ops) != Some(h)
@@ -27,10 +43,12 @@ impl Sim {
                 continue;
             }
             // The callers blocked on the stopped process: the conductor on a destination's
-            // check (its call monitor hears no heartbeat), the source on `pre_live_migration`.
+            // check (its call monitor hears no heartbeat), the source on `pre_live_migration`
+            // or `post_live_migration_at_destination`.
             let caller = match event {
                 Event::DstCheckSourceReturned(_, dest, _) => Some(RpcCall::CheckDestination(*dest)),
                 Event::DstPreLiveMigrationDone(_) => Some(RpcCall::PreLiveMigration),
+                Event::DstPostLiveMigrationDone(_) => Some(RpcCall::PostLiveMigrationAtDestination),
                 Event::SrcConfirmOnDeletingDone(..) => Some(RpcCall::ConfirmOnDeleting),
                 _ => None,
             };
@@ -134,6 +152,8 @@ impl Sim {
             RpcCall::PreLiveMigration => {
                 self.pre_live_migration_rollback(op, RollbackCause::PreLiveMigrationTimedOut)
             }
+            // `_post_live_migration` logs the exception and cleans the source up all the same.
+            RpcCall::PostLiveMigrationAtDestination => self.post_live_without_destination(op),
         }
     }
 

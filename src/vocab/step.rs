@@ -172,6 +172,8 @@ steps! {
     PostAtDestinationFailed => "post_live_migration_at_destination failed",
     PostAtDestination => "post_live_migration_at_destination: host := dest, task_state None",
     PostLiveMigrationCompleted => "_post_live_migration: migration completed",
+    PostLiveMigrationCompletedWithoutDestination =>
+        "_post_live_migration: post_live_migration_at_destination timed out, migration completed",
     DoLiveMigrationError => "_do_live_migration: migration error",
     QueuedAbortNoRollback =>
         "live_migration_abort: migration cancelled (queued job dropped, no rollback)",

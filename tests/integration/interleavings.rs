@@ -3,7 +3,7 @@
 //! is checked by the invariant checker after every instant (debug builds: see
 //! `novasim::sim::Checks`), so a broken allocation or a reopened migration fails the test.
 
-use super::support::{cloud, run, Results};
+use super::support::{cloud, run, run_checked, Results};
 
 /// Two servers on h1 and a live-migration setup whose phases are long enough to aim at:
 /// preparing 10.25–16.29 s (pre_live_migration 5 s), the libvirt job from 16.29 s (to ≈ 61 s
@@ -266,6 +266,309 @@ fn a_synchronous_live_migrate_of_a_deleted_server_is_answered() {
     assert_eq!(live["http_code"], "404", "{live:?}");
     assert!(live["message"].contains("could not be found"));
     assert_eq!(live["outcome"], "failure");
+}
+
+/// vm1 (to h2) holds h1's only executor slot, vm2 (to h3) waits `queued`; h2 stops at 30 s
+/// during vm1's transfer (job ends ≈ 61 s, then a 30 s `_post_live_migration` before the call
+/// to h2), then `extra`.
+fn post_to_stopped_destination(extra: &str) -> String {
+    cloud(
+        3,
+        &[("vm1", "h1"), ("vm2", "h1")],
+        &format!(
+            "[nova.DEFAULT]\nmax_concurrent_live_migrations = 1\n\
+             [live_migration]\nshared_storage = true\nbandwidth_mib_s = 100\ndirty_rate_mib_s = 10\n\
+             [steps]\npre_live_migration = {{ dist = \"constant\", ms = 5000 }}\n\
+             post_live_migration = {{ dist = \"constant\", ms = 30000 }}\n\
+             [[requests]]\nname = \"live-vm1\"\nat_s = 10\naction = \"os-migrateLive\"\nserver = \"vm1\"\nhost = \"h2\"\n\
+             [[requests]]\nname = \"live-vm2\"\nat_s = 10\naction = \"os-migrateLive\"\nserver = \"vm2\"\nhost = \"h3\"\n\
+             [[service_events]]\nat_s = 30\nhost = \"h2\"\nchange = \"stop\"\n{extra}"
+        ),
+    )
+}
+
+/// The destination of the job holding the only executor slot stops during its transfer:
+/// `_post_live_migration`'s call to `post_live_migration_at_destination` gets no answer and
+/// times out `rpc_response_timeout` (60 s) later. Nova only logs it (`ComputeManager.
+/// _post_live_migration`: it "should never affect cleaning up source node"): vm1's migration is
+/// `completed`, its source allocation deleted, vm1 left MIGRATING with host h1 (the destination
+/// never set it) and its allocation on h2; `_do_live_migration` returns and the executor starts
+/// the queued vm2, which completes. Before, the call waited forever at h2 and vm2 stayed
+/// `queued` with nothing to release it.
+#[test]
+fn a_post_call_to_a_stopped_destination_times_out_and_frees_the_slot() {
+    let r = run_checked(&post_to_stopped_destination(""));
+    assert_eq!(
+        migration_statuses(&r, "vm1"),
+        ["accepted", "queued", "preparing", "running", "completed"]
+    );
+    let last = r.last("vm1");
+    assert_eq!(
+        last["step"],
+        "_post_live_migration: post_live_migration_at_destination timed out, migration completed"
+    );
+    assert_eq!(
+        (
+            last["status"].as_str(),
+            last["task_state"].as_str(),
+            last["host"].as_str()
+        ),
+        ("MIGRATING", "migrating", "h1")
+    );
+    // The destination never ran its step: no event for it.
+    assert!(!r
+        .events("vm1")
+        .iter()
+        .any(|e| e.contains("post_live_migration_at_destination")));
+    assert!(r.request("live-vm1")["outcome_detail"].starts_with("MessagingTimeout"));
+    // vm2 starts once the slot is freed, and completes.
+    let freed: f64 = last["time_s"].parse().expect("time");
+    let started = r
+        .transitions
+        .iter()
+        .find(|t| t["server"] == "vm2" && t["migration_status"] == "preparing")
+        .expect("vm2 leaves the queue");
+    assert_eq!(started["time_s"].parse::<f64>().expect("time"), freed);
+    assert_eq!(
+        migration_statuses(&r, "vm2"),
+        ["accepted", "queued", "preparing", "running", "completed"]
+    );
+    assert_eq!(ended(&r, "vm2"), "ACTIVE @h3");
+    assert_eq!(r.request("live-vm2")["outcome"], "success");
+    // vm1's guest holds h2 (the instance's claim), vm2 h3; the source h1 holds nothing.
+    let vcpus = r.final_vcpus();
+    assert_eq!((vcpus["h1"], vcpus["h2"], vcpus["h3"]), (0, 2, 2));
+}
+
+/// As above, but the source h1 stops too (100 s) while its call waits at h2: the
+/// `_do_live_migration` greenthread blocked in the call dies with the process, so no timeout
+/// completes vm1's migration (and vm2's queued job dies with the executor). At restart (200 s)
+/// `_init_instance` → `_reset_live_migration` sets vm1's `running` migration `error` and clears
+/// both tasks; vm2's stays `queued` (Nova only resets a running one).
+#[test]
+fn a_source_stopped_while_its_post_call_waits_completes_nothing() {
+    let r = run_checked(&post_to_stopped_destination(
+        "[[service_events]]\nat_s = 100\nhost = \"h1\"\nchange = \"stop\"\n\
+         [[service_events]]\nat_s = 200\nhost = \"h1\"\nchange = \"start\"\n",
+    ));
+    assert!(!r
+        .transitions
+        .iter()
+        .any(|t| t["step"].contains("post_live_migration_at_destination timed out")));
+    assert_eq!(
+        migration_statuses(&r, "vm1"),
+        ["accepted", "queued", "preparing", "running", "error"]
+    );
+    assert_eq!(migration_statuses(&r, "vm2"), ["accepted", "queued"]);
+    for vm in ["vm1", "vm2"] {
+        let last = r.last(vm);
+        assert_eq!(
+            (
+                last["status"].as_str(),
+                last["host"].as_str(),
+                last["time_s"].as_str()
+            ),
+            ("ACTIVE", "h1", "200.000"),
+            "{vm}"
+        );
+    }
+    assert_eq!(r.request("live-vm1")["outcome"], "pending");
+}
+
+/// vm1 is deleted during its `_post_live_migration` (75 s, the job ended ≈ 61 s): the
+/// destination's `post_live_migration_at_destination` then finds the instance gone
+/// (InstanceNotFound on its save), `_do_live_migration` returns and frees the slot. The deleted
+/// server is not brought back (it used to be saved ERROR on h2, and vm2's queued job, started
+/// by the freed slot, was then taken for a live server's); vm2 runs and completes.
+#[test]
+fn a_delete_during_post_live_migration_frees_the_slot_without_reviving_the_server() {
+    let r = run_checked(&live_cloud(
+        false,
+        "[[requests]]\nname = \"del\"\nat_s = 75\naction = \"delete\"\nserver = \"vm1\"\n",
+    ));
+    assert_eq!(r.last("vm1")["status"], "DELETED");
+    assert!(!r
+        .transitions
+        .iter()
+        .any(|t| t["server"] == "vm1" && t["vm_state"] == "error"));
+    assert_eq!(
+        migration_statuses(&r, "vm2"),
+        ["accepted", "queued", "preparing", "running", "completed"]
+    );
+    assert_eq!(r.last("vm2")["status"], "ACTIVE");
+    assert_eq!(r.request("live-vm2")["outcome"], "success");
+}
+
+/// The interleaving the random test found (seed 5921357202721254, stein): two live migrations
+/// of vm0 (the second accepted after an os-resetState), mig-0 to h1 holding the only slot on h2,
+/// mig-1 queued behind it; h1 stops at 25 s during mig-0's transfer. mig-0's call to
+/// `post_live_migration_at_destination` times out and `_post_live_migration` completes it,
+/// freeing the slot: mig-1 runs and completes. Before, mig-1 stayed `queued` for ever.
+#[test]
+fn the_found_queued_behind_a_stopped_destination_interleaving_ends() {
+    let r = run_checked(
+        "name = \"interleave\"\nseed = 5921357202721254\nrelease = \"stein\"\n\
+         [nova.DEFAULT]\nresize_confirm_window = 0\nmigrate_max_retries = 0\n\
+         max_concurrent_live_migrations = 1\n[nova.scheduler]\nmax_attempts = 1\n\
+         [nova.libvirt]\nlive_migration_completion_timeout = 2\n\
+         live_migration_permit_post_copy = false\nlive_migration_timeout_action = \"force_complete\"\n\
+         [live_migration]\nshared_storage = false\nbandwidth_mib_s = 100\ndirty_rate_mib_s = 0\n\
+         [latency]\ncompute = { dist = \"uniform\", min_ms = 5, max_ms = 400 }\n\
+         conductor = { dist = \"uniform\", min_ms = 5, max_ms = 300 }\n\
+         [steps]\ndisk_copy = { dist = \"exponential\", mean_ms = 8000.0 }\n\
+         pre_live_migration = { dist = \"uniform\", min_ms = 100, max_ms = 6000 }\n\
+         post_live_migration = { dist = \"uniform\", min_ms = 100, max_ms = 6000 }\n\
+         [[hosts]]\nname = \"h0\"\nvcpus = 4\nmemory_mb = 8192\ndisk_gb = 400\ncpu_allocation_ratio = 1.0\n\
+         [[hosts]]\nname = \"h1\"\nvcpus = 4\nmemory_mb = 12121\ndisk_gb = 400\ncpu_allocation_ratio = 1.0\n\
+         [[hosts]]\nname = \"h2\"\nvcpus = 4\nmemory_mb = 12122\ndisk_gb = 400\ncpu_allocation_ratio = 1.0\n\
+         [[hosts]]\nname = \"h3\"\nvcpus = 4\nmemory_mb = 8192\ndisk_gb = 400\ncpu_allocation_ratio = 1.0\n\
+         [[flavors]]\nname = \"f\"\nvcpus = 2\nmemory_mb = 2048\ndisk_gb = 20\n\
+         [[requests]]\nat_s = 0\naction = \"create\"\nserver = \"vm0\"\nflavor = \"f\"\nproject = \"demo\"\n\
+         [[requests]]\nname = \"lm-a\"\nat_s = 20.000\naction = \"os-migrateLive\"\nserver = \"vm0\"\nmicroversion = \"2.25\"\n\
+         body = '{\"os-migrateLive\": {\"host\": null, \"block_migration\": true}}'\n\
+         [[requests]]\nat_s = 20.000\naction = \"os-resetState\"\nserver = \"vm0\"\nmicroversion = \"2.1\"\nstate = \"active\"\n\
+         [[requests]]\nname = \"lm-b\"\nat_s = 20.000\naction = \"os-migrateLive\"\nserver = \"vm0\"\nmicroversion = \"2.25\"\n\
+         [[service_events]]\nat_s = 25\nhost = \"h1\"\nchange = \"stop\"\n",
+    );
+    let statuses: Vec<(String, String)> = r
+        .transitions
+        .iter()
+        .filter(|t| t["server"] == "vm0" && !t["migration"].is_empty())
+        .map(|t| (t["migration"].clone(), t["migration_status"].clone()))
+        .collect();
+    let final_status = |m: &str| {
+        statuses
+            .iter()
+            .rev()
+            .find(|(id, _)| id == m)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(final_status("mig-0"), "completed", "{statuses:?}");
+    assert_eq!(final_status("mig-1"), "completed", "{statuses:?}");
+    assert!(r.transitions.iter().any(|t| t["migration"] == "mig-0"
+        && t["step"].contains("post_live_migration_at_destination timed out")));
+    assert!(r.request("lm-b")["outcome_detail"].starts_with("MessagingTimeout"));
+    assert_eq!(r.request("lm-a")["outcome"], "success");
+    assert_eq!(ended(&r, "vm0"), "ACTIVE @h0");
+}
+
+/// Found by the random test (seed 823966468942627, rocky): a cold migrate accepted while a
+/// delete confirms vm0's resize fails prep_resize with a reschedule and no alternate left; the
+/// delete ends between the conductor's rollback (209.392 s) and the failed destination's return
+/// (209.653 s). prep_resize's `_error_out_instance_on_exception` then saves nothing: the
+/// instance is gone (`_set_instance_obj_error_state` logs InstanceNotFound). vm0 stays
+/// DELETED; it used to be saved back ACTIVE on h1 with no allocation.
+#[test]
+fn a_prep_resize_failure_returning_after_the_delete_leaves_the_server_deleted() {
+    let r = run_checked(
+        r#"name = "interleave"
+seed = 823966468942627
+release = "rocky"
+[nova.DEFAULT]
+resize_confirm_window = 0
+migrate_max_retries = 0
+max_concurrent_live_migrations = 1
+[nova.scheduler]
+max_attempts = 2
+[nova.libvirt]
+live_migration_completion_timeout = 2
+live_migration_permit_post_copy = false
+[live_migration]
+shared_storage = false
+bandwidth_mib_s = 100
+dirty_rate_mib_s = 0
+[latency]
+compute = { dist = "uniform", min_ms = 5, max_ms = 400 }
+conductor = { dist = "uniform", min_ms = 5, max_ms = 300 }
+[steps]
+disk_copy = { dist = "exponential", mean_ms = 8000.0 }
+pre_live_migration = { dist = "uniform", min_ms = 100, max_ms = 6000 }
+post_live_migration = { dist = "uniform", min_ms = 100, max_ms = 6000 }
+[[hosts]]
+name = "h0"
+vcpus = 4
+memory_mb = 8192
+disk_gb = 400
+cpu_allocation_ratio = 1.0
+[[hosts]]
+name = "h1"
+vcpus = 4
+memory_mb = 8192
+disk_gb = 400
+cpu_allocation_ratio = 1.0
+[[hosts]]
+name = "h2"
+vcpus = 4
+memory_mb = 8192
+disk_gb = 400
+cpu_allocation_ratio = 1.0
+[[flavors]]
+name = "f"
+vcpus = 2
+memory_mb = 2048
+disk_gb = 20
+[[requests]]
+at_s = 0
+action = "create"
+server = "vm0"
+flavor = "f"
+project = "demo"
+[[requests]]
+at_s = 27.640
+action = "migrate"
+server = "vm0"
+microversion = "2.1"
+[[requests]]
+at_s = 20.000
+action = "migrate"
+server = "vm0"
+microversion = "2.1"
+[[requests]]
+at_s = 20.000
+action = "create"
+server = "new2"
+microversion = "2.1"
+flavor = "f"
+project = "demo"
+[[requests]]
+at_s = 20.061
+action = "create"
+server = "new3"
+microversion = "2.1"
+flavor = "f"
+project = "demo"
+[[requests]]
+name = "migrate-3"
+at_s = 208.193
+action = "migrate"
+server = "vm0"
+microversion = "2.1"
+[[requests]]
+name = "del"
+at_s = 204.498
+action = "delete"
+server = "vm0"
+microversion = "2.1"
+[[faults]]
+step = "prep_resize"
+probability = 0.12
+kind = "error"
+[[faults]]
+step = "prep_resize"
+probability = 0.35
+kind = "rollback"
+"#,
+    );
+    assert_eq!(r.last("vm0")["status"], "DELETED");
+    assert!(!r
+        .transitions
+        .iter()
+        .any(|t| t["server"] == "vm0" && t["step"] == "prep_resize failed"));
+    assert_eq!(r.request("del")["outcome"], "success");
+    assert_eq!(r.request("migrate-3")["outcome"], "failure");
+    // Only new2 and new3 (2 vCPU each) hold anything: vm0 left nothing allocated.
+    assert_eq!(r.final_vcpus().values().sum::<u64>(), 4);
 }
 
 /// Issue 10, case 5: the auto-confirm of a resize whose source compute stopped and never

@@ -1,6 +1,6 @@
 //! Running scenarios from tests and reading their results back.
 
-use novasim::run::{run_to_dir, RunReport};
+use novasim::run::{run_to_dir, run_to_dir_checked, Derived, RunReport};
 use novasim::scenario::parse_str;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,6 +58,20 @@ pub fn run_with(text: &str, overrides: &[String]) -> Results {
     let scenario = parse_str(text, "test.toml", overrides).unwrap_or_else(|e| panic!("{e}"));
     let dir = temp_dir("run");
     let report = run_to_dir(scenario, &dir).unwrap_or_else(|e| panic!("{e}"));
+    results(dir, report)
+}
+
+/// Runs a scenario with the invariant checker after every instant and at the end, in release
+/// builds too: a violation panics with it.
+pub fn run_checked(text: &str) -> Results {
+    let scenario = parse_str(text, "test.toml", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let dir = temp_dir("run");
+    let report = run_to_dir_checked(scenario, &dir, Derived::Write, novasim::sim::Checks::On)
+        .unwrap_or_else(|e| panic!("{e}"));
+    results(dir, report)
+}
+
+fn results(dir: PathBuf, report: RunReport) -> Results {
     Results {
         transitions: read_csv(&dir.join("transitions.csv")),
         requests: read_csv(&dir.join("requests.csv")),
