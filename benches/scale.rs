@@ -94,19 +94,23 @@ fn main() {
     let scenario = parse_str_with(&text, "bench-scale.toml", &[], InitialPlacement::LeftToRun)
         .unwrap_or_else(|e| fail("scenario", &e));
     let load = lap();
-    let mut prepared = prepare(scenario, &out).unwrap_or_else(|e| fail("prepare", &e));
+    let mut prepared =
+        prepare(scenario, &out, Derived::Write).unwrap_or_else(|e| fail("prepare", &e));
     let build = lap();
     prepared.simulate().unwrap_or_else(|e| fail("simulate", &e));
     let simulate = lap();
     let rss_sim = peak_rss_mib();
-    // `finish(Derived::Write)` apart: the end-of-run files, then the derived ones as it
-    // writes them (here into the committed folder rather than before the commit).
-    let report = prepared
-        .finish(Derived::Skip)
+    // `finish` apart: the end-of-run files, then the derived ones (the charts from the data
+    // fed during the run), then the folder moved into place.
+    let mut ended = prepared
+        .write_end_files()
         .unwrap_or_else(|e| fail("finish", &e));
     let files = lap();
-    novasim::run::write_derived(&report.dir).unwrap_or_else(|e| fail("derived", &e));
+    ended
+        .write_derived()
+        .unwrap_or_else(|e| fail("derived", &e));
     let derived = lap();
+    let report = ended.commit().unwrap_or_else(|e| fail("commit", &e));
     let outputs = files + derived;
     let wall = clock.elapsed().as_secs_f64();
     let written: u64 = std::fs::read_dir(&report.dir)

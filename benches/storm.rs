@@ -70,11 +70,11 @@ fn run(kind: &str, hosts: u64, servers: u64) {
     };
     // The stages of `run::run_to_dir_with`, timed apart.
     let started = Instant::now();
-    let mut prepared = prepare(scenario, &out).unwrap_or_else(|e| fail(&e));
+    let mut prepared = prepare(scenario, &out, Derived::Skip).unwrap_or_else(|e| fail(&e));
     let setup = started.elapsed().as_secs_f64();
     prepared.simulate().unwrap_or_else(|e| fail(&e));
     let simulated = started.elapsed().as_secs_f64();
-    let report = prepared.finish(Derived::Skip).unwrap_or_else(|e| fail(&e));
+    let report = prepared.finish().unwrap_or_else(|e| fail(&e));
     let wall = started.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&out);
     let s = &report.summary;

@@ -76,10 +76,10 @@ pub fn run_to_dir_checked(
     derived: Derived,
     checks: crate::sim::Checks,
 ) -> Result<RunReport, RunError> {
-    let mut run = prepare(scenario, out)?;
+    let mut run = prepare(scenario, out, derived)?;
     run.set_checks(checks);
     run.simulate()?;
-    run.finish(derived)
+    run.finish()
 }
 
 /// A run between its stages: its results folder (not yet in place) and its simulator. The
@@ -88,11 +88,14 @@ pub struct PreparedRun {
     dir: ResultsDir,
     sim: Sim,
     out: PathBuf,
+    derived: Derived,
 }
 
 /// Stage 1: creates the hidden results folder and the simulator (the cloud built, initial
-/// servers placed through the scheduler, their first trace rows written).
-pub fn prepare(scenario: Scenario, out: &Path) -> Result<PreparedRun, RunError> {
+/// servers placed through the scheduler, their first trace rows written). With
+/// [`Derived::Write`] the trace also feeds the charts' data as it writes the rows, so that
+/// the charts are drawn without reading the large CSVs back.
+pub fn prepare(scenario: Scenario, out: &Path, derived: Derived) -> Result<PreparedRun, RunError> {
     let io_err = output_error(out);
     let dir = ResultsDir::create(out)?;
     let trace = TraceWriter::new(
@@ -105,11 +108,16 @@ pub fn prepare(scenario: Scenario, out: &Path) -> Result<PreparedRun, RunError> 
         t.with_records(requests, dir.file(ACTIONS_FILE)?)
     })
     .map_err(io_err)?;
+    let trace = match derived {
+        Derived::Write => trace.with_chart_feed(),
+        Derived::Skip => trace,
+    };
     let sim = Sim::new(scenario, trace)?;
     Ok(PreparedRun {
         dir,
         sim,
         out: out.to_path_buf(),
+        derived,
     })
 }
 
@@ -142,24 +150,38 @@ impl PreparedRun {
         &mut self.sim
     }
 
-    /// Stage 3: writes the end-of-run files (and the derived ones if asked), checks the
+    /// Stage 3: writes the end-of-run files (and the derived ones if prepared to), checks the
     /// expectations, and moves the folder into place.
-    pub fn finish(self, derived: Derived) -> Result<RunReport, RunError> {
-        self.finish_with(derived, |_| Ok(()))
+    pub fn finish(self) -> Result<RunReport, RunError> {
+        self.finish_with(|_| Ok(()))
     }
 
     /// [`PreparedRun::finish`], `extra` writing its own files into the folder (its path given)
     /// before the folder is moved into place.
     pub fn finish_with(
         self,
-        derived: Derived,
         extra: impl FnOnce(&Path) -> std::io::Result<()>,
     ) -> Result<RunReport, RunError> {
-        let PreparedRun { dir, mut sim, out } = self;
+        let derived = self.derived;
+        let mut ended = self.write_end_files()?;
+        if derived == Derived::Write {
+            ended.write_derived()?;
+        }
+        extra(ended.dir.tmp_path()).map_err(output_error(&ended.out))?;
+        ended.commit()
+    }
+
+    /// Stage 3a of [`PreparedRun::finish`] (apart for the benchmark): the end-of-run files and
+    /// the expectations' check.
+    pub fn write_end_files(self) -> Result<EndedRun, RunError> {
+        let PreparedRun {
+            dir, mut sim, out, ..
+        } = self;
         let io_err = output_error(&out);
         let transition_rows = sim.transition_rows();
         // The requests and actions still held (unfinished ones among them) end their files.
         sim.finish_records().map_err(io_err)?;
+        let charts = sim.take_chart_feed();
         let (world, requests, throughput, stats, scenario) = sim.into_parts();
         writer::write_throughput(dir.file(THROUGHPUT_FILE).map_err(io_err)?, &throughput)
             .map_err(io_err)?;
@@ -179,24 +201,47 @@ impl PreparedRun {
         // Read back from the files just written, so a saved folder is checked the same way.
         let expectations =
             crate::expect::check_dir(&scenario.expectations, dir.tmp_path()).map_err(io_err)?;
-        if derived == Derived::Write {
-            // Derived from the files just written; inside the folder before it is moved into
-            // place.
-            write_derived(dir.tmp_path()).map_err(|e| match e {
-                DerivedError::Timeline(e) => io_err(std::io::Error::other(e.to_string())),
-                DerivedError::Plot(e) => RunError::from(e),
-                DerivedError::Report(e) => RunError::from(e),
-            })?;
-        }
-        extra(dir.tmp_path()).map_err(io_err)?;
-        let dir = dir.commit()?;
-        Ok(RunReport {
+        Ok(EndedRun {
+            report: RunReport {
+                dir: out.clone(),
+                summary,
+                events: stats.events,
+                transition_rows,
+                expectations,
+            },
             dir,
-            summary,
-            events: stats.events,
-            transition_rows,
-            expectations,
+            out,
+            charts,
         })
+    }
+}
+
+/// A run whose end-of-run files are written, its folder not yet in place.
+pub struct EndedRun {
+    dir: ResultsDir,
+    out: PathBuf,
+    /// The charts' data fed during the run, until the charts are drawn.
+    charts: Option<crate::plot::ChartFeed>,
+    report: RunReport,
+}
+
+impl EndedRun {
+    /// Stage 3b: the derived files, inside the folder before it is moved into place; the charts
+    /// from the data fed during the run if it was prepared to feed them, else from the CSVs.
+    pub fn write_derived(&mut self) -> Result<(), RunError> {
+        write_derived_from(self.dir.tmp_path(), self.charts.take()).map_err(|e| match e {
+            DerivedError::Timeline(e) => {
+                output_error(&self.out)(std::io::Error::other(e.to_string()))
+            }
+            DerivedError::Plot(e) => RunError::from(e),
+            DerivedError::Report(e) => RunError::from(e),
+        })
+    }
+
+    /// Stage 3c: moves the folder into place.
+    pub fn commit(self) -> Result<RunReport, RunError> {
+        let dir = self.dir.commit()?;
+        Ok(RunReport { dir, ..self.report })
     }
 }
 
@@ -217,9 +262,20 @@ pub enum DerivedError {
 /// (1,000,000-server drain: 2.0 s + 0.8 s one after the other); a timeline error is reported
 /// before a chart error, as when they ran in turn.
 pub fn write_derived(dir: &Path) -> Result<(), DerivedError> {
+    write_derived_from(dir, None)
+}
+
+/// [`write_derived`], the charts drawn from `charts` (fed as the run wrote `dir`) if given.
+fn write_derived_from(
+    dir: &Path,
+    charts: Option<crate::plot::ChartFeed>,
+) -> Result<(), DerivedError> {
     let (timeline, plots) = rayon::join(
         || crate::analysis::write_timeline(dir),
-        || crate::plot::write_all(dir),
+        || match charts {
+            Some(feed) => crate::plot::write_all_fed(dir, feed),
+            None => crate::plot::write_all(dir),
+        },
     );
     timeline?;
     plots?;

@@ -292,7 +292,7 @@ pub fn run(o: &RallyOptions) -> Result<RallyReport, RallyError> {
         scenario.seed,
         scenario.flavors.clone(),
     );
-    let mut prepared_run = crate::run::prepare(scenario, &out)?;
+    let mut prepared_run = crate::run::prepare(scenario, &out, o.derived)?;
     let mut results = Vec::new();
     {
         let sim = prepared_run.sim_mut();
@@ -333,7 +333,7 @@ pub fn run(o: &RallyOptions) -> Result<RallyReport, RallyError> {
         seed,
         task_file: file,
     };
-    let report = prepared_run.finish_with(o.derived, |dir| export::write_all(dir, &result))?;
+    let report = prepared_run.finish_with(|dir| export::write_all(dir, &result))?;
     Ok(RallyReport {
         dir: report.dir,
         result,

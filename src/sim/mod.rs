@@ -1069,7 +1069,7 @@ impl Sim {
     /// finds its own record gone.
     fn stream_records(&mut self, all: bool) -> io::Result<()> {
         while let Some(r) = self.requests.pop_final(all) {
-            self.trace.writer.requests.request(&r)?;
+            self.trace.writer.request(&r)?;
         }
         while let Some(owner) = self.cloud.world.actions.front().map(|a| a.owner) {
             if !all && !self.op_settled(owner) {
@@ -1116,6 +1116,11 @@ impl Sim {
             self.metrics.stats,
             self.scenario,
         )
+    }
+
+    /// The charts' data the trace fed, if it was asked to (see `TraceWriter::with_chart_feed`).
+    pub fn take_chart_feed(&mut self) -> Option<crate::plot::ChartFeed> {
+        self.trace.writer.charts.take()
     }
 
     pub fn transition_rows(&self) -> u64 {
