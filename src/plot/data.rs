@@ -169,78 +169,116 @@ impl StatusSteps {
     }
 }
 
+/// A vector grown in chunks of at most [`Chunked::CHUNK`] items: a run fills the builders
+/// below while it simulates, and a vector grown by doubling would hold its items twice while
+/// it moves them, at the peak of the run's memory.
+#[derive(Debug)]
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked { chunks: Vec::new() }
+    }
+}
+
+impl<T> Chunked<T> {
+    const CHUNK: usize = 1 << 16;
+
+    fn push(&mut self, item: T) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < Self::CHUNK => chunk.push(item),
+            _ => self.chunks.push(vec![item]),
+        }
+    }
+
+    fn last_mut(&mut self) -> Option<&mut T> {
+        self.chunks.last_mut()?.last_mut()
+    }
+
+    fn len(&self) -> usize {
+        self.chunks.iter().map(Vec::len).sum()
+    }
+
+    /// The items in order, each chunk freed once read.
+    fn into_iter(self) -> impl Iterator<Item = T> {
+        self.chunks.into_iter().flatten()
+    }
+}
+
 /// Builds [`StatusSteps`] from the transitions in time order, each a server's status from its
 /// instant on. Servers are the caller's dense indexes (a name's order of first sight in
-/// transitions.csv, or the run's `ServerId`s): only their current status is kept.
+/// transitions.csv, or the run's `ServerId`s).
+///
+/// A run feeds this while it simulates, so it holds little: each server's current status, the
+/// instants where some status changed and the changes (two bytes each); the steps (a count
+/// per status per instant) are made by [`StatusStepsBuilder::finish`], once the simulation's
+/// own state is gone.
 #[derive(Debug, Default)]
 pub struct StatusStepsBuilder {
-    /// Statuses seen, in order of first sight; `column[status]` is the place of one there.
-    seen: Vec<Status>,
-    column: [Option<u8>; Status::ALL.len()],
-    /// Per server, the column of its current status (`None` before its first row).
-    current: Vec<Option<u8>>,
-    /// Servers per column of `seen`, now.
-    counts: Vec<u64>,
-    /// (start ms, counts per column of `seen` as it was then), strictly increasing starts.
-    steps: Vec<(u64, Vec<u64>)>,
+    /// Per server, its current status (`None` before its first row).
+    current: Vec<Option<Status>>,
+    /// (t ms, how many changes of `changes` are at t), in time order.
+    instants: Chunked<(u64, usize)>,
+    /// A server left a status (none: it is new) for another, in time order.
+    changes: Chunked<(Option<Status>, Status)>,
     last_t: u64,
 }
 
 impl StatusStepsBuilder {
     /// Server `server` has `status` from `t` ms on (`t` never less than the last row's).
     pub fn row(&mut self, t: u64, server: usize, status: Status) {
-        // The counts of an instant are those after its last row.
-        if t != self.last_t || self.steps.is_empty() {
-            self.steps.push((t, self.counts.clone()));
-        }
         self.last_t = t;
-        // `Status::ALL` is in declaration order (see the test `statuses_index_their_table`).
-        let k = match self.column[status as usize] {
-            Some(k) => k,
-            None => {
-                let k = self.seen.len() as u8;
-                self.column[status as usize] = Some(k);
-                self.seen.push(status);
-                self.counts.push(0);
-                k
-            }
-        };
         if self.current.len() <= server {
             self.current.resize(server + 1, None);
         }
-        if let Some(prev) = self.current[server].replace(k) {
-            self.counts[usize::from(prev)] -= 1;
+        let from = self.current[server].replace(status);
+        if from == Some(status) {
+            return;
         }
-        self.counts[usize::from(k)] += 1;
-        if let Some(last) = self.steps.last_mut() {
-            last.1.clone_from(&self.counts);
+        self.changes.push((from, status));
+        match self.instants.last_mut() {
+            Some((at, n)) if *at == t => *n += 1,
+            _ => self.instants.push((t, 1)),
         }
     }
 
     /// The step function, the last step lasting until `end_ms` (the run's end, if known) or the
     /// last row, whichever is later.
     pub fn finish(self, end_ms: Option<u64>) -> StatusSteps {
-        let width = self.seen.len();
-        // Steps that change nothing (a row that kept its status) are merged into the one before.
-        let mut merged: Vec<(u64, Vec<u64>)> = Vec::with_capacity(self.steps.len());
-        for (t, mut c) in self.steps {
-            c.resize(width, 0);
-            if merged.last().is_none_or(|(_, prev)| *prev != c) {
-                merged.push((t, c));
+        // Columns: every status some server had, in the simulator's order. `Status::ALL` is in
+        // declaration order (see the test `statuses_index_their_table`).
+        let mut seen = [false; Status::ALL.len()];
+        for chunk in &self.changes.chunks {
+            for &(_, to) in chunk {
+                seen[to as usize] = true;
             }
         }
-        // Columns in the simulator's status order.
-        let mut order: Vec<usize> = (0..width).collect();
-        order.sort_by_key(|&k| self.seen[k]);
+        let columns: Vec<Status> = Status::ALL
+            .into_iter()
+            .filter(|&s| seen[s as usize])
+            .collect();
+        let mut counts = [0u64; Status::ALL.len()];
+        let mut steps: Vec<(u64, Vec<u64>)> = Vec::new();
+        let mut changes = self.changes.into_iter();
+        // The counts of an instant are those after its last row; an instant that changes no
+        // count (a server that left a status and came back) is no step.
+        for (t, n) in self.instants.into_iter() {
+            for (from, to) in changes.by_ref().take(n) {
+                if let Some(from) = from {
+                    counts[from as usize] -= 1;
+                }
+                counts[to as usize] += 1;
+            }
+            let now: Vec<u64> = columns.iter().map(|&s| counts[s as usize]).collect();
+            if steps.last().is_none_or(|(_, prev)| *prev != now) {
+                steps.push((t, now));
+            }
+        }
         StatusSteps {
-            statuses: order
-                .iter()
-                .map(|&k| self.seen[k].as_str().to_string())
-                .collect(),
-            steps: merged
-                .into_iter()
-                .map(|(t, c)| (t, order.iter().map(|&k| c[k]).collect()))
-                .collect(),
+            statuses: columns.iter().map(|s| s.as_str().to_string()).collect(),
+            steps,
             end_ms: self.last_t.max(end_ms.unwrap_or(0)),
         }
     }
@@ -413,7 +451,9 @@ pub struct HostSample<'a> {
 /// order of first sight, whatever the caller's.
 #[derive(Debug, Default)]
 pub struct HostsBuilder {
+    /// Every field but the rows, which are in `rows` until [`HostsBuilder::finish`].
     hosts: Hosts,
+    rows: Chunked<HostRow>,
     /// Per caller's index, the host's index in `hosts.names`.
     slots: Vec<Option<usize>>,
 }
@@ -436,7 +476,7 @@ impl HostsBuilder {
             }
         };
         h.end_ms = h.end_ms.max(s.t);
-        h.rows.push(HostRow {
+        self.rows.push(HostRow {
             t: s.t,
             host,
             used: s.used,
@@ -450,6 +490,8 @@ impl HostsBuilder {
     pub fn finish(self, end_ms: Option<u64>) -> Hosts {
         let mut h = self.hosts;
         h.end_ms = h.end_ms.max(end_ms.unwrap_or(0));
+        h.rows = Vec::with_capacity(self.rows.len());
+        h.rows.extend(self.rows.into_iter());
         h
     }
 }
