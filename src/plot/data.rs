@@ -197,10 +197,6 @@ impl<T> Chunked<T> {
         self.chunks.last_mut()?.last_mut()
     }
 
-    fn len(&self) -> usize {
-        self.chunks.iter().map(Vec::len).sum()
-    }
-
     /// The items in order, each chunk freed once read.
     fn into_iter(self) -> impl Iterator<Item = T> {
         self.chunks.into_iter().flatten()
@@ -453,9 +449,24 @@ pub struct HostSample<'a> {
 pub struct HostsBuilder {
     /// Every field but the rows, which are in `rows` until [`HostsBuilder::finish`].
     hosts: Hosts,
-    rows: Chunked<HostRow>,
+    rows: Chunked<UsageRow>,
+    row_count: usize,
+    /// (row of `rows`, capacity, state) where a host's capacity or state is not its previous
+    /// row's (a host's first row among them): they change rarely, so rows do not repeat them.
+    settings: Vec<(usize, [u64; 2], usize)>,
+    /// Per host, its capacity and state now.
+    current: Vec<([u64; 2], usize)>,
     /// Per caller's index, the host's index in `hosts.names`.
     slots: Vec<Option<usize>>,
+}
+
+/// A [`HostRow`] without its capacity and state (see `HostsBuilder::settings`).
+#[derive(Debug)]
+struct UsageRow {
+    t: u64,
+    host: usize,
+    used: [u64; 2],
+    migration: [u64; 2],
 }
 
 impl HostsBuilder {
@@ -476,22 +487,46 @@ impl HostsBuilder {
             }
         };
         h.end_ms = h.end_ms.max(s.t);
-        self.rows.push(HostRow {
+        let setting = (s.capacity, state);
+        if self.current.get(host) != Some(&setting) {
+            if host < self.current.len() {
+                self.current[host] = setting;
+            } else {
+                // A host's first row: hosts are numbered in order of first sight.
+                self.current.push(setting);
+            }
+            self.settings.push((self.row_count, s.capacity, state));
+        }
+        self.rows.push(UsageRow {
             t: s.t,
             host,
             used: s.used,
-            capacity: s.capacity,
             migration: s.migration,
-            state,
         });
+        self.row_count += 1;
     }
 
     /// The rows, lasting until `end_ms` (the run's end, if known) or the last row if later.
     pub fn finish(self, end_ms: Option<u64>) -> Hosts {
         let mut h = self.hosts;
         h.end_ms = h.end_ms.max(end_ms.unwrap_or(0));
-        h.rows = Vec::with_capacity(self.rows.len());
-        h.rows.extend(self.rows.into_iter());
+        let mut settings = self.settings.into_iter().peekable();
+        let mut now = self.current;
+        h.rows = Vec::with_capacity(self.row_count);
+        for (i, r) in self.rows.into_iter().enumerate() {
+            if let Some((_, capacity, state)) = settings.next_if(|s| s.0 == i) {
+                now[r.host] = (capacity, state);
+            }
+            let (capacity, state) = now[r.host];
+            h.rows.push(HostRow {
+                t: r.t,
+                host: r.host,
+                used: r.used,
+                capacity,
+                migration: r.migration,
+                state,
+            });
+        }
         h
     }
 }
