@@ -2,6 +2,7 @@
 //! tests and the benchmark call.
 
 use crate::output::{OutputError, ResultsDir};
+use crate::plot::ChartFeed;
 use crate::results::{
     ACTIONS_FILE, HOSTS_FILE, REQUESTS_FILE, SCHEDULING_FILE, SUMMARY_FILE, THROUGHPUT_FILE,
     TRANSITIONS_FILE,
@@ -94,8 +95,9 @@ pub struct PreparedRun {
 
 /// Stage 1: creates the hidden results folder and the simulator (the cloud built, initial
 /// servers placed through the scheduler, their first trace rows written). With
-/// `Derived::Write`, the trace writer also keeps the rows the timeline can show, as it writes
-/// them (see `trace::timeline_rows`).
+/// `Derived::Write`, the trace writer also keeps the rows the timeline can show and feeds the
+/// charts' data as it writes the rows (see `trace::timeline_rows`, `plot::ChartFeed`), so that
+/// neither reads the large CSVs back.
 pub fn prepare(scenario: Scenario, out: &Path, derived: Derived) -> Result<PreparedRun, RunError> {
     let timeline = (derived == Derived::Write).then(|| {
         use crate::analysis::timeline::{MAX_HOSTS, MAX_SERVERS};
@@ -124,6 +126,9 @@ pub(crate) fn prepare_with(
     })
     .map_err(io_err)?;
     trace.timeline = timeline;
+    if derived == Derived::Write {
+        trace = trace.with_chart_feed();
+    }
     let sim = Sim::new(scenario, trace)?;
     Ok(PreparedRun {
         dir,
@@ -194,6 +199,7 @@ impl PreparedRun {
         // The requests and actions still held (unfinished ones among them) end their files.
         sim.finish_records().map_err(io_err)?;
         let timeline = sim.take_timeline();
+        let charts = sim.take_chart_feed();
         let (world, requests, throughput, stats, scenario) = sim.into_parts();
         writer::write_throughput(dir.file(THROUGHPUT_FILE).map_err(io_err)?, &throughput)
             .map_err(io_err)?;
@@ -218,6 +224,7 @@ impl PreparedRun {
             out,
             derived,
             timeline,
+            charts,
             report: RunReport {
                 dir: PathBuf::new(),
                 summary,
@@ -234,7 +241,9 @@ pub struct WrittenRun {
     dir: ResultsDir,
     out: PathBuf,
     derived: Derived,
+    /// The timeline's rows and the charts' data, fed during the run, until they are drawn.
     timeline: Option<TimelineFeed>,
+    charts: Option<ChartFeed>,
     /// Its `dir` set when the folder is in place.
     report: RunReport,
 }
@@ -248,7 +257,8 @@ impl WrittenRun {
         }
         let io_err = output_error(&self.out);
         let kept = self.timeline.take().map(TimelineFeed::finish);
-        write_derived(self.dir.tmp_path(), kept.as_ref()).map_err(|e| match e {
+        let charts = self.charts.take();
+        write_derived(self.dir.tmp_path(), kept.as_ref(), charts).map_err(|e| match e {
             DerivedError::Timeline(e) => io_err(std::io::Error::other(e.to_string())),
             DerivedError::Plot(e) => RunError::from(e),
             DerivedError::Report(e) => RunError::from(e),
@@ -286,18 +296,24 @@ pub enum DerivedError {
 }
 
 /// The files derived from a results folder's CSVs and summary.json: timeline.json, the charts
-/// and report.html (which shows the charts, so it comes last). The timeline comes from the rows
-/// the run kept for it when given (`timeline`), else from the folder's files. The timeline and
-/// the charts write different files, so they are made side by side (1,000,000-server drain:
-/// 2.0 s + 0.8 s one after the other); a timeline error is reported before a chart error, as
-/// when they ran in turn.
-pub fn write_derived(dir: &Path, timeline: Option<&KeptRows>) -> Result<(), DerivedError> {
+/// and report.html (which shows the charts, so it comes last). The timeline and the charts
+/// come from what the run fed them when given (`timeline`, `charts`), else from the folder's
+/// files. They write different files, so they are made side by side; a timeline error is
+/// reported before a chart error, as when they ran in turn.
+pub fn write_derived(
+    dir: &Path,
+    timeline: Option<&KeptRows>,
+    charts: Option<ChartFeed>,
+) -> Result<(), DerivedError> {
     let (timeline, plots) = rayon::join(
         || match timeline {
             Some(kept) => crate::analysis::timeline::write_timeline_kept(dir, kept),
             None => crate::analysis::write_timeline(dir),
         },
-        || crate::plot::write_all(dir),
+        || match charts {
+            Some(feed) => crate::plot::write_all_fed(dir, feed),
+            None => crate::plot::write_all(dir),
+        },
     );
     timeline?;
     plots?;

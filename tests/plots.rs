@@ -501,3 +501,61 @@ fn large_runs_skip_the_timeline_and_per_host_panels() {
     assert!(has(&t["throughput"], "No API request in this run."));
     assert!(has(&t["latency"], "No request completed successfully."));
 }
+
+/// The chart files of `dir`, by name, with their bytes.
+fn chart_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    PLOTS
+        .iter()
+        .flat_map(|stem| ["svg", "png"].map(|ext| format!("{stem}.{ext}")))
+        .filter(|f| dir.join(f).exists())
+        .map(|f| {
+            let b = bytes(&dir.join(&f));
+            (f, b)
+        })
+        .collect()
+}
+
+/// The charts a run drew from the data fed as it wrote its rows are the bytes
+/// `plot::write_all` draws from the folder's CSVs (what `novasim plot` does).
+fn assert_fed_charts_match_csv_charts(dir: &Path, name: &str) {
+    let fed = chart_bytes(dir);
+    assert!(fed.len() >= 2 * (PLOTS.len() - 1), "{name}: {fed:?}");
+    novasim::plot::write_all(dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let from_csv = chart_bytes(dir);
+    assert_eq!(
+        fed.keys().collect::<Vec<_>>(),
+        from_csv.keys().collect::<Vec<_>>(),
+        "{name}"
+    );
+    for (f, b) in &fed {
+        assert!(
+            *b == from_csv[f],
+            "{name}: {f} differs from the CSVs' chart"
+        );
+    }
+}
+
+#[test]
+fn fed_charts_are_the_bytes_of_the_charts_from_the_csvs() {
+    let mut names: Vec<String> = std::fs::read_dir("scenarios")
+        .expect("scenarios/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .filter_map(|p| Some(p.file_stem()?.to_str()?.to_string()))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in &names {
+        let run = run_bundled(name);
+        assert_fed_charts_match_csv_charts(&run.0, name);
+    }
+    // A run without a timeline and without per-host panels.
+    let text = "name = \"many\"\n\
+        [[host_groups]]\nprefix = \"h\"\ncount = 20\nvcpus = 64\nmemory_mb = 262144\ndisk_gb = 4000\n\
+        [[flavors]]\nname = \"tiny\"\nvcpus = 1\nmemory_mb = 512\ndisk_gb = 1\n\
+        [[server_groups]]\nprefix = \"vm\"\ncount = 301\nflavor = \"tiny\"\n";
+    let sc = parse_str(text, "many.toml", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let out = scratch("many-fed");
+    run_to_dir(sc, &out.0).unwrap_or_else(|e| panic!("{e}"));
+    assert_fed_charts_match_csv_charts(&out.0, "many");
+}

@@ -6,7 +6,6 @@ use crate::config::ActionKind;
 use crate::model::{MigrationStatus, Status};
 use crate::results::{self, NameKey, Request, ResultsFolder, Transition, THROUGHPUT_COUNTS};
 use rustc_hash::FxHashMap;
-use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 
 /// Runs with more servers than this get no timeline chart: rows would be under a few pixels.
@@ -33,7 +32,7 @@ pub fn server_count(folder: &ResultsFolder) -> Result<usize, PlotError> {
 }
 
 /// The run's simulated end time (summary.json `end_time_s`), if it has one.
-fn end_ms(folder: &ResultsFolder) -> Result<Option<u64>, PlotError> {
+pub(crate) fn end_ms(folder: &ResultsFolder) -> Result<Option<u64>, PlotError> {
     Ok(folder.summary()?.end_time_s.map(|t| t.ms()))
 }
 
@@ -130,71 +129,23 @@ pub struct StatusSteps {
 
 impl StatusSteps {
     pub fn load(folder: &ResultsFolder) -> Result<StatusSteps, PlotError> {
-        // Status names seen, in order of first sight, and each server's current one.
-        let mut names: Vec<&'static str> = Vec::new();
         let mut servers: FxHashMap<NameKey, usize> = FxHashMap::default();
-        let mut current: Vec<usize> = Vec::new();
-        let mut counts: Vec<u64> = Vec::new();
-        let mut steps: Vec<(u64, Vec<u64>)> = Vec::new();
-        let mut last_t = 0;
+        let mut steps = StatusStepsBuilder::default();
         // Only the three columns drawn are read, not whole rows (1.7 M rows in the
         // 1,000,000-server drain: see `ResultsFolder::each_raw`).
         folder.each_raw::<Transition>(|row| {
             let t = row.time(0)?.ms();
-            // Rows are in time order; the counts of an instant are those after its last row.
-            if t != last_t || steps.is_empty() {
-                steps.push((t, counts.clone()));
-            }
-            last_t = t;
             let st = row.str(6)?;
-            let k = match names.iter().position(|n| *n == st) {
-                Some(k) => k,
-                None => {
-                    let status = Status::ALL.iter().map(|s| s.as_str()).find(|s| *s == st);
-                    names.push(status.ok_or_else(|| row.bad(6, "a server status"))?);
-                    counts.push(0);
-                    names.len() - 1
-                }
-            };
-            match servers.entry(NameKey::new(row.str(2)?)) {
-                Entry::Occupied(i) => {
-                    let i = *i.get();
-                    counts[current[i]] -= 1;
-                    current[i] = k;
-                }
-                Entry::Vacant(v) => {
-                    v.insert(current.len());
-                    current.push(k);
-                }
-            }
-            counts[k] += 1;
-            if let Some(last) = steps.last_mut() {
-                last.1.clone_from(&counts);
-            }
+            let status = Status::ALL
+                .into_iter()
+                .find(|s| s.as_str() == st)
+                .ok_or_else(|| row.bad(6, "a server status"))?;
+            let next = servers.len();
+            let server = *servers.entry(NameKey::new(row.str(2)?)).or_insert(next);
+            steps.row(t, server, status);
             Ok(true)
         })?;
-        let end_ms = last_t.max(end_ms(folder)?.unwrap_or(0));
-        // Steps that change nothing (a row that kept its status) are merged into the one before.
-        let mut merged: Vec<(u64, Vec<u64>)> = Vec::with_capacity(steps.len());
-        for (t, mut c) in steps {
-            c.resize(names.len(), 0);
-            if merged.last().is_none_or(|(_, prev)| *prev != c) {
-                merged.push((t, c));
-            }
-        }
-        // Columns in the simulator's status order.
-        let mut order: Vec<usize> = (0..names.len()).collect();
-        order.sort_by(|&a, &b| {
-            (status_rank(names[a]), names[a]).cmp(&(status_rank(names[b]), names[b]))
-        });
-        Ok(StatusSteps {
-            statuses: order.iter().map(|&k| names[k].to_string()).collect(),
-            steps: merged
-                .into_iter()
-                .map(|(t, c)| (t, order.iter().map(|&k| c[k]).collect()))
-                .collect(),
-            end_ms,
-        })
+        Ok(steps.finish(end_ms(folder)?))
     }
 
     /// The intervals `[start, end)` (ms) where `status` has a non-zero count, with the count;
@@ -215,6 +166,117 @@ impl StatusSteps {
         }
         out.retain(|iv| iv.2 > 0);
         out
+    }
+}
+
+/// A vector grown in chunks of at most [`Chunked::CHUNK`] items: a run fills the builders
+/// below while it simulates, and a vector grown by doubling would hold its items twice while
+/// it moves them, at the peak of the run's memory.
+#[derive(Debug)]
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked { chunks: Vec::new() }
+    }
+}
+
+impl<T> Chunked<T> {
+    const CHUNK: usize = 1 << 16;
+
+    fn push(&mut self, item: T) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < Self::CHUNK => chunk.push(item),
+            _ => self.chunks.push(vec![item]),
+        }
+    }
+
+    fn last_mut(&mut self) -> Option<&mut T> {
+        self.chunks.last_mut()?.last_mut()
+    }
+
+    /// The items in order, each chunk freed once read.
+    fn into_iter(self) -> impl Iterator<Item = T> {
+        self.chunks.into_iter().flatten()
+    }
+}
+
+/// Builds [`StatusSteps`] from the transitions in time order, each a server's status from its
+/// instant on. Servers are the caller's dense indexes (a name's order of first sight in
+/// transitions.csv, or the run's `ServerId`s).
+///
+/// A run feeds this while it simulates, so it holds little: each server's current status, the
+/// instants where some status changed and the changes (two bytes each); the steps (a count
+/// per status per instant) are made by [`StatusStepsBuilder::finish`], once the simulation's
+/// own state is gone.
+#[derive(Debug, Default)]
+pub struct StatusStepsBuilder {
+    /// Per server, its current status (`None` before its first row).
+    current: Vec<Option<Status>>,
+    /// (t ms, how many changes of `changes` are at t), in time order.
+    instants: Chunked<(u64, usize)>,
+    /// A server left a status (none: it is new) for another, in time order.
+    changes: Chunked<(Option<Status>, Status)>,
+    last_t: u64,
+}
+
+impl StatusStepsBuilder {
+    /// Server `server` has `status` from `t` ms on (`t` never less than the last row's).
+    pub fn row(&mut self, t: u64, server: usize, status: Status) {
+        self.last_t = t;
+        if self.current.len() <= server {
+            self.current.resize(server + 1, None);
+        }
+        let from = self.current[server].replace(status);
+        if from == Some(status) {
+            return;
+        }
+        self.changes.push((from, status));
+        match self.instants.last_mut() {
+            Some((at, n)) if *at == t => *n += 1,
+            _ => self.instants.push((t, 1)),
+        }
+    }
+
+    /// The step function, the last step lasting until `end_ms` (the run's end, if known) or the
+    /// last row, whichever is later.
+    pub fn finish(self, end_ms: Option<u64>) -> StatusSteps {
+        // Columns: every status some server had, in the simulator's order. `Status::ALL` is in
+        // declaration order (see the test `statuses_index_their_table`).
+        let mut seen = [false; Status::ALL.len()];
+        for chunk in &self.changes.chunks {
+            for &(_, to) in chunk {
+                seen[to as usize] = true;
+            }
+        }
+        let columns: Vec<Status> = Status::ALL
+            .into_iter()
+            .filter(|&s| seen[s as usize])
+            .collect();
+        let mut counts = [0u64; Status::ALL.len()];
+        let mut steps: Vec<(u64, Vec<u64>)> = Vec::new();
+        let mut changes = self.changes.into_iter();
+        // The counts of an instant are those after its last row; an instant that changes no
+        // count (a server that left a status and came back) is no step.
+        for (t, n) in self.instants.into_iter() {
+            for (from, to) in changes.by_ref().take(n) {
+                if let Some(from) = from {
+                    counts[from as usize] -= 1;
+                }
+                counts[to as usize] += 1;
+            }
+            let now: Vec<u64> = columns.iter().map(|&s| counts[s as usize]).collect();
+            if steps.last().is_none_or(|(_, prev)| *prev != now) {
+                steps.push((t, now));
+            }
+        }
+        StatusSteps {
+            statuses: columns.iter().map(|s| s.as_str().to_string()).collect(),
+            steps,
+            end_ms: self.last_t.max(end_ms.unwrap_or(0)),
+        }
     }
 }
 
@@ -344,41 +406,128 @@ pub struct Hosts {
 impl Hosts {
     pub fn load(folder: &ResultsFolder) -> Result<Hosts, PlotError> {
         let mut index: FxHashMap<NameKey, usize> = FxHashMap::default();
-        let mut h = Hosts::default();
+        let mut hosts = HostsBuilder::default();
         // Straight into the chart's rows, reading only their columns: no row of strings kept.
         folder.each_raw::<results::HostRow>(|row| {
             let name = row.str(1)?;
-            let key = NameKey::new(name);
-            let host = match index.get(&key) {
-                Some(&i) => i,
-                None => {
-                    index.insert(key, h.names.len());
-                    h.names.push(name.to_string());
-                    h.names.len() - 1
-                }
-            };
-            let st = row.str(11)?;
-            let state = match h.states.iter().position(|s| s == st) {
-                Some(i) => i,
-                None => {
-                    h.states.push(st.to_string());
-                    h.states.len() - 1
-                }
-            };
-            let t = row.time(0)?.ms();
-            h.end_ms = h.end_ms.max(t);
-            h.rows.push(HostRow {
-                t,
+            let next = index.len();
+            let host = *index.entry(NameKey::new(name)).or_insert(next);
+            hosts.row(
                 host,
-                used: [row.uint(2)?, row.uint(3)?],
-                capacity: [row.uint(5)?, row.uint(6)?],
-                migration: [row.uint(8)?, row.uint(9)?],
-                state,
-            });
+                &HostSample {
+                    t: row.time(0)?.ms(),
+                    name,
+                    used: [row.uint(2)?, row.uint(3)?],
+                    capacity: [row.uint(5)?, row.uint(6)?],
+                    migration: [row.uint(8)?, row.uint(9)?],
+                    state: row.str(11)?,
+                },
+            );
             Ok(true)
         })?;
-        h.end_ms = h.end_ms.max(end_ms(folder)?.unwrap_or(0));
-        Ok(h)
+        Ok(hosts.finish(end_ms(folder)?))
+    }
+}
+
+/// A host's placement at an instant: the columns of a hosts.csv row the chart draws.
+#[derive(Debug, Clone, Copy)]
+pub struct HostSample<'a> {
+    pub t: u64,
+    pub name: &'a str,
+    /// Indexed by [`Resource`], as in [`HostRow`].
+    pub used: [u64; 2],
+    pub capacity: [u64; 2],
+    pub migration: [u64; 2],
+    /// `enabled/up`, …
+    pub state: &'a str,
+}
+
+/// Builds [`Hosts`] from the host rows in time order. Hosts are the caller's dense indexes (a
+/// name's order of first sight in hosts.csv, or the run's `HostId`s); the chart's are the
+/// order of first sight, whatever the caller's.
+#[derive(Debug, Default)]
+pub struct HostsBuilder {
+    /// Every field but the rows, which are in `rows` until [`HostsBuilder::finish`].
+    hosts: Hosts,
+    rows: Chunked<UsageRow>,
+    row_count: usize,
+    /// (row of `rows`, capacity, state) where a host's capacity or state is not its previous
+    /// row's (a host's first row among them): they change rarely, so rows do not repeat them.
+    settings: Vec<(usize, [u64; 2], usize)>,
+    /// Per host, its capacity and state now.
+    current: Vec<([u64; 2], usize)>,
+    /// Per caller's index, the host's index in `hosts.names`.
+    slots: Vec<Option<usize>>,
+}
+
+/// A [`HostRow`] without its capacity and state (see `HostsBuilder::settings`).
+#[derive(Debug)]
+struct UsageRow {
+    t: u64,
+    host: usize,
+    used: [u64; 2],
+    migration: [u64; 2],
+}
+
+impl HostsBuilder {
+    pub fn row(&mut self, host: usize, s: &HostSample) {
+        let h = &mut self.hosts;
+        if self.slots.len() <= host {
+            self.slots.resize(host + 1, None);
+        }
+        let host = *self.slots[host].get_or_insert_with(|| {
+            h.names.push(s.name.to_string());
+            h.names.len() - 1
+        });
+        let state = match h.states.iter().position(|st| st == s.state) {
+            Some(i) => i,
+            None => {
+                h.states.push(s.state.to_string());
+                h.states.len() - 1
+            }
+        };
+        h.end_ms = h.end_ms.max(s.t);
+        let setting = (s.capacity, state);
+        if self.current.get(host) != Some(&setting) {
+            if host < self.current.len() {
+                self.current[host] = setting;
+            } else {
+                // A host's first row: hosts are numbered in order of first sight.
+                self.current.push(setting);
+            }
+            self.settings.push((self.row_count, s.capacity, state));
+        }
+        self.rows.push(UsageRow {
+            t: s.t,
+            host,
+            used: s.used,
+            migration: s.migration,
+        });
+        self.row_count += 1;
+    }
+
+    /// The rows, lasting until `end_ms` (the run's end, if known) or the last row if later.
+    pub fn finish(self, end_ms: Option<u64>) -> Hosts {
+        let mut h = self.hosts;
+        h.end_ms = h.end_ms.max(end_ms.unwrap_or(0));
+        let mut settings = self.settings.into_iter().peekable();
+        let mut now = self.current;
+        h.rows = Vec::with_capacity(self.row_count);
+        for (i, r) in self.rows.into_iter().enumerate() {
+            if let Some((_, capacity, state)) = settings.next_if(|s| s.0 == i) {
+                now[r.host] = (capacity, state);
+            }
+            let (capacity, state) = now[r.host];
+            h.rows.push(HostRow {
+                t: r.t,
+                host: r.host,
+                used: r.used,
+                capacity,
+                migration: r.migration,
+                state,
+            });
+        }
+        h
     }
 }
 
@@ -391,32 +540,50 @@ pub struct Latencies {
 
 impl Latencies {
     pub fn load(folder: &ResultsFolder) -> Result<Latencies, PlotError> {
-        let mut by_action: BTreeMap<(usize, &str), Vec<u64>> = BTreeMap::new();
-        // The four columns drawn, not whole rows.
+        let mut latencies = LatenciesBuilder::default();
+        // The four columns drawn, not whole rows; only successes are drawn.
         folder.each_raw::<Request>(|row| {
             if row.bytes(11) != b"success" {
                 return Ok(true);
             }
-            if let Some(c) = row.opt_time(10)? {
+            if let Some(completed) = row.opt_time(10)? {
                 let action =
                     ActionKind::parse(row.str(4)?).ok_or_else(|| row.bad(4, "an API action"))?;
-                let name = action.as_str();
-                by_action
-                    .entry((action_rank(name), name))
-                    .or_default()
-                    .push(c.ms().saturating_sub(row.time(2)?.ms()));
+                latencies.succeeded(action, row.time(2)?.ms(), completed.ms());
             }
             Ok(true)
         })?;
-        Ok(Latencies {
-            actions: by_action
+        Ok(latencies.finish())
+    }
+}
+
+/// Builds [`Latencies`] from the successful requests that completed.
+#[derive(Debug, Default)]
+pub struct LatenciesBuilder {
+    by_action: BTreeMap<(usize, &'static str), Vec<u64>>,
+}
+
+impl LatenciesBuilder {
+    /// A request of `action` that succeeded, submitted and completed at these ms.
+    pub fn succeeded(&mut self, action: ActionKind, submitted: u64, completed: u64) {
+        let name = action.as_str();
+        self.by_action
+            .entry((action_rank(name), name))
+            .or_default()
+            .push(completed.saturating_sub(submitted));
+    }
+
+    pub fn finish(self) -> Latencies {
+        Latencies {
+            actions: self
+                .by_action
                 .into_iter()
                 .map(|((_, name), mut xs)| {
                     xs.sort_unstable();
                     (name.to_string(), xs)
                 })
                 .collect(),
-        })
+        }
     }
 }
 
@@ -454,6 +621,116 @@ mod tests {
         assert_eq!(
             s.statuses,
             ["ACTIVE", "RESIZE", "REVERT_RESIZE", "VERIFY_RESIZE"]
+        );
+    }
+
+    /// `StatusStepsBuilder` indexes its table by `status as usize`.
+    #[test]
+    fn statuses_index_their_table() {
+        for (i, s) in Status::ALL.into_iter().enumerate() {
+            assert_eq!(s as usize, i, "{s:?}");
+        }
+    }
+
+    /// Rows (t, server, status) → steps: the counts after an instant's last row, a row that
+    /// changes nothing merged away, columns in the simulator's order whatever the first sight.
+    #[test]
+    fn status_steps_by_table() {
+        use Status::{Active, Build, Error};
+        /// Rows, the run's end, then the statuses, steps and end expected.
+        type Case = (
+            &'static [(u64, usize, Status)],
+            Option<u64>,
+            &'static [&'static str],
+            &'static [(u64, &'static [u64])],
+            u64,
+        );
+        let cases: [Case; 4] = [
+            (&[], None, &[], &[], 0),
+            (
+                &[(0, 0, Build), (0, 1, Build), (5, 0, Active), (7, 1, Error)],
+                Some(10),
+                &["ACTIVE", "BUILD", "ERROR"],
+                &[(0, &[0, 2, 0]), (5, &[1, 1, 0]), (7, &[1, 0, 1])],
+                10,
+            ),
+            // Server 1 goes BUILD → ACTIVE → BUILD within 3 ms: no step there; the end is the
+            // last row when later than the run's.
+            (
+                &[
+                    (0, 0, Build),
+                    (0, 1, Build),
+                    (3, 1, Active),
+                    (3, 1, Build),
+                    (9, 0, Build),
+                ],
+                Some(4),
+                &["ACTIVE", "BUILD"],
+                &[(0, &[0, 2])],
+                9,
+            ),
+            // Dense server indexes in any order.
+            (
+                &[(1, 7, Active), (2, 3, Active), (4, 7, Build)],
+                None,
+                &["ACTIVE", "BUILD"],
+                &[(1, &[1, 0]), (2, &[2, 0]), (4, &[1, 1])],
+                4,
+            ),
+        ];
+        for (rows, end, statuses, steps, end_ms) in cases {
+            let mut b = StatusStepsBuilder::default();
+            for &(t, server, status) in rows {
+                b.row(t, server, status);
+            }
+            let s = b.finish(end);
+            assert_eq!(s.statuses, statuses, "{rows:?}");
+            let got: Vec<(u64, &[u64])> = s.steps.iter().map(|(t, c)| (*t, &c[..])).collect();
+            assert_eq!(got, steps, "{rows:?}");
+            assert_eq!(s.end_ms, end_ms, "{rows:?}");
+        }
+    }
+
+    /// Hosts are the chart's in order of first sight, whatever the caller's indexes; states
+    /// likewise.
+    #[test]
+    fn hosts_by_first_sight() {
+        let mut b = HostsBuilder::default();
+        let sample = |t, name, state| HostSample {
+            t,
+            name,
+            used: [1, 2],
+            capacity: [3, 4],
+            migration: [0, 0],
+            state,
+        };
+        b.row(9, &sample(0, "b", "enabled/up"));
+        b.row(2, &sample(0, "a", "enabled/up"));
+        b.row(9, &sample(5, "b", "disabled/up"));
+        let h = b.finish(Some(3));
+        assert_eq!(h.names, ["b", "a"]);
+        assert_eq!(h.states, ["enabled/up", "disabled/up"]);
+        let rows: Vec<(u64, usize, usize)> =
+            h.rows.iter().map(|r| (r.t, r.host, r.state)).collect();
+        assert_eq!(rows, [(0, 0, 0), (0, 1, 0), (5, 0, 1)]);
+        assert_eq!(h.end_ms, 5);
+    }
+
+    /// Latencies per action in the simulator's order, sorted.
+    #[test]
+    fn latencies_by_action() {
+        let mut b = LatenciesBuilder::default();
+        b.succeeded(ActionKind::ALL[1], 100, 400);
+        b.succeeded(ActionKind::ALL[0], 0, 50);
+        b.succeeded(ActionKind::ALL[1], 0, 100);
+        let l = b.finish();
+        let names = ActionKind::ALL.map(|a| a.as_str().to_string());
+        assert_eq!(
+            l.actions,
+            [
+                (names[0].clone(), vec![50]),
+                (names[1].clone(), vec![100, 300]),
+            ]
         );
     }
 

@@ -14,12 +14,15 @@
 //! Text is drawn with DejaVu Sans embedded in the binary (`font/`, licence beside it) through
 //! plotters' `ab_glyph` feature, so no system font library is needed. Output depends only on
 //! the CSVs and summary.json (ordered containers, no clock, no folder path), so the same
-//! results give the same bytes.
+//! results give the same bytes. `novasim plot` reads them from the CSVs ([`write_all`]); a run
+//! feeds the same builders as it writes the rows ([`ChartFeed`], [`write_all_fed`]), so its
+//! charts are drawn without reading its large CSVs back, to the same bytes.
 
 mod allocations;
 mod canvas;
 mod data;
 mod encode;
+mod feed;
 mod latency;
 mod statuses;
 mod style;
@@ -33,6 +36,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub use data::{action_rank, server_count, MAX_TIMELINE_SERVERS};
+pub use feed::{ChartFeed, HostUsage};
 
 /// The charts, by file stem, in the order they are written and shown in the report.
 pub const PLOTS: [&str; 5] = [
@@ -79,13 +83,9 @@ pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         || ResultsFolder::open(dir).map(|f| data::StatusSteps::load(&f)),
         || {
             ResultsFolder::open(dir).map(|f| {
-                let tl = server_count(&f).and_then(|n| match n {
-                    n if n <= MAX_TIMELINE_SERVERS => data::Timeline::load(&f).map(Some),
-                    _ => Ok(None),
-                });
                 (
                     data::Throughput::load(&f),
-                    tl,
+                    timeline_data(&f),
                     data::Hosts::load(&f),
                     data::Latencies::load(&f),
                 )
@@ -98,10 +98,54 @@ pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let tl = tl?;
     let hosts = hosts?;
     let lat = lat?;
+    draw_all(dir, &tp, &st, tl.as_ref(), &hosts, &lat)
+}
+
+/// [`write_all`] for a run that has just written `dir`, the statuses, allocations and latency
+/// charts drawn from what `feed` gathered as the run wrote its rows rather than from
+/// transitions.csv, hosts.csv and requests.csv; the small files (throughput.csv, summary.json,
+/// and transitions.csv for the timeline of a small run) are read as by [`write_all`]. Same
+/// bytes as [`write_all`] on the folder.
+pub fn write_all_fed(dir: &Path, feed: ChartFeed) -> Result<Vec<PathBuf>, PlotError> {
+    if !dir.is_dir() {
+        return Err(PlotError::NoFolder(dir.to_path_buf()));
+    }
+    font()?;
+    let f = ResultsFolder::open(dir)?;
+    let tp = data::Throughput::load(&f)?;
+    let fed = feed.finish(data::end_ms(&f)?);
+    let tl = timeline_data(&f)?;
+    draw_all(
+        dir,
+        &tp,
+        &fed.statuses,
+        tl.as_ref(),
+        &fed.hosts,
+        &fed.latencies,
+    )
+}
+
+/// The timeline's data, for runs of at most [`MAX_TIMELINE_SERVERS`] servers.
+fn timeline_data(f: &ResultsFolder) -> Result<Option<data::Timeline>, PlotError> {
+    match server_count(f)? {
+        n if n <= MAX_TIMELINE_SERVERS => data::Timeline::load(f).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Draws every chart into `dir`; returns the files written.
+fn draw_all(
+    dir: &Path,
+    tp: &data::Throughput,
+    st: &data::StatusSteps,
+    tl: Option<&data::Timeline>,
+    hosts: &data::Hosts,
+    lat: &data::Latencies,
+) -> Result<Vec<PathBuf>, PlotError> {
     let mut written = Vec::new();
-    written.extend(render(dir, "throughput", &throughput::Chart::new(&tp))?);
-    written.extend(render(dir, "statuses", &statuses::Chart::new(&st))?);
-    if let Some(tl) = &tl {
+    written.extend(render(dir, "throughput", &throughput::Chart::new(tp))?);
+    written.extend(render(dir, "statuses", &statuses::Chart::new(st))?);
+    if let Some(tl) = tl {
         written.extend(render(dir, "timeline", &timeline::Chart::new(tl))?);
     } else {
         // `novasim plot` on a folder whose run was re-made larger: no stale timeline.
@@ -112,12 +156,8 @@ pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
             }
         }
     }
-    written.extend(render(
-        dir,
-        "allocations",
-        &allocations::Chart::new(&hosts),
-    )?);
-    written.extend(render(dir, "latency", &latency::Chart::new(&lat))?);
+    written.extend(render(dir, "allocations", &allocations::Chart::new(hosts))?);
+    written.extend(render(dir, "latency", &latency::Chart::new(lat))?);
     Ok(written)
 }
 

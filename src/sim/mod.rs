@@ -1119,6 +1119,11 @@ impl Sim {
         )
     }
 
+    /// The charts' data the trace fed, if it was asked to (see `TraceWriter::with_chart_feed`).
+    pub fn take_chart_feed(&mut self) -> Option<crate::plot::ChartFeed> {
+        self.trace.writer.charts.take()
+    }
+
     pub fn transition_rows(&self) -> u64 {
         self.trace.writer.transition_rows
     }

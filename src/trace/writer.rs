@@ -9,6 +9,7 @@ use crate::model::{
     ActionEvent, ActionLog, HostId, InstanceAction, MigrationId, MigrationStatus, Resources,
     ServerId, Status, TaskState, VmState, World,
 };
+use crate::plot::{ChartFeed, HostUsage};
 use crate::vocab::{Hop, Purpose, Step};
 // The headers belong to the results folder's definition, which the readers share.
 pub use crate::results::{
@@ -65,6 +66,8 @@ pub struct TraceWriter {
     pub timeline: Option<TimelineFeed>,
     pub transition_rows: u64,
     pub host_rows: u64,
+    /// The charts' data, fed with the rows as they are written when the run draws its charts.
+    pub charts: Option<ChartFeed>,
     /// Encoded fields that recur on every row (see [`encode`]): a server's or a host's name
     /// (by id; empty until first written — names never change), the state triple, the
     /// migration status with the hop. Copied whole instead of scanned and written field by field.
@@ -126,6 +129,7 @@ impl TraceWriter {
             timeline: None,
             transition_rows: 0,
             host_rows: 0,
+            charts: None,
             server_fields: Vec::new(),
             host_fields: Vec::new(),
             states: Vec::new(),
@@ -148,6 +152,14 @@ impl TraceWriter {
         })
     }
 
+    /// Also feeds the charts' data with the rows written (see [`crate::plot::write_all_fed`]).
+    pub fn with_chart_feed(self) -> Self {
+        TraceWriter {
+            charts: Some(ChartFeed::default()),
+            ..self
+        }
+    }
+
     /// Writes to sinks that discard everything (for tests and benchmarks of the engine alone).
     pub fn discard() -> Self {
         // Writing a header to io::sink cannot fail.
@@ -163,6 +175,9 @@ impl TraceWriter {
 
     pub fn transition(&mut self, r: &TransitionRow) -> io::Result<()> {
         self.transition_rows += 1;
+        if let Some(charts) = &mut self.charts {
+            charts.transition(r.time, r.server.0, r.status);
+        }
         let w = &mut self.transitions;
         w.time(r.time);
         w.opt_id("req-", r.request.map(u64::from));
@@ -233,6 +248,16 @@ impl TraceWriter {
             (false, true) => "disabled/up",
             (false, false) => "disabled/down",
         };
+        if let Some(charts) = &mut self.charts {
+            let usage = HostUsage {
+                name: &host.name,
+                used: u,
+                capacity: c,
+                migration: m,
+                state,
+            };
+            charts.host_usage(time, h, &usage);
+        }
         let w = &mut self.hosts;
         w.time(time);
         w.encoded(cached(&mut self.host_fields, h.index(), || {
@@ -294,8 +319,13 @@ impl TraceWriter {
         }
     }
 
-    /// A row of requests.csv.
+    /// A row of requests.csv (see [`RequestsWriter::request`]), fed to the charts and the
+    /// timeline.
     pub fn request(&mut self, r: &RequestRecord) -> io::Result<()> {
+        if let Some(charts) = &mut self.charts {
+            let succeeded = matches!(r.outcome, super::Outcome::Success);
+            charts.request(r.action, r.submitted, r.completed, succeeded);
+        }
         self.requests.request(r, self.timeline.as_mut())
     }
 
