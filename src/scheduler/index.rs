@@ -972,8 +972,25 @@ impl SchedulerIndex {
         for h in extras {
             s.offer(norm.score(&self.raw[h.index()]), h);
         }
-        for &g in live {
-            self.offer_hosts(&mut s, f, part.group(g));
+        if k == 1 {
+            // The first offer already sets the bar a worse group is passed over at.
+            for &g in live {
+                self.offer_hosts(&mut s, f, part.group(g));
+            }
+        } else {
+            // Best score first: the best group alone often fills the `k` places, and every
+            // worse group is then passed over at its score instead of having its hosts tested
+            // and offered. The result is the same in any order (`rank` is total). Cold storm
+            // (k = 3): 1.2 % fewer instructions.
+            let mut scored = [(0.0, 0 as GroupId); SCAN_GROUPS_MAX];
+            for (slot, &g) in scored.iter_mut().zip(live) {
+                *slot = (norm.score(&part.group(g).raw), g);
+            }
+            let scored = &mut scored[..live.len()];
+            scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+            for &(score, g) in scored.iter() {
+                self.offer_scored(&mut s, f, part.group(g), score);
+            }
         }
         s.top.into_iter().map(|(_, h)| h).collect()
     }
@@ -1110,7 +1127,11 @@ impl SchedulerIndex {
 
     /// Weighs `group` and offers its lowest-id candidates (see [`Self::offer_group`]).
     fn offer_hosts(&self, s: &mut Search, f: &Filter, group: &Group) {
-        let score = s.norm.score(&group.raw);
+        self.offer_scored(s, f, group, s.norm.score(&group.raw));
+    }
+
+    /// [`Self::offer_hosts`] with the group's score already computed.
+    fn offer_scored(&self, s: &mut Search, f: &Filter, group: &Group, score: f64) {
         if s.kth()
             .is_some_and(|kth| score.total_cmp(&kth.0) == Ordering::Less)
         {
