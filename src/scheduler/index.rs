@@ -585,12 +585,14 @@ impl SchedulerIndex {
             self.capacity[i] = capacity;
             self.widen_fit_floor(host, capacity);
         }
-        if raw == self.raw[i] && listed == self.listed[i] && host.availability_zone == self.az[i] {
+        // Compared once (a string comparison per host update counts: 0.5 % of the cold storm).
+        let same_az = host.availability_zone == self.az[i];
+        if raw == self.raw[i] && listed == self.listed[i] && same_az {
             return;
         }
         let mults = self.mults;
         let old_listed = self.listed[i];
-        if self.single_az.is_some() && host.availability_zone != self.az[i] {
+        if self.single_az.is_some() && !same_az {
             // The cloud stops being one AZ: keep per-AZ lists from now on.
             self.build_by_az();
         }
@@ -598,7 +600,7 @@ impl SchedulerIndex {
         if let Some(p) = self.by_az.get_mut(&self.az[i]) {
             p.remove(h, old_listed, &mults);
         }
-        if host.availability_zone != self.az[i] {
+        if !same_az {
             self.az[i].clone_from(&host.availability_zone);
         }
         if self.single_az.is_none() {
@@ -970,8 +972,25 @@ impl SchedulerIndex {
         for h in extras {
             s.offer(norm.score(&self.raw[h.index()]), h);
         }
-        for &g in live {
-            self.offer_hosts(&mut s, f, part.group(g));
+        if k == 1 {
+            // The first offer already sets the bar a worse group is passed over at.
+            for &g in live {
+                self.offer_hosts(&mut s, f, part.group(g));
+            }
+        } else {
+            // Best score first: the best group alone often fills the `k` places, and every
+            // worse group is then passed over at its score instead of having its hosts tested
+            // and offered. The result is the same in any order (`rank` is total). Cold storm
+            // (k = 3): 1.2 % fewer instructions.
+            let mut scored = [(0.0, 0 as GroupId); SCAN_GROUPS_MAX];
+            for (slot, &g) in scored.iter_mut().zip(live) {
+                *slot = (norm.score(&part.group(g).raw), g);
+            }
+            let scored = &mut scored[..live.len()];
+            scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+            for &(score, g) in scored.iter() {
+                self.offer_scored(&mut s, f, part.group(g), score);
+            }
         }
         s.top.into_iter().map(|(_, h)| h).collect()
     }
@@ -1108,7 +1127,11 @@ impl SchedulerIndex {
 
     /// Weighs `group` and offers its lowest-id candidates (see [`Self::offer_group`]).
     fn offer_hosts(&self, s: &mut Search, f: &Filter, group: &Group) {
-        let score = s.norm.score(&group.raw);
+        self.offer_scored(s, f, group, s.norm.score(&group.raw));
+    }
+
+    /// [`Self::offer_hosts`] with the group's score already computed.
+    fn offer_scored(&self, s: &mut Search, f: &Filter, group: &Group, score: f64) {
         if s.kth()
             .is_some_and(|kth| score.total_cmp(&kth.0) == Ordering::Less)
         {

@@ -384,7 +384,7 @@ impl Sim {
             if let Some(e) = self.cloud.world.actions.take_error() {
                 return Err(SimError::ActionWritten(e));
             }
-            if !self.trace.hold_records {
+            if !self.trace.hold_records && self.records_final() {
                 self.stream_records(false)?;
             }
             if self.checker.checks == Checks::On && self.engine.queue.peek_time() != Some(t) {
@@ -1084,6 +1084,15 @@ impl Sim {
             self.cloud.world.actions.pop_front();
         }
         Ok(())
+    }
+
+    /// Whether the oldest held request or instance action is final, so that `stream_records`
+    /// has something to write. Most events finalise neither: testing this inline before the
+    /// call saved 0.8 % of the cold storm's instructions.
+    #[inline]
+    fn records_final(&self) -> bool {
+        self.requests.front_is_final()
+            || (self.cloud.world.actions.front()).is_some_and(|a| self.op_settled(a.owner))
     }
 
     /// Whether operation `owner` can no longer act, so its instance action is final: no event

@@ -68,6 +68,13 @@ impl RequestLog {
         }
     }
 
+    /// Whether the oldest held record is answered and completed (the next to write).
+    pub fn front_is_final(&self) -> bool {
+        self.live
+            .front()
+            .is_some_and(|head| head.answered.is_some() && head.completed.is_some())
+    }
+
     /// The records not yet written, with their numbers.
     pub fn held(&self) -> impl Iterator<Item = (u32, &RequestRecord)> + '_ {
         (self.written..).zip(&self.live)
@@ -82,8 +89,7 @@ impl RequestLog {
     /// The oldest held record, taken out once it is final (or unconditionally with `all`, at
     /// the end of the run) and counted for the summary.
     pub fn pop_final(&mut self, all: bool) -> Option<RequestRecord> {
-        let head = self.live.front()?;
-        if !all && (head.answered.is_none() || head.completed.is_none()) {
+        if !all && !self.front_is_final() {
             return None;
         }
         let record = self.live.pop_front()?;

@@ -15,6 +15,23 @@ use std::io::{self, Write};
 /// Bytes buffered before they are handed to the sink.
 const FLUSH_AT: usize = 1 << 16;
 
+/// `.000,` … `.999,`: a time's milliseconds and comma, looked up rather than computed digit by
+/// digit (three divisions per time written were 2 % of the cold storm's instructions).
+static MILLIS: [[u8; 5]; 1000] = {
+    let mut table = [[0; 5]; 1000];
+    let mut ms = 0;
+    while ms < 1000 {
+        table[ms] = [b'.', digit(ms / 100), digit(ms / 10), digit(ms), b','];
+        ms += 1;
+    }
+    table
+};
+
+/// The last decimal digit of `n`.
+const fn digit(n: usize) -> u8 {
+    b'0' + (n % 10) as u8
+}
+
 pub struct RowWriter {
     out: Box<dyn Write>,
     /// Every field is followed by a `,`; `end_row` turns the row's last one into `\n`.
@@ -94,14 +111,7 @@ impl RowWriter {
     pub fn time(&mut self, t: SimTime) {
         let ms = t.ms();
         push_decimal(&mut self.buf, ms / 1000);
-        let frac = ms % 1000;
-        self.buf.extend_from_slice(&[
-            b'.',
-            b'0' + (frac / 100) as u8,
-            b'0' + (frac / 10 % 10) as u8,
-            b'0' + (frac % 10) as u8,
-            b',',
-        ]);
+        self.buf.extend_from_slice(&MILLIS[(ms % 1000) as usize]);
     }
 
     /// A time, or an empty field.
@@ -151,7 +161,10 @@ impl RowWriter {
 /// texts again and again (a server's name, a state triple) encodes them once and copies the
 /// bytes with [`RowWriter::encoded`].
 pub fn encode(fields: &[&str]) -> Box<[u8]> {
-    let mut buf = Vec::new();
+    // Sized for the unquoted fields and their commas, so that a plain name (each server's, once)
+    // is one allocation: growing and then shrinking to a box cost 380 instructions a name.
+    let plain: usize = fields.iter().map(|f| f.len() + 1).sum();
+    let mut buf = Vec::with_capacity(plain);
     for f in fields {
         put_field(&mut buf, f.as_bytes(), scan(f.as_bytes()));
     }

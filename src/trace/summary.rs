@@ -197,18 +197,20 @@ pub struct RequestTally {
     requests: u64,
     /// Every action is present, counts 0 included, so that a sweep reading
     /// `actions.<action>.<count>` gets 0 from a run without such a request instead of silently
-    /// dropping that run.
-    actions: BTreeMap<&'static str, Tally>,
+    /// dropping that run. By [`ActionKind::index`]: a request finds its slot without the string
+    /// comparisons of a map keyed by name (0.5 % of the cold storm's instructions).
+    actions: Vec<Option<Tally>>,
 }
 
 impl Default for RequestTally {
     fn default() -> Self {
+        let mut actions = vec![None; ActionKind::every().count()];
+        for a in ActionKind::ALL {
+            actions[a.index()] = Some(Tally::default());
+        }
         RequestTally {
             requests: 0,
-            actions: ActionKind::ALL
-                .iter()
-                .map(|a| (a.as_str(), Tally::default()))
-                .collect(),
+            actions,
         }
     }
 }
@@ -217,7 +219,7 @@ impl RequestTally {
     /// Counts `r` as it is now (a pending request counts as pending).
     pub fn add(&mut self, r: &RequestRecord) {
         self.requests += 1;
-        let t = self.actions.entry(r.action.as_str()).or_default();
+        let t = self.actions[r.action.index()].get_or_insert_with(Tally::default);
         let a = &mut t.summary;
         a.submitted += 1;
         if let Some(at) = r.answered {
@@ -257,14 +259,14 @@ pub fn build(
     stats: &RunStats,
 ) -> Summary {
     let instance_actions = world.actions.counts();
-    let actions = requests
-        .actions
-        .into_iter()
-        .map(|(name, t)| {
+    let mut tallies = requests.actions;
+    let actions = ActionKind::every()
+        .filter_map(|kind| {
+            let t = tallies.get_mut(kind.index())?.take()?;
             let mut a = t.summary;
             a.completion_latency = Percentiles::of(t.completion);
             a.response_latency = Percentiles::of(t.response);
-            (name.to_string(), a)
+            Some((kind.as_str().to_string(), a))
         })
         .collect();
     Summary {
