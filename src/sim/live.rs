@@ -971,19 +971,20 @@ impl Sim {
         if self.server_gone(op) {
             return self.release_live_slot(op);
         }
-        let m = self.live_migration(op);
-        let s = self.ops[op.index()].server;
-        self.set_migration_status(
-            m,
-            MigrationStatus::Completed,
-            Hop::Source,
-            Step::PostLiveMigrationCompleted,
-            Some(op),
-        );
-        self.plc_delete(Consumer::Migration(m));
-        self.cloud.world.servers[s.index()].end_migration(m);
+        self.complete_on_source(op, Step::PostLiveMigrationCompleted);
         self.release_live_slot(op);
         self.complete(op, Outcome::Success);
+    }
+
+    /// The end of `_post_live_migration` on SRC: the migration `completed` (row written as
+    /// `step`), its source allocation deleted, the server's move over. Returns the server.
+    fn complete_on_source(&mut self, op: OpId, step: Step) -> ServerId {
+        let m = self.live_migration(op);
+        let s = self.ops[op.index()].server;
+        self.set_migration_status(m, MigrationStatus::Completed, Hop::Source, step, Some(op));
+        self.plc_delete(Consumer::Migration(m));
+        self.cloud.world.servers[s.index()].end_migration(m);
+        s
     }
 
     /// `ComputeManager._post_live_migration` when its call to `post_live_migration_at_destination`
@@ -994,17 +995,7 @@ impl Sim {
     /// destination never set `instance.host` nor cleared the task: the server stays MIGRATING
     /// on the source in the DB, its guest on the destination holding the instance's allocation.
     pub(super) fn post_live_without_destination(&mut self, op: OpId) {
-        let m = self.live_migration(op);
-        let s = self.ops[op.index()].server;
-        self.set_migration_status(
-            m,
-            MigrationStatus::Completed,
-            Hop::Source,
-            Step::PostLiveMigrationCompletedWithoutDestination,
-            Some(op),
-        );
-        self.plc_delete(Consumer::Migration(m));
-        self.cloud.world.servers[s.index()].end_migration(m);
+        let s = self.complete_on_source(op, Step::PostLiveMigrationCompletedWithoutDestination);
         // Host (source) and allocation (destination) disagree until an admin resets it.
         self.checker.servers_left_by_nova.insert(s);
         self.release_live_slot(op);
