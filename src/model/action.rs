@@ -32,6 +32,8 @@ pub struct ActionEvent {
     pub details: Box<str>,
     /// The next event of the same action (`NO_EVENT` for its last).
     next: u32,
+    /// The event of the same action that started before it (`NO_EVENT` for its first).
+    prev: u32,
 }
 
 /// End of an action's chain of events.
@@ -184,6 +186,7 @@ impl ActionLog {
             host,
             details: Box::default(),
             next: NO_EVENT,
+            prev: last,
         });
     }
 
@@ -206,17 +209,17 @@ impl ActionLog {
         if result == EventResult::Error {
             a.message_error = true;
         }
-        let mut i = a.first_event;
-        let mut latest = None;
-        while let Some(e) = self.event(i) {
+        // From the last started back: the first match is the latest, and it is nearly always
+        // the last event itself (an action's events are scattered through the table, so a walk
+        // from the first was a cache miss per event: 5.5 % of the cold storm's time).
+        let mut i = a.last_event;
+        while let Some(e) = self.event_mut(i) {
             if e.name == name && e.host == host && e.end.is_none() {
-                latest = Some(i);
+                e.end = Some((now, result));
+                e.details = details.into();
+                return;
             }
-            i = e.next;
-        }
-        if let Some(e) = latest.and_then(|i| self.event_mut(i)) {
-            e.end = Some((now, result));
-            e.details = details.into();
+            i = e.prev;
         }
     }
 
