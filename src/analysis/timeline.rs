@@ -19,7 +19,8 @@
 //! Spans that may overlap (two migrations leaving one host) are spread over numbered lanes, so
 //! every thread holds only sequential spans and viewers never have to guess a nesting. Times
 //! are the trace's milliseconds ×1000 (the format counts microseconds). The output depends
-//! only on the CSVs and summary.json, never on the folder's path, so the same results give the
+//! only on the CSVs and summary.json (a run hands over the rows of them it kept, see
+//! `crate::trace::timeline_rows`), never on the folder's path, so the same results give the
 //! same bytes (the file is written in the run's temporary folder, whose name varies).
 //!
 //! Large runs make large timelines (the 10,000-server storm: ~500,000 events), so events are
@@ -89,12 +90,11 @@ pub fn write_timeline(dir: &Path) -> Result<PathBuf, AnalysisError> {
 /// summary.json: the same bytes as [`write_timeline`] on the folder, without reading its
 /// trace files again. Returns its path.
 pub fn write_timeline_kept(dir: &Path, kept: &KeptRows) -> Result<PathBuf, AnalysisError> {
-    let summary = crate::results::ResultsFolder::open(dir)?.summary()?.clone();
-    write_input(dir, &Input::kept(kept, summary)?)
+    write_input(dir, &Input::kept(dir, kept)?)
 }
 
-/// timeline.json of the folder `dir` with its own limits, as bytes (for tests comparing the
-/// two ways of making it).
+/// timeline.json of the folder `dir` as bytes, from the rows its run kept (at their limits)
+/// or from its files at `max_hosts`/`max_servers`: for tests comparing the two.
 #[cfg(test)]
 pub(crate) fn timeline_bytes(
     dir: &Path,
@@ -103,10 +103,7 @@ pub(crate) fn timeline_bytes(
     max_servers: usize,
 ) -> Result<Vec<u8>, AnalysisError> {
     let input = match kept {
-        Some(kept) => {
-            let summary = crate::results::ResultsFolder::open(dir)?.summary()?.clone();
-            Input::kept(kept, summary)?
-        }
+        Some(kept) => Input::kept(dir, kept)?,
         None => Input::load(dir, max_hosts, max_servers)?,
     };
     let mut out = Vec::new();

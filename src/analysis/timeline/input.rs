@@ -207,8 +207,10 @@ impl Input {
         Input::read(&f, summary, max_hosts, max_servers, None)
     }
 
-    /// Reads the rows a run kept for its timeline, at the run's limits.
-    pub fn kept(kept: &KeptRows, summary: Summary) -> Result<Input, ReadError> {
+    /// Reads the rows a run kept for its timeline, at the run's limits, with the summary.json
+    /// of its folder `dir`.
+    pub fn kept(dir: &Path, kept: &KeptRows) -> Result<Input, ReadError> {
+        let summary = ResultsFolder::open(dir)?.summary()?.clone();
         let totals = Totals {
             hosts: kept.hosts,
             servers: kept.servers,
