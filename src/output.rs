@@ -16,6 +16,9 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+mod background;
+pub use background::BackgroundFile;
+
 /// The file that marks a folder as written by novasim (and so replaceable by a later run).
 pub const MARKER: &str = ".novasim-results";
 
@@ -236,8 +239,10 @@ impl ResultsDir {
         Ok(dir)
     }
 
+    /// A new file in the folder, written by a thread of its own (see [`BackgroundFile`]).
     pub fn file(&self, name: &str) -> io::Result<Box<dyn Write>> {
-        buffered_file(&self.tmp_path.join(name))
+        let file = fs::File::create(self.tmp_path.join(name))?;
+        Ok(Box::new(BackgroundFile::new(file)?))
     }
 
     pub fn path(&self) -> &Path {
