@@ -178,7 +178,7 @@ fn clean_stale(parent: &Path, leaf: &str, final_path: &Path, own: &str) {
 }
 
 /// A new file at `path`, written through a 64 KiB buffer.
-pub fn buffered_file(path: &Path) -> io::Result<Box<dyn Write>> {
+pub fn buffered_file(path: &Path) -> io::Result<Box<dyn Write + Send>> {
     Ok(Box::new(BufWriter::with_capacity(
         1 << 16,
         fs::File::create(path)?,
@@ -240,7 +240,7 @@ impl ResultsDir {
     }
 
     /// A new file in the folder, written by a thread of its own (see [`BackgroundFile`]).
-    pub fn file(&self, name: &str) -> io::Result<Box<dyn Write>> {
+    pub fn file(&self, name: &str) -> io::Result<Box<dyn Write + Send>> {
         let file = fs::File::create(self.tmp_path.join(name))?;
         Ok(Box::new(BackgroundFile::new(file)?))
     }

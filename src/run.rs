@@ -129,7 +129,7 @@ pub(crate) fn prepare_with(
     if derived == Derived::Write {
         trace = trace.with_chart_feed();
     }
-    let sim = Sim::new(scenario, trace)?;
+    let sim = Sim::with_trace_thread(scenario, trace)?;
     Ok(PreparedRun {
         dir,
         sim,

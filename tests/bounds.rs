@@ -99,7 +99,7 @@ fn overrides_go_through_the_same_bounds() {
 
 /// Runs a loaded scenario to its end with the traces discarded; returns the sim.
 fn run(sc: scenario::Scenario) -> Sim {
-    let sink = || -> Box<dyn Write> { Box::new(std::io::sink()) };
+    let sink = || -> Box<dyn Write + Send> { Box::new(std::io::sink()) };
     let trace = TraceWriter::new(sink(), sink(), sink()).unwrap();
     let mut sim = Sim::new(sc, trace).expect("placed");
     sim.run().expect("sink");

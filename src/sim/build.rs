@@ -9,6 +9,7 @@ use crate::model::{
     PowerState, Server, ServerId, TaskState, VmState,
 };
 use crate::scheduler::{NoValidHost, SelectRequest};
+use crate::trace::pipe::TraceMsg;
 use crate::trace::Outcome;
 use crate::vocab::{Exception, Hop, Purpose, Step};
 use std::sync::Arc;
@@ -27,6 +28,7 @@ impl Sim {
             .world
             .server_names
             .insert(server.name.clone(), id);
+        self.send_trace(TraceMsg::ServerName(id, server.name.clone()));
         self.metrics.status_counts[server.status().index()] += 1;
         if let Some(h) = server.host {
             self.cloud.world.io_ops[h.index()] += Self::io_weight(&server);

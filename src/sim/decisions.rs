@@ -6,6 +6,7 @@
 use super::{OpId, Sim};
 use crate::model::HostId;
 use crate::scheduler::SelectRequest;
+use crate::trace::pipe::{DecisionMsg, TraceMsg};
 use crate::vocab::{DropReason, Exception, Purpose};
 use std::fmt::Write as _;
 
@@ -90,35 +91,27 @@ impl Sim {
                 }
             }
         }
-        let hosts = &self.cloud.world.hosts;
-        // One buffer for every decision's alternates, not a string each.
-        let names = &mut self.trace.alternate_names;
-        names.clear();
-        let (result, selected, reason) = match outcome {
-            Ok((sel, alts)) => {
-                for (i, h) in alts.iter().enumerate() {
-                    if i > 0 {
-                        names.push(' ');
-                    }
-                    names.push_str(&hosts[h.index()].name);
-                }
-                ("selected", hosts[sel.index()].name.as_str(), "")
-            }
-            Err(msg) => (Exception::NoValidHost.name(), "", msg),
+        let (result, selected, alternates, reason) = match outcome {
+            Ok((sel, alts)) => ("selected", Some(sel), alts.into(), String::new()),
+            Err(msg) => (
+                Exception::NoValidHost.name(),
+                None,
+                Box::default(),
+                msg.to_string(),
+            ),
         };
         let request = op.map(|o| self.ops[o.index()].request_id.0);
-        let row = crate::trace::writer::DecisionRow {
+        let row = DecisionMsg {
             time: self.engine.queue.now(),
             request,
-            server: &self.cloud.world.servers[server.index()].name,
+            server,
             purpose,
             result,
             selected,
-            alternates: names,
+            alternates,
             reason,
-            dropped: &dropped,
+            dropped,
         };
-        let r = self.trace.writer.decision(&row);
-        self.record_io(r);
+        self.send_trace(TraceMsg::Decision(Box::new(row)));
     }
 }

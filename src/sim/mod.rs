@@ -75,9 +75,10 @@ use crate::model::{
 };
 use crate::scenario::{self, Scenario};
 use crate::scheduler::SchedulerIndex;
+use crate::trace::pipe::{NameTable, TraceMsg, TracePipe, TransitionMsg};
 use crate::trace::records::RequestLog;
 use crate::trace::summary::RequestTally;
-use crate::trace::writer::{TraceWriter, TransitionRow};
+use crate::trace::writer::{HostUsageRow, TraceWriter};
 use crate::trace::{Outcome, RunStats, ThroughputRow};
 use crate::vocab::{Hop, Step};
 use rand::Rng;
@@ -201,7 +202,7 @@ pub fn probe_initial_placement(scenario: &Scenario) -> Result<(), scenario::Unpl
         expectations: Vec::new(),
         ..scenario.clone()
     };
-    let sink = || -> Box<dyn io::Write> { Box::new(io::sink()) };
+    let sink = || -> crate::trace::row::Sink { Box::new(io::sink()) };
     let trace = TraceWriter::new(sink(), sink(), sink()).expect("writing to io::sink cannot fail");
     match Sim::new(probe, trace) {
         Err(SimError::Setup(SetupError::Unplaceable { server, reason })) => {
@@ -226,12 +227,28 @@ pub fn load_checked(
 }
 
 impl Sim {
-    /// Builds the world of `scenario` and places its initial servers (t = 0).
-    pub fn new(mut scenario: Scenario, trace: TraceWriter) -> Result<Sim, SimError> {
+    /// Builds the world of `scenario` and places its initial servers (t = 0); the trace is
+    /// written as it is handed over, on this thread.
+    pub fn new(scenario: Scenario, trace: TraceWriter) -> Result<Sim, SimError> {
+        Sim::build(scenario, trace, false)
+    }
+
+    /// [`Sim::new`], the trace written by a thread of its own while the simulation goes on
+    /// (`trace::pipe`): what `novasim run` does. The files are the same bytes.
+    pub fn with_trace_thread(scenario: Scenario, trace: TraceWriter) -> Result<Sim, SimError> {
+        Sim::build(scenario, trace, true)
+    }
+
+    fn build(
+        mut scenario: Scenario,
+        trace: TraceWriter,
+        trace_thread: bool,
+    ) -> Result<Sim, SimError> {
         // Moved out, not copied: the run reads them through `Sim::generators` only.
         let generators = std::mem::take(&mut scenario.generators).into();
         let engine = Engine::new(scenario.seed);
         let world = World::new(scenario.hosts.clone(), scenario.flavors.clone());
+        let names = NameTable::new(&world.hosts);
         let sched = SchedulerIndex::new(&world.hosts, &world.placement, scenario.nova.weights)
             .with_placement_query(crate::scheduler::PlacementQuery {
                 max_results: scenario.nova.max_placement_results as usize,
@@ -286,9 +303,9 @@ impl Sim {
                 throughput: Vec::new(),
             },
             trace: TraceSink {
-                writer: trace,
+                pipe: TracePipe::inline(trace, names),
                 io_error: None,
-                alternate_names: String::new(),
+                transition_rows: 0,
                 hold_records: false,
             },
             checker: Checker {
@@ -304,6 +321,9 @@ impl Sim {
             requests: RequestLog::default(),
             scenario,
         };
+        if trace_thread {
+            sim.trace.pipe.start_thread();
+        }
         for h in 0..n {
             sim.trace_host(HostId(h as u32));
         }
@@ -408,7 +428,7 @@ impl Sim {
         self.metrics.stats.end_time = end_time;
         self.roll_windows(end_time);
         self.close_window(end_time);
-        self.trace.writer.flush()?;
+        self.trace.pipe.writer()?.flush()?;
         if self.checker.checks == Checks::On {
             let natural = self.engine.queue.is_empty();
             self.check_end(natural)?;
@@ -857,13 +877,11 @@ impl Sim {
         step: Step,
     ) {
         let srv = self.cloud.world.server(s);
-        let row = TransitionRow {
+        let row = TransitionMsg {
             time: self.engine.queue.now(),
             request: op.map(|o| self.ops[o.index()].request_id.0),
-            server: (s, &srv.name),
-            host: srv
-                .host
-                .map(|h| (h, self.cloud.world.host(h).name.as_str())),
+            server: s,
+            host: srv.host,
             vm_state: srv.vm_state,
             task_state: srv.task_state,
             status: srv.status(),
@@ -872,7 +890,14 @@ impl Sim {
             hop,
             step,
         };
-        let r = self.trace.writer.transition(&row);
+        self.trace.transition_rows += 1;
+        self.send_trace(TraceMsg::Transition(row));
+    }
+
+    /// Hands `msg` to the trace, keeping the first error.
+    #[inline]
+    pub(super) fn send_trace(&mut self, msg: TraceMsg) {
+        let r = self.trace.pipe.send(msg);
         self.record_io(r);
     }
 
@@ -917,9 +942,8 @@ impl Sim {
     }
 
     fn trace_host(&mut self, h: HostId) {
-        let now = self.now();
-        let r = self.trace.writer.host_usage(now, &self.cloud.world, h);
-        self.record_io(r);
+        let row = HostUsageRow::of(&self.cloud.world, h, self.now());
+        self.send_trace(TraceMsg::HostUsage(row));
     }
 
     /// Placement operations that also keep the trace, the scheduler index and the peak of
@@ -1070,16 +1094,17 @@ impl Sim {
     /// finds its own record gone.
     fn stream_records(&mut self, all: bool) -> io::Result<()> {
         while let Some(r) = self.requests.pop_final(all) {
-            self.trace.writer.request(&r)?;
+            self.trace.pipe.send(TraceMsg::Request(Box::new(r)))?;
         }
         while let Some(owner) = self.cloud.world.actions.front().map(|a| a.owner) {
             if !all && !self.op_settled(owner) {
                 break;
             }
-            let world = &self.cloud.world;
-            if let Some(a) = world.actions.front() {
-                let events = world.actions.events(a);
-                self.trace.writer.action(a, events, world)?;
+            let log = &self.cloud.world.actions;
+            if let Some(a) = log.front() {
+                let events = log.events(a).cloned().collect();
+                let action = Box::new((a.clone(), events));
+                self.trace.pipe.send(TraceMsg::Action(action))?;
             }
             self.cloud.world.actions.pop_front();
         }
@@ -1113,8 +1138,9 @@ impl Sim {
     /// instance_actions.csv: the end of the run.
     pub fn finish_records(&mut self) -> io::Result<()> {
         self.stream_records(true)?;
-        self.trace.writer.requests.flush()?;
-        self.trace.writer.actions.flush()
+        let writer = self.trace.pipe.writer()?;
+        writer.requests.flush()?;
+        writer.actions.flush()
     }
 
     /// Consumes the simulator, returning the trace writer (for flushing by the caller).
@@ -1130,15 +1156,16 @@ impl Sim {
 
     /// The charts' data the trace fed, if it was asked to (see `TraceWriter::with_chart_feed`).
     pub fn take_chart_feed(&mut self) -> Option<crate::plot::ChartFeed> {
-        self.trace.writer.charts.take()
+        // After the run, which took the writer back (and reported any error of the thread).
+        self.trace.pipe.writer().ok()?.charts.take()
     }
 
     pub fn transition_rows(&self) -> u64 {
-        self.trace.writer.transition_rows
+        self.trace.transition_rows
     }
 
     /// The rows kept for the timeline (once the run's records are finished).
     pub fn take_timeline(&mut self) -> Option<crate::trace::timeline_rows::TimelineFeed> {
-        self.trace.writer.timeline.take()
+        self.trace.pipe.writer().ok()?.timeline.take()
     }
 }

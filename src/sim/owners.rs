@@ -7,7 +7,7 @@ use super::{workload, Violation, D_NAMES};
 use crate::engine::{EventQueue, RngStreams, SimTime, Stream, TimerKey};
 use crate::model::{HostId, Resources, ServerId, World};
 use crate::scheduler::SchedulerIndex;
-use crate::trace::writer::TraceWriter;
+use crate::trace::pipe::TracePipe;
 use crate::trace::{RunStats, ThroughputRow};
 use std::collections::VecDeque;
 use std::io;
@@ -146,10 +146,10 @@ pub(super) struct Metrics {
 
 /// Where the streamed trace goes, and the first error writing it.
 pub(super) struct TraceSink {
-    pub writer: TraceWriter,
+    pub pipe: TracePipe,
     pub io_error: Option<io::Error>,
-    /// Scratch text of a scheduling.csv row's alternates, reused by every decision.
-    pub alternate_names: String,
+    /// Rows handed to transitions.csv.
+    pub transition_rows: u64,
     /// Requests and actions stay held until `finish_records` (a test that reads a run's
     /// whole action log); otherwise each is written once final.
     pub hold_records: bool,

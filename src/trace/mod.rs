@@ -4,6 +4,7 @@
 //! The writer also hands the rows the timeline can show to `timeline_rows`, which keeps them.
 //! Only reads what the simulator hands it; never touches the engine.
 
+pub mod pipe;
 pub mod records;
 pub mod row;
 pub mod summary;

@@ -32,8 +32,11 @@ const fn digit(n: usize) -> u8 {
     b'0' + (n % 10) as u8
 }
 
+/// Where a writer's bytes go. `Send`: the trace may be written on a thread of its own.
+pub type Sink = Box<dyn Write + Send>;
+
 pub struct RowWriter {
-    out: Box<dyn Write>,
+    out: Sink,
     /// Every field is followed by a `,`; `end_row` turns the row's last one into `\n`.
     buf: Vec<u8>,
     /// Where the row being written starts in `buf`.
@@ -42,7 +45,7 @@ pub struct RowWriter {
 
 impl RowWriter {
     /// A writer whose first row is `header`.
-    pub fn new(out: Box<dyn Write>, header: &[&str]) -> io::Result<Self> {
+    pub fn new(out: Sink, header: &[&str]) -> io::Result<Self> {
         let mut w = RowWriter {
             out,
             buf: Vec::with_capacity(FLUSH_AT + 1024),

@@ -1,6 +1,6 @@
 //! CSV writers.
 
-use super::row::{encode, RowWriter};
+use super::row::{encode, RowWriter, Sink};
 use super::timeline_rows::TimelineFeed;
 use super::RequestRecord;
 use crate::config::Microversion;
@@ -16,7 +16,53 @@ pub use crate::results::{
     ACTIONS_HEADER, HOSTS_HEADER, REQUESTS_HEADER, SCHEDULING_HEADER, TRANSITIONS_HEADER,
 };
 use rustc_hash::FxHashMap;
-use std::io::{self, Write};
+use std::io;
+
+/// Server and host names by id, for the rows that name them.
+pub trait Names {
+    fn server_name(&self, s: ServerId) -> &str;
+    fn host_name(&self, h: HostId) -> &str;
+}
+
+impl Names for World {
+    fn server_name(&self, s: ServerId) -> &str {
+        &self.server(s).name
+    }
+
+    fn host_name(&self, h: HostId) -> &str {
+        &self.host(h).name
+    }
+}
+
+/// One row of hosts.csv: a host's placement usage at `time`.
+#[derive(Debug, Clone, Copy)]
+pub struct HostUsageRow {
+    pub time: SimTime,
+    pub host: HostId,
+    pub used: Resources,
+    pub capacity: Resources,
+    /// Held by migrations (on their source or destination).
+    pub migration: Resources,
+    pub enabled: bool,
+    pub up: bool,
+}
+
+impl HostUsageRow {
+    /// Host `h`'s row now.
+    pub fn of(world: &World, h: HostId, time: SimTime) -> HostUsageRow {
+        let p = &world.placement;
+        let host = world.host(h);
+        HostUsageRow {
+            time,
+            host: h,
+            used: p.usage(h),
+            capacity: p.capacity(h),
+            migration: p.migration_usage(h),
+            enabled: host.enabled,
+            up: host.up,
+        }
+    }
+}
 
 /// One row of scheduling.csv.
 pub struct DecisionRow<'a> {
@@ -120,11 +166,7 @@ fn cached(cache: &mut Vec<Box<[u8]>>, i: usize, make: impl FnOnce() -> Box<[u8]>
 }
 
 impl TraceWriter {
-    pub fn new(
-        transitions: Box<dyn Write>,
-        hosts: Box<dyn Write>,
-        scheduling: Box<dyn Write>,
-    ) -> io::Result<Self> {
+    pub fn new(transitions: Sink, hosts: Sink, scheduling: Sink) -> io::Result<Self> {
         Ok(TraceWriter {
             transitions: RowWriter::new(transitions, &TRANSITIONS_HEADER)?,
             hosts: RowWriter::new(hosts, &HOSTS_HEADER)?,
@@ -146,11 +188,7 @@ impl TraceWriter {
     }
 
     /// Writes requests.csv to `requests` and instance_actions.csv to `actions`.
-    pub fn with_records(
-        self,
-        requests: Box<dyn Write>,
-        actions: Box<dyn Write>,
-    ) -> io::Result<Self> {
+    pub fn with_records(self, requests: Sink, actions: Sink) -> io::Result<Self> {
         Ok(TraceWriter {
             requests: RequestsWriter::new(requests)?,
             actions: ActionsWriter::new(actions)?,
@@ -237,18 +275,11 @@ impl TraceWriter {
         }
     }
 
-    /// A row of hosts.csv with the host's placement usage now.
-    pub fn host_usage(
-        &mut self,
-        time: SimTime,
-        world: &World,
-        h: crate::model::HostId,
-    ) -> io::Result<()> {
+    /// A row of hosts.csv: `r`, of the host named `name`.
+    pub fn host_usage(&mut self, r: &HostUsageRow, name: &str) -> io::Result<()> {
         self.host_rows += 1;
-        let p = &world.placement;
-        let (u, c, m) = (p.usage(h), p.capacity(h), p.migration_usage(h));
-        let host = world.host(h);
-        let state = match (host.enabled, host.up) {
+        let (time, h) = (r.time, r.host);
+        let state = match (r.enabled, r.up) {
             (true, true) => "enabled/up",
             (true, false) => "enabled/down",
             (false, true) => "disabled/up",
@@ -256,20 +287,18 @@ impl TraceWriter {
         };
         if let Some(charts) = &mut self.charts {
             let usage = HostUsage {
-                name: &host.name,
-                used: u,
-                capacity: c,
-                migration: m,
+                name,
+                used: r.used,
+                capacity: r.capacity,
+                migration: r.migration,
                 state,
             };
             charts.host_usage(time, h, &usage);
         }
         let w = &mut self.hosts;
         w.time(time);
-        w.encoded(cached(&mut self.host_fields, h.index(), || {
-            encode(&[&host.name])
-        }));
-        for r in [u, c, m] {
+        w.encoded(cached(&mut self.host_fields, h.index(), || encode(&[name])));
+        for r in [r.used, r.capacity, r.migration] {
             if self.triples.len() >= MAX_TRIPLES && !self.triples.contains_key(&r) {
                 self.triples.clear();
             }
@@ -283,7 +312,7 @@ impl TraceWriter {
         }
         w.label(state);
         match &mut self.timeline {
-            Some(feed) => w.end_row_then(|row| feed.host_row(h, &host.name, time, row)),
+            Some(feed) => w.end_row_then(|row| feed.host_row(h, name, time, row)),
             None => w.end_row(),
         }
     }
@@ -324,10 +353,10 @@ impl TraceWriter {
         &mut self,
         a: &InstanceAction,
         events: impl Iterator<Item = &'a ActionEvent>,
-        world: &World,
+        names: &impl Names,
     ) -> io::Result<()> {
         self.actions
-            .action(a, events, world, self.timeline.as_mut())
+            .action(a, events, names, self.timeline.as_mut())
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
@@ -346,7 +375,7 @@ pub struct RequestsWriter {
 }
 
 impl RequestsWriter {
-    pub fn new(w: Box<dyn Write>) -> io::Result<Self> {
+    pub fn new(w: Sink) -> io::Result<Self> {
         Ok(RequestsWriter {
             out: RowWriter::new(w, &REQUESTS_HEADER)?,
             microversions: FxHashMap::default(),
@@ -419,7 +448,7 @@ pub struct ActionsWriter {
 }
 
 impl ActionsWriter {
-    pub fn new(w: Box<dyn Write>) -> io::Result<Self> {
+    pub fn new(w: Sink) -> io::Result<Self> {
         Ok(ActionsWriter {
             out: RowWriter::new(w, &ACTIONS_HEADER)?,
             head: Vec::new(),
@@ -433,11 +462,11 @@ impl ActionsWriter {
         &mut self,
         a: &InstanceAction,
         events: impl Iterator<Item = &'a ActionEvent>,
-        world: &World,
+        names: &impl Names,
         mut timeline: Option<&mut TimelineFeed>,
     ) -> io::Result<()> {
         let out = &mut self.out;
-        out.text(&*world.server(a.server).name);
+        out.text(names.server_name(a.server));
         out.label(a.action.as_str());
         out.id("req-", a.request.0.into());
         text_or_empty(out, a.project.as_deref().unwrap_or(""));
@@ -478,7 +507,7 @@ impl ActionsWriter {
             }
             match e.host {
                 Some(h) => out.encoded(cached(&mut self.host_fields, h.index(), || {
-                    encode(&[&world.host(h).name])
+                    encode(&[names.host_name(h)])
                 })),
                 None => out.empty(),
             }
@@ -497,7 +526,7 @@ impl ActionsWriter {
 }
 
 /// instance_actions.csv of every action `log` still holds.
-pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::Result<()> {
+pub fn write_actions(w: Sink, log: &ActionLog, world: &World) -> io::Result<()> {
     let mut out = ActionsWriter::new(w)?;
     for a in &log.actions {
         out.action(a, log.events(a), world, None)?;
@@ -507,7 +536,7 @@ pub fn write_actions(w: Box<dyn Write>, log: &ActionLog, world: &World) -> io::R
 
 /// throughput.csv: per window, per action submitted / accepted / rejected / succeeded / failed,
 /// then the number of servers in each status at the window's end.
-pub fn write_throughput(w: Box<dyn Write>, rows: &[super::ThroughputRow]) -> io::Result<()> {
+pub fn write_throughput(w: Sink, rows: &[super::ThroughputRow]) -> io::Result<()> {
     let header = crate::results::throughput_header();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut out = RowWriter::new(w, &header)?;
