@@ -28,6 +28,19 @@ impl Sim {
             .world
             .server_names
             .insert(server.name.clone(), id);
+        self.add_server_unnamed(server, hop, step, op)
+    }
+
+    /// [`Sim::add_server`] but for the name index (`World::server_names`), which the caller
+    /// keeps.
+    pub(super) fn add_server_unnamed(
+        &mut self,
+        server: Server,
+        hop: Hop,
+        step: Step,
+        op: Option<OpId>,
+    ) -> ServerId {
+        let id = ServerId(self.cloud.world.servers.len() as u32);
         self.send_trace(TraceMsg::ServerName(id, server.name.clone()));
         self.metrics.status_counts[server.status().index()] += 1;
         if let Some(h) = server.host {
