@@ -1541,3 +1541,91 @@ fn option_defaults_follow_the_release() {
     .expect("valid");
     assert!(s.nova.live_migration_wait_for_vif_plug);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Server names found by pattern (a group's) or by hash (the others): the same answers.
+
+const NAME_PREFIXES: [&str; 6] = ["a", "b", "a1", "a0", "ab", "a12"];
+
+fn names_scenario(
+    groups: &[(usize, u64)],
+    explicit: &[(usize, u64)],
+    targets: &[String],
+) -> String {
+    let mut t = String::from(
+        "name = \"n\"\nseed = 1\n[[hosts]]\nname = \"h1\"\nvcpus = 100000\nmemory_mb = 100000000\n\
+         disk_gb = 1000000\n[[flavors]]\nname = \"f\"\nvcpus = 1\nmemory_mb = 1\ndisk_gb = 1\n",
+    );
+    for (p, count) in groups {
+        let p = NAME_PREFIXES[*p];
+        t.push_str(&format!(
+            "[[server_groups]]\nprefix = \"{p}\"\ncount = {count}\nflavor = \"f\"\n"
+        ));
+    }
+    for (p, n) in explicit {
+        let p = NAME_PREFIXES[*p];
+        t.push_str(&format!("[[servers]]\nname = \"{p}{n}\"\nflavor = \"f\"\n"));
+    }
+    for (i, target) in targets.iter().enumerate() {
+        t.push_str(&format!(
+            "[[requests]]\nname = \"r{i}\"\nat_s = 1\naction = \"delete\"\nserver = \"{target}\"\n"
+        ));
+    }
+    t
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Against the names written out: the first repeated one is the error; otherwise every
+    /// server exists in order and a request finds any of them by name.
+    #[test]
+    fn server_names_by_pattern_match_the_names_written_out(
+        groups in proptest::collection::vec((0..NAME_PREFIXES.len(), 1..30u64), 1..4),
+        explicit in proptest::collection::vec((0..NAME_PREFIXES.len(), 1..40u64), 0..4),
+        picks in proptest::collection::vec(any::<proptest::sample::Index>(), 0..4),
+    ) {
+        let mut all: Vec<String> = Vec::new();
+        for (p, count) in &groups {
+            all.extend((1..=*count).map(|n| format!("{}{n}", NAME_PREFIXES[*p])));
+        }
+        all.extend(explicit.iter().map(|(p, n)| format!("{}{n}", NAME_PREFIXES[*p])));
+        let mut seen = std::collections::HashSet::new();
+        let repeated = all.iter().find(|n| !seen.insert(n.as_str())).cloned();
+        let targets: Vec<String> = picks.iter().map(|i| all[i.index(all.len())].clone()).collect();
+        let text = names_scenario(&groups, &explicit, &targets);
+        match (parse_str(&text, "n.toml", &[]), repeated) {
+            (Err(e), Some(name)) => {
+                let expected = format!("duplicate server name {name:?}");
+                prop_assert!(e.to_string().contains(&expected), "{e}\n{text}");
+            }
+            (Ok(s), None) => {
+                let loaded: Vec<&str> = s.servers.iter().map(|s| &*s.name).collect();
+                prop_assert_eq!(loaded, all.iter().map(String::as_str).collect::<Vec<_>>());
+            }
+            (outcome, repeated) => {
+                prop_assert!(false, "{outcome:?} but repeated {repeated:?}\n{text}");
+            }
+        }
+    }
+}
+
+/// A name a group does not make is unknown, however close (a leading zero, one past the
+/// count, the bare prefix).
+#[test]
+fn names_a_group_does_not_make_are_unknown() {
+    for name in ["a01", "a4", "a", "a0", "b1"] {
+        let text = names_scenario(&[(0, 3)], &[], &[name.to_string()]);
+        let m = fail(&text);
+        assert!(
+            m.contains(&format!("unknown server {name:?}")),
+            "{name}: {m}"
+        );
+    }
+    let text = names_scenario(
+        &[(0, 3), (1, 2)],
+        &[(2, 5)],
+        &["a3".into(), "b2".into(), "a15".into()],
+    );
+    assert!(parse_str(&text, "n.toml", &[]).is_ok());
+}

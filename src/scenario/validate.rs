@@ -30,7 +30,10 @@ struct Names {
     flavors: Vec<Flavor>,
     flavor_ids: HashMap<String, (FlavorId, Range<usize>)>,
     servers: Vec<InitialServer>,
+    /// Initial servers by name, and where each is defined — but for the servers of
+    /// `group_names`, which are found by parsing their names.
     server_ids: HashMap<Arc<str>, Range<usize>>,
+    group_names: Vec<GroupNames>,
     /// Servers created by explicit create requests (in the file or the replay CSV).
     created: Vec<String>,
     created_set: HashSet<String>,
@@ -78,16 +81,26 @@ impl Names {
             .any(|(g, count)| generated_by(g, *count, name))
     }
 
+    /// The initial server named `name` (its shared name) and where it is defined.
+    fn initial(&self, name: &str) -> Option<(&Arc<str>, &Range<usize>)> {
+        if let Some(known) = self.server_ids.get_key_value(name) {
+            return Some(known);
+        }
+        self.group_names.iter().find_map(|g| {
+            let n = group_number(&g.prefix, name).filter(|&n| n <= g.count)?;
+            let s = &self.servers[g.first + (n - 1) as usize];
+            Some((&s.name, &g.span))
+        })
+    }
+
     fn server_known(&self, name: &str) -> bool {
-        self.server_ids.contains_key(name)
-            || self.created_set.contains(name)
-            || self.generated(name)
+        self.initial(name).is_some() || self.created_set.contains(name) || self.generated(name)
     }
 
     /// The name of an existing (initial, created or generated) server.
     fn server(&self, cx: &Ctx, v: &Spanned<String>, path: &[Seg]) -> R<Arc<str>> {
         let name = v.get_ref();
-        if let Some((known, _)) = self.server_ids.get_key_value(name.as_str()) {
+        if let Some((known, _)) = self.initial(name) {
             return Ok(Arc::clone(known));
         }
         if self.server_known(name) {
@@ -105,6 +118,44 @@ impl Names {
         msg.push(')');
         Err(cx.err(&v.span(), path, msg))
     }
+}
+
+/// A server group whose names, `{prefix}1` … `{prefix}{count}`, are found by parsing instead
+/// of one hash entry each: at a million servers the table's random inserts (and its drop) were
+/// half of loading the scenario. Only groups whose names no other group can also make are
+/// kept so (see [`prefixes_apart`]).
+struct GroupNames {
+    prefix: String,
+    count: u64,
+    /// Index of the group's first server in `Names::servers`.
+    first: usize,
+    /// Where the group is defined (its `prefix`).
+    span: Range<usize>,
+}
+
+/// `n` if `name` is `{prefix}{n}`, n ≥ 1 written without leading zeros (a group's n-th name).
+fn group_number(prefix: &str, name: &str) -> Option<u64> {
+    let digits = name.strip_prefix(prefix)?;
+    let plain = !digits.is_empty()
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit());
+    plain.then(|| digits.parse().ok()).flatten()
+}
+
+/// Whether no name `{p}{n}` equals a name `{q}{m}` of another prefix, whatever the counts:
+/// the prefixes differ, and neither is the other followed by digits that could begin a number
+/// (`a` and `a1` both make `a11`; `a` and `a0` make no common name, since no number starts
+/// with 0).
+fn prefixes_apart(prefixes: &[&str]) -> bool {
+    let extends = |long: &str, short: &str| {
+        long.strip_prefix(short)
+            .is_some_and(|rest| !rest.starts_with('0') && rest.bytes().all(|b| b.is_ascii_digit()))
+    };
+    prefixes.iter().enumerate().all(|(i, p)| {
+        prefixes[i + 1..]
+            .iter()
+            .all(|q| !extends(p, q) && !extends(q, p))
+    })
 }
 
 /// Whether `name` is `<gen>-<n>` (n ≥ 1, n ≤ count when counted, no leading zeros).
@@ -1246,7 +1297,7 @@ fn add_server(
     span: &Range<usize>,
     path: &[Seg],
 ) -> R<()> {
-    if let Some(first) = names.server_ids.get(&*s.name) {
+    if let Some((_, first)) = names.initial(&s.name) {
         return Err(cx.err(
             span,
             path,
@@ -1261,6 +1312,10 @@ fn add_server(
     names.servers.push(s);
     Ok(())
 }
+
+/// Beyond this many server groups, their servers' names are hashed one by one (a lookup by
+/// pattern tries every group).
+const MAX_PATTERN_GROUPS: usize = 32;
 
 fn servers(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
     let mut total = 0;
@@ -1278,8 +1333,17 @@ fn servers(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
         add_total(cx, &mut total, 1, max, what, &span, &path)?;
     }
     names.servers.reserve(total as usize);
-    // Sized once: growing a million-entry table rehashed it twenty times.
-    names.server_ids.reserve(total as usize);
+    let prefixes: Vec<&str> = raw
+        .server_groups
+        .iter()
+        .map(|g| g.get_ref().prefix.get_ref().as_str())
+        .collect();
+    // A lookup tries each such group: with many groups, every name is hashed instead.
+    let by_pattern = prefixes.len() <= MAX_PATTERN_GROUPS && prefixes_apart(&prefixes);
+    if !by_pattern {
+        // Sized once: growing a million-entry table rehashed it twenty times.
+        names.server_ids.reserve(total as usize);
+    }
     for (i, g) in raw.server_groups.iter().enumerate() {
         let base = vec![Seg::from("server_groups"), Seg::from(i)];
         let r = g.get_ref();
@@ -1293,6 +1357,22 @@ fn servers(cx: &Ctx, raw: &RawScenario, names: &mut Names) -> R<()> {
         let fields = r.fields();
         let template = server(cx, names, "".into(), &fields, &base)?;
         let prefix_path = at(&base, "prefix");
+        if by_pattern {
+            // Its names are distinct and no other group's (`prefixes_apart`); the servers
+            // named one by one are checked against them below.
+            names.group_names.push(GroupNames {
+                prefix: prefix.clone(),
+                count,
+                first: names.servers.len(),
+                span: r.prefix.span(),
+            });
+            for n in 1..=count {
+                let mut s = template.clone();
+                s.name = format!("{prefix}{n}").into();
+                names.servers.push(s);
+            }
+            continue;
+        }
         for n in 1..=count {
             let mut s = template.clone();
             s.name = format!("{prefix}{n}").into();
@@ -1316,7 +1396,7 @@ fn register_create(cx: &Ctx, names: &mut Names, r: &RawRequest, base: &[Seg]) ->
     }
     let path = at(base, "server");
     let n = name(cx, &r.server, &path)?;
-    if names.server_ids.contains_key(n.as_str()) {
+    if names.initial(&n).is_some() {
         return Err(cx.err(
             &r.server.span(),
             &path,
@@ -1851,6 +1931,7 @@ pub(crate) fn build(
         flavor_ids: HashMap::default(),
         servers: Vec::new(),
         server_ids: HashMap::default(),
+        group_names: Vec::new(),
         created: Vec::new(),
         created_set: HashSet::default(),
         create_generators: Vec::new(),
