@@ -23,12 +23,10 @@ impl Sim {
         step: Step,
         op: Option<OpId>,
     ) -> ServerId {
-        let id = ServerId(self.cloud.world.servers.len() as u32);
-        self.cloud
-            .world
-            .server_names
-            .insert(server.name.clone(), id);
-        self.add_server_unnamed(server, hop, step, op)
+        let name = server.name.clone();
+        let id = self.add_server_unnamed(server, hop, step, op);
+        self.cloud.world.server_names.insert(name, id);
+        id
     }
 
     /// [`Sim::add_server`] but for the name index (`World::server_names`), which the caller

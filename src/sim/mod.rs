@@ -75,10 +75,10 @@ use crate::model::{
 };
 use crate::scenario::{self, Scenario};
 use crate::scheduler::SchedulerIndex;
-use crate::trace::pipe::{NameTable, TraceMsg, TracePipe, TransitionMsg};
+use crate::trace::pipe::{NameTable, TraceMsg, TracePipe};
 use crate::trace::records::RequestLog;
 use crate::trace::summary::RequestTally;
-use crate::trace::writer::{HostUsageRow, TraceWriter};
+use crate::trace::writer::{HostUsageRow, TraceWriter, TransitionRow};
 use crate::trace::{Outcome, RunStats, ThroughputRow};
 use crate::vocab::{Hop, Step};
 use rand::Rng;
@@ -877,7 +877,7 @@ impl Sim {
         step: Step,
     ) {
         let srv = self.cloud.world.server(s);
-        let row = TransitionMsg {
+        let row = TransitionRow {
             time: self.engine.queue.now(),
             request: op.map(|o| self.ops[o.index()].request_id.0),
             server: s,

@@ -18,31 +18,12 @@
 use super::writer::{DecisionRow, HostUsageRow, Names, TraceWriter, TransitionRow};
 use super::RequestRecord;
 use crate::engine::SimTime;
-use crate::model::{
-    ActionEvent, Host, HostId, InstanceAction, MigrationId, MigrationStatus, ServerId, Status,
-    TaskState, VmState,
-};
-use crate::vocab::{Hop, Purpose, Step};
+use crate::model::{ActionEvent, Host, HostId, InstanceAction, ServerId};
+use crate::vocab::Purpose;
 use std::io;
 use std::sync::mpsc::{sync_channel, Receiver, SendError, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-
-/// One row of transitions.csv, with ids for names.
-#[derive(Debug, Clone, Copy)]
-pub struct TransitionMsg {
-    pub time: SimTime,
-    pub request: Option<u32>,
-    pub server: ServerId,
-    pub host: Option<HostId>,
-    pub vm_state: VmState,
-    pub task_state: Option<TaskState>,
-    pub status: Status,
-    pub migration: Option<(MigrationId, MigrationStatus)>,
-    pub migration_dest: Option<HostId>,
-    pub hop: Hop,
-    pub step: Step,
-}
 
 /// One row of scheduling.csv, with ids for names.
 #[derive(Debug, Clone)]
@@ -65,7 +46,7 @@ pub struct DecisionMsg {
 pub enum TraceMsg {
     /// Server `id` exists from now on, named so (before any row of it).
     ServerName(ServerId, Arc<str>),
-    Transition(TransitionMsg),
+    Transition(TransitionRow),
     HostUsage(HostUsageRow),
     Decision(Box<DecisionMsg>),
     Request(Box<RequestRecord>),
@@ -117,19 +98,7 @@ pub fn apply(writer: &mut TraceWriter, names: &mut NameTable, msg: TraceMsg) -> 
             names.name_server(s, name);
             Ok(())
         }
-        TraceMsg::Transition(t) => writer.transition(&TransitionRow {
-            time: t.time,
-            request: t.request,
-            server: (t.server, names.server_name(t.server)),
-            host: t.host.map(|h| (h, names.host_name(h))),
-            vm_state: t.vm_state,
-            task_state: t.task_state,
-            status: t.status,
-            migration: t.migration,
-            migration_dest: t.migration_dest,
-            hop: t.hop,
-            step: t.step,
-        }),
+        TraceMsg::Transition(r) => writer.transition(&r, names),
         TraceMsg::HostUsage(r) => writer.host_usage(&r, names.host_name(r.host)),
         TraceMsg::Decision(d) => {
             let mut alternates = std::mem::take(&mut names.alternates);

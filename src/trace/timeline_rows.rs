@@ -217,11 +217,11 @@ impl TimelineFeed {
     }
 
     /// A row of transitions.csv.
-    pub fn transition(&mut self, r: &TransitionRow, row: &[u8]) {
+    /// A row of transitions.csv, of the server named `name`.
+    pub fn transition(&mut self, r: &TransitionRow, name: &str, row: &[u8]) {
         self.see([r.time]);
         let at = self.position(File::Transitions);
-        let (server, name) = r.server;
-        let server_shown = self.servers.appear(server.index(), name);
+        let server_shown = self.servers.appear(r.server.index(), name);
         let Some((m, status)) = r.migration else {
             if server_shown {
                 self.keep(File::Transitions, at, row);
@@ -242,7 +242,7 @@ impl TimelineFeed {
                 self.by_request.insert(q, m);
             }
         }
-        let on_shown_host = r.host.is_some_and(|(h, _)| self.host_shown(h))
+        let on_shown_host = r.host.is_some_and(|h| self.host_shown(h))
             || r.migration_dest.is_some_and(|h| self.host_shown(h));
         if server_shown || on_shown_host {
             self.show(m);

@@ -82,12 +82,13 @@ pub struct DecisionRow<'a> {
 }
 
 /// One row of transitions.csv.
-pub struct TransitionRow<'a> {
+#[derive(Debug, Clone, Copy)]
+pub struct TransitionRow {
     pub time: SimTime,
     pub request: Option<u32>,
-    /// The server's id (its name is encoded once per server) and name.
-    pub server: (ServerId, &'a str),
-    pub host: Option<(HostId, &'a str)>,
+    /// Ids, not names: a server's or host's name is looked up (see [`Names`]) and encoded once.
+    pub server: ServerId,
+    pub host: Option<HostId>,
     pub vm_state: VmState,
     pub task_state: Option<TaskState>,
     pub status: Status,
@@ -217,22 +218,21 @@ impl TraceWriter {
         }
     }
 
-    pub fn transition(&mut self, r: &TransitionRow) -> io::Result<()> {
+    pub fn transition(&mut self, r: &TransitionRow, names: &impl Names) -> io::Result<()> {
         self.transition_rows += 1;
         if let Some(charts) = &mut self.charts {
-            charts.transition(r.time, r.server.0, r.status);
+            charts.transition(r.time, r.server, r.status);
         }
         let w = &mut self.transitions;
         w.time(r.time);
         w.opt_id("req-", r.request.map(u64::from));
-        let (server, name) = r.server;
-        w.encoded(cached(&mut self.server_fields, server.index(), || {
-            encode(&[name])
+        w.encoded(cached(&mut self.server_fields, r.server.index(), || {
+            encode(&[names.server_name(r.server)])
         }));
         match r.host {
-            Some((h, name)) => {
-                w.encoded(cached(&mut self.host_fields, h.index(), || encode(&[name])))
-            }
+            Some(h) => w.encoded(cached(&mut self.host_fields, h.index(), || {
+                encode(&[names.host_name(h)])
+            })),
             None => w.empty(),
         }
         let states = || {
@@ -270,7 +270,9 @@ impl TraceWriter {
             }
         }
         match &mut self.timeline {
-            Some(feed) => w.end_row_then(|row| feed.transition(r, row)),
+            Some(feed) => {
+                w.end_row_then(|row| feed.transition(r, names.server_name(r.server), row))
+            }
             None => w.end_row(),
         }
     }
