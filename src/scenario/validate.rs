@@ -161,12 +161,7 @@ fn prefixes_apart(prefixes: &[&str]) -> bool {
 /// Whether `name` is `<gen>-<n>` (n ≥ 1, n ≤ count when counted, no leading zeros).
 fn generated_by(generator: &str, count: Option<u64>, name: &str) -> bool {
     name.strip_prefix(generator)
-        .and_then(|r| r.strip_prefix('-'))
-        .and_then(|n| {
-            let v: u64 = n.parse().ok()?;
-            (v.to_string() == n).then_some(v)
-        })
-        .is_some_and(|n| n >= 1 && count.is_none_or(|c| n <= c))
+        .is_some_and(|rest| generated_by_prefix("-", count, rest))
 }
 
 /// "a, b, c" — at most ten names, then how many more.
@@ -2171,12 +2166,7 @@ fn initial_placement(
 
 /// Whether `name` is `<prefix><n>` with 1 ≤ n ≤ count (a server of that group).
 fn generated_by_prefix(prefix: &str, count: Option<u64>, name: &str) -> bool {
-    name.strip_prefix(prefix)
-        .and_then(|n| {
-            let v: u64 = n.parse().ok()?;
-            (v.to_string() == n).then_some(v)
-        })
-        .is_some_and(|n| n >= 1 && count.is_none_or(|c| n <= c))
+    group_number(prefix, name).is_some_and(|n| count.is_none_or(|c| n <= c))
 }
 
 /// The requests a scenario announces: `[[requests]]`, replay rows, and each generator's `count`

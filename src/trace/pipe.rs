@@ -74,10 +74,14 @@ impl NameTable {
 
     fn name_server(&mut self, s: ServerId, name: Arc<str>) {
         let i = s.index();
-        if self.servers.len() <= i {
-            self.servers.resize(i + 1, Arc::from(""));
+        // Servers are numbered in the order they are created, so this is nearly always a push.
+        if i >= self.servers.len() {
+            let unnamed: Arc<str> = Arc::from("");
+            self.servers.resize(i, unnamed);
+            self.servers.push(name);
+        } else {
+            self.servers[i] = name;
         }
-        self.servers[i] = name;
     }
 }
 
