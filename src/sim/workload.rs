@@ -253,7 +253,23 @@ impl Sim {
         let n = requests.min(MAX_HINT) as usize;
         self.workload.request_specs.reserve(n);
         self.workload.request_pending.reserve(n);
-        self.ops.reserve(n);
+        // A cold migration its client does not confirm is confirmed by
+        // `_poll_unconfirmed_resizes`, an operation of its own: sized for those too (the table
+        // growing past the requests copied it whole and touched it twice).
+        let cold = |a: ActionKind| matches!(a, ActionKind::Migrate | ActionKind::Resize);
+        let auto_confirms = (self.workload.generators.iter())
+            .filter(|g| cold(g.action))
+            .map(|g| g.count.unwrap_or(0))
+            .chain(
+                self.scenario
+                    .requests
+                    .iter()
+                    .filter(|r| cold(r.request.action))
+                    .map(|_| 1),
+            )
+            .fold(0, u64::saturating_add);
+        self.ops
+            .reserve(requests.saturating_add(auto_confirms).min(MAX_HINT) as usize);
         self.cloud.world.migrations.reserve(n);
     }
 
