@@ -87,8 +87,10 @@ pub fn run_to_dir_checked(
 /// A run between its stages: its results folder (not yet in place) and its simulator. The
 /// stages are public so that the benchmark can time them apart.
 pub struct PreparedRun {
-    dir: ResultsDir,
+    /// Before `dir`: fields drop in order, and a run dropped unfinished ends its trace thread
+    /// (which writes into the folder) before the folder is removed.
     sim: Sim,
+    dir: ResultsDir,
     out: PathBuf,
     derived: Derived,
 }
