@@ -57,7 +57,7 @@ fn fail(what: &str, e: &dyn std::fmt::Display) -> ! {
 
 /// mimalloc rather than the system allocator: see its entry in Cargo.toml.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: novasim::alloc::MiMalloc = novasim::alloc::MiMalloc;
 
 fn main() {
     let kind = arg("--kind").unwrap_or_else(|| "drain".into());

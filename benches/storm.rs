@@ -135,7 +135,7 @@ fn calibrate() {
 
 /// mimalloc rather than the system allocator: see its entry in Cargo.toml.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: novasim::alloc::MiMalloc = novasim::alloc::MiMalloc;
 
 fn main() {
     if std::env::args().any(|a| a == "--calibrate") {

@@ -1,6 +1,7 @@
 //! novasim: a deterministic discrete-event simulator of an OpenStack-Nova compute cloud
 //! handling server admin actions.
 
+pub mod alloc;
 pub mod analysis;
 pub mod api;
 pub mod calibrate;
