@@ -61,6 +61,8 @@ pub struct InstanceAction {
     /// First and last of its events in `ActionLog::events` (`NO_EVENT` when it has none).
     first_event: u32,
     last_event: u32,
+    /// How many events it has: its written form is sized once.
+    event_count: u32,
 }
 
 /// An action changed after its rows were written to instance_actions.csv: the file would
@@ -133,6 +135,7 @@ impl ActionLog {
             owner,
             first_event: NO_EVENT,
             last_event: NO_EVENT,
+            event_count: 0,
         });
         id
     }
@@ -176,6 +179,7 @@ impl ActionLog {
             a.first_event = e;
         }
         a.last_event = e;
+        a.event_count += 1;
         if let Some(last) = self.event_mut(last) {
             last.next = e;
         }
@@ -259,23 +263,31 @@ impl ActionLog {
         self.actions.front()
     }
 
-    /// Drops the oldest action, written: its events leave the table once every event before
-    /// them has (events of actions that started earlier and are still held stay in place).
-    pub fn pop_front(&mut self) {
-        let Some(a) = self.actions.pop_front() else {
-            return;
-        };
+    /// Takes the oldest action out, to be written, with its events in the order they started:
+    /// moved out, not copied (the details' strings go with them). The events leave the table
+    /// once every event before them has (events of actions that started earlier and are still
+    /// held stay in place).
+    pub fn take_front(&mut self) -> Option<(InstanceAction, Vec<ActionEvent>)> {
+        let a = self.actions.pop_front()?;
         self.written += 1;
         self.counts.actions += 1;
         self.counts.with_error += u64::from(a.message_error);
+        let mut events = Vec::with_capacity(a.event_count as usize);
         let mut i = a.first_event;
         while let Some(e) = self.event_mut(i) {
-            i = std::mem::replace(&mut e.next, WRITTEN);
+            let next = std::mem::replace(&mut e.next, WRITTEN);
+            events.push(ActionEvent {
+                details: std::mem::take(&mut e.details),
+                next: NO_EVENT,
+                ..*e
+            });
+            i = next;
         }
         while self.events.front().is_some_and(|e| e.next == WRITTEN) {
             self.events.pop_front();
             self.events_gone += 1;
         }
+        Some((a, events))
     }
 
     /// Every action of the run, written or held.
@@ -423,7 +435,7 @@ mod tests {
             SimTime(4),
         );
         assert_eq!(log.front().map(|x| x.owner), Some(0));
-        log.pop_front();
+        log.take_front();
         // b's first event is still at the front of the table: nothing left it.
         assert_eq!(log.events.len(), 3);
         let c = start(&mut log, 2);
@@ -438,7 +450,7 @@ mod tests {
                 with_error: 1
             }
         );
-        log.pop_front();
+        log.take_front();
         // b's events and a's left; c's stays.
         assert_eq!(log.events.len(), 1);
         assert_eq!(

@@ -1100,13 +1100,9 @@ impl Sim {
             if !all && !self.op_settled(owner) {
                 break;
             }
-            let log = &self.cloud.world.actions;
-            if let Some(a) = log.front() {
-                let events = log.events(a).cloned().collect();
-                let action = Box::new((a.clone(), events));
-                self.trace.pipe.send(TraceMsg::Action(action))?;
+            if let Some(taken) = self.cloud.world.actions.take_front() {
+                self.trace.pipe.send(TraceMsg::Action(Box::new(taken)))?;
             }
-            self.cloud.world.actions.pop_front();
         }
         Ok(())
     }
