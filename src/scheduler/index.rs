@@ -4,9 +4,14 @@
 //! in sorted sets per weigher and in classes by the weighers with few distinct inputs, and
 //! Fagin's Threshold Algorithm reads the sets inside a class.
 //!
+//! The sorted sets and classes serve only that search, so a host set keeps them only while it
+//! has more groups than a decision weighs one by one (see [`Lists::ordered`]): below that,
+//! a group appearing or emptying, as one host's usage change makes it, costs no set update.
+//!
 //! Invariants the search relies on:
 //! * a listed host is in exactly one group, the one keyed by the raw values cached at its last
-//!   `update`; a group is in every weigher's set and in one class while it has hosts;
+//!   `update`; while its host set is ordered, a group is in every weigher's set and in one
+//!   class while it has hosts, and a host set with more groups than the scan limit is ordered;
 //! * a normalised term is monotone in the raw value (see [`Term::value`]) and float addition
 //!   is monotone, so replacing each input by one at least as good never lowers a score;
 //! * hosts of one group score the same, so of a group only its `k` lowest-id candidates can be
@@ -142,13 +147,21 @@ struct Lists {
     /// A group beyond this many hosts keeps them in a bitset ([`dense_threshold`]).
     dense_at: usize,
     /// Per weigher with a non-zero multiplier, all groups best first: the ends give the
-    /// candidates' min and max.
+    /// candidates' min and max. Filled only while `ordered`.
     sorted: [Option<BTreeSet<Entry>>; N],
+    /// Filled only while `ordered`.
     classes: BTreeMap<ClassKey, Class>,
+    /// Whether `sorted` and `classes` hold the groups. They do once there are more than
+    /// `order_above` groups (the most a decision weighs one by one, so every threshold search
+    /// finds them), and are emptied when fewer than half that many are left. In the cold storm
+    /// (3–10 groups) keeping them cost a twentieth of the simulating thread's instructions: a
+    /// host alone in its group opens one group and closes another at every usage change.
+    ordered: bool,
+    order_above: usize,
 }
 
 impl Lists {
-    fn new(mults: &[f64; N], dense_at: usize) -> Self {
+    fn new(mults: &[f64; N], dense_at: usize, order_above: usize) -> Self {
         Lists {
             ids: BTreeSet::new(),
             parked: BTreeSet::new(),
@@ -159,6 +172,20 @@ impl Lists {
             dense_at,
             sorted: std::array::from_fn(|w| (mults[w] != 0.0).then(BTreeSet::new)),
             classes: BTreeMap::new(),
+            ordered: order_above == 0,
+            order_above,
+        }
+    }
+
+    /// Orders the groups (see `ordered`) if there are more than `order_above` of them.
+    fn set_order_above(&mut self, order_above: usize, mults: &[f64; N]) {
+        self.order_above = order_above;
+        if !self.ordered && self.by_raw.len() > order_above {
+            self.ordered = true;
+            let groups: Vec<GroupId> = self.by_raw.values().copied().collect();
+            for g in groups {
+                self.file_group(g, mults);
+            }
         }
     }
 
@@ -235,6 +262,17 @@ impl Lists {
         };
         self.groups[g as usize].raw = *raw;
         self.by_raw.insert(*raw, g);
+        if self.ordered {
+            self.file_group(g, mults);
+        } else {
+            self.set_order_above(self.order_above, mults);
+        }
+        g
+    }
+
+    /// Puts group `g` in the sorted sets and its class.
+    fn file_group(&mut self, g: GroupId, mults: &[f64; N]) {
+        let raw = &self.groups[g as usize].raw;
         for (w, set) in self.sorted.iter_mut().enumerate() {
             if let Some(set) = set {
                 set.insert((order_key(mults[w], raw[w]), g));
@@ -254,12 +292,22 @@ impl Lists {
                 set.insert((order_key(mults[w], raw[w]), g));
             }
         }
-        g
     }
 
     fn close_group(&mut self, g: GroupId, mults: &[f64; N]) {
         let raw = self.groups[g as usize].raw;
         self.by_raw.remove(&raw);
+        self.free_slots.push(g);
+        if !self.ordered {
+            return;
+        }
+        if self.by_raw.len() < self.order_above / 2 {
+            // Few groups left: decisions weigh them one by one until there are many again.
+            self.ordered = false;
+            self.sorted.iter_mut().flatten().for_each(BTreeSet::clear);
+            self.classes.clear();
+            return;
+        }
         for (w, set) in self.sorted.iter_mut().enumerate() {
             if let Some(set) = set {
                 set.remove(&(order_key(mults[w], raw[w]), g));
@@ -278,7 +326,6 @@ impl Lists {
                 self.classes.remove(&key);
             }
         }
-        self.free_slots.push(g);
     }
 }
 
@@ -398,7 +445,7 @@ impl SchedulerIndex {
             capacity: Vec::with_capacity(n),
             fit: FitTree::new(std::iter::empty()),
             fit_floor: [None; N],
-            all: Lists::new(&mults, dense),
+            all: Lists::new(&mults, dense, SCAN_GROUPS_MAX),
             by_az: BTreeMap::new(),
             single_az: None,
             windows: Vec::new(),
@@ -456,7 +503,22 @@ impl SchedulerIndex {
     #[cfg(test)]
     pub(crate) fn with_group_scan_limit(mut self, groups: usize) -> Self {
         self.scan_groups_max = groups;
+        let (limit, mults) = (self.scan_limit(), self.mults);
+        for part in std::iter::once(&mut self.all).chain(self.by_az.values_mut()) {
+            part.set_order_above(limit, &mults);
+        }
         self
+    }
+
+    /// How many groups of hosts the index holds, and whether it keeps them ordered.
+    #[cfg(test)]
+    pub(crate) fn group_order(&self) -> (usize, bool) {
+        (self.all.by_raw.len(), self.all.ordered)
+    }
+
+    /// Up to this many groups a decision weighs every group.
+    fn scan_limit(&self) -> usize {
+        self.scan_groups_max.min(SCAN_GROUPS_MAX)
     }
 
     /// Builds the per-AZ lists from the hosts' current values.
@@ -467,7 +529,14 @@ impl SchedulerIndex {
             let Ok(id) = u32::try_from(i) else { break };
             self.by_az
                 .entry(self.az[i].clone())
-                .or_insert_with(|| Lists::new(&self.mults, dense_threshold(self.raw.len())))
+                .or_insert_with(|| {
+                    let dense = dense_threshold(self.raw.len());
+                    Lists::new(
+                        &self.mults,
+                        dense,
+                        self.scan_groups_max.min(SCAN_GROUPS_MAX),
+                    )
+                })
                 .insert(HostId(id), &self.raw[i], self.listed[i], &self.mults);
         }
     }
@@ -590,7 +659,7 @@ impl SchedulerIndex {
         if raw == self.raw[i] && listed == self.listed[i] && same_az {
             return;
         }
-        let mults = self.mults;
+        let (mults, limit) = (self.mults, self.scan_limit());
         let old_listed = self.listed[i];
         if self.single_az.is_some() && !same_az {
             // The cloud stops being one AZ: keep per-AZ lists from now on.
@@ -607,7 +676,7 @@ impl SchedulerIndex {
             match self.by_az.get_mut(&self.az[i]) {
                 Some(p) => p.insert(h, &raw, listed, &mults),
                 None => {
-                    let mut p = Lists::new(&mults, dense_threshold(self.raw.len()));
+                    let mut p = Lists::new(&mults, dense_threshold(self.raw.len()), limit);
                     p.insert(h, &raw, listed, &mults);
                     self.by_az.insert(self.az[i].clone(), p);
                 }
@@ -686,7 +755,7 @@ impl SchedulerIndex {
         let k = wanted(req);
         let top = if self.scan_only {
             self.scan(part, &f, k)
-        } else if part.by_raw.len() <= self.scan_groups_max.min(SCAN_GROUPS_MAX) {
+        } else if part.by_raw.len() <= self.scan_limit() {
             self.scan_groups(part, &f, k)
         } else {
             self.search(part, &f, k)
@@ -862,6 +931,11 @@ impl SchedulerIndex {
         req: &Resources,
         mut pred: impl FnMut(HostId) -> bool,
     ) -> Option<bool> {
+        if !part.ordered {
+            // Few groups: each is read (every fitting group is among them; `pred` tests the fit).
+            let any = (part.by_raw.values()).any(|&g| part.group(g).hosts.iter().any(&mut pred));
+            return Some(any);
+        }
         let mut ranges: Vec<Range<Entry>> = CONTINUOUS
             .iter()
             .filter_map(|&w| Some(part.sorted[w].as_ref()?.range(self.fit_bounds(w, req))))
@@ -997,6 +1071,10 @@ impl SchedulerIndex {
 
     /// The best `k` candidates of `part`, in weighed order, without weighing them all.
     fn search(&self, part: &Lists, f: &Filter, k: usize) -> Vec<HostId> {
+        debug_assert!(
+            part.ordered,
+            "a host set with more groups than the scan limit is ordered"
+        );
         let req = &f.req.resources;
         // Parked hosts whose flags say schedulable now: weighed directly.
         let extras: Vec<HostId> = part

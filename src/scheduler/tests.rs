@@ -637,6 +637,62 @@ fn large_cloud_agrees_with_scan() {
     }
 }
 
+/// The sorted sets the threshold search reads are kept only above `SCAN_GROUPS_MAX` groups,
+/// built when the count rises past it and dropped when it falls below half of it: decisions
+/// agree with the linear scan on the way up, down and up again (each `select` on a cloud this
+/// small is also cross-checked against it in debug builds, with the same randomness).
+#[test]
+fn groups_are_ordered_only_while_there_are_many() {
+    let n = 64;
+    let c = Cloud::new(hosts(n));
+    let mut idx = c.index();
+    // The first `upto` hosts use i % 8 vCPUs and i / 8 × 512 MiB, the rest nothing (as host 0):
+    // `upto` groups.
+    let spread = |i: usize, upto: usize| {
+        if i < upto {
+            Resources::new((i % 8) as u64, (i / 8) as u64 * 512, 0)
+        } else {
+            Resources::ZERO
+        }
+    };
+    let decide_at = |upto: usize, idx: &mut SchedulerIndex| {
+        let used: Vec<Resources> = (0..n).map(|i| spread(i, upto)).collect();
+        let placement = placement_with(&c.hosts, &used);
+        for i in 0..n {
+            idx.update(HostId(i as u32), &c.hosts, &placement, 0, 0);
+        }
+        for flavor in [small(), Resources::new(4, 2048, 10)] {
+            let r = SelectRequest {
+                num_alternates: 2,
+                ..req(flavor)
+            };
+            let (mut a, mut b) = (rng(), rng());
+            let got = idx.select(&c.hosts, &placement, &r, &mut a);
+            let want = select_linear(
+                &c.hosts,
+                &placement,
+                c.weights,
+                &c.io_ops,
+                &c.num_instances,
+                c.query,
+                &r,
+                &mut b,
+            );
+            assert_eq!(got, want, "{upto} hosts spread");
+        }
+        idx.group_order()
+    };
+    assert_eq!(idx.group_order(), (1, false));
+    // Up: ordered once past 48 groups, not before.
+    assert_eq!(decide_at(40, &mut idx), (40, false));
+    assert_eq!(decide_at(64, &mut idx), (64, true));
+    // Down: still ordered at 29 groups (above half the limit), dropped below 24.
+    assert_eq!(decide_at(29, &mut idx), (29, true));
+    assert_eq!(decide_at(10, &mut idx), (10, false));
+    // Up again: rebuilt from the groups there are.
+    assert_eq!(decide_at(60, &mut idx), (60, true));
+}
+
 // ---- property test -------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
