@@ -620,21 +620,32 @@ fn large_cloud_agrees_with_scan() {
             host_subset_size: 1 + k,
             ..req(flavor)
         };
-        let (mut a, mut b) = (rng(), rng());
-        let got = idx.select(&c.hosts, &c.placement, &r, &mut a);
-        let want = select_linear(
-            &c.hosts,
-            &c.placement,
-            c.weights,
-            &c.io_ops,
-            &c.num_instances,
-            c.query,
-            &r,
-            &mut b,
-        );
-        assert_eq!(got, want);
-        assert!(a == b);
+        agrees_with_linear(&mut idx, &c, &c.placement, &r);
     }
+}
+
+/// `idx` decides `r` as the full scan does over `c`'s hosts with `placement`, drawing the same
+/// randomness.
+fn agrees_with_linear(
+    idx: &mut SchedulerIndex,
+    c: &Cloud,
+    placement: &Placement,
+    r: &SelectRequest,
+) {
+    let (mut a, mut b) = (rng(), rng());
+    let got = idx.select(&c.hosts, placement, r, &mut a);
+    let want = select_linear(
+        &c.hosts,
+        placement,
+        c.weights,
+        &c.io_ops,
+        &c.num_instances,
+        c.query,
+        r,
+        &mut b,
+    );
+    assert_eq!(got, want);
+    assert!(a == b, "randomness consumed differently");
 }
 
 /// The sorted sets the threshold search reads are kept only above `SCAN_GROUPS_MAX` groups,
@@ -666,19 +677,7 @@ fn groups_are_ordered_only_while_there_are_many() {
                 num_alternates: 2,
                 ..req(flavor)
             };
-            let (mut a, mut b) = (rng(), rng());
-            let got = idx.select(&c.hosts, &placement, &r, &mut a);
-            let want = select_linear(
-                &c.hosts,
-                &placement,
-                c.weights,
-                &c.io_ops,
-                &c.num_instances,
-                c.query,
-                &r,
-                &mut b,
-            );
-            assert_eq!(got, want, "{upto} hosts spread");
+            agrees_with_linear(idx, &c, &placement, &r);
         }
         idx.group_order()
     };
