@@ -435,7 +435,11 @@ mod tests {
             SimTime(4),
         );
         assert_eq!(log.front().map(|x| x.owner), Some(0));
-        log.take_front();
+        let (taken, events) = log.take_front().expect("a is held");
+        // a leaves with its own event only, moved out whole.
+        assert_eq!((taken.owner, taken.server), (0, ServerId(0)));
+        let starts: Vec<_> = events.iter().map(|e| (e.name, e.start.0)).collect();
+        assert_eq!(starts, [(EventName::ComputePrepResize, 2)]);
         // b's first event is still at the front of the table: nothing left it.
         assert_eq!(log.events.len(), 3);
         let c = start(&mut log, 2);
@@ -450,7 +454,26 @@ mod tests {
                 with_error: 1
             }
         );
-        log.take_front();
+        let (taken, events) = log.take_front().expect("b is held");
+        // b leaves with both its events in the order they started, its failed one's details
+        // and result moved with it.
+        assert_eq!(taken.owner, 1);
+        assert!(taken.message_error);
+        let rows: Vec<_> = (events.iter())
+            .map(|e| (e.name, e.start.0, e.end, &*e.details))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (EventName::ComputePrepResize, 1, None, ""),
+                (
+                    EventName::ColdMigrate,
+                    3,
+                    Some((SimTime(4), EventResult::Error)),
+                    "x"
+                )
+            ]
+        );
         // b's events and a's left; c's stays.
         assert_eq!(log.events.len(), 1);
         assert_eq!(

@@ -178,9 +178,8 @@ impl Lists {
     }
 
     /// Orders the groups (see `ordered`) if there are more than `order_above` of them.
-    fn set_order_above(&mut self, order_above: usize, mults: &[f64; N]) {
-        self.order_above = order_above;
-        if !self.ordered && self.by_raw.len() > order_above {
+    fn order_if_many(&mut self, mults: &[f64; N]) {
+        if !self.ordered && self.by_raw.len() > self.order_above {
             self.ordered = true;
             let groups: Vec<GroupId> = self.by_raw.values().copied().collect();
             for g in groups {
@@ -265,7 +264,7 @@ impl Lists {
         if self.ordered {
             self.file_group(g, mults);
         } else {
-            self.set_order_above(self.order_above, mults);
+            self.order_if_many(mults);
         }
         g
     }
@@ -505,7 +504,8 @@ impl SchedulerIndex {
         self.scan_groups_max = groups;
         let (limit, mults) = (self.scan_limit(), self.mults);
         for part in std::iter::once(&mut self.all).chain(self.by_az.values_mut()) {
-            part.set_order_above(limit, &mults);
+            part.order_above = limit;
+            part.order_if_many(&mults);
         }
         self
     }
